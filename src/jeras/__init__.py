@@ -1,0 +1,23 @@
+"""jeras: the Keras 3 training API, implemented natively on JAX.
+
+`import jeras as keras` and Keras code runs unchanged.
+"""
+
+__version__ = "0.1.0"
+
+from jeras import backend, config, ops, activations, initializers, regularizers, constraints
+from jeras import random, saving
+from jeras.backend.variable import Variable
+from jeras.layers import Input, InputSpec, Layer
+from jeras import layers
+from jeras import losses, metrics, optimizers, callbacks
+from jeras.models import Model, Sequential
+from jeras import models
+from jeras import datasets, utils
+from jeras.losses import Loss
+from jeras.metrics import Metric
+from jeras.optimizers import Optimizer
+from jeras.callbacks import Callback
+from jeras.saving import register_keras_serializable
+
+version = lambda: __version__  # noqa: E731

@@ -1,0 +1,16 @@
+"""JAX plumbing: variables, the state scope, seed streams, dtypes and global settings."""
+
+from jeras.backend.config import epsilon, floatx, set_epsilon, set_floatx
+from jeras.backend.dtypes import standardize_dtype, is_float_dtype, is_int_dtype
+from jeras.backend.naming import reset_names
+from jeras.backend.state_scope import StateScope, current_scope, in_stateless_scope
+from jeras.backend.variable import Variable
+
+
+def clear_session():
+    """Reset automatic naming, as `keras.backend.clear_session()`."""
+    reset_names()
+
+
+def backend():
+    return "jax"

@@ -1,0 +1,91 @@
+"""`Callback`: hooks called by `fit`, `evaluate` and `predict`."""
+
+
+class Callback:
+    """Base class of callbacks. Override any hook; `self.model` and `self.params` are set by the
+    training loop. Reading `self.model` brings the model's variables up to date first, so
+    weights read from a callback are always current."""
+
+    def __init__(self):
+        self.params = None
+        self._model = None
+
+    def set_params(self, params):
+        self.params = params
+
+    def set_model(self, model):
+        self._model = model
+
+    @property
+    def model(self):
+        model = self._model
+        if model is not None and hasattr(model, "_sync_variables_from_engine"):
+            model._sync_variables_from_engine()
+        return model
+
+    # Batch hooks in Keras fall back to the generic `on_batch_*` during training.
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs=logs)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_test_batch_end(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_end(self, batch, logs=None):
+        pass
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_test_begin(self, logs=None):
+        pass
+
+    def on_test_end(self, logs=None):
+        pass
+
+    def on_predict_begin(self, logs=None):
+        pass
+
+    def on_predict_end(self, logs=None):
+        pass
+
+
+_BATCH_HOOKS = {
+    "train": ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end"),
+    "test": ("on_test_batch_begin", "on_test_batch_end"),
+    "predict": ("on_predict_batch_begin", "on_predict_batch_end"),
+}
+
+
+def overrides_batch_hooks(callback, mode):
+    """Whether `callback` overrides a batch-level hook for `mode` ("train"/"test"/"predict")."""
+    cls = type(callback)
+    for hook in _BATCH_HOOKS[mode]:
+        if getattr(cls, hook, None) is not getattr(Callback, hook):
+            return True
+        if hook in vars(callback):
+            return True
+    return False

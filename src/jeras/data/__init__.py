@@ -1,0 +1,1 @@
+"""Data adapters that turn accepted inputs into batches for the engine."""

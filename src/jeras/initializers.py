@@ -1,0 +1,233 @@
+"""Weight initializers with Keras's names, defaults and distributions, as `keras.initializers`."""
+
+import math
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+from jeras.backend.config import floatx
+from jeras.backend.dtypes import standardize_dtype
+from jeras.backend.random import draw_seed
+
+
+class Initializer:
+    """Base class: `__call__(shape, dtype=None)` returns an array; `get_config()` its arguments."""
+
+    def __call__(self, shape, dtype=None):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class Zeros(Initializer):
+    def __call__(self, shape, dtype=None):
+        return jnp.zeros(shape, standardize_dtype(dtype))
+
+
+class Ones(Initializer):
+    def __call__(self, shape, dtype=None):
+        return jnp.ones(shape, standardize_dtype(dtype))
+
+
+class Constant(Initializer):
+    def __init__(self, value=0.0):
+        self.value = value
+
+    def __call__(self, shape, dtype=None):
+        return jnp.full(shape, self.value, standardize_dtype(dtype))
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class _Random(Initializer):
+    def __init__(self, seed=None):
+        if seed is not None and not isinstance(seed, int):
+            raise ValueError(f"{type(self).__name__}: `seed` must be an int or None, got {seed!r}.")
+        self.seed = seed
+
+    def _key(self):
+        # An unseeded initializer gives a different draw at every call, as in Keras.
+        return draw_seed(self.seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class RandomUniform(_Random):
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        super().__init__(seed)
+        self.minval, self.maxval = minval, maxval
+
+    def __call__(self, shape, dtype=None):
+        return jax.random.uniform(self._key(), shape, standardize_dtype(dtype),
+                                  self.minval, self.maxval)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
+
+
+class RandomNormal(_Random):
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape, dtype=None):
+        dtype = standardize_dtype(dtype)
+        return self.mean + self.stddev * jax.random.normal(self._key(), shape, dtype)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+class TruncatedNormal(RandomNormal):
+    def __call__(self, shape, dtype=None):
+        dtype = standardize_dtype(dtype)
+        return self.mean + self.stddev * jax.random.truncated_normal(self._key(), -2.0, 2.0,
+                                                                     shape, dtype)
+
+
+def _fans(shape):
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = int(np.prod(shape[:-2]))
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+class VarianceScaling(_Random):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        super().__init__(seed)
+        if scale <= 0:
+            raise ValueError(f"VarianceScaling: `scale` must be positive, got {scale}.")
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"VarianceScaling: invalid `mode` {mode!r}.")
+        if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
+            raise ValueError(f"VarianceScaling: invalid `distribution` {distribution!r}.")
+        self.scale, self.mode, self.distribution = scale, mode, distribution
+
+    def __call__(self, shape, dtype=None):
+        dtype = standardize_dtype(dtype)
+        fan_in, fan_out = _fans(shape)
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        variance = self.scale / max(1.0, fan)
+        key = self._key()
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * variance)
+            return jax.random.uniform(key, shape, dtype, -limit, limit)
+        if self.distribution == "truncated_normal":
+            # 0.879... is the stddev of a unit normal truncated to [-2, 2].
+            stddev = math.sqrt(variance) / 0.87962566103423978
+            return stddev * jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype)
+        return math.sqrt(variance) * jax.random.normal(key, shape, dtype)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                **super().get_config()}
+
+
+class GlorotUniform(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_avg", "uniform", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class GlorotNormal(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class HeUniform(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(2.0, "fan_in", "uniform", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class HeNormal(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(2.0, "fan_in", "truncated_normal", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class LecunUniform(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "uniform", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class LecunNormal(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "truncated_normal", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class Orthogonal(_Random):
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None):
+        dtype = standardize_dtype(dtype)
+        return self.gain * jax.nn.initializers.orthogonal()(self._key(), shape, dtype)
+
+    def get_config(self):
+        return {"gain": self.gain, **super().get_config()}
+
+
+_BY_NAME = {
+    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_uniform": RandomUniform,
+    "random_normal": RandomNormal, "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
+    "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
+    "uniform": RandomUniform, "normal": RandomNormal,
+}
+
+
+def get(identifier):
+    """An initializer from a name, a class, an instance, a config dict or a callable."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        key = identifier if identifier in _BY_NAME else _snake(identifier)
+        if key not in _BY_NAME:
+            raise ValueError(
+                f"Unknown initializer {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
+        return _BY_NAME[key]()
+    if isinstance(identifier, dict):
+        from jeras.saving.serialization import deserialize_keras_object
+
+        return deserialize_keras_object(identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}.")
+
+
+def _snake(name):
+    from jeras.backend.naming import to_snake_case
+
+    return to_snake_case(name)

@@ -1,0 +1,467 @@
+"""`Layer`: weights created on first call, `add_loss`, the `training` flag, naming and config.
+
+A layer is called three ways with the same `call` code: symbolically on `KerasTensor`s (building
+the functional graph), eagerly on arrays, and inside a jitted step where a `StateScope` supplies
+every variable's value.
+"""
+
+import inspect
+import threading
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+from jeras import activations, initializers, regularizers, constraints
+from jeras.backend.config import floatx
+from jeras.backend.dtypes import standardize_dtype, is_float_dtype
+from jeras.backend.naming import auto_name
+from jeras.backend.random import SeedGenerator
+from jeras.backend.variable import Variable
+from jeras.layers.input_spec import InputSpec, assert_input_compatibility
+
+_context = threading.local()
+
+
+def _call_stack():
+    stack = getattr(_context, "stack", None)
+    if stack is None:
+        stack = _context.stack = []
+    return stack
+
+
+def current_name_path():
+    return [frame.name for frame in _call_stack()]
+
+
+class _CallFrame:
+    __slots__ = ("layer", "name", "training")
+
+    def __init__(self, layer, training):
+        self.layer = layer
+        self.name = layer.name
+        self.training = training
+
+
+def _inherited_training():
+    for frame in reversed(_call_stack()):
+        if frame.training is not None:
+            return frame.training
+    return None
+
+
+def _is_symbolic(x):
+    from jeras.models.keras_tensor import KerasTensor
+
+    return any(isinstance(leaf, KerasTensor) for leaf in jax.tree_util.tree_leaves(
+        x, is_leaf=lambda v: isinstance(v, KerasTensor)))
+
+
+class Layer:
+    """Base class of every layer; subclass it and implement `build` (optional) and `call`.
+
+    Args:
+        activity_regularizer: applied to the layer's output; its value joins `losses`.
+        trainable: whether the layer's weights are updated by `fit()`.
+        dtype: the dtype of the layer's weights and computations (floatx by default).
+        name: the layer's name (`snake_case(ClassName)` plus a counter by default).
+    """
+
+    def __new__(cls, *args, **kwargs):
+        instance = super().__new__(cls)
+        # Remember the constructor arguments: they are the automatic config of user layers
+        # that do not override get_config().
+        instance.__dict__["_constructor_args"] = (args, dict(kwargs))
+        return instance
+
+    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True,
+                 name=None, **kwargs):
+        input_shape = kwargs.pop("input_shape", None)
+        input_dim = kwargs.pop("input_dim", None)
+        batch_size = kwargs.pop("batch_size", None)
+        kwargs.pop("input_dtype", None)
+        if kwargs:
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        self._input_shape_arg = (tuple(input_shape), batch_size) if input_shape is not None else None
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            raise ValueError(f"Layer name must be a string without '/', got {name!r}.")
+        self.name = name or auto_name(self)
+        self._trainable = bool(trainable)
+        if isinstance(dtype, dict):
+            dtype = dtype.get("config", {}).get("name", None)
+        if dtype is not None and hasattr(dtype, "name") and not isinstance(dtype, str):
+            dtype = dtype.name
+        self._dtype = standardize_dtype(dtype or floatx())
+        self.autocast = autocast
+        self._trainable_variables = []
+        self._non_trainable_variables = []
+        self._seed_generators = []
+        self._losses = []
+        self.built = False
+        self.input_spec = None
+        self.supports_masking = False
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._inbound_nodes = []
+        self._outbound_nodes = []
+        self._build_shapes = None
+        self._call_signature = inspect.signature(self.call)
+        params = self._call_signature.parameters
+        self._call_has_training = "training" in params
+        self._call_has_mask = "mask" in params
+
+    # -- attribute tracking -------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if isinstance(value, SeedGenerator) and "_seed_generators" in self.__dict__:
+            if value not in self._seed_generators:
+                self._seed_generators.append(value)
+        elif isinstance(value, Variable) and "_trainable_variables" in self.__dict__:
+            self._track_variable(value)
+        super().__setattr__(name, value)
+
+    def _track_variable(self, variable):
+        tracked = self._trainable_variables + self._non_trainable_variables
+        if any(v is variable for v in tracked):
+            return
+        (self._trainable_variables if variable.trainable
+         else self._non_trainable_variables).append(variable)
+
+    @property
+    def _layers(self):
+        """Direct sub-layers, in the order their attributes were first set."""
+        found, seen = [], set()
+
+        def visit(value):
+            if isinstance(value, Layer):
+                if id(value) not in seen and value is not self:
+                    seen.add(id(value))
+                    found.append(value)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    visit(item)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    visit(item)
+
+        for key, value in self.__dict__.items():
+            if key in _UNTRACKED_ATTRIBUTES:
+                continue
+            visit(value)
+        return found
+
+    def _flatten_layers(self, include_self=True, recursive=True):
+        out, seen = [], set()
+
+        def walk(layer):
+            for sub in layer._layers:
+                if id(sub) in seen:
+                    continue
+                seen.add(id(sub))
+                out.append(sub)
+                if recursive:
+                    walk(sub)
+
+        if include_self:
+            out.append(self)
+            seen.add(id(self))
+        walk(self)
+        return out
+
+    # -- weights -------------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
+                   regularizer=None, constraint=None, aggregation="none",
+                   overwrite_with_gradient=False, name=None):
+        """Create a weight of this layer, tracked in `weights` and updated by `fit()` if trainable."""
+        shape = () if shape is None else tuple(int(d) if d is not None else d for d in shape)
+        if any(d is None for d in shape):
+            raise ValueError(
+                f"Layer {self.name!r}: cannot create weight {name!r} with unknown dimension in "
+                f"shape {shape}. Build the layer with a fully known input shape.")
+        dtype = standardize_dtype(dtype or self._dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if is_float_dtype(dtype) else "zeros"
+        initializer = initializers.get(initializer)
+        variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable,
+                            autocast=autocast, aggregation=aggregation, name=name,
+                            overwrite_with_gradient=overwrite_with_gradient)
+        variable.path = "/".join(current_name_path() + [variable.name]) \
+            if _call_stack() and _call_stack()[-1].layer is self \
+            else "/".join(current_name_path() + [self.name, variable.name])
+        variable.regularizer = regularizers.get(regularizer)
+        variable.constraint = constraints.get(constraint)
+        self._track_variable(variable)
+        return variable
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        for layer in self._flatten_layers():
+            layer._trainable = value
+
+    @property
+    def weights(self):
+        out, seen = [], set()
+        for w in self._trainable_variables + self._non_trainable_variables:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        for layer in self._layers:
+            for w in layer.weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [w for w in self.weights if w.trainable and self._owner_trainable(w)]
+
+    def _owner_trainable(self, weight):
+        for layer in self._flatten_layers():
+            if any(v is weight for v in layer._trainable_variables + layer._non_trainable_variables):
+                return layer.trainable
+        return True
+
+    @property
+    def non_trainable_weights(self):
+        trainable_ids = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable_ids]
+
+    @property
+    def variables(self):
+        """Weights plus the layer's other state (random seed streams)."""
+        out, seen = [], set()
+        for v in self._trainable_variables + self._non_trainable_variables:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        for generator in self._seed_generators:
+            if id(generator.state) not in seen:
+                seen.add(id(generator.state))
+                out.append(generator.state)
+        for layer in self._layers:
+            for v in layer.variables:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        trainable_ids = {id(w) for w in self.trainable_weights}
+        return [v for v in self.variables if id(v) not in trainable_ids]
+
+    def get_weights(self):
+        return [np.array(w.value) for w in self.weights]
+
+    def set_weights(self, weights):
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(own)} weights, but set_weights received "
+                f"{len(weights)}. Expected shapes: {[w.shape for w in own]}")
+        for variable, value in zip(own, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != tuple(variable.shape):
+                raise ValueError(
+                    f"Layer {self.name!r}: weight {variable.path!r} has shape {variable.shape}, "
+                    f"but set_weights received an array of shape {tuple(value.shape)}.")
+            variable.assign(value)
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(
+                f"Layer {self.name!r} is not built yet, so its weights do not exist. Call it on "
+                "data or build it first.")
+        return int(sum(np.prod(w.shape) for w in self.weights))
+
+    # -- losses --------------------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a scalar (or tensor, summed) loss term, as Keras's `Layer.add_loss`."""
+        self._losses.append(loss)
+
+    @property
+    def losses(self):
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._losses)
+            for w in layer._trainable_variables + layer._non_trainable_variables:
+                regularizer = getattr(w, "regularizer", None)
+                if regularizer is not None and w.trainable:
+                    out.append(regularizer(w.value))
+        return out
+
+    def _clear_losses(self):
+        for layer in self._flatten_layers():
+            layer._losses = []
+
+    # -- dtypes --------------------------------------------------------------------------------
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def compute_dtype(self):
+        return self._dtype
+
+    @property
+    def variable_dtype(self):
+        return self._dtype
+
+    @property
+    def dtype_policy(self):
+        return _DTypePolicy(self._dtype)
+
+    # -- build and call ------------------------------------------------------------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"Layer {type(self).__name__} does not implement `call()`.")
+
+    def compute_output_shape(self, *args, **kwargs):
+        raise NotImplementedError
+
+    def __call__(self, *args, **kwargs):
+        if args and _is_symbolic(args[0]) or _is_symbolic(kwargs):
+            from jeras.models.symbolic_call import symbolic_call
+
+            return symbolic_call(self, args, kwargs)
+        return self._concrete_call(args, kwargs)
+
+    def _concrete_call(self, args, kwargs):
+        if not args:
+            raise ValueError(f"Layer {self.name!r} was called without inputs.")
+        inputs = _to_arrays(args[0], self.compute_dtype if self.autocast else None)
+        args = (inputs,) + tuple(args[1:])
+        self._maybe_build(inputs)
+        self._check_inputs(inputs)
+        training = kwargs.pop("training", None)
+        if training is None:
+            training = _inherited_training()
+        if self._call_has_training:
+            kwargs["training"] = training
+        stack = _call_stack()
+        if not stack:
+            self._clear_losses()
+        stack.append(_CallFrame(self, training))
+        try:
+            outputs = self.call(*args, **kwargs)
+        finally:
+            stack.pop()
+        if self.activity_regularizer is not None:
+            for leaf in jax.tree_util.tree_leaves(outputs):
+                self.add_loss(self.activity_regularizer(leaf))
+        return outputs
+
+    def _maybe_build(self, inputs):
+        if self.built:
+            return
+        shapes = jax.tree_util.tree_map(lambda x: tuple(x.shape), inputs,
+                                        is_leaf=lambda x: hasattr(x, "shape"))
+        self._build_with_shapes(shapes)
+
+    def _build_with_shapes(self, shapes):
+        stack = _call_stack()
+        stack.append(_CallFrame(self, None))
+        try:
+            self.build(shapes)
+        finally:
+            stack.pop()
+        self.built = True
+        self._build_shapes = shapes
+
+    def _check_inputs(self, inputs):
+        if self.input_spec is None:
+            return
+        specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
+        leaves = jax.tree_util.tree_leaves(inputs, is_leaf=lambda x: hasattr(x, "shape"))
+        for index, (spec, leaf) in enumerate(zip(specs, leaves)):
+            assert_input_compatibility(spec, getattr(leaf, "shape", None), self.name, index)
+
+    # -- config --------------------------------------------------------------------------------
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": self.dtype_policy.get_config_dict()}
+        if type(self).get_config is Layer.get_config and type(self).__init__ is not Layer.__init__:
+            args, kwargs = self._constructor_args
+            if args:
+                params = [p for p in inspect.signature(type(self).__init__).parameters][1:]
+                kwargs = {**dict(zip(params, args)), **kwargs}
+            config.update(kwargs)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def get_build_config(self):
+        if self._build_shapes is not None:
+            return {"input_shape": self._build_shapes}
+        return None
+
+    def build_from_config(self, config):
+        if config and config.get("input_shape") is not None and not self.built:
+            self._build_with_shapes(config["input_shape"])
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    # -- symbolic helpers ----------------------------------------------------------------------
+    @property
+    def input(self):
+        return self._node_attr("inputs")
+
+    @property
+    def output(self):
+        return self._node_attr("outputs")
+
+    def _node_attr(self, attr):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name!r} has never been called on a symbolic input.")
+        value = getattr(self._inbound_nodes[0], attr)
+        return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+
+_UNTRACKED_ATTRIBUTES = {"_inbound_nodes", "_outbound_nodes", "_constructor_args"}
+
+
+class _DTypePolicy:
+    def __init__(self, name):
+        self.name = name
+        self.compute_dtype = name
+        self.variable_dtype = name
+
+    def get_config_dict(self):
+        return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": self.name},
+                "registered_name": None}
+
+
+def _to_arrays(x, dtype):
+    """Inputs as JAX arrays; floats cast to the layer's compute dtype (Keras's autocast)."""
+
+    def convert(v):
+        if isinstance(v, Variable):
+            v = v.value
+        if v is None:
+            return None
+        if not isinstance(v, jax.Array):
+            v = jnp.asarray(v)
+        if dtype is not None and jnp.issubdtype(v.dtype, jnp.floating) and v.dtype != dtype:
+            v = v.astype(dtype)
+        return v
+
+    return jax.tree_util.tree_map(convert, x, is_leaf=lambda v: isinstance(v, Variable))

@@ -1,0 +1,78 @@
+"""`jeras.metrics`: the `Metric` base class, the catalogue and `get`."""
+
+from jeras.metrics.metric import Metric
+from jeras.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
+from jeras.metrics.accuracy_metrics import (
+    Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy, binary_accuracy,
+    categorical_accuracy, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
+from jeras.metrics.loss_metrics import (
+    BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge,
+    KLDivergence, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredError, MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError,
+    SparseCategoricalCrossentropy, SquaredHinge,
+)
+from jeras.backend.naming import to_snake_case as _snake
+
+_CLASSES = [
+    Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, BinaryCrossentropy,
+    CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, KLDivergence,
+    LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
+    MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError, SparseCategoricalCrossentropy,
+    SquaredHinge, Mean, Sum,
+]
+_BY_NAME = {}
+for _cls in _CLASSES:
+    _BY_NAME[_cls.__name__] = _cls
+    _BY_NAME[_snake(_cls.__name__)] = _cls
+_BY_NAME.update({
+    "mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError,
+    "MAE": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,
+    "MAPE": MeanAbsolutePercentageError, "msle": MeanSquaredLogarithmicError,
+    "MSLE": MeanSquaredLogarithmicError, "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
+    "log_cosh_error": LogCoshError, "logcosh": LogCoshError,
+})
+
+
+def get(identifier):
+    """A metric from a string (returns a new instance named as the string), a config dict, a
+    `Metric` or a function (wrapped in `MeanMetricWrapper`)."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier)
+        if cls is None:
+            from jeras.saving.object_registration import get_registered_object
+
+            registered = get_registered_object(identifier)
+            if registered is not None:
+                return get(registered() if isinstance(registered, type) else registered)
+            raise ValueError(
+                f"Unknown metric identifier {identifier!r}. Valid names: {sorted(_BY_NAME)}, "
+                "'accuracy' / 'acc', or a registered custom metric.")
+        return cls(name=identifier)
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
+    if callable(identifier):
+        return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", None))
+    raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
+
+
+def serialize(metric):
+    from jeras.saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(metric)
+
+
+def deserialize(config, custom_objects=None):
+    from jeras.saving.serialization import deserialize_keras_object
+
+    return deserialize_keras_object(config, custom_objects=custom_objects,
+                                    module_objects={c.__name__: c for c in _CLASSES})

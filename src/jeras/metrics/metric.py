@@ -1,0 +1,99 @@
+"""`Metric` base class: state in non-trainable variables, `update_state` / `result` /
+`reset_state`, and stateless versions the compiled training step uses."""
+
+import jax.numpy as jnp
+
+from jeras import initializers
+from jeras.backend.config import floatx
+from jeras.backend.dtypes import standardize_dtype
+from jeras.backend.naming import auto_name
+from jeras.backend.state_scope import StateScope
+from jeras.backend.variable import Variable
+
+
+class Metric:
+    """Base class: subclasses create state with `add_variable` / `add_weight` in `__init__`,
+    and implement `update_state(...)` and `result()`.
+
+    Args:
+        name: the metric's name (snake_case of the class name, uniquified, by default).
+        dtype: dtype of the metric's computations (floatx by default).
+    """
+
+    def __init__(self, dtype=None, name=None):
+        self.name = name or auto_name(self)
+        self._dtype = standardize_dtype(dtype or floatx())
+        self._variables = []
+        self._sub_metrics = []
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Metric) and "_sub_metrics" in self.__dict__:
+            self._sub_metrics.append(value)
+        super().__setattr__(name, value)
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        if initializer is None:
+            initializer = "zeros"
+        variable = Variable(initializers.get(initializer), shape=tuple(shape),
+                            dtype=standardize_dtype(dtype or self._dtype), trainable=False,
+                            aggregation=aggregation, name=name)
+        variable.path = f"{self.name}/{variable.name}"
+        self._variables.append(variable)
+        return variable
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        return self.add_variable(shape=shape, initializer=initializer, dtype=dtype, name=name)
+
+    @property
+    def variables(self):
+        out = list(self._variables)
+        for metric in self._sub_metrics:
+            out.extend(metric.variables)
+        return out
+
+    def update_state(self, *args, **kwargs):
+        raise NotImplementedError(f"Metric {type(self).__name__} does not implement update_state().")
+
+    def result(self):
+        raise NotImplementedError(f"Metric {type(self).__name__} does not implement result().")
+
+    def reset_state(self):
+        for variable in self._variables:
+            variable.assign(jnp.zeros(variable.shape, variable.dtype))
+        for metric in self._sub_metrics:
+            metric.reset_state()
+
+    def __call__(self, *args, **kwargs):
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    # -- stateless forms (pure functions of the variables' values) ----------------------------
+    def stateless_update_state(self, values, *args, **kwargs):
+        variables = self.variables
+        with StateScope(zip(variables, values)) as scope:
+            self.update_state(*args, **kwargs)
+            return scope.values_of(variables)
+
+    def stateless_result(self, values):
+        with StateScope(zip(self.variables, values)):
+            return self.result()
+
+    def stateless_reset_state(self):
+        variables = self.variables
+        with StateScope() as scope:
+            self.reset_state()
+            return scope.values_of(variables)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self._dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"

@@ -1,0 +1,84 @@
+"""`Sum`, `Mean` and `MeanMetricWrapper`: metrics that accumulate (weighted) values."""
+
+import jax.numpy as jnp
+
+from jeras.losses.reduction import squeeze_or_expand_to_same_rank
+from jeras.metrics.metric import Metric
+from jeras.ops._convert import unwrap
+
+
+def reduce_to_samplewise_values(values, sample_weight, dtype):
+    """Per-sample values (mean over non-sample axes), weighted; and the matching weights."""
+    values = jnp.asarray(unwrap(values)).astype(dtype)
+    if sample_weight is not None:
+        sample_weight = jnp.asarray(unwrap(sample_weight)).astype(dtype)
+        values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
+        weight_ndim, values_ndim = sample_weight.ndim, values.ndim
+        if values_ndim > weight_ndim:
+            values = jnp.mean(values, axis=tuple(range(weight_ndim, values_ndim)))
+        sample_weight = jnp.broadcast_to(sample_weight, values.shape)
+        values = values * sample_weight
+        if weight_ndim > 1:
+            sample_weight = jnp.mean(sample_weight, axis=tuple(range(1, weight_ndim)))
+    if values.ndim > 1:
+        values = jnp.mean(values, axis=tuple(range(1, values.ndim)))
+    return values, sample_weight
+
+
+class Sum(Metric):
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+
+    def update_state(self, values, sample_weight=None):
+        values, _ = reduce_to_samplewise_values(values, sample_weight, self.dtype)
+        self.total.assign_add(jnp.sum(values))
+
+    def result(self):
+        return self.total.value
+
+
+class Mean(Metric):
+    """The (weighted) mean of the values given to `update_state`."""
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, values, sample_weight=None):
+        values, sample_weight = reduce_to_samplewise_values(values, sample_weight, self.dtype)
+        self.total.assign_add(jnp.sum(values))
+        if sample_weight is not None:
+            count = jnp.sum(sample_weight)
+        elif values.ndim >= 1:
+            count = values.shape[0]
+        else:
+            count = 1
+        self.count.assign_add(jnp.asarray(count, dtype=self.dtype))
+
+    def result(self):
+        count = self.count.value
+        return jnp.where(count != 0, self.total.value / jnp.where(count != 0, count, 1), 0.0)
+
+
+class MeanMetricWrapper(Mean):
+    """The mean of `fn(y_true, y_pred, **kwargs)` over all samples seen."""
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
+        self._fn = fn
+        self._fn_kwargs = kwargs
+        from jeras import losses
+
+        if fn in losses._FUNCTIONS.values():
+            self._direction = "down"
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        return super().update_state(values, sample_weight=sample_weight)
+
+    def get_config(self):
+        config = {"name": self.name, "dtype": self.dtype}
+        config.update(self._fn_kwargs)
+        return config

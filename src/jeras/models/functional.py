@@ -1,0 +1,148 @@
+"""`Functional`: a model defined by a graph of layer calls from `Input`s to outputs."""
+
+import jax
+
+from jeras.layers.input_layer import InputLayer
+from jeras.layers.layer import Layer
+from jeras.models.graph import map_graph
+from jeras.models.keras_tensor import KerasTensor
+from jeras.models.model import Model
+from jeras.trainer.trainer import Trainer
+
+
+def _is_kt(x):
+    return isinstance(x, KerasTensor)
+
+
+class Functional(Model):
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        Trainer.__init__(self)
+        self._init_from_graph(inputs, outputs)
+
+    def _init_from_graph(self, inputs, outputs, name=None):
+        if name is not None:
+            self.name = name
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            outputs = outputs[0]
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+            inputs = inputs[0]
+        for tensor in jax.tree_util.tree_leaves((inputs, outputs), is_leaf=_is_kt):
+            if not _is_kt(tensor):
+                raise ValueError(
+                    f"Model inputs and outputs must be KerasTensors (from `keras.Input` and layer "
+                    f"calls), got {type(tensor).__name__}: {tensor!r}")
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        self._flat_inputs = jax.tree_util.tree_leaves(inputs, is_leaf=_is_kt)
+        self._flat_outputs = jax.tree_util.tree_leaves(outputs, is_leaf=_is_kt)
+        self._run_nodes, self._graph_layers = map_graph(self._flat_inputs, self._flat_outputs)
+        self.built = True
+        self._build_shapes = None
+
+    # -- structure -----------------------------------------------------------------------------
+    @property
+    def _layers(self):
+        return list(self._graph_layers)
+
+    @property
+    def layers(self):
+        return list(self._graph_layers)
+
+    @property
+    def inputs(self):
+        return list(self._flat_inputs)
+
+    @property
+    def outputs(self):
+        return list(self._flat_outputs)
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    @property
+    def input_names(self):
+        return [t._keras_history[0].name for t in self._flat_inputs]
+
+    @property
+    def output_names(self):
+        if isinstance(self._outputs_struct, dict):
+            return list(self._outputs_struct.keys())
+        return [t._keras_history[0].name for t in self._flat_outputs]
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self._flat_inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self._flat_outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    # -- execution -----------------------------------------------------------------------------
+    def call(self, inputs, training=None, mask=None):
+        flat = self._flatten_call_inputs(inputs)
+        values = {}
+        for tensor, value in zip(self._flat_inputs, flat):
+            values[id(tensor)] = value
+        for node in self._run_nodes:
+            outputs = node.run(values)
+            out_leaves = jax.tree_util.tree_leaves(outputs)
+            if len(out_leaves) != len(node.output_tensors):
+                raise ValueError(
+                    f"Layer {node.layer.name!r} returned {len(out_leaves)} outputs when called, but "
+                    f"{len(node.output_tensors)} when the model was built.")
+            for tensor, value in zip(node.output_tensors, out_leaves):
+                values[id(tensor)] = value
+        return jax.tree_util.tree_map(lambda t: values[id(t)], self._outputs_struct, is_leaf=_is_kt)
+
+    def _flatten_call_inputs(self, inputs):
+        names = [t._keras_history[0].name for t in self._flat_inputs]
+        if isinstance(inputs, dict):
+            if isinstance(self._inputs_struct, dict):
+                keys = list(self._inputs_struct.keys())
+                missing = [k for k in keys if k not in inputs]
+                if missing:
+                    raise ValueError(
+                        f"Model {self.name!r}: missing input(s) {missing}; received keys "
+                        f"{sorted(inputs)}, expected {keys}.")
+                return [inputs[k] for k in keys]
+            missing = [n for n in names if n not in inputs]
+            if missing:
+                raise ValueError(
+                    f"Model {self.name!r}: missing input(s) {missing}; received keys "
+                    f"{sorted(inputs)}, expected the model's input names {names}.")
+            return [inputs[n] for n in names]
+        if isinstance(inputs, (list, tuple)):
+            flat = list(inputs)
+            if len(self._flat_inputs) == 1 and len(flat) != 1:
+                flat = [inputs]
+        else:
+            flat = [inputs]
+        if len(flat) != len(self._flat_inputs):
+            raise ValueError(
+                f"Model {self.name!r} expects {len(self._flat_inputs)} input(s) {names}, but it "
+                f"received {len(flat)} input tensors.")
+        for tensor, value, name in zip(self._flat_inputs, flat, names):
+            expected = tensor.shape
+            actual = getattr(value, "shape", None)
+            if actual is not None and (len(actual) != len(expected) or any(
+                    e is not None and e != a for e, a in zip(expected, actual))):
+                raise ValueError(
+                    f'Input "{name}" of model "{self.name}" is incompatible with the model: '
+                    f"expected shape {expected}, but received input with shape {tuple(actual)}.")
+        return flat
+
+    def _maybe_build(self, inputs):
+        pass
+
+    def get_config(self):
+        from jeras.saving.functional_config import functional_get_config
+
+        return functional_get_config(self)

@@ -1,0 +1,127 @@
+"""`Model`: a layer that can be trained. `Model(inputs, outputs)` builds a functional model;
+subclasses define `__init__` and `call`."""
+
+import jax
+
+from jeras.backend.state_scope import StateScope, current_scope
+from jeras.layers.layer import Layer, _call_stack, _to_arrays
+from jeras.trainer.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """Groups layers into an object with training and inference features.
+
+    `keras.Model(inputs, outputs, name=None)` gives a functional model; subclass `Model` and
+    implement `call` for a model written as Python code.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (len(args) >= 2 or ("inputs" in kwargs and "outputs" in kwargs)
+                             or (len(args) == 1 and "outputs" in kwargs)):
+            from jeras.models.functional import Functional
+
+            return Functional.__new__(Functional, *args, **kwargs)
+        return super().__new__(cls, *args, **kwargs)
+
+    def __init__(self, *args, **kwargs):
+        trainable = kwargs.pop("trainable", True)
+        name = kwargs.pop("name", None)
+        dtype = kwargs.pop("dtype", None)
+        if args or kwargs:
+            raise ValueError(
+                f"Model.__init__ got unexpected arguments {args or ''} {kwargs or ''}. Pass "
+                "`inputs` and `outputs` for a functional model, or only `name`/`trainable` "
+                "from a subclass.")
+        Layer.__init__(self, name=name, trainable=trainable, dtype=dtype)
+        Trainer.__init__(self)
+
+    def __call__(self, *args, **kwargs):
+        if current_scope() is None and not _call_stack() and args and \
+                not _any_symbolic_or_traced((args, kwargs)) and self._jit_call_allowed(args, kwargs):
+            return self._compiled_call(args[0], kwargs.get("training", False))
+        return Layer.__call__(self, *args, **kwargs)
+
+    # -- fast eager calls ----------------------------------------------------------------------
+    def _jit_call_allowed(self, args, kwargs):
+        # Only the common form `model(x)` / `model(x, training=...)` goes through the compiled
+        # cache; anything else (masks, extra arguments) runs op by op.
+        return (self.built and len(args) == 1 and set(kwargs) <= {"training"}
+                and not getattr(self, "run_eagerly", False) and self._eager_jit_ok)
+
+    def _compiled_call(self, x, training):
+        x = _to_arrays(x, None)
+        variables = self.variables
+        fn = self._eager_forward_cache.get((bool(training), len(variables)))
+        if fn is None:
+            model = self
+
+            def forward(values, inputs):
+                with StateScope(zip(variables, values)) as scope:
+                    outputs = Layer.__call__(model, inputs, training=bool(training))
+                    new_values = scope.values_of(variables)
+                model._clear_losses()
+                return outputs, new_values
+
+            fn = jax.jit(forward)
+            self._eager_forward_cache[(bool(training), len(variables))] = fn
+        try:
+            outputs, new_values = fn([v.value for v in variables], x)
+        except jax.errors.ConcretizationTypeError:
+            # The model's `call` branches on data values: run it op by op from now on.
+            self._eager_jit_ok = False
+            return Layer.__call__(self, x, training=training)
+        for variable, value in zip(variables, new_values):
+            if value is not variable._value:
+                variable._value = value
+        return outputs
+
+    def _invalidate_compiled(self):
+        self._eager_forward_cache = {}
+
+    # -- structure -----------------------------------------------------------------------------
+    @property
+    def layers(self):
+        return [layer for layer in self._layers]
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            if name is not None:
+                raise ValueError("get_layer: pass either `name` or `index`, not both.")
+            layers = self.layers
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"get_layer: index {index} is out of range for a model with {len(layers)} layers.")
+            return layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name!r}. Existing layers are: {[l.name for l in self.layers]}.")
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        from jeras.models.summary import print_summary
+
+        print_summary(self, line_length=line_length, print_fn=print_fn)
+
+    def build(self, input_shape=None):
+        if input_shape is not None and not self.built:
+            import jax.numpy as jnp
+
+            def zeros(shape):
+                return jnp.zeros(tuple(1 if d is None else d for d in shape))
+
+            is_shape = lambda s: isinstance(s, (tuple, list)) and all(
+                isinstance(d, (int, type(None))) for d in s)
+            dummy = jax.tree_util.tree_map(zeros, input_shape, is_leaf=is_shape)
+            Layer.__call__(self, dummy)
+        self.built = True
+
+
+def _any_symbolic_or_traced(tree):
+    from jeras.models.keras_tensor import KerasTensor
+
+    for leaf in jax.tree_util.tree_leaves(tree, is_leaf=lambda v: isinstance(v, KerasTensor)):
+        if isinstance(leaf, (KerasTensor, jax.core.Tracer)):
+            return True
+    return False

@@ -1,0 +1,53 @@
+"""`Node`: one call of a layer on symbolic tensors, the edge list of the functional graph."""
+
+import jax
+
+from jeras.models.keras_tensor import KerasTensor
+
+
+def _is_kt(x):
+    return isinstance(x, KerasTensor)
+
+
+class Node:
+    def __init__(self, layer, call_args, call_kwargs, outputs):
+        self.layer = layer
+        self.call_args = call_args
+        self.call_kwargs = call_kwargs
+        self.outputs = outputs
+        self.output_tensors = jax.tree_util.tree_leaves(outputs, is_leaf=_is_kt)
+        self.input_tensors = [x for x in jax.tree_util.tree_leaves(
+            (call_args, call_kwargs), is_leaf=_is_kt) if _is_kt(x)]
+        node_index = len(layer._inbound_nodes)
+        layer._inbound_nodes.append(self)
+        for tensor_index, tensor in enumerate(self.output_tensors):
+            tensor._keras_history = (layer, node_index, tensor_index)
+        for tensor in self.input_tensors:
+            if tensor._keras_history is not None:
+                tensor._keras_history[0]._outbound_nodes.append(self)
+
+    @property
+    def inputs(self):
+        return list(self.input_tensors)
+
+    @property
+    def parent_nodes(self):
+        parents = []
+        for tensor in self.input_tensors:
+            if tensor._keras_history is not None:
+                layer, node_index, _ = tensor._keras_history
+                parents.append(layer._inbound_nodes[node_index])
+        return parents
+
+    @property
+    def is_input(self):
+        return not self.input_tensors
+
+    def run(self, values):
+        """Call the layer with the concrete values of this node's symbolic inputs."""
+        def substitute(x):
+            return values[id(x)] if _is_kt(x) else x
+
+        args = jax.tree_util.tree_map(substitute, self.call_args, is_leaf=_is_kt)
+        kwargs = jax.tree_util.tree_map(substitute, self.call_kwargs, is_leaf=_is_kt)
+        return self.layer(*args, **kwargs)

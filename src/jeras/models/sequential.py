@@ -1,0 +1,144 @@
+"""`Sequential`: a plain stack of layers, each with one input and one output."""
+
+import jax
+
+from jeras.layers.input_layer import InputLayer, Input
+from jeras.layers.layer import Layer
+from jeras.models.keras_tensor import KerasTensor
+from jeras.models.model import Model
+
+
+class Sequential(Model):
+    def __init__(self, layers=None, trainable=True, name=None):
+        super().__init__(trainable=trainable, name=name)
+        self._stack = []
+        self._functional = None
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer, rebuild=True):
+        if isinstance(layer, KerasTensor) and layer._keras_history is not None and \
+                isinstance(layer._keras_history[0], InputLayer):
+            layer = layer._keras_history[0]
+        if not isinstance(layer, Layer):
+            raise ValueError(
+                f"Sequential.add expects a Layer instance, got {type(layer).__name__}: {layer!r}")
+        if isinstance(layer, InputLayer) and self._stack and isinstance(self._stack[0], InputLayer):
+            raise ValueError("Sequential model already has an input layer.")
+        if any(l.name == layer.name for l in self._stack):
+            raise ValueError(
+                f'All layers added to a Sequential model should have unique names. Name '
+                f'"{layer.name}" is already the name of a layer in this model.')
+        if not self._stack and not isinstance(layer, InputLayer) and layer._input_shape_arg:
+            shape, batch_size = layer._input_shape_arg
+            self._stack.append(InputLayer(shape=shape, batch_size=batch_size))
+        self._stack.append(layer)
+        self.built = False
+        self._functional = None
+        self._invalidate_compiled()
+        if rebuild:
+            self._maybe_build_graph()
+
+    def pop(self, rebuild=True):
+        if not self.layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._stack.pop()
+        self.built = False
+        self._functional = None
+        self._invalidate_compiled()
+        if rebuild:
+            self._maybe_build_graph()
+        return layer
+
+    def _maybe_build_graph(self):
+        if self._stack and isinstance(self._stack[0], InputLayer) and len(self._stack) > 1:
+            self._build_graph(self._stack[0].batch_shape, self._stack[0].dtype)
+
+    def _build_graph(self, batch_shape, dtype):
+        from jeras.layers.layer import _call_stack, _CallFrame
+
+        stack = self._stack
+        if isinstance(stack[0], InputLayer):
+            tensor = stack[0].output_tensor
+            layers = stack[1:]
+        else:
+            tensor = Input(batch_shape=batch_shape, dtype=dtype)
+            layers = stack
+        inputs = tensor
+        # Build inside this model's name scope, so weight paths read `sequential/dense/kernel`.
+        frames = _call_stack()
+        frames.append(_CallFrame(self, None))
+        try:
+            for layer in layers:
+                tensor = layer(tensor)
+        finally:
+            frames.pop()
+        from jeras.models.functional import Functional
+
+        self._functional = Functional.__new__(Functional, inputs, tensor)
+        self._functional._init_from_graph(inputs, tensor, self.name)
+        self._build_shapes = tuple(batch_shape)
+        self.built = True
+
+    @property
+    def _layers(self):
+        return [l for l in self._stack if not isinstance(l, InputLayer)]
+
+    @property
+    def layers(self):
+        return self._layers
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        if input_shape is None:
+            if self._stack and isinstance(self._stack[0], InputLayer):
+                input_shape = self._stack[0].batch_shape
+            else:
+                raise ValueError("Sequential.build needs an `input_shape`.")
+        self._build_graph(tuple(input_shape), None)
+
+    def _maybe_build(self, inputs):
+        if not self.built or self._functional is None:
+            shape = tuple(inputs.shape) if hasattr(inputs, "shape") else None
+            if shape is None:
+                raise ValueError("Sequential models take a single array input.")
+            self._build_graph((None,) + shape[1:], str(inputs.dtype)
+                              if "float" not in str(inputs.dtype) else None)
+
+    def call(self, inputs, training=None, mask=None):
+        if self._functional is None:
+            raise ValueError(f"Sequential model {self.name!r} has no layers or is not built.")
+        return self._functional.call(inputs, training=training)
+
+    @property
+    def inputs(self):
+        return self._functional.inputs if self._functional else None
+
+    @property
+    def outputs(self):
+        return self._functional.outputs if self._functional else None
+
+    @property
+    def input_shape(self):
+        return self._functional.input_shape
+
+    @property
+    def output_shape(self):
+        return self._functional.output_shape
+
+    @property
+    def output_names(self):
+        return [self._stack[-1].name] if self._stack else []
+
+    @property
+    def input_names(self):
+        return self._functional.input_names if self._functional else []
+
+    def get_config(self):
+        from jeras.saving.serialization import serialize_keras_object
+
+        return {"name": self.name, "trainable": self.trainable,
+                "dtype": self.dtype_policy.get_config_dict(),
+                "layers": [serialize_keras_object(l) for l in self._stack],
+                "build_input_shape": list(self._build_shapes) if self._build_shapes else None}

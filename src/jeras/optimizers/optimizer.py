@@ -1,0 +1,336 @@
+"""`Optimizer` base class: Keras's common arguments (clipping, weight decay, EMA, loss scaling),
+state in variables, and a stateless `stateless_apply` for the compiled training step."""
+
+import re
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+from jeras.backend.naming import auto_name
+from jeras.backend.state_scope import StateScope
+from jeras.backend.variable import Variable
+from jeras.optimizers.schedules.learning_rate_schedule import LearningRateSchedule
+
+
+class Optimizer:
+    """Base class of all optimizers; subclasses implement `build(variables)` and
+    `update_step(gradient, variable, learning_rate)`.
+
+    Args:
+        learning_rate: a Python float, a `LearningRateSchedule` or a callable of no arguments.
+        weight_decay: decoupled weight decay applied before the update.
+        clipnorm / clipvalue / global_clipnorm: gradient clipping (at most one).
+        use_ema / ema_momentum / ema_overwrite_frequency: exponential moving average of weights.
+        loss_scale_factor: the loss is multiplied and gradients divided by it.
+        gradient_accumulation_steps: apply the averaged gradient every N steps.
+        name: the optimizer's name.
+    """
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        kwargs.pop("decay", None)
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        self.name = name or auto_name(self)
+        if sum(x is not None for x in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+        if gradient_accumulation_steps is not None:
+            if not isinstance(gradient_accumulation_steps, int) or gradient_accumulation_steps < 2:
+                raise ValueError(
+                    "`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                    f"gradient_accumulation_steps={gradient_accumulation_steps}")
+        if use_ema:
+            if not 0 <= ema_momentum <= 1:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1], got {ema_momentum}.")
+            if ema_overwrite_frequency is not None and (
+                    not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1):
+                raise ValueError(
+                    "`ema_overwrite_frequency` must be an integer >= 1 or None, got "
+                    f"{ema_overwrite_frequency}.")
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self._exclude_names = None
+        self._exclude_ids = set()
+        self._iterations = Variable(0, dtype="int32", trainable=False, name="iteration")
+        self._iterations.path = f"{self.name}/iteration"
+        self._set_learning_rate_object(learning_rate)
+        self._slots = []
+        self._slot_index = {}
+        self._ema_averages = []
+        self._accumulators = []
+        self._trainable_ids = None
+        self.built = False
+
+    # -- learning rate -------------------------------------------------------------------------
+    def _set_learning_rate_object(self, learning_rate):
+        if isinstance(learning_rate, LearningRateSchedule) or (
+                callable(learning_rate) and not isinstance(learning_rate, Variable)):
+            self._learning_rate = learning_rate
+            return
+        if isinstance(learning_rate, Variable):
+            learning_rate = float(learning_rate.value)
+        if not isinstance(learning_rate, float) or isinstance(learning_rate, bool):
+            raise ValueError(
+                "Argument `learning_rate` should be float, or an instance of "
+                "LearningRateSchedule, or a callable (that takes in the current iteration value "
+                f"and returns the corresponding learning rate value). Received instead: "
+                f"learning_rate={learning_rate!r} of type {type(learning_rate).__name__}")
+        self._learning_rate = Variable(learning_rate, dtype="float32", trainable=False,
+                                       name="learning_rate")
+        self._learning_rate.path = f"{self.name}/learning_rate"
+
+    @property
+    def learning_rate(self):
+        return self._current_learning_rate()
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if isinstance(self._learning_rate, Variable) and not callable(value):
+            self._learning_rate.assign(float(value))
+            return
+        if isinstance(value, (LearningRateSchedule,)) or callable(value):
+            self._learning_rate = value
+            return
+        raise TypeError(
+            "This optimizer was created with a `LearningRateSchedule` object as its "
+            "`learning_rate` constructor argument, hence its learning rate is not settable. "
+            "Pass a float learning rate instead, or a new schedule.")
+
+    def _current_learning_rate(self):
+        lr = self._learning_rate
+        if isinstance(lr, Variable):
+            return lr.value
+        if isinstance(lr, LearningRateSchedule):
+            return jnp.asarray(lr(self._iterations.value), dtype="float32")
+        return jnp.asarray(lr(), dtype="float32")
+
+    @property
+    def iterations(self):
+        return self._iterations
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def variables(self):
+        out = [self._iterations]
+        if isinstance(self._learning_rate, Variable):
+            out.append(self._learning_rate)
+        return out + self._ema_averages + self._accumulators + self._slots
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none", name=None):
+        from jeras import initializers
+
+        variable = Variable(initializers.get(initializer), shape=tuple(shape),
+                            dtype=dtype or "float32", trainable=False, name=name)
+        variable.path = f"{self.name}/{name}" if name else variable.name
+        self._slots.append(variable)
+        return variable
+
+    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
+        """A slot shaped like `reference_variable`, named `<path with _ for />_<name>`."""
+        base = reference_variable.path.replace("/", "_")
+        from jeras import initializers
+
+        variable = Variable(initializers.get(initializer), shape=reference_variable.shape,
+                            dtype=reference_variable.dtype, trainable=False,
+                            name=f"{base}_{name}")
+        variable.path = f"{self.name}/{base}_{name}"
+        self._slots.append(variable)
+        return variable
+
+    def build(self, variables):
+        """Create per-variable state; subclasses call `super().build(variables)` first."""
+        if self.use_ema:
+            for v in variables:
+                avg = Variable(v.value, dtype=v.dtype, trainable=False,
+                               name=f"{v.path.replace('/', '_')}_average")
+                avg.path = f"{self.name}/{avg.name}"
+                self._ema_averages.append(avg)
+        if self.gradient_accumulation_steps:
+            for v in variables:
+                acc = Variable(jnp.zeros(v.shape, v.dtype), trainable=False,
+                               name=f"{v.path.replace('/', '_')}_gradient_accumulator")
+                acc.path = f"{self.name}/{acc.name}"
+                self._accumulators.append(acc)
+        self._trainable_ids = [id(v) for v in variables]
+        self.built = True
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        if self.built:
+            raise ValueError(
+                "`exclude_from_weight_decay()` can only be configured before the optimizer is "
+                "built.")
+        self._exclude_ids = {id(v) for v in var_list or []}
+        self._exclude_names = [re.compile(n) for n in var_names or []] or None
+
+    def _use_weight_decay(self, variable):
+        if id(variable) in self._exclude_ids:
+            return False
+        if self._exclude_names and any(p.search(variable.name) for p in self._exclude_names):
+            return False
+        return True
+
+    # -- applying gradients ---------------------------------------------------------------------
+    def apply_gradients(self, grads_and_vars):
+        grads_and_vars = list(grads_and_vars)
+        grads = [g for g, _ in grads_and_vars]
+        variables = [v for _, v in grads_and_vars]
+        self.apply(grads, variables)
+        return self._iterations
+
+    def apply(self, grads, trainable_variables=None):
+        if trainable_variables is None:
+            raise ValueError("Optimizer.apply needs the list of `trainable_variables`.")
+        grads = list(grads)
+        trainable_variables = list(trainable_variables)
+        if len(grads) != len(trainable_variables):
+            raise ValueError(
+                f"Optimizer {self.name!r}: got {len(grads)} gradients for "
+                f"{len(trainable_variables)} variables.")
+        if not self.built:
+            self.build(trainable_variables)
+        pairs = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
+        if not pairs:
+            raise ValueError(f"Optimizer {self.name!r}: no gradients provided for any variable.")
+        index = {vid: i for i, vid in enumerate(self._trainable_ids)}
+        for _, v in pairs:
+            if id(v) not in index:
+                raise ValueError(
+                    f"Optimizer {self.name!r} was built for a different set of variables; "
+                    f"{v.path!r} is unknown to it. Create a new optimizer for this model.")
+        grads = [jnp.asarray(g.value if isinstance(g, Variable) else g) for g, _ in pairs]
+        variables = [v for _, v in pairs]
+        if self.loss_scale_factor is not None:
+            grads = [g / self.loss_scale_factor for g in grads]
+        if self.gradient_accumulation_steps:
+            self._apply_accumulated(grads, variables, index)
+        else:
+            self._apply_now(grads, variables, index)
+
+    def _apply_accumulated(self, grads, variables, index):
+        steps = self.gradient_accumulation_steps
+        accumulators = [self._accumulators[index[id(v)]] for v in variables]
+        is_update = (self._iterations.value + 1) % steps == 0
+        new_grads = [(g + a.value) / steps for g, a in zip(grads, accumulators)]
+        before = [v.value for v in variables]
+        slots_before = [s.value for s in self._slots]
+        self._apply_now(new_grads, variables, index, count_step=False)
+        # Between updates only the accumulators change; variables and slots stay as they were.
+        for v, old in zip(variables, before):
+            v.assign(jnp.where(is_update, v.value, old))
+        for s, old in zip(self._slots, slots_before):
+            s.assign(jnp.where(is_update, s.value, old))
+        for g, a in zip(grads, accumulators):
+            a.assign(jnp.where(is_update, jnp.zeros_like(a.value), a.value + g))
+        self._iterations.assign_add(1)
+
+    def _apply_now(self, grads, variables, index, count_step=True):
+        grads = self._clip(grads)
+        lr = self._current_learning_rate()
+        if self.weight_decay:
+            for v in variables:
+                if self._use_weight_decay(v):
+                    v.assign(v.value - v.value * self.weight_decay * lr)
+        self._before_updates()
+        for g, v in zip(grads, variables):
+            self.update_step(g.astype(v.dtype), v, lr.astype(v.dtype))
+        for v in variables:
+            constraint = getattr(v, "constraint", None)
+            if constraint is not None:
+                v.assign(constraint(v.value))
+        if self.use_ema:
+            self._update_ema(variables, index)
+        if count_step:
+            self._iterations.assign_add(1)
+
+    def _before_updates(self):
+        """Hook for optimizers with per-step (not per-variable) state, e.g. Nadam."""
+
+    def _update_ema(self, variables, index):
+        momentum = jnp.where(self._iterations.value == 0, 0.0, self.ema_momentum)
+        for v in variables:
+            avg = self._ema_averages[index[id(v)]]
+            avg.assign(momentum * avg.value + (1 - momentum) * v.value)
+        if self.ema_overwrite_frequency:
+            overwrite = (self._iterations.value + 1) % self.ema_overwrite_frequency == 0
+            for v in variables:
+                avg = self._ema_averages[index[id(v)]]
+                v.assign(jnp.where(overwrite, avg.value, v.value))
+
+    def finalize_variable_values(self, var_list):
+        """At the end of fit with `use_ema`, the variables take their moving averages."""
+        if self.use_ema and self._ema_averages:
+            index = {vid: i for i, vid in enumerate(self._trainable_ids)}
+            for v in var_list:
+                if id(v) in index:
+                    v.assign(self._ema_averages[index[id(v)]].value)
+
+    def _clip(self, grads):
+        if self.clipnorm is not None:
+            c = self.clipnorm
+            return [g * c / jnp.maximum(jnp.sqrt(jnp.sum(jnp.square(g))), c) for g in grads]
+        if self.global_clipnorm is not None:
+            c = self.global_clipnorm
+            norm = jnp.sqrt(sum(jnp.sum(jnp.square(g)) for g in grads))
+            scale = c * jnp.minimum(1.0 / norm, 1.0 / c)
+            return [g * scale for g in grads]
+        if self.clipvalue is not None:
+            return [jnp.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def update_step(self, gradient, variable, learning_rate):
+        raise NotImplementedError(f"{type(self).__name__} must implement update_step().")
+
+    def scale_loss(self, loss):
+        return loss * self.loss_scale_factor if self.loss_scale_factor is not None else loss
+
+    # -- stateless form for compiled steps ------------------------------------------------------
+    def stateless_apply(self, optimizer_values, grads, trainable_variables, trainable_values):
+        """Pure update: returns `(new_trainable_values, new_optimizer_values)`."""
+        opt_vars = self.variables
+        pairs = list(zip(opt_vars, optimizer_values)) + list(zip(trainable_variables,
+                                                                  trainable_values))
+        with StateScope(pairs) as scope:
+            self.apply(grads, trainable_variables)
+            return scope.values_of(trainable_variables), scope.values_of(opt_vars)
+
+    # -- config --------------------------------------------------------------------------------
+    def get_config(self):
+        lr = self._learning_rate
+        if isinstance(lr, Variable):
+            lr = float(np.asarray(lr.value))
+        elif isinstance(lr, LearningRateSchedule):
+            from jeras.saving.serialization import serialize_keras_object
+
+            lr = serialize_keras_object(lr)
+        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
+                "clipvalue": self.clipvalue, "use_ema": self.use_ema,
+                "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency,
+                "loss_scale_factor": self.loss_scale_factor,
+                "gradient_accumulation_steps": self.gradient_accumulation_steps}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            from jeras.saving.serialization import deserialize_keras_object
+
+            config["learning_rate"] = deserialize_keras_object(config["learning_rate"],
+                                                               custom_objects=custom_objects)
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"

@@ -1,0 +1,33 @@
+"""`SGD`: gradient descent with optional (Nesterov) momentum."""
+
+from jeras.optimizers.optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        if not isinstance(momentum, float) or not 0 <= momentum <= 1:
+            raise ValueError("`momentum` must be a float between [0, 1]. Received: "
+                             f"momentum={momentum!r}")
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def build(self, variables):
+        super().build(variables)
+        self.momentums = [self.add_variable_from_reference(v, "momentum") for v in variables] \
+            if self.momentum != 0 else []
+
+    def update_step(self, gradient, variable, learning_rate):
+        if self.momentum == 0:
+            variable.assign(variable.value - gradient * learning_rate)
+            return
+        m = self.momentums[self._trainable_ids.index(id(variable))]
+        new_m = self.momentum * m.value - gradient * learning_rate
+        m.assign(new_m)
+        if self.nesterov:
+            variable.assign(variable.value + self.momentum * new_m - gradient * learning_rate)
+        else:
+            variable.assign(variable.value + new_m)
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -1,0 +1,193 @@
+"""The compiled engine: pure train / test / predict steps over one state pytree, fused k at a
+time with `lax.scan`, gathering batches from device-resident data, with the state donated.
+
+State is `(trainable, non_trainable, optimizer, metrics)` lists of arrays, aligned with the
+engine's variable lists. Values flow back into the `Variable` objects only at sync points.
+"""
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from jeras.backend.state_scope import StateScope
+from jeras.trainer.compile_utils import flatten_outputs
+
+
+class Engine:
+    def __init__(self, model):
+        self.model = model
+        self.trainable_variables = list(model.trainable_variables)
+        trainable_ids = {id(v) for v in self.trainable_variables}
+        self.non_trainable_variables = [v for v in model.variables if id(v) not in trainable_ids]
+        optimizer = model.optimizer
+        if optimizer is not None and not optimizer.built:
+            optimizer.build(self.trainable_variables)
+        self.optimizer_variables = list(optimizer.variables) if optimizer is not None else []
+        self.metrics_variables = [v for m in model._all_compiled_metrics() for v in m.variables]
+        self.state = None
+        self._functions = {}
+
+    # -- state sync ----------------------------------------------------------------------------
+    def _groups(self):
+        return (self.trainable_variables, self.non_trainable_variables, self.optimizer_variables,
+                self.metrics_variables)
+
+    def pull(self):
+        """Gather the variables' current values into the state pytree."""
+        self.state = tuple([jnp.asarray(v._value) for v in group] for group in self._groups())
+
+    def push(self):
+        """Write the state's values back into the variables."""
+        if self.state is None:
+            return
+        for group, values in zip(self._groups(), self.state):
+            for variable, value in zip(group, values):
+                variable._value = value
+
+    def reset_metrics_state(self):
+        values = []
+        for metric in self.model._all_compiled_metrics():
+            values.extend(metric.stateless_reset_state())
+        tv, ntv, ov, _ = self.state
+        self.state = (tv, ntv, ov, values)
+
+    # -- the pure steps ------------------------------------------------------------------------
+    def _forward_and_loss(self, trainable, non_trainable, x, y, sw, mask, training):
+        model = self.model
+        pairs = list(zip(self.trainable_variables, trainable)) + \
+            list(zip(self.non_trainable_variables, non_trainable))
+        with StateScope(pairs) as scope:
+            y_pred = model(x, training=training)
+            names = model._compiled_output_names()
+            flat_pred = flatten_outputs(y_pred, names, "The model's output")
+            flat_true = flatten_outputs(y, names, "`y`") if y is not None else [None] * len(names)
+            flat_sw = _flatten_sample_weights(sw, names)
+            total, per_output = model._compile_loss(flat_true, flat_pred, flat_sw, mask) \
+                if model._compile_loss is not None else (jnp.zeros((), "float32"), [])
+            extra = model.losses
+            if extra:
+                total = total + sum(jnp.sum(jnp.asarray(l, "float32")) for l in extra)
+            model._clear_losses()
+            new_non_trainable = scope.values_of(self.non_trainable_variables)
+        return total, (per_output, flat_true, flat_pred, flat_sw, new_non_trainable)
+
+    def _update_metrics(self, metrics_values, total, per_output, flat_true, flat_pred, flat_sw,
+                        mask, batch_count):
+        model = self.model
+        with StateScope(zip(self.metrics_variables, metrics_values)) as scope:
+            model._loss_tracker.update_state(total, sample_weight=batch_count)
+            if model._compile_loss is not None:
+                for tracker, value in zip(model._compile_loss.trackers, per_output):
+                    tracker.update_state(value, sample_weight=batch_count)
+            if model._compile_metrics is not None:
+                model._compile_metrics.update(flat_true, flat_pred, flat_sw, mask)
+            return scope.values_of(self.metrics_variables)
+
+    def train_step(self, state, batch):
+        trainable, non_trainable, optimizer_values, metrics_values = state
+        x, y, sw, mask = batch
+        optimizer = self.model.optimizer
+
+        def loss_fn(trainable_values):
+            total, aux = self._forward_and_loss(trainable_values, non_trainable, x, y, sw, mask,
+                                                True)
+            return optimizer.scale_loss(total), (total, aux)
+
+        grads, (total, aux) = jax.grad(loss_fn, has_aux=True)(trainable)
+        per_output, flat_true, flat_pred, flat_sw, new_non_trainable = aux
+        if self.trainable_variables:
+            new_trainable, new_optimizer = optimizer.stateless_apply(
+                optimizer_values, grads, self.trainable_variables, trainable)
+        else:
+            new_trainable, new_optimizer = trainable, optimizer_values
+        new_metrics = self._update_metrics(metrics_values, total, per_output, flat_true,
+                                           flat_pred, flat_sw, mask, jnp.sum(mask))
+        return (new_trainable, new_non_trainable, new_optimizer, new_metrics)
+
+    def test_step(self, state, batch):
+        trainable, non_trainable, optimizer_values, metrics_values = state
+        x, y, sw, mask = batch
+        total, aux = self._forward_and_loss(trainable, non_trainable, x, y, sw, mask, False)
+        per_output, flat_true, flat_pred, flat_sw, _ = aux
+        new_metrics = self._update_metrics(metrics_values, total, per_output, flat_true,
+                                           flat_pred, flat_sw, mask, jnp.sum(mask))
+        return (trainable, non_trainable, optimizer_values, new_metrics)
+
+    def predict_step(self, state, x):
+        trainable, non_trainable, _, _ = state
+        pairs = list(zip(self.trainable_variables, trainable)) + \
+            list(zip(self.non_trainable_variables, non_trainable))
+        with StateScope(pairs):
+            outputs = self.model(x, training=False)
+            self.model._clear_losses()
+        return outputs
+
+    def logs(self, metrics_values):
+        model = self.model
+        with StateScope(zip(self.metrics_variables, metrics_values)):
+            return model._current_metric_results()
+
+    # -- fused, compiled calls -----------------------------------------------------------------
+    def _gather(self, data, rows):
+        """The batch at index row `rows` of the epoch matrix: padding (-1) gathers sample 0 and
+        is masked out."""
+        valid = rows >= 0
+        safe = jnp.where(valid, rows, 0)
+        x, y, sw = jax.tree_util.tree_map(lambda a: jnp.take(a, safe, axis=0), data)
+        return x, y, sw, valid.astype("float32")
+
+    def fused(self, kind, chunk):
+        key = (kind, chunk)
+        fn = self._functions.get(key)
+        if fn is not None:
+            return fn
+        step = self.train_step if kind == "train" else self.test_step
+
+        def run(state, data, index_matrix, start, num_steps):
+            def body(carry, i):
+                row = start + i
+                batch = self._gather(data, index_matrix[row])
+                new = lax.cond(row < num_steps, lambda s: step(s, batch), lambda s: s, carry)
+                return new, None
+
+            state, _ = lax.scan(body, state, jnp.arange(chunk))
+            return state, self.logs(state[3])
+
+        fn = jax.jit(run, donate_argnums=(0,))
+        self._functions[key] = fn
+        return fn
+
+    def fused_predict(self, chunk):
+        key = ("predict", chunk)
+        fn = self._functions.get(key)
+        if fn is not None:
+            return fn
+
+        def run(state, x_data, index_matrix, start):
+            def body(carry, i):
+                rows = index_matrix[start + i]
+                safe = jnp.where(rows >= 0, rows, 0)
+                x = jax.tree_util.tree_map(lambda a: jnp.take(a, safe, axis=0), x_data)
+                return carry, self.predict_step(state, x)
+
+            _, outputs = lax.scan(body, None, jnp.arange(chunk))
+            return outputs
+
+        fn = jax.jit(run)
+        self._functions[key] = fn
+        return fn
+
+
+def _flatten_sample_weights(sw, names):
+    if sw is None:
+        return [None] * len(names)
+    if isinstance(sw, dict):
+        return [sw.get(name) for name in names]
+    if isinstance(sw, (list, tuple)):
+        if len(sw) != len(names):
+            raise ValueError(
+                f"`sample_weight` is a list of {len(sw)} arrays but the model has {len(names)} "
+                f"outputs: {names}.")
+        return list(sw)
+    # One array serves every output.
+    return [sw] * len(names)

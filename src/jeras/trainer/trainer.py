@@ -1,0 +1,485 @@
+"""`Trainer`: the `compile` / `fit` / `evaluate` / `predict` half of `Model`."""
+
+import math
+import warnings
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+from jeras import optimizers as optimizers_module
+from jeras.backend.state_scope import StateScope
+from jeras.callbacks.callback_list import CallbackList
+from jeras.data.array_data import ArrayData, epoch_index_matrix
+from jeras.metrics.reduction_metrics import Mean
+from jeras.trainer.compile_utils import CompileLoss, CompileMetrics, flatten_outputs
+from jeras.trainer.engine import Engine
+
+# Steps fused into one compiled call when no callback needs per-batch values: long enough to
+# amortise dispatch, short enough for a live progress bar.
+FUSED_STEPS = 32
+
+
+class Trainer:
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None
+        self._engine = None
+        self._engine_dirty = False
+        self._fitting = False
+        self._eager_forward_cache = {}
+        self._eager_jit_ok = True
+        self.stop_training = False
+        self.history = None
+        self.run_eagerly = False
+
+    # -- compile -------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Configure the model for training (as `keras.Model.compile`)."""
+        self.optimizer = optimizers_module.get(optimizer)
+        if loss is not None or self._compile_loss is None:
+            self._loss_spec = loss
+        if loss_weights is not None and not isinstance(loss_weights, (int, float, list, tuple, dict)):
+            raise ValueError(
+                "`loss_weights` must be a float, a list/tuple or a dict, got "
+                f"{type(loss_weights).__name__}.")
+        if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
+            raise ValueError(
+                f"Expected `metrics` argument to be a list, tuple, or dict. Received instead: "
+                f"metrics={metrics!r} of type {type(metrics).__name__}")
+        if weighted_metrics is not None and not isinstance(weighted_metrics, (list, tuple, dict)):
+            raise ValueError(
+                "Expected `weighted_metrics` argument to be a list, tuple, or dict. Received "
+                f"instead: weighted_metrics={weighted_metrics!r}")
+        self._loss_weights_spec = loss_weights
+        if metrics is not None or weighted_metrics is not None or not self.compiled:
+            self._metrics_spec = metrics
+            self._weighted_metrics_spec = weighted_metrics
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = Mean(name="loss")
+        self.run_eagerly = bool(run_eagerly)
+        self.steps_per_execution = steps_per_execution
+        self.jit_compile = jit_compile
+        self._engine = None
+        self.stop_training = False
+        self.compiled = True
+        self._compile_config = {
+            "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+            "metrics": metrics, "weighted_metrics": weighted_metrics,
+            "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile}
+
+    def _assert_compiled(self, what):
+        if not self.compiled:
+            raise ValueError(
+                f"You must call `compile()` before using the model in `{what}()`.")
+
+    # -- output naming, compile build ----------------------------------------------------------
+    def _compiled_output_names(self):
+        names = getattr(self, "output_names", None)
+        if names:
+            return list(names)
+        return ["output_0"]
+
+    def _build_compile_state(self, x, y):
+        """Resolve losses and metrics per output from the shapes of a first batch."""
+        if self._compile_loss is not None and self._compile_metrics is not None:
+            return
+        names = self._compiled_output_names()
+        y_pred = self._abstract_outputs(x)
+        if len(names) != len(jax.tree_util.tree_leaves(y_pred)):
+            names = [f"output_{i}" for i in range(len(jax.tree_util.tree_leaves(y_pred)))] \
+                if not isinstance(y_pred, dict) else list(y_pred.keys())
+            self._fallback_output_names = names
+        flat_pred = flatten_outputs(y_pred, names, "The model's output")
+        flat_true = flatten_outputs(y, names, "`y`") if y is not None else [None] * len(names)
+        self._compile_loss = CompileLoss(self._loss_spec, self._loss_weights_spec, names)
+        self._compile_loss.build(flat_true, flat_pred)
+        self._compile_metrics = CompileMetrics(self._metrics_spec, self._weighted_metrics_spec,
+                                               names)
+        self._compile_metrics.build(flat_true, flat_pred)
+
+    def _abstract_outputs(self, x):
+        model = self
+
+        def forward(inputs):
+            with StateScope():
+                out = model(inputs, training=False)
+            model._clear_losses()
+            return out
+
+        return jax.eval_shape(forward, x)
+
+    def _all_compiled_metrics(self):
+        out = []
+        if self._loss_tracker is not None:
+            out.append(self._loss_tracker)
+        if self._compile_loss is not None:
+            out.extend(self._compile_loss.trackers)
+        if self._compile_metrics is not None:
+            out.extend(self._compile_metrics.metrics)
+        return out
+
+    def _current_metric_results(self):
+        results = {}
+        if self._loss_tracker is not None:
+            results["loss"] = self._loss_tracker.result()
+        if self._compile_loss is not None:
+            for tracker in self._compile_loss.trackers:
+                results[tracker.name] = tracker.result()
+        if self._compile_metrics is not None:
+            results.update(self._compile_metrics.results())
+        return results
+
+    @property
+    def metrics(self):
+        out = []
+        if self._loss_tracker is not None:
+            out.append(self._loss_tracker)
+        if self._compile_metrics is not None and self._compile_metrics.built:
+            out.append(_CompileMetricsView(self))
+        if self._compile_loss is not None:
+            out.extend(self._compile_loss.trackers)
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for metric in self._all_compiled_metrics():
+            metric.reset_state()
+
+    # -- engine management ---------------------------------------------------------------------
+    def _ensure_built(self, x_sample):
+        if not self.built:
+            from jeras.layers.layer import Layer
+
+            Layer.__call__(self, x_sample, training=False)
+            self._clear_losses()
+
+    def _get_engine(self):
+        engine = self._engine
+        signature = (tuple(id(v) for v in self.trainable_variables),
+                     tuple(id(v) for v in self.variables))
+        if engine is None or engine._signature != signature:
+            engine = Engine(self)
+            engine._signature = signature
+            self._engine = engine
+        return engine
+
+    def _sync_variables_from_engine(self):
+        """Called when a callback reads `self.model` mid-fit: make the variables current."""
+        engine = self._engine
+        if self._fitting and engine is not None and engine.state is not None:
+            engine.push()
+            self._engine_dirty = True
+
+    def _refresh_engine_state(self, engine):
+        if self._engine_dirty:
+            engine.pull()
+            self._engine_dirty = False
+
+    # -- fit -----------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train the model for a fixed number of epochs (as `keras.Model.fit`)."""
+        self._assert_compiled("fit")
+        if steps_per_epoch is not None:
+            raise NotImplementedError(
+                "fit(steps_per_epoch=...) is not supported yet by jeras; omit it to train on "
+                "the whole array each epoch.")
+        if validation_split and not 0.0 < validation_split < 1.0:
+            raise ValueError(
+                f"`validation_split` must be a float strictly between 0 and 1, got "
+                f"{validation_split!r}.")
+        if shuffle not in (True, False, "batch"):
+            raise ValueError(f"`shuffle` must be True, False or 'batch', got {shuffle!r}.")
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError("You cannot pass both `class_weight` and `sample_weight`.")
+            sample_weight = _class_weight_to_sample_weight(y, class_weight,
+                                                           self._compiled_output_names())
+        data = ArrayData(x, y, sample_weight)
+        val_data = None
+        if validation_data is not None:
+            val_data = ArrayData(*_unpack_validation(validation_data))
+        elif validation_split:
+            data, val_data = data.split(validation_split)
+        batch_size = _check_batch_size(batch_size)
+        val_batch_size = _check_batch_size(validation_batch_size or batch_size)
+        self._prepare(data, batch_size)
+        engine = self._get_engine()
+
+        num_steps = math.ceil(data.num_samples / batch_size)
+        callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
+                                 model=self, verbose=verbose, epochs=epochs, steps=num_steps)
+        per_batch = callbacks.needs_batch_logs("train")
+        chunk = 1 if per_batch else min(FUSED_STEPS, num_steps)
+        train_fn = engine.fused("train", chunk)
+        device_data = data.on_device()
+        val_device = val_data.on_device() if val_data is not None else None
+
+        self.stop_training = False
+        self._fitting = True
+        engine.pull()
+        epoch_logs = {}
+        try:
+            callbacks.on_train_begin()
+            for epoch in range(initial_epoch, epochs):
+                engine.reset_metrics_state()
+                callbacks.on_epoch_begin(epoch)
+                self._refresh_engine_state(engine)
+                matrix, steps = epoch_index_matrix(data.num_samples, batch_size, shuffle, chunk)
+                matrix = jnp.asarray(matrix)
+                logs = None
+                for start in range(0, steps, chunk):
+                    if per_batch:
+                        callbacks.on_train_batch_begin(start)
+                        self._refresh_engine_state(engine)
+                    engine.state, logs = train_fn(engine.state, device_data, matrix,
+                                                  jnp.int32(start), jnp.int32(steps))
+                    end = min(start + chunk, steps) - 1
+                    callbacks.on_train_batch_end(end, _to_floats(logs) if per_batch else logs)
+                    self._refresh_engine_state(engine)
+                    if self.stop_training:
+                        break
+                epoch_logs = _to_floats(logs)
+                if val_data is not None and _should_validate(epoch, validation_freq):
+                    val_logs = self._run_evaluation(engine, val_device, val_data.num_samples,
+                                                    val_batch_size, callbacks, in_fit=True)
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                    epoch_logs = dict(sorted(epoch_logs.items()))
+                callbacks.on_epoch_end(epoch, epoch_logs)
+                self._refresh_engine_state(engine)
+                if self.stop_training:
+                    break
+            engine.push()
+            if self.optimizer is not None and self.optimizer.use_ema:
+                self.optimizer.finalize_variable_values(self.trainable_variables)
+            callbacks.on_train_end(epoch_logs)
+        finally:
+            engine.push()
+            self._fitting = False
+        return self.history
+
+    def _prepare(self, data, batch_size):
+        x_first, y_first, _ = data.first_batch(min(batch_size, data.num_samples))
+        self._ensure_built(x_first)
+        if self.compiled:
+            self._build_compile_state(x_first, y_first)
+
+    def _run_evaluation(self, engine, device_data, num_samples, batch_size, callbacks, in_fit):
+        num_steps = math.ceil(num_samples / batch_size)
+        per_batch = callbacks.needs_batch_logs("test")
+        chunk = 1 if per_batch else min(FUSED_STEPS, num_steps)
+        test_fn = engine.fused("test", chunk)
+        engine.reset_metrics_state()
+        callbacks.on_test_begin()
+        matrix, steps = epoch_index_matrix(num_samples, batch_size, False, chunk)
+        matrix = jnp.asarray(matrix)
+        logs = None
+        for start in range(0, steps, chunk):
+            if per_batch:
+                callbacks.on_test_batch_begin(start)
+            engine.state, logs = test_fn(engine.state, device_data, matrix, jnp.int32(start),
+                                         jnp.int32(steps))
+            end = min(start + chunk, steps) - 1
+            callbacks.on_test_batch_end(end, _to_floats(logs) if per_batch else logs)
+        results = _to_floats(logs)
+        callbacks.on_test_end(results)
+        return results
+
+    # -- evaluate ------------------------------------------------------------------------------
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, **kwargs):
+        """Loss and metric values of the model on the given data (as `keras.Model.evaluate`)."""
+        if kwargs:
+            raise ValueError(f"Arguments not recognized: {kwargs}")
+        self._assert_compiled("evaluate")
+        if steps is not None:
+            raise NotImplementedError("evaluate(steps=...) is not supported yet by jeras.")
+        data = ArrayData(x, y, sample_weight)
+        batch_size = _check_batch_size(batch_size)
+        self._prepare(data, batch_size)
+        engine = self._get_engine()
+        num_steps = math.ceil(data.num_samples / batch_size)
+        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                 verbose=verbose, epochs=1, steps=num_steps)
+        engine.pull()
+        try:
+            results = self._run_evaluation(engine, data.on_device(), data.num_samples, batch_size,
+                                           callbacks, in_fit=False)
+        finally:
+            engine.push()
+        if return_dict:
+            return results
+        return self._ordered_results(results)
+
+    def _ordered_results(self, results):
+        keys = ["loss"] if "loss" in results else []
+        if self._compile_metrics is not None:
+            keys += [key for _, _, _, key in self._compile_metrics.entries if key in results]
+        if self._compile_loss is not None:
+            keys += [t.name for t in self._compile_loss.trackers if t.name in results]
+        keys += sorted(k for k in results if k not in keys)
+        values = [results[k] for k in keys]
+        return values[0] if len(values) == 1 else values
+
+    # -- predict -------------------------------------------------------------------------------
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Model outputs for the input samples, as NumPy arrays (as `keras.Model.predict`)."""
+        if steps is not None:
+            raise NotImplementedError("predict(steps=...) is not supported yet by jeras.")
+        data = ArrayData(x)
+        batch_size = _check_batch_size(batch_size)
+        self._ensure_built(data.first_batch(min(batch_size, data.num_samples))[0])
+        engine = self._get_engine()
+        num_steps = math.ceil(data.num_samples / batch_size)
+        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                 verbose=verbose, epochs=1, steps=num_steps)
+        per_batch = callbacks.needs_batch_logs("predict")
+        chunk = 1 if per_batch else min(FUSED_STEPS, num_steps)
+        predict_fn = engine.fused_predict(chunk)
+        if engine.state is None or not self._fitting:
+            engine.pull()
+        x_device = jax.device_put(data.x)
+        matrix, steps = epoch_index_matrix(data.num_samples, batch_size, False, chunk)
+        matrix = jnp.asarray(matrix)
+        callbacks.on_predict_begin()
+        pieces = []
+        for start in range(0, steps, chunk):
+            if per_batch:
+                callbacks.on_predict_batch_begin(start)
+            out = predict_fn(engine.state, x_device, matrix, jnp.int32(start))
+            pieces.append(out)
+            end = min(start + chunk, steps) - 1
+            if per_batch:
+                batch_out = jax.tree_util.tree_map(lambda a: np.asarray(a[0]), out)
+                callbacks.on_predict_batch_end(end, {"outputs": batch_out})
+            else:
+                callbacks.on_predict_batch_end(end, None)
+        n = data.num_samples
+
+        def assemble(*chunks):
+            stacked = np.concatenate([np.asarray(c).reshape((-1,) + c.shape[2:]) for c in chunks])
+            return stacked[:n]
+
+        outputs = jax.tree_util.tree_map(assemble, *pieces)
+        callbacks.on_predict_end()
+        if isinstance(outputs, list) and len(outputs) == 1:
+            outputs = outputs[0]
+        return outputs
+
+    # -- single batches ------------------------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        self._assert_compiled("train_on_batch")
+        if class_weight is not None:
+            sample_weight = _class_weight_to_sample_weight(y, class_weight,
+                                                           self._compiled_output_names())
+        return self._single_batch("train", x, y, sample_weight, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._assert_compiled("test_on_batch")
+        return self._single_batch("test", x, y, sample_weight, return_dict)
+
+    def predict_on_batch(self, x):
+        return self.predict(x, batch_size=ArrayData(x).num_samples, verbose=0)
+
+    def _single_batch(self, kind, x, y, sample_weight, return_dict):
+        data = ArrayData(x, y, sample_weight)
+        self._prepare(data, data.num_samples)
+        engine = self._get_engine()
+        fn = engine.fused(kind, 1)
+        engine.pull()
+        engine.reset_metrics_state()
+        matrix, steps = epoch_index_matrix(data.num_samples, data.num_samples, False, 1)
+        try:
+            engine.state, logs = fn(engine.state, data.on_device(), jnp.asarray(matrix),
+                                    jnp.int32(0), jnp.int32(steps))
+        finally:
+            engine.push()
+        results = _to_floats(logs)
+        return results if return_dict else self._ordered_results(results)
+
+
+class _CompileMetricsView:
+    """Stands for the compiled metrics in `model.metrics`, named `compile_metrics` as in Keras."""
+
+    name = "compile_metrics"
+
+    def __init__(self, model):
+        self._model = model
+
+    def result(self):
+        return self._model._compile_metrics.results()
+
+
+def _to_floats(logs):
+    if logs is None:
+        return {}
+    host = jax.device_get(logs)
+    return dict(sorted((k, float(np.asarray(v).mean()) if np.ndim(v) else float(v))
+                       for k, v in host.items()))
+
+
+def _check_batch_size(batch_size):
+    if batch_size is None:
+        return 32
+    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}.")
+    return int(batch_size)
+
+
+def _should_validate(epoch, validation_freq):
+    if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
+        if validation_freq < 1:
+            raise ValueError(f"`validation_freq` must be >= 1, got {validation_freq}.")
+        return (epoch + 1) % validation_freq == 0
+    if isinstance(validation_freq, (list, tuple, set)):
+        return (epoch + 1) in validation_freq
+    raise ValueError(
+        f"`validation_freq` must be an int or a list of epochs, got {validation_freq!r}.")
+
+
+def _unpack_validation(validation_data):
+    if isinstance(validation_data, (list, tuple)):
+        if len(validation_data) == 2:
+            return validation_data[0], validation_data[1], None
+        if len(validation_data) == 3:
+            return tuple(validation_data)
+        raise ValueError(
+            "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
+            f"got a {type(validation_data).__name__} of length {len(validation_data)}.")
+    raise ValueError(
+        f"`validation_data` of type {type(validation_data).__name__} is not supported yet; pass a "
+        "tuple (x_val, y_val) of arrays.")
+
+
+def _class_weight_to_sample_weight(y, class_weight, output_names):
+    if len(output_names) > 1 or isinstance(y, (dict, list, tuple)) and not hasattr(y, "shape"):
+        raise ValueError(
+            "`class_weight` is only supported for models with a single output. Use "
+            "`sample_weight` for multi-output models.")
+    if y is None:
+        raise ValueError("`class_weight` needs targets `y`.")
+    y = np.asarray(y)
+    if y.ndim > 1 and y.shape[-1] != 1:
+        classes = np.argmax(y, axis=-1)
+    elif y.ndim > 1:
+        classes = np.squeeze(y, -1)
+    else:
+        classes = y
+    classes = np.round(classes).astype(np.int64)
+    weights = np.ones(classes.shape, dtype="float32")
+    for cls, weight in class_weight.items():
+        weights[classes == int(cls)] = weight
+    return weights
