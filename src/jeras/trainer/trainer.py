@@ -216,6 +216,14 @@ class Trainer:
             data, val_data = data.split(validation_split)
         batch_size = _check_batch_size(batch_size)
         val_batch_size = _check_batch_size(validation_batch_size or batch_size)
+        if self.optimizer is not None and not self.optimizer.built:
+            # Keras peeks at one shuffled batch to build the model before its first epoch,
+            # which consumes one draw of NumPy's global generator. Drawing the same keeps the
+            # data order, and so the numbers, identical to Keras under `np.random.seed`.
+            if shuffle is True:
+                np.random.permutation(data.num_samples)
+            elif shuffle == "batch":
+                np.random.permutation(min(batch_size, data.num_samples))
         self._prepare(data, batch_size)
         engine = self._get_engine()
 

@@ -1,0 +1,140 @@
+"""fit / evaluate / predict against real Keras 3 on the same initial weights and data order."""
+
+import numpy as np
+import pytest
+
+import keras
+import jeras
+
+
+def _data(n=203, features=12, classes=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, features)).astype("float32")
+    w = rng.normal(size=(features, classes))
+    y = np.argmax(x @ w + 0.5 * rng.normal(size=(n, classes)), axis=1).astype("float32")
+    return x, y
+
+
+def _mlp(lib, features=12, classes=4, activation="softmax"):
+    inputs = lib.Input(shape=(features,), name="features")
+    h = lib.layers.Dense(16, activation="relu", name="hidden")(inputs)
+    outputs = lib.layers.Dense(classes, activation=activation, name="out")(h)
+    return lib.Model(inputs, outputs)
+
+
+def _pair(**compile_kwargs):
+    k_model, j_model = _mlp(keras), _mlp(jeras)
+    j_model.set_weights(k_model.get_weights())
+    k_kwargs = {key: (value(keras) if callable(value) else value)
+                for key, value in compile_kwargs.items()}
+    j_kwargs = {key: (value(jeras) if callable(value) else value)
+                for key, value in compile_kwargs.items()}
+    k_model.compile(**k_kwargs)
+    j_model.compile(**j_kwargs)
+    return k_model, j_model
+
+
+def _assert_history_close(h_keras, h_jeras, atol=1e-4):
+    assert sorted(h_keras) == sorted(h_jeras)
+    for key in h_keras:
+        np.testing.assert_allclose(h_jeras[key], h_keras[key], atol=atol, rtol=1e-4,
+                                   err_msg=f"log key {key}")
+
+
+OPTIMIZERS = {
+    "rmsprop": lambda lib: lib.optimizers.RMSprop(),
+    "adam": lambda lib: lib.optimizers.Adam(learning_rate=0.01),
+    "sgd_momentum": lambda lib: lib.optimizers.SGD(learning_rate=0.05, momentum=0.9,
+                                                   nesterov=True),
+}
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_history_matches_keras_with_validation_split(optimizer):
+    x, y = _data()
+    k_model, j_model = _pair(optimizer=OPTIMIZERS[optimizer],
+                             loss="sparse_categorical_crossentropy",
+                             metrics=["accuracy"])
+    kwargs = dict(batch_size=16, epochs=3, shuffle=False, validation_split=0.25, verbose=0)
+    h_keras = k_model.fit(x, y, **kwargs).history
+    h_jeras = j_model.fit(x, y, **kwargs).history
+    _assert_history_close(h_keras, h_jeras)
+    np.testing.assert_allclose(j_model.predict(x, verbose=0), k_model.predict(x, verbose=0),
+                               atol=1e-5)
+
+
+def test_shuffled_fit_matches_keras_under_the_same_numpy_seed():
+    # Both draw each epoch's order from NumPy's global generator.
+    x, y = _data()
+    k_model, j_model = _pair(optimizer=OPTIMIZERS["adam"], loss="sparse_categorical_crossentropy",
+                             metrics=["sparse_categorical_accuracy"])
+    np.random.seed(7)
+    h_keras = k_model.fit(x, y, batch_size=32, epochs=2, verbose=0).history
+    np.random.seed(7)
+    h_jeras = j_model.fit(x, y, batch_size=32, epochs=2, verbose=0).history
+    _assert_history_close(h_keras, h_jeras)
+
+
+def test_one_hot_targets_mse_and_sample_weight_match_keras():
+    x, y = _data()
+    y_onehot = np.eye(4, dtype="float32")[y.astype(int)]
+    sw = np.random.default_rng(1).uniform(0.1, 2.0, size=len(x)).astype("float32")
+    k_model, j_model = _pair(optimizer="rmsprop", loss="categorical_crossentropy",
+                             metrics=["categorical_accuracy", "mse"],
+                             weighted_metrics=["categorical_accuracy"])
+    kwargs = dict(batch_size=20, epochs=2, shuffle=False, verbose=0, sample_weight=sw,
+                  validation_data=(x[:50], y_onehot[:50]))
+    _assert_history_close(k_model.fit(x, y_onehot, **kwargs).history,
+                          j_model.fit(x, y_onehot, **kwargs).history)
+
+
+def test_class_weight_matches_keras():
+    x, y = _data()
+    k_model, j_model = _pair(optimizer="adam", loss="sparse_categorical_crossentropy",
+                             weighted_metrics=["accuracy"])
+    kwargs = dict(batch_size=25, epochs=2, shuffle=False, verbose=0,
+                  class_weight={0: 1.0, 1: 3.0, 2: 0.5})
+    _assert_history_close(k_model.fit(x, y, **kwargs).history,
+                          j_model.fit(x, y, **kwargs).history)
+
+
+def test_binary_crossentropy_from_logits_and_evaluate_match_keras():
+    x, y = _data()
+    y_bin = (y > 1).astype("float32")
+    k_model, j_model = _mlp(keras, classes=1, activation=None), _mlp(jeras, classes=1,
+                                                                     activation=None)
+    j_model.set_weights(k_model.get_weights())
+    for model, lib in ((k_model, keras), (j_model, jeras)):
+        model.compile(optimizer="sgd", loss=lib.losses.BinaryCrossentropy(from_logits=True),
+                      metrics=["accuracy"])
+    kwargs = dict(batch_size=64, epochs=2, shuffle=False, verbose=0)
+    _assert_history_close(k_model.fit(x, y_bin, **kwargs).history,
+                          j_model.fit(x, y_bin, **kwargs).history)
+    np.testing.assert_allclose(j_model.evaluate(x, y_bin, batch_size=50, verbose=0),
+                               k_model.evaluate(x, y_bin, batch_size=50, verbose=0), atol=1e-5)
+    assert j_model.evaluate(x, y_bin, verbose=0, return_dict=True).keys() == \
+        k_model.evaluate(x, y_bin, verbose=0, return_dict=True).keys()
+
+
+def test_train_and_test_on_batch_match_keras():
+    x, y = _data(n=40)
+    k_model, j_model = _pair(optimizer="adam", loss="sparse_categorical_crossentropy",
+                             metrics=["accuracy"])
+    for _ in range(3):
+        np.testing.assert_allclose(j_model.train_on_batch(x, y), k_model.train_on_batch(x, y),
+                                   atol=1e-5)
+    np.testing.assert_allclose(j_model.test_on_batch(x, y), k_model.test_on_batch(x, y),
+                               atol=1e-5)
+    np.testing.assert_allclose(j_model.predict_on_batch(x), k_model.predict_on_batch(x),
+                               atol=1e-5)
+
+
+def test_initial_epoch_and_history_epochs_match_keras():
+    x, y = _data(n=64)
+    k_model, j_model = _pair(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    h_keras = k_model.fit(x, y, epochs=4, initial_epoch=2, verbose=0, shuffle=False)
+    h_jeras = j_model.fit(x, y, epochs=4, initial_epoch=2, verbose=0, shuffle=False)
+    assert h_jeras.epoch == h_keras.epoch == [2, 3]
+    _assert_history_close(h_keras.history, h_jeras.history)
+    assert set(h_jeras.params) >= {"verbose", "epochs", "steps"}
+    assert h_jeras.params["steps"] == h_keras.params["steps"]
