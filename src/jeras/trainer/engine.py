@@ -34,7 +34,7 @@ class Engine:
 
     def pull(self):
         """Gather the variables' current values into the state pytree."""
-        self.state = tuple([jnp.asarray(v._value) for v in group] for group in self._groups())
+        self.state = tuple([v._value for v in group] for group in self._groups())
 
     def push(self):
         """Write the state's values back into the variables."""
