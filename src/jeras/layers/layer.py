@@ -220,15 +220,20 @@ class Layer:
 
     @property
     def trainable_weights(self):
+        # A non-trainable layer hides the weights of everything inside it.
         if not self.trainable:
             return []
-        return [w for w in self.weights if w.trainable and self._owner_trainable(w)]
-
-    def _owner_trainable(self, weight):
-        for layer in self._flatten_layers():
-            if any(v is weight for v in layer._trainable_variables + layer._non_trainable_variables):
-                return layer.trainable
-        return True
+        out, seen = [], set()
+        for w in self._trainable_variables:
+            if w.trainable and id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        for layer in self._layers:
+            for w in layer.trainable_weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
 
     @property
     def non_trainable_weights(self):
@@ -297,10 +302,12 @@ class Layer:
         out = []
         for layer in self._flatten_layers():
             out.extend(layer._losses)
-            for w in layer._trainable_variables + layer._non_trainable_variables:
-                regularizer = getattr(w, "regularizer", None)
-                if regularizer is not None and w.trainable:
-                    out.append(regularizer(w.value))
+        # As Keras: weight penalties come after the `add_loss` terms, and only for weights that
+        # training updates (a frozen layer's regularizers do not count).
+        for w in self.trainable_weights:
+            regularizer = getattr(w, "regularizer", None)
+            if regularizer is not None:
+                out.append(regularizer(w.value))
         return out
 
     def _clear_losses(self):
@@ -364,7 +371,11 @@ class Layer:
             stack.pop()
         if self.activity_regularizer is not None:
             for leaf in jax.tree_util.tree_leaves(outputs):
-                self.add_loss(self.activity_regularizer(leaf))
+                penalty = self.activity_regularizer(leaf)
+                if jnp.ndim(leaf) > 0 and leaf.shape[0] > 0:
+                    # Keras 3 divides by the batch size, so the strength does not depend on it.
+                    penalty = penalty / jnp.asarray(leaf.shape[0], dtype=jnp.result_type(penalty))
+                self.add_loss(penalty)
         return outputs
 
     def _maybe_build(self, inputs):

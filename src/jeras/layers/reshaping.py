@@ -32,6 +32,10 @@ class Reshape(Layer):
                 f"{self.target_shape}.")
 
     def build(self, input_shape):
+        self._check_size(input_shape)
+        self.built = True
+
+    def _check_size(self, input_shape):
         known = input_shape[1:]
         if all(d is not None for d in known):
             size = math.prod(known)
@@ -42,9 +46,10 @@ class Reshape(Layer):
                     f"Reshape layer {self.name!r}: cannot reshape input of shape "
                     f"{tuple(input_shape)} to target shape {self.target_shape}; the number of "
                     "elements per sample must match.")
-        self.built = True
 
     def call(self, inputs):
+        # Checked on every call: a built layer may later receive inputs of another size.
+        self._check_size(tuple(inputs.shape))
         return jnp.reshape(inputs, (inputs.shape[0],) + self.target_shape)
 
     def get_config(self):

@@ -47,7 +47,11 @@ class Functional(Model):
 
     @property
     def layers(self):
-        return list(self._graph_layers)
+        # Operators on symbolic tensors (`x + y`, `x[0]`) are graph nodes but not layers, as in
+        # Keras, where they are plain operations.
+        from jeras.layers.core import _OperationLayer
+
+        return [layer for layer in self._graph_layers if not isinstance(layer, _OperationLayer)]
 
     @property
     def inputs(self):
@@ -71,9 +75,15 @@ class Functional(Model):
 
     @property
     def output_names(self):
-        if isinstance(self._outputs_struct, dict):
-            return list(self._outputs_struct.keys())
+        # As Keras: the names of the layers that produce the outputs, in flattened order (a dict
+        # of outputs flattens in sorted key order).
         return [t._keras_history[0].name for t in self._flat_outputs]
+
+    def _compiled_output_names(self):
+        # Losses and metrics given as dicts are keyed like the model's output dict.
+        if isinstance(self._outputs_struct, dict):
+            return sorted(self._outputs_struct.keys())
+        return self.output_names
 
     @property
     def input_shape(self):

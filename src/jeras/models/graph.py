@@ -64,14 +64,17 @@ def map_graph(inputs, outputs):
     computable = set(input_ids)
     for node in nodes:
         if node.is_input:
-            computable.update(id(t) for t in node.output_tensors)
+            # An `Input` gives a value only when it is one of the model's inputs.
             continue
         for tensor in node.input_tensors:
             if id(tensor) not in computable:
+                source = tensor._keras_history[0]
+                what = f"the Input {source.name!r}" if source._inbound_nodes[0].is_input \
+                    else f"tensor {tensor.name!r} from layer {source.name!r}"
                 raise ValueError(
-                    f"Graph disconnected: cannot obtain the value of tensor {tensor} needed by "
-                    f"layer {node.layer.name!r}. Pass every `keras.Input` the outputs depend on "
-                    "in `inputs`.")
+                    f"Graph disconnected: cannot obtain the value of {what} (shape "
+                    f"{tensor.shape}) needed by layer {node.layer.name!r}. Pass every "
+                    "`keras.Input` the outputs depend on in `inputs`.")
         computable.update(id(t) for t in node.output_tensors)
 
     names = [entry[1].name for entry in layers]

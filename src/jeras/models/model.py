@@ -104,6 +104,26 @@ class Model(Trainer, Layer):
 
         print_summary(self, line_length=line_length, print_fn=print_fn)
 
+    def _maybe_build(self, inputs):
+        if self.built:
+            return
+        if type(self).build is Model.build:
+            # A subclassed model without its own `build`: the call that follows creates the
+            # sub-layers' weights, inside this model's name scope.
+            self._build_shapes = jax.tree_util.tree_map(
+                lambda x: tuple(x.shape), inputs, is_leaf=lambda x: hasattr(x, "shape"))
+            self.built = True
+            return
+        Layer._maybe_build(self, inputs)
+
+    def _build_with_shapes(self, shapes):
+        if type(self).build is Model.build:
+            # The default build runs the model on zeros; that call opens the name scope itself.
+            self.build(shapes)
+            self._build_shapes = shapes
+            return
+        Layer._build_with_shapes(self, shapes)
+
     def build(self, input_shape=None):
         if input_shape is not None and not self.built:
             import jax.numpy as jnp
