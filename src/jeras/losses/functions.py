@@ -8,12 +8,16 @@ from jeras.losses.reduction import squeeze_or_expand_to_same_rank
 from jeras.ops._convert import unwrap
 
 
-def _pair(y_true, y_pred):
+def _pair(y_true, y_pred, loss_name):
     y_pred = jnp.asarray(unwrap(y_pred))
     if not jnp.issubdtype(y_pred.dtype, jnp.floating):
         y_pred = y_pred.astype("float32")
     y_true = jnp.asarray(unwrap(y_true)).astype(y_pred.dtype)
-    return squeeze_or_expand_to_same_rank(y_true, y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    # Every element-wise loss checks, so a shape mistake names both shapes instead of surfacing
+    # as JAX's TypeError from deep inside the arithmetic.
+    _check_broadcast(y_true, y_pred, loss_name)
+    return y_true, y_pred
 
 
 def _check_broadcast(y_true, y_pred, loss_name):
@@ -28,34 +32,30 @@ def _check_broadcast(y_true, y_pred, loss_name):
 
 
 def mean_squared_error(y_true, y_pred):
-    y_true, y_pred = _pair(y_true, y_pred)
-    _check_broadcast(y_true, y_pred, "mean_squared_error")
+    y_true, y_pred = _pair(y_true, y_pred, "mean_squared_error")
     return jnp.mean(jnp.square(y_true - y_pred), axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred):
-    y_true, y_pred = _pair(y_true, y_pred)
-    _check_broadcast(y_true, y_pred, "mean_absolute_error")
+    y_true, y_pred = _pair(y_true, y_pred, "mean_absolute_error")
     return jnp.mean(jnp.abs(y_true - y_pred), axis=-1)
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
-    y_true, y_pred = _pair(y_true, y_pred)
-    _check_broadcast(y_true, y_pred, "mean_absolute_percentage_error")
+    y_true, y_pred = _pair(y_true, y_pred, "mean_absolute_percentage_error")
     diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), epsilon()))
     return 100.0 * jnp.mean(diff, axis=-1)
 
 
 def mean_squared_logarithmic_error(y_true, y_pred):
-    y_true, y_pred = _pair(y_true, y_pred)
-    _check_broadcast(y_true, y_pred, "mean_squared_logarithmic_error")
+    y_true, y_pred = _pair(y_true, y_pred, "mean_squared_logarithmic_error")
     first = jnp.log(jnp.maximum(y_pred, epsilon()) + 1.0)
     second = jnp.log(jnp.maximum(y_true, epsilon()) + 1.0)
     return jnp.mean(jnp.square(first - second), axis=-1)
 
 
 def huber(y_true, y_pred, delta=1.0):
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "huber")
     error = y_pred - y_true
     abs_error = jnp.abs(error)
     quadratic = 0.5 * jnp.square(error)
@@ -64,7 +64,7 @@ def huber(y_true, y_pred, delta=1.0):
 
 
 def log_cosh(y_true, y_pred):
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "log_cosh")
     x = y_pred - y_true
     return jnp.mean(x + jax.nn.softplus(-2.0 * x) - jnp.log(2.0).astype(x.dtype), axis=-1)
 
@@ -76,33 +76,33 @@ def _hinge_labels(y_true):
 
 
 def hinge(y_true, y_pred):
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "hinge")
     y_true = _hinge_labels(y_true)
     return jnp.mean(jnp.maximum(1.0 - y_true * y_pred, 0.0), axis=-1)
 
 
 def squared_hinge(y_true, y_pred):
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "squared_hinge")
     y_true = _hinge_labels(y_true)
     return jnp.mean(jnp.square(jnp.maximum(1.0 - y_true * y_pred, 0.0)), axis=-1)
 
 
 def categorical_hinge(y_true, y_pred):
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "categorical_hinge")
     pos = jnp.sum(y_true * y_pred, axis=-1)
     neg = jnp.max((1.0 - y_true) * y_pred, axis=-1)
     return jnp.maximum(neg - pos + 1.0, 0.0)
 
 
 def kl_divergence(y_true, y_pred):
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "kl_divergence")
     y_true = jnp.clip(y_true, epsilon(), 1.0)
     y_pred = jnp.clip(y_pred, epsilon(), 1.0)
     return jnp.sum(y_true * jnp.log(y_true / y_pred), axis=-1)
 
 
 def poisson(y_true, y_pred):
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "poisson")
     return jnp.mean(y_pred - y_true * jnp.log(y_pred + epsilon()), axis=-1)
 
 
@@ -112,7 +112,7 @@ def _l2_normalize(x, axis):
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "cosine_similarity")
     return -jnp.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
 
 
@@ -156,8 +156,7 @@ def _sparse_categorical_crossentropy_core(target, output, from_logits, axis):
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
-    y_true, y_pred = _pair(y_true, y_pred)
-    _check_broadcast(y_true, y_pred, "binary_crossentropy")
+    y_true, y_pred = _pair(y_true, y_pred, "binary_crossentropy")
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     return jnp.mean(_binary_crossentropy_elementwise(y_true, y_pred, from_logits), axis=axis)

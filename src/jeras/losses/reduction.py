@@ -43,28 +43,38 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
                            dtype=None):
     values = jnp.asarray(values)
     dtype = dtype or values.dtype
-    if values.ndim == 0 and sample_weight is None and mask is None:
-        return values.astype(dtype)
+    values = values.astype(dtype)
+    # As Keras: the mask is merged into the sample weight first, then the weight is aligned with
+    # the values (squeeze a trailing 1 / expand rank 1) and multiplied in.
     weights = None
     if sample_weight is not None:
-        weights = align_rank(values, jnp.asarray(sample_weight, dtype=dtype))
+        weights = jnp.asarray(sample_weight, dtype=dtype)
     if mask is not None:
         mask = jnp.broadcast_to(align_rank(values, jnp.asarray(mask, dtype=dtype)), values.shape)
-        if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
+        if reduction in ("sum_over_batch_size", "mean"):
             # Rescale so that the mean runs over the valid entries only.
             valid = jnp.sum(mask)
-            mask = mask * (values.size / jnp.maximum(valid, 1.0)) * (valid > 0)
-        weights = mask if weights is None else weights * mask
+            mask = mask * _safe_divide(jnp.asarray(mask.size, dtype), valid)
+        if weights is None:
+            weights = mask
+        else:
+            mask, weights = squeeze_or_expand_to_same_rank(mask, weights)
+            weights = align_rank(mask, weights) * mask
     if weights is not None:
+        values, weights = squeeze_or_expand_to_same_rank(values, weights)
+        # Keras stops here and fails on e.g. (B, T) values with (B,) weights; jeras also adds
+        # trailing axes so that per-sample weights apply to sequence losses.
+        weights = align_rank(values, weights)
         values = values * weights
-    if reduction in (None, "none"):
+    if reduction in (None, "none") or values.shape in ((), (0,)):
         return values
     total = jnp.sum(values)
     if reduction == "sum":
         return total
     if reduction == "mean_with_sample_weight" and weights is not None:
-        return _safe_divide(total, jnp.sum(jnp.broadcast_to(weights, values.shape)))
-    return total / max(values.size, 1)
+        # Keras divides by the sum of the weights as given (not broadcast to the values' shape).
+        return _safe_divide(total, jnp.sum(weights))
+    return _safe_divide(total, jnp.asarray(values.size, dtype))
 
 
 def _safe_divide(a, b):

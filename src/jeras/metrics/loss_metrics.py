@@ -72,7 +72,7 @@ class RootMeanSquaredError(Mean):
         self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true, y_pred = F._pair(y_true, y_pred)
+        y_true, y_pred = F._pair(y_true, y_pred, "root_mean_squared_error")
         return super().update_state(jnp.square(y_pred - y_true), sample_weight=sample_weight)
 
     def result(self):
