@@ -103,3 +103,10 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
         super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
                          from_sorted_ids=from_sorted_ids)
         self._direction = "up"
+
+    def get_config(self):
+        # Keras reports `from_sorted_ids` only when it is set.
+        config = super().get_config()
+        if not config["from_sorted_ids"]:
+            del config["from_sorted_ids"]
+        return config

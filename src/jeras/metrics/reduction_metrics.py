@@ -7,21 +7,23 @@ from jeras.metrics.metric import Metric
 from jeras.ops._convert import unwrap
 
 
-def reduce_to_samplewise_values(values, sample_weight, dtype):
-    """Per-sample values (mean over non-sample axes), weighted; and the matching weights."""
+def reduce_to_samplewise_values(values, sample_weight, dtype, reduce_fn=jnp.mean):
+    """Per-sample values (`reduce_fn` over non-sample axes), weighted; and the matching weights.
+
+    Keras's `Mean` reduces with the mean and `Sum` with the sum."""
     values = jnp.asarray(unwrap(values)).astype(dtype)
     if sample_weight is not None:
         sample_weight = jnp.asarray(unwrap(sample_weight)).astype(dtype)
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
         weight_ndim, values_ndim = sample_weight.ndim, values.ndim
         if values_ndim > weight_ndim:
-            values = jnp.mean(values, axis=tuple(range(weight_ndim, values_ndim)))
+            values = reduce_fn(values, axis=tuple(range(weight_ndim, values_ndim)))
         sample_weight = jnp.broadcast_to(sample_weight, values.shape)
         values = values * sample_weight
         if weight_ndim > 1:
-            sample_weight = jnp.mean(sample_weight, axis=tuple(range(1, weight_ndim)))
+            sample_weight = reduce_fn(sample_weight, axis=tuple(range(1, weight_ndim)))
     if values.ndim > 1:
-        values = jnp.mean(values, axis=tuple(range(1, values.ndim)))
+        values = reduce_fn(values, axis=tuple(range(1, values.ndim)))
     return values, sample_weight
 
 
@@ -31,7 +33,7 @@ class Sum(Metric):
         self.total = self.add_variable(shape=(), initializer="zeros", name="total")
 
     def update_state(self, values, sample_weight=None):
-        values, _ = reduce_to_samplewise_values(values, sample_weight, self.dtype)
+        values, _ = reduce_to_samplewise_values(values, sample_weight, self.dtype, jnp.sum)
         self.total.assign_add(jnp.sum(values))
 
     def result(self):
@@ -66,7 +68,9 @@ class MeanMetricWrapper(Mean):
     """The mean of `fn(y_true, y_pred, **kwargs)` over all samples seen."""
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
-        super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
+        # As Keras, no name gives the class's automatic name ("mean_metric_wrapper"), not the
+        # function's; `metrics.get(fn)` passes the function's name explicitly.
+        super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
         from jeras import losses
