@@ -233,12 +233,15 @@ def worker_jax(args):
 
     sizes = ((784, 64), (64, 64), (64, 10))
 
-    def init_params(key):
+    def init_params(rng):
+        # Glorot-uniform kernels and zero biases, drawn with numpy on the host:
+        # compiling threefry-based jax.random.uniform costs seconds of cold
+        # start on CPU, and the floor should be the cheapest sensible loop.
         params = []
-        for key_i, (fan_in, fan_out) in zip(jax.random.split(key, len(sizes)), sizes):
-            limit = (6.0 / (fan_in + fan_out)) ** 0.5  # Glorot uniform
-            kernel = jax.random.uniform(key_i, (fan_in, fan_out), jnp.float32, -limit, limit)
-            params.append((kernel, jnp.zeros((fan_out,), jnp.float32)))
+        for fan_in, fan_out in sizes:
+            limit = (6.0 / (fan_in + fan_out)) ** 0.5
+            kernel = rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32)
+            params.append((jax.device_put(kernel), jax.device_put(np.zeros(fan_out, np.float32))))
         return params
 
     def forward(params, x):
@@ -262,15 +265,20 @@ def worker_jax(args):
         eps_in_sqrt=True, centered=False, momentum=None,
     )
 
-    def epoch_fn(params, opt_state, key, x_all, y_all, xv, yv, mv):
-        # Per-epoch shuffle; the last partial batch is padded with index 0
-        # and masked out, so its loss is the mean over its real samples
-        # (what Keras's last, smaller batch computes).
-        perm = jax.random.permutation(key, n_train)
-        pad = train_steps * BATCH_SIZE - n_train
-        idx = jnp.concatenate([perm, jnp.zeros((pad,), perm.dtype)])
+    def epoch_indices(rng):
+        # Per-epoch shuffle, drawn on the host: numpy permutes 50,000 indices
+        # in about a millisecond, XLA:CPU's sort-based jax.random.permutation
+        # takes tens of milliseconds. Only this (steps, 64) int32 matrix is
+        # transferred; the samples themselves stay on the device. The last
+        # partial batch is padded with index 0 and masked out in epoch_fn.
+        idx = np.zeros(train_steps * BATCH_SIZE, np.int32)
+        idx[:n_train] = rng.permutation(n_train)
+        return idx.reshape(train_steps, BATCH_SIZE)
+
+    def epoch_fn(params, opt_state, idx, x_all, y_all, xv, yv, mv):
+        # The padding's loss is masked out, so the last batch's loss is the
+        # mean over its real samples (what Keras's last, smaller batch does).
         mask = (jnp.arange(train_steps * BATCH_SIZE) < n_train).astype(jnp.float32)
-        idx = idx.reshape(train_steps, BATCH_SIZE)
         mask = mask.reshape(train_steps, BATCH_SIZE)
 
         def train_step(carry, batch):
@@ -312,16 +320,16 @@ def worker_jax(args):
 
     run_epoch = jax.jit(epoch_fn, donate_argnums=(0, 1))
 
-    root = jax.random.PRNGKey(1337)
-    params = init_params(jax.random.fold_in(root, 0))
+    rng = np.random.default_rng(1337)
+    params = init_params(rng)
     opt_state = optimizer.init(params)
 
     fit_start = time.perf_counter()
     ends, rows = [], []
-    for epoch in range(args.epochs):
-        key = jax.random.fold_in(root, epoch + 1)
+    for _ in range(args.epochs):
         params, opt_state, metrics = run_epoch(
-            params, opt_state, key, x_train_d, y_train_d, x_val_d, y_val_d, m_val_d)
+            params, opt_state, epoch_indices(rng), x_train_d, y_train_d,
+            x_val_d, y_val_d, m_val_d)
         # float() blocks on the epoch's results (see EpochTimer above).
         rows.append({k: float(v) for k, v in metrics.items()})
         ends.append(time.perf_counter())
@@ -454,6 +462,20 @@ def _run_child(name, args, tmp):
     return result
 
 
+def _combine(runs):
+    """One result from repeated runs: the median of every scalar measurement;
+    per-epoch times and the history are the first run's."""
+    failed = [r for r in runs if not r.get("ok")]
+    if failed:
+        return failed[0]
+    combined = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, float):
+            combined[key] = statistics.median(r[key] for r in runs)
+    combined["runs"] = runs
+    return combined
+
+
 def _fmt(value, digits=3):
     if value is None:
         return "-"
@@ -465,7 +487,9 @@ def _print_report(results, args, data_source):
     print()
     print(f"MLP 784-64-64-10 on Fashion-MNIST ({data_source}): {n_train} train / "
           f"{NUM_VAL} val samples, batch {BATCH_SIZE}, {args.epochs} epochs, "
-          f"RMSprop(1e-3)" + ("  [--quick]" if args.quick else ""))
+          f"RMSprop(1e-3)" + ("  [--quick]" if args.quick else "")
+          + (f"; median of {args.repeat} runs each (epochs/history: run 1)"
+             if args.repeat > 1 else ""))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU cores, load average "
           f"{args.load_before:.2f} before / {os.getloadavg()[0]:.2f} after (1 min)")
     for name, r in results.items():
@@ -547,13 +571,20 @@ def parent_main(args):
                  x_test=np.asarray(x_test), y_test=np.asarray(y_test))
         print("warming the file cache (imports, not timed) ...", file=sys.stderr, flush=True)
         _run_child("warm", args, tmp)
-        for name in only:
-            print(f"running {name} ...", file=sys.stderr, flush=True)
-            results[name] = _run_child(name, args, tmp)
-            r = results[name]
-            status = (f"epoch_s={_fmt(r.get('epoch_s'))} cold_s={_fmt(r.get('cold_s'), 2)}"
-                      if r.get("ok") else "FAILED")
-            print(f"  {name}: {status}", file=sys.stderr, flush=True)
+        runs = {name: [] for name in only}
+        # Round-robin, so that a burst of load on the machine hits every
+        # contestant rather than one.
+        for rep in range(args.repeat):
+            for name in only:
+                if runs[name] and not runs[name][-1].get("ok"):
+                    continue  # a crash will crash again
+                print(f"running {name} ({rep + 1}/{args.repeat}) ...", file=sys.stderr, flush=True)
+                r = _run_child(name, args, tmp)
+                runs[name].append(r)
+                status = (f"epoch_s={_fmt(r.get('epoch_s'))} cold_s={_fmt(r.get('cold_s'), 2)}"
+                          if r.get("ok") else "FAILED")
+                print(f"  {name}: {status}", file=sys.stderr, flush=True)
+        results = {name: _combine(rs) for name, rs in runs.items()}
 
     all_pass = _print_report(results, args, data_source)
     if args.json:
@@ -570,12 +601,17 @@ def main(argv=None):
                         help=f"train on {QUICK_TRAIN} samples (smoke test)")
     parser.add_argument("--only", default=",".join(CONTESTANTS),
                         help="comma-separated subset of jeras,keras,jax")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run every contestant R times (round-robin) and report "
+                             "the median of each measurement")
     parser.add_argument("--json", metavar="PATH", help="also write all results to PATH")
     parser.add_argument("--timeout", type=float, default=1800,
                         help="seconds allowed per contestant process")
     parser.add_argument("--worker", choices=CONTESTANTS + ("warm",), help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be >= 1")
     if args.epochs < 2:
         parser.error("--epochs must be >= 2 (steady-state time uses epochs 2..N)")
     if args.worker:
