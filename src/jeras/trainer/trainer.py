@@ -350,11 +350,14 @@ class Trainer:
         data = ArrayData(x)
         batch_size = _check_batch_size(batch_size)
         self._ensure_built(data.first_batch(min(batch_size, data.num_samples))[0])
-        engine = self._get_engine()
         num_steps = math.ceil(data.num_samples / batch_size)
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                  verbose=verbose, epochs=1, steps=num_steps)
         per_batch = callbacks.needs_batch_logs("predict")
+        if num_steps == 1 and not per_batch and not self._fitting and self._jit_call_allowed(
+                (data.x,), {}):
+            return self._predict_single_batch(data, batch_size, callbacks)
+        engine = self._get_engine()
         chunk = 1 if per_batch else min(FUSED_STEPS, num_steps)
         predict_fn = engine.fused_predict(chunk)
         if engine.state is None or not self._fitting:
@@ -398,6 +401,26 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
         return self._single_batch("test", x, y, sample_weight, return_dict)
+
+    def _predict_single_batch(self, data, batch_size, callbacks):
+        """Few samples: pad them to `batch_size` on the host and run the model's cached compiled
+        forward, so every small predict shares one compiled shape and costs no scan."""
+        n = data.num_samples
+
+        def pad(a):
+            a = np.asarray(a)
+            if n == batch_size:
+                return a
+            return np.concatenate([a, np.zeros((batch_size - n,) + a.shape[1:], a.dtype)])
+
+        callbacks.on_predict_begin()
+        outputs = self._compiled_call(jax.tree_util.tree_map(pad, data.x), False)
+        outputs = jax.tree_util.tree_map(lambda a: np.asarray(a)[:n], outputs)
+        callbacks.on_predict_batch_end(0, {"outputs": outputs})
+        callbacks.on_predict_end()
+        if isinstance(outputs, list) and len(outputs) == 1:
+            outputs = outputs[0]
+        return outputs
 
     def predict_on_batch(self, x):
         return self.predict(x, batch_size=ArrayData(x).num_samples, verbose=0)
