@@ -23,7 +23,10 @@ class Adam(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         i = self._trainable_ids.index(id(variable))
         m, v = self.momentums[i], self.velocities[i]
-        step = (self._iterations.value + 1).astype(variable.dtype)
+        # `iterations`, not `_iterations`: under gradient accumulation Keras counts updates.
+        iterations = self.iterations
+        iterations = iterations.value if hasattr(iterations, "value") else iterations
+        step = (iterations + 1).astype(variable.dtype)
         beta_1_power = jnp.power(jnp.asarray(self.beta_1, variable.dtype), step)
         beta_2_power = jnp.power(jnp.asarray(self.beta_2, variable.dtype), step)
         alpha = learning_rate * jnp.sqrt(1 - beta_2_power) / (1 - beta_1_power)

@@ -13,6 +13,10 @@ from jeras.backend.variable import Variable
 from jeras.optimizers.schedules.learning_rate_schedule import LearningRateSchedule
 
 
+def _raw(value):
+    return value.value if isinstance(value, Variable) else value
+
+
 class Optimizer:
     """Base class of all optimizers; subclasses implement `build(variables)` and
     `update_step(gradient, variable, learning_rate)`.
@@ -71,6 +75,7 @@ class Optimizer:
         self._ema_averages = []
         self._accumulators = []
         self._trainable_ids = None
+        self._trainable_variables = []
         self.built = False
 
     # -- learning rate -------------------------------------------------------------------------
@@ -118,6 +123,9 @@ class Optimizer:
 
     @property
     def iterations(self):
+        # As Keras: with gradient accumulation this counts applied updates, not calls.
+        if self.gradient_accumulation_steps:
+            return self._iterations.value // self.gradient_accumulation_steps
         return self._iterations
 
     # -- state ---------------------------------------------------------------------------------
@@ -164,6 +172,7 @@ class Optimizer:
                 acc.path = f"{self.name}/{acc.name}"
                 self._accumulators.append(acc)
         self._trainable_ids = [id(v) for v in variables]
+        self._trainable_variables = list(variables)
         self.built = True
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
@@ -213,10 +222,19 @@ class Optimizer:
         variables = [v for _, v in pairs]
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
+        # Keras's order (JAX backend): update (or accumulate), then the moving averages over all
+        # built variables, then constraints, then the step count.
         if self.gradient_accumulation_steps:
             self._apply_accumulated(grads, variables, index)
         else:
-            self._apply_now(grads, variables, index)
+            self._update_variables(grads, variables)
+        if self.use_ema:
+            self._update_ema()
+        for v in variables:
+            constraint = getattr(v, "constraint", None)
+            if constraint is not None:
+                v.assign(constraint(v.value))
+        self._iterations.assign_add(1)
 
     def _apply_accumulated(self, grads, variables, index):
         steps = self.gradient_accumulation_steps
@@ -225,7 +243,7 @@ class Optimizer:
         new_grads = [(g + a.value) / steps for g, a in zip(grads, accumulators)]
         before = [v.value for v in variables]
         slots_before = [s.value for s in self._slots]
-        self._apply_now(new_grads, variables, index, count_step=False)
+        self._update_variables(new_grads, variables)
         # Between updates only the accumulators change; variables and slots stay as they were.
         for v, old in zip(variables, before):
             v.assign(jnp.where(is_update, v.value, old))
@@ -233,9 +251,8 @@ class Optimizer:
             s.assign(jnp.where(is_update, s.value, old))
         for g, a in zip(grads, accumulators):
             a.assign(jnp.where(is_update, jnp.zeros_like(a.value), a.value + g))
-        self._iterations.assign_add(1)
 
-    def _apply_now(self, grads, variables, index, count_step=True):
+    def _update_variables(self, grads, variables):
         grads = self._clip(grads)
         lr = self._current_learning_rate()
         if self.weight_decay:
@@ -245,27 +262,20 @@ class Optimizer:
         self._before_updates()
         for g, v in zip(grads, variables):
             self.update_step(g.astype(v.dtype), v, lr.astype(v.dtype))
-        for v in variables:
-            constraint = getattr(v, "constraint", None)
-            if constraint is not None:
-                v.assign(constraint(v.value))
-        if self.use_ema:
-            self._update_ema(variables, index)
-        if count_step:
-            self._iterations.assign_add(1)
 
     def _before_updates(self):
         """Hook for optimizers with per-step (not per-variable) state, e.g. Nadam."""
 
-    def _update_ema(self, variables, index):
-        momentum = jnp.where(self._iterations.value == 0, 0.0, self.ema_momentum)
-        for v in variables:
-            avg = self._ema_averages[index[id(v)]]
+    def _update_ema(self):
+        # Keras averages every built variable on every call, and reads the step from
+        # `iterations` (updates applied so far, under gradient accumulation).
+        step = jnp.asarray(_raw(self.iterations))
+        momentum = jnp.where(step == 0, 0.0, self.ema_momentum)
+        for v, avg in zip(self._trainable_variables, self._ema_averages):
             avg.assign(momentum * avg.value + (1 - momentum) * v.value)
         if self.ema_overwrite_frequency:
-            overwrite = (self._iterations.value + 1) % self.ema_overwrite_frequency == 0
-            for v in variables:
-                avg = self._ema_averages[index[id(v)]]
+            overwrite = (step + 1) % self.ema_overwrite_frequency == 0
+            for v, avg in zip(self._trainable_variables, self._ema_averages):
                 v.assign(jnp.where(overwrite, avg.value, v.value))
 
     def finalize_variable_values(self, var_list):
