@@ -55,9 +55,19 @@ def _assert_close(actual, expected, atol=1e-6):
         np.testing.assert_allclose(actual, expected, atol=atol, rtol=0)
 
 
+def _as_numpy(tree):
+    if isinstance(tree, dict):
+        return {k: _as_numpy(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_as_numpy(v) for v in tree]
+    return np.asarray(tree)
+
+
 def _assert_same_predictions(k_model, j_model, x):
     j_model.set_weights(k_model.get_weights())
-    expected = k_model.predict(x, verbose=0)
+    # Keras's eager call (op by op) is its reference forward pass; it avoids compiling Keras's
+    # predict function in every test.
+    expected = _as_numpy(k_model(x, training=False))
     predicted = j_model.predict(x, verbose=0)
     _assert_close(predicted, expected)
     # The eager call gives what predict gives.
@@ -356,3 +366,32 @@ def test_graph_disconnected_raises():
         out = K.layers.Dense(1)(a + b)
         with pytest.raises(ValueError):
             K.Model(a, out)
+
+
+def test_operators_on_symbolic_tensors_are_named_as_keras_operations():
+    def build(K):
+        inputs = K.Input((4,), name="x")
+        hidden = K.layers.Dense(3, name="h")(inputs)
+        outputs = [hidden * 2.0, -hidden, hidden - 1.0, hidden / 2.0, abs(hidden) ** 2,
+                   hidden[:, :2]]
+        return K.Model(inputs, outputs, name="ops_model")
+
+    k_model, j_model = _both(build)
+    assert [l.name for l in j_model.layers] == [l.name for l in k_model.layers] == ["x", "h"]
+    assert j_model.output_names == k_model.output_names
+    _assert_same_predictions(k_model, j_model, _x(5, 4))
+
+
+def test_single_element_lists_kept_in_input_and_output():
+    def build(K):
+        inputs = K.Input((4,), name="x")
+        return K.Model([inputs], [K.layers.Dense(2, name="d")(inputs)])
+
+    k_model, j_model = _both(build)
+    assert type(j_model.input) is type(k_model.input) is list
+    assert type(j_model.output) is type(k_model.output) is list
+    x = _x(3, 4)
+    j_model.set_weights(k_model.get_weights())
+    # Calls unwrap the single output, in both.
+    np.testing.assert_allclose(np.asarray(j_model(x)), np.asarray(k_model(x)), atol=1e-6)
+    assert j_model.predict(x, verbose=0).shape == (3, 2)

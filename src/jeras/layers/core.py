@@ -89,6 +89,8 @@ class Activation(Layer):
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
+        self.supports_masking = True
+        self.built = True
 
     def call(self, inputs):
         return self.activation(inputs)
@@ -98,6 +100,11 @@ class Activation(Layer):
 
 
 class Identity(Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.built = True
+
     def call(self, inputs):
         return inputs
 

@@ -30,6 +30,8 @@ class Reshape(Layer):
             raise ValueError(
                 f"Reshape layer {self.name!r}: at most one -1 in `target_shape`, got "
                 f"{self.target_shape}.")
+        # No weights: usable (and countable) before its first call, as in Keras.
+        self.built = True
 
     def build(self, input_shape):
         self._check_size(input_shape)

@@ -23,6 +23,9 @@ class Functional(Model):
     def _init_from_graph(self, inputs, outputs, name=None):
         if name is not None:
             self.name = name
+        # `model.input` / `model.output` give back the structures as passed; calls unwrap a
+        # one-element list, as Keras does.
+        self._given_inputs, self._given_outputs = inputs, outputs
         if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
             outputs = outputs[0]
         if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
@@ -63,11 +66,11 @@ class Functional(Model):
 
     @property
     def input(self):
-        return self._inputs_struct
+        return self._given_inputs
 
     @property
     def output(self):
-        return self._outputs_struct
+        return self._given_outputs
 
     @property
     def input_names(self):

@@ -62,15 +62,25 @@ def _binary(name, op, reflected=False):
 
 import operator as _op
 
-for _name, _fn in {"add": _op.add, "sub": _op.sub, "mul": _op.mul, "truediv": _op.truediv,
-                   "matmul": _op.matmul, "pow": _op.pow, "floordiv": _op.floordiv,
-                   "mod": _op.mod}.items():
-    setattr(KerasTensor, f"__{_name}__", _binary(_name, _fn))
-    setattr(KerasTensor, f"__r{_name}__", _binary(_name, _fn, reflected=True))
-for _name, _fn in {"lt": _op.lt, "le": _op.le, "gt": _op.gt, "ge": _op.ge}.items():
-    setattr(KerasTensor, f"__{_name}__", _binary(_name, _fn))
+# Each operator is recorded under the name Keras gives its operation (`x * y` -> "multiply"),
+# so automatic names and name clashes match Keras's.
+for _dunder, (_name, _fn) in {
+        "add": ("add", _op.add), "sub": ("subtract", _op.sub), "mul": ("multiply", _op.mul),
+        "truediv": ("true_divide", _op.truediv), "matmul": ("matmul", _op.matmul),
+        "pow": ("power", _op.pow), "floordiv": ("floor_divide", _op.floordiv),
+        "mod": ("mod", _op.mod), "and": ("logical_and", jnp.logical_and),
+        "or": ("logical_or", jnp.logical_or), "xor": ("logical_xor", jnp.logical_xor)}.items():
+    setattr(KerasTensor, f"__{_dunder}__", _binary(_name, _fn))
+    setattr(KerasTensor, f"__r{_dunder}__", _binary(_name, _fn, reflected=True))
+for _dunder, (_name, _fn) in {
+        "lt": ("less", _op.lt), "le": ("less_equal", _op.le), "gt": ("greater", _op.gt),
+        "ge": ("greater_equal", _op.ge), "ne": ("not_equal", _op.ne)}.items():
+    setattr(KerasTensor, f"__{_dunder}__", _binary(_name, _fn))
 KerasTensor.__neg__ = lambda self: _op_layer("negative", _op.neg)(self)
 KerasTensor.__abs__ = lambda self: _op_layer("absolute", abs)(self)
+KerasTensor.__invert__ = lambda self: _op_layer("logical_not", jnp.logical_not)(self)
+KerasTensor.__round__ = lambda self, ndigits=None: _op_layer(
+    "round", lambda x: jnp.round(x, ndigits or 0))(self)
 
 
 def is_keras_tensor(x):

@@ -51,21 +51,27 @@ class Model(Trainer, Layer):
     def _compiled_call(self, x, training):
         x = _to_arrays(x, None)
         variables = self.variables
-        fn = self._eager_forward_cache.get((bool(training), len(variables)))
-        if fn is None:
+        key = (bool(training), len(variables))
+        cached = self._eager_forward_cache.get(key)
+        if cached is None:
             model = self
+            layers = self._flatten_layers()
 
             def forward(values, inputs):
                 with StateScope(zip(variables, values)) as scope:
                     outputs = Layer.__call__(model, inputs, training=bool(training))
                     new_values = scope.values_of(variables)
+                # `add_loss` values leave the compiled call as outputs, so that `model.losses`
+                # holds them afterwards, as after an eager Keras call.
+                losses = [list(layer._losses) for layer in layers]
                 model._clear_losses()
-                return outputs, new_values
+                return outputs, new_values, losses
 
-            fn = jax.jit(forward)
-            self._eager_forward_cache[(bool(training), len(variables))] = fn
+            cached = (jax.jit(forward), layers)
+            self._eager_forward_cache[key] = cached
+        fn, layers = cached
         try:
-            outputs, new_values = fn([v.value for v in variables], x)
+            outputs, new_values, losses = fn([v.value for v in variables], x)
         except jax.errors.ConcretizationTypeError:
             # The model's `call` branches on data values: run it op by op from now on.
             self._eager_jit_ok = False
@@ -73,6 +79,8 @@ class Model(Trainer, Layer):
         for variable, value in zip(variables, new_values):
             if value is not variable._value:
                 variable._value = value
+        for layer, layer_losses in zip(layers, losses):
+            layer._losses = list(layer_losses)
         return outputs
 
     def _invalidate_compiled(self):
