@@ -3,12 +3,14 @@
 import math
 
 import numpy as np
-import jax
 import jax.numpy as jnp
 
 from jeras.backend.config import floatx
 from jeras.backend.dtypes import standardize_dtype
-from jeras.backend.random import draw_seed
+from jeras.backend.random import host_generator
+
+# Initial values are drawn on the host with NumPy: drawing them with jax.random would compile one
+# XLA program per weight shape, seconds of start-up for even a small model.
 
 
 class Initializer:
@@ -52,9 +54,10 @@ class _Random(Initializer):
             raise ValueError(f"{type(self).__name__}: `seed` must be an int or None, got {seed!r}.")
         self.seed = seed
 
-    def _key(self):
-        # An unseeded initializer gives a different draw at every call, as in Keras.
-        return draw_seed(self.seed)
+    def _rng(self):
+        # A seeded initializer repeats its draw; an unseeded one gives a new draw at every call,
+        # as in Keras.
+        return np.random.default_rng(self.seed) if self.seed is not None else host_generator()
 
     def get_config(self):
         return {"seed": self.seed}
@@ -66,8 +69,8 @@ class RandomUniform(_Random):
         self.minval, self.maxval = minval, maxval
 
     def __call__(self, shape, dtype=None):
-        return jax.random.uniform(self._key(), shape, standardize_dtype(dtype),
-                                  self.minval, self.maxval)
+        values = self._rng().uniform(self.minval, self.maxval, size=shape)
+        return jnp.asarray(values, standardize_dtype(dtype))
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
@@ -79,8 +82,8 @@ class RandomNormal(_Random):
         self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape, dtype=None):
-        dtype = standardize_dtype(dtype)
-        return self.mean + self.stddev * jax.random.normal(self._key(), shape, dtype)
+        values = self.mean + self.stddev * self._rng().standard_normal(size=shape)
+        return jnp.asarray(values, standardize_dtype(dtype))
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
@@ -88,9 +91,8 @@ class RandomNormal(_Random):
 
 class TruncatedNormal(RandomNormal):
     def __call__(self, shape, dtype=None):
-        dtype = standardize_dtype(dtype)
-        return self.mean + self.stddev * jax.random.truncated_normal(self._key(), -2.0, 2.0,
-                                                                     shape, dtype)
+        values = self.mean + self.stddev * _truncated_normal(self._rng(), shape)
+        return jnp.asarray(values, standardize_dtype(dtype))
 
 
 def _fans(shape):
@@ -120,15 +122,17 @@ class VarianceScaling(_Random):
         fan_in, fan_out = _fans(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, fan)
-        key = self._key()
+        rng = self._rng()
         if self.distribution == "uniform":
             limit = math.sqrt(3.0 * variance)
-            return jax.random.uniform(key, shape, dtype, -limit, limit)
-        if self.distribution == "truncated_normal":
+            values = rng.uniform(-limit, limit, size=shape)
+        elif self.distribution == "truncated_normal":
             # 0.879... is the stddev of a unit normal truncated to [-2, 2].
             stddev = math.sqrt(variance) / 0.87962566103423978
-            return stddev * jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype)
-        return math.sqrt(variance) * jax.random.normal(key, shape, dtype)
+            values = stddev * _truncated_normal(rng, shape)
+        else:
+            values = math.sqrt(variance) * rng.standard_normal(size=shape)
+        return jnp.asarray(values, dtype)
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
@@ -189,11 +193,27 @@ class Orthogonal(_Random):
         self.gain = gain
 
     def __call__(self, shape, dtype=None):
-        dtype = standardize_dtype(dtype)
-        return self.gain * jax.nn.initializers.orthogonal()(self._key(), shape, dtype)
+        rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
+        cols = shape[-1]
+        flat = self._rng().standard_normal(size=(max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(flat)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return jnp.asarray(self.gain * q.reshape(shape), standardize_dtype(dtype))
 
     def get_config(self):
         return {"gain": self.gain, **super().get_config()}
+
+
+def _truncated_normal(rng, shape):
+    """Unit normal values redrawn until they fall inside [-2, 2]."""
+    values = rng.standard_normal(size=shape)
+    outside = np.abs(values) > 2
+    while np.any(outside):
+        values[outside] = rng.standard_normal(size=int(outside.sum()))
+        outside = np.abs(values) > 2
+    return values
 
 
 _BY_NAME = {

@@ -9,6 +9,13 @@ from jeras.backend.naming import uniquify
 from jeras.backend.variable import Variable
 
 _global_seed = None
+# The host-side stream for initial weights; kept apart from NumPy's global generator so that
+# building a model does not change the data order `np.random` gives fit().
+_host_rng = [np.random.default_rng()]
+
+
+def host_generator():
+    return _host_rng[0]
 
 
 def set_random_seed(seed):
@@ -21,6 +28,7 @@ def set_random_seed(seed):
     _global_seed = seed
     _random.seed(seed)
     np.random.seed(seed)
+    _host_rng[0] = np.random.default_rng(seed)
 
 
 class SeedGenerator:
