@@ -395,3 +395,36 @@ def test_single_element_lists_kept_in_input_and_output():
     # Calls unwrap the single output, in both.
     np.testing.assert_allclose(np.asarray(j_model(x)), np.asarray(k_model(x)), atol=1e-6)
     assert j_model.predict(x, verbose=0).shape == (3, 2)
+
+
+def test_unbuilt_sequential_called_inside_a_functional_model():
+    def build(K):
+        inner = K.Sequential([K.layers.Dense(3, name="ia"), K.layers.Dense(2, name="ib")],
+                             name="inner_seq")
+        inputs = K.Input((4,), name="i")
+        return K.Model(inputs, K.layers.Dense(1, name="head")(inner(inputs)), name="outer")
+
+    k_model, j_model = _both(build)
+    _assert_same_structure(k_model, j_model)
+    assert [w.path for w in j_model.weights][0] == "inner_seq/ia/kernel"
+    _assert_same_predictions(k_model, j_model, _x(3, 4))
+
+
+def test_subclass_that_passes_inputs_and_outputs_is_functional():
+    def build(K):
+        class Built(K.Model):
+            def __init__(self, units=2, **kwargs):
+                inputs = K.Input((4,), name="fi")
+                outputs = K.layers.Dense(units, name="fd")(inputs)
+                super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+                self.units = units
+
+        return Built(units=3, name="built"), Built(name="built_again")
+
+    (k_model, k_second), (j_model, j_second) = _both(build)
+    assert isinstance(j_model, jeras.models.Functional)
+    assert j_model.units == 3 and j_second.units == 2
+    _assert_same_structure(k_model, j_model)
+    assert j_model.output_names == k_model.output_names
+    _assert_same_predictions(k_model, j_model, _x(5, 4))
+    _assert_same_predictions(k_second, j_second, _x(5, 4))

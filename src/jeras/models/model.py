@@ -24,6 +24,15 @@ class Model(Trainer, Layer):
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
+        if len(args) >= 2 or "outputs" in kwargs:
+            # A subclass whose `__init__` builds a graph and passes `inputs`/`outputs` up: it
+            # becomes a functional model, as in Keras.
+            from jeras.models.functional import Functional
+
+            if not isinstance(self, Functional):
+                _make_functional_subclass(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         trainable = kwargs.pop("trainable", True)
         name = kwargs.pop("name", None)
         dtype = kwargs.pop("dtype", None)
@@ -144,6 +153,21 @@ class Model(Trainer, Layer):
             dummy = jax.tree_util.tree_map(zeros, input_shape, is_leaf=is_shape)
             Layer.__call__(self, dummy)
         self.built = True
+
+
+def _make_functional_subclass(cls):
+    """Put `Functional` in place of `Model` among the bases of `cls` and of its ancestors."""
+    from jeras.models.functional import Functional
+
+    def rebase(klass):
+        if klass is Model:
+            return Functional
+        if klass is object or issubclass(klass, Functional) or not issubclass(klass, Model):
+            return klass
+        klass.__bases__ = tuple(rebase(base) for base in klass.__bases__)
+        return klass
+
+    rebase(cls)
 
 
 def _any_symbolic_or_traced(tree):

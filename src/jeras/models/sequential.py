@@ -67,12 +67,16 @@ class Sequential(Model):
         inputs = tensor
         # Build inside this model's name scope, so weight paths read `sequential/dense/kernel`.
         frames = _call_stack()
-        frames.append(_CallFrame(self, None))
+        # A build started by the layer machinery (first call) has opened the scope already.
+        opened = not frames or frames[-1].layer is not self
+        if opened:
+            frames.append(_CallFrame(self, None))
         try:
             for layer in layers:
                 tensor = layer(tensor)
         finally:
-            frames.pop()
+            if opened:
+                frames.pop()
         from jeras.models.functional import Functional
 
         self._functional = Functional.__new__(Functional, inputs, tensor)
