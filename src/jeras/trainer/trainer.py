@@ -333,9 +333,12 @@ class Trainer:
         return self._ordered_results(results)
 
     def _ordered_results(self, results):
+        # Keras's order: the loss; compiled metrics whose log key is their own name (single
+        # output), in compile order; the per-output losses; then every other key, sorted.
         keys = ["loss"] if "loss" in results else []
         if self._compile_metrics is not None:
-            keys += [key for _, _, _, key in self._compile_metrics.entries if key in results]
+            keys += [key for _, metric, _, key in self._compile_metrics.entries
+                     if key == metric.name and key in results and key not in keys]
         if self._compile_loss is not None:
             keys += [t.name for t in self._compile_loss.trackers if t.name in results]
         keys += sorted(k for k in results if k not in keys)
