@@ -97,8 +97,10 @@ def _slot_paths(opt):
 
 @pytest.mark.parametrize("cls_name,kwargs", CONFIGS, ids=CONFIG_IDS)
 def test_trajectory_matches_keras(cls_name, kwargs):
-    k_opt, k_vars = _run(keras, cls_name, kwargs)
-    j_opt, j_vars = _run(jeras, cls_name, kwargs)
+    # Keras's eager gradient accumulation compiles a `lax.cond` per call (slow): fewer steps.
+    steps = 6 if "gradient_accumulation_steps" in kwargs else STEPS
+    k_opt, k_vars = _run(keras, cls_name, kwargs, GRADS[:steps])
+    j_opt, j_vars = _run(jeras, cls_name, kwargs, GRADS[:steps])
     for jv, kv in zip(j_vars, k_vars):
         _close(jv.value, kv.value)
         assert jv.shape == tuple(kv.shape)
@@ -108,9 +110,11 @@ def test_trajectory_matches_keras(cls_name, kwargs):
     for jv, kv in zip(j_opt.variables, k_opt.variables):
         _close(_value(jv), _value(kv), atol=1e-5)
     # Under gradient accumulation `iterations` counts applied updates.
-    expected_steps = STEPS // kwargs.get("gradient_accumulation_steps", 1)
+    expected_steps = steps // kwargs.get("gradient_accumulation_steps", 1)
     assert int(_value(j_opt.iterations)) == int(_value(k_opt.iterations)) == expected_steps
-    assert j_opt.get_config() == k_opt.get_config()
+    # Auto names are uniquified per process, so compare their base.
+    assert (dict(j_opt.get_config(), name=_base(j_opt.name))
+            == dict(k_opt.get_config(), name=_base(k_opt.name)))
 
 
 @pytest.mark.parametrize("cls_name,kwargs", [c for c in CONFIGS if c[0] != "RMSprop"][:3] + [
@@ -207,11 +211,10 @@ def test_iterations_count_and_apply_forms():
         assert int(_value(opt.iterations)) == n
     assert str(np.asarray(opt.iterations.value).dtype) == "int32"
 
-    # With accumulation, every call counts (Keras's `iterations` is `_iterations // steps`
-    # only for the public reading of some versions; compare against Keras directly).
-    k_opt, _ = _run(keras, "SGD", {"gradient_accumulation_steps": 2}, GRADS[:5])
-    j_opt, _ = _run(jeras, "SGD", {"gradient_accumulation_steps": 2}, GRADS[:5])
-    assert int(_value(j_opt.iterations)) == int(_value(k_opt.iterations))
+    # With accumulation `iterations` counts applied updates: 3 calls, 2 per update -> 1.
+    k_opt, _ = _run(keras, "SGD", {"gradient_accumulation_steps": 2}, GRADS[:3])
+    j_opt, _ = _run(jeras, "SGD", {"gradient_accumulation_steps": 2}, GRADS[:3])
+    assert int(_value(j_opt.iterations)) == int(_value(k_opt.iterations)) == 1
 
 
 def test_none_gradients_are_skipped_like_keras():
