@@ -138,3 +138,50 @@ def test_initial_epoch_and_history_epochs_match_keras():
     _assert_history_close(h_keras.history, h_jeras.history)
     assert set(h_jeras.params) >= {"verbose", "epochs", "steps"}
     assert h_jeras.params["steps"] == h_keras.params["steps"]
+
+
+@pytest.mark.parametrize("steps_per_epoch,batch_size", [(3, 16), (4, None), (5, 64)])
+def test_steps_per_epoch_continues_through_the_data_as_keras(steps_per_epoch, batch_size):
+    # 203 samples: with batch 16 (13 batches) epochs of 3 steps walk through one pass; with 64
+    # (4 batches) and 5 steps the pass runs out and the epoch ends early, as in Keras.
+    x, y = _data()
+    k_model, j_model = _pair(optimizer="adam", loss="sparse_categorical_crossentropy",
+                             metrics=["accuracy"])
+    kwargs = dict(batch_size=batch_size, epochs=5, shuffle=False, verbose=0,
+                  steps_per_epoch=steps_per_epoch, validation_data=(x[:70], y[:70]),
+                  validation_steps=2, validation_batch_size=16)
+    with pytest.warns(UserWarning) if steps_per_epoch == 5 else _no_warning():
+        h_jeras = j_model.fit(x, y, **kwargs)
+    h_keras = k_model.fit(x, y, **kwargs)
+    _assert_history_close(h_keras.history, h_jeras.history)
+    assert h_jeras.params["steps"] == h_keras.params["steps"]
+
+
+def test_evaluate_and_predict_steps_match_keras():
+    x, y = _data()
+    k_model, j_model = _pair(optimizer="adam", loss="sparse_categorical_crossentropy",
+                             metrics=["accuracy"])
+    np.testing.assert_allclose(j_model.evaluate(x, y, batch_size=16, steps=3, verbose=0),
+                               k_model.evaluate(x, y, batch_size=16, steps=3, verbose=0),
+                               atol=1e-5)
+    p_keras = k_model.predict(x, batch_size=16, steps=3, verbose=0)
+    p_jeras = j_model.predict(x, batch_size=16, steps=3, verbose=0)
+    assert p_jeras.shape == p_keras.shape == (48, 4)
+    np.testing.assert_allclose(p_jeras, p_keras, atol=1e-5)
+
+
+def test_validation_freq_and_validation_batch_size_match_keras():
+    x, y = _data()
+    k_model, j_model = _pair(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    for freq in (2, [1, 3]):
+        kwargs = dict(batch_size=32, epochs=3, shuffle=False, verbose=0,
+                      validation_data=(x[:50], y[:50]), validation_freq=freq,
+                      validation_batch_size=7)
+        _assert_history_close(k_model.fit(x, y, **kwargs).history,
+                              j_model.fit(x, y, **kwargs).history)
+
+
+def _no_warning():
+    import contextlib
+
+    return contextlib.nullcontext()

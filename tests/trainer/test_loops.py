@@ -253,3 +253,26 @@ def test_metrics_must_be_a_list():
     model = _linear_model()
     with pytest.raises(ValueError, match="metrics"):
         model.compile(optimizer="sgd", loss="mse", metrics="mae")
+
+
+def test_run_eagerly_gives_the_same_results_as_compiled():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(20, 3)).astype("float32")
+    y = rng.normal(size=(20, 2)).astype("float32")
+    compiled, eager = _linear_model(), _linear_model()
+    eager.set_weights(compiled.get_weights())
+    compiled.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    eager.compile(optimizer="adam", loss="mse", metrics=["mae"], run_eagerly=True)
+    h1 = compiled.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    h2 = eager.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    for key in h1:
+        np.testing.assert_allclose(h1[key], h2[key], rtol=1e-5)
+    np.testing.assert_allclose(compiled.predict(x, verbose=0), eager.predict(x, verbose=0),
+                               rtol=1e-5)
+
+
+def test_predict_with_steps_smaller_than_the_data():
+    model = _linear_model()
+    x = np.random.default_rng(0).normal(size=(50, 3)).astype("float32")
+    out = model.predict(x, batch_size=40, steps=1, verbose=0)
+    np.testing.assert_allclose(out, _numpy_forward(model, x[:40]), rtol=1e-5, atol=1e-6)

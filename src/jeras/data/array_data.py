@@ -3,6 +3,7 @@ placement on the device, and the per-epoch batch index matrices that let the com
 gather batches on the device."""
 
 import math
+import warnings
 
 import numpy as np
 import jax
@@ -109,9 +110,17 @@ class ArrayData:
         return jax.tree_util.tree_map(lambda a: a[:size], (self.x, self.y, self.sample_weight))
 
 
-def epoch_index_matrix(num_samples, batch_size, shuffle, chunk_steps):
-    """Per-step sample indices for one epoch, `-1` marking padding, rows padded to a whole
-    number of chunks. Returns `(matrix[int32, rows x batch_size], num_steps)`."""
+def epoch_index_matrix(num_samples, batch_size, shuffle, chunk_steps, max_steps=None):
+    """Per-step sample indices for one pass over the data, `-1` marking padding, rows padded to
+    a whole number of chunks. Returns `(matrix[int32, rows x batch_size], num_steps)`."""
+    matrix = pass_index_matrix(num_samples, batch_size, shuffle)
+    if max_steps is not None:
+        matrix = matrix[:max_steps]
+    return pad_to_chunks(matrix, chunk_steps), len(matrix)
+
+
+def pass_index_matrix(num_samples, batch_size, shuffle):
+    """One pass over the data as rows of sample indices (-1 pads the last row)."""
     if shuffle is True:
         order = np.random.permutation(num_samples)
     else:
@@ -124,8 +133,51 @@ def epoch_index_matrix(num_samples, batch_size, shuffle, chunk_steps):
         for row in matrix:
             valid = row >= 0
             row[valid] = np.random.permutation(row[valid])
-    rows = math.ceil(num_steps / chunk_steps) * chunk_steps
-    if rows > num_steps:
+    return matrix
+
+
+def pad_to_chunks(matrix, chunk_steps):
+    rows = math.ceil(len(matrix) / chunk_steps) * chunk_steps
+    if rows > len(matrix):
         matrix = np.concatenate(
-            [matrix, np.full((rows - num_steps, batch_size), -1, dtype=np.int32)])
-    return matrix, num_steps
+            [matrix, np.full((rows - len(matrix), matrix.shape[1]), -1, dtype=np.int32)])
+    return matrix
+
+
+class BatchStream:
+    """The batches `fit()` draws epoch after epoch. Without `steps_per_epoch` every epoch is one
+    fresh pass; with it, epochs continue through the current pass (Keras's rule), a pass that runs
+    out ends the epoch early with a warning, and the next epoch starts a new pass."""
+
+    def __init__(self, num_samples, batch_size, shuffle, steps_per_epoch=None):
+        self.num_samples = num_samples
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.steps_per_epoch = steps_per_epoch
+        self.num_batches = max(1, math.ceil(num_samples / batch_size))
+        self._pass = None
+        self._seen = 0
+
+    @property
+    def steps(self):
+        return self.steps_per_epoch or self.num_batches
+
+    def next_epoch(self, chunk_steps):
+        """`(matrix, num_steps)` for the next epoch."""
+        if self._pass is None or self.steps_per_epoch is None:
+            self._pass = pass_index_matrix(self.num_samples, self.batch_size, self.shuffle)
+            self._seen = 0
+        wanted = self.steps
+        available = self.num_batches - self._seen
+        if wanted > available:
+            warnings.warn(
+                "Your input ran out of data; interrupting training. Make sure that your dataset "
+                "or generator can generate at least `steps_per_epoch * epochs` batches. You may "
+                "need to use the `.repeat()` function when building your dataset.",
+                stacklevel=3)
+        steps = min(wanted, available)
+        rows = self._pass[self._seen:self._seen + steps]
+        self._seen += steps
+        if self._seen >= self.num_batches:
+            self._pass = None
+        return pad_to_chunks(rows, chunk_steps), steps

@@ -153,9 +153,19 @@ class Engine:
             state, _ = lax.scan(body, state, jnp.arange(chunk))
             return state, self.logs(state[3])
 
-        fn = jax.jit(run, donate_argnums=(0,))
+        fn = self._compile(run, donate_argnums=(0,))
         self._functions[key] = fn
         return fn
+
+    def _compile(self, fn, donate_argnums=()):
+        if self.model.run_eagerly:
+            # `run_eagerly=True`: the same step code, executed op by op for debugging.
+            def eager(*args):
+                with jax.disable_jit():
+                    return fn(*args)
+
+            return eager
+        return jax.jit(fn, donate_argnums=donate_argnums)
 
     def fused_predict(self, chunk):
         key = ("predict", chunk)
@@ -173,7 +183,7 @@ class Engine:
             _, outputs = lax.scan(body, None, jnp.arange(chunk))
             return outputs
 
-        fn = jax.jit(run)
+        fn = self._compile(run)
         self._functions[key] = fn
         return fn
 

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from jeras import optimizers as optimizers_module
 from jeras.backend.state_scope import StateScope
 from jeras.callbacks.callback_list import CallbackList
-from jeras.data.array_data import ArrayData, epoch_index_matrix
+from jeras.data.array_data import ArrayData, BatchStream, epoch_index_matrix
 from jeras.metrics.reduction_metrics import Mean
 from jeras.trainer.compile_utils import CompileLoss, CompileMetrics, flatten_outputs
 from jeras.trainer.engine import Engine
@@ -193,10 +193,8 @@ class Trainer:
             validation_batch_size=None, validation_freq=1):
         """Train the model for a fixed number of epochs (as `keras.Model.fit`)."""
         self._assert_compiled("fit")
-        if steps_per_epoch is not None:
-            raise NotImplementedError(
-                "fit(steps_per_epoch=...) is not supported yet by jeras; omit it to train on "
-                "the whole array each epoch.")
+        steps_per_epoch = _check_steps(steps_per_epoch, "steps_per_epoch")
+        validation_steps = _check_steps(validation_steps, "validation_steps")
         if validation_split and not 0.0 < validation_split < 1.0:
             raise ValueError(
                 f"`validation_split` must be a float strictly between 0 and 1, got "
@@ -214,6 +212,8 @@ class Trainer:
             val_data = ArrayData(*_unpack_validation(validation_data))
         elif validation_split:
             data, val_data = data.split(validation_split)
+        if batch_size is None and steps_per_epoch is not None:
+            batch_size = math.ceil(data.num_samples / steps_per_epoch)
         batch_size = _check_batch_size(batch_size)
         val_batch_size = _check_batch_size(validation_batch_size or batch_size)
         if self.optimizer is not None and not self.optimizer.built:
@@ -227,7 +227,8 @@ class Trainer:
         self._prepare(data, batch_size)
         engine = self._get_engine()
 
-        num_steps = math.ceil(data.num_samples / batch_size)
+        stream = BatchStream(data.num_samples, batch_size, shuffle, steps_per_epoch)
+        num_steps = stream.steps
         callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                  model=self, verbose=verbose, epochs=epochs, steps=num_steps)
         per_batch = callbacks.needs_batch_logs("train")
@@ -246,7 +247,7 @@ class Trainer:
                 engine.reset_metrics_state()
                 callbacks.on_epoch_begin(epoch)
                 self._refresh_engine_state(engine)
-                matrix, steps = epoch_index_matrix(data.num_samples, batch_size, shuffle, chunk)
+                matrix, steps = stream.next_epoch(chunk)
                 matrix = jnp.asarray(matrix)
                 logs = None
                 for start in range(0, steps, chunk):
@@ -263,7 +264,8 @@ class Trainer:
                 epoch_logs = _to_floats(logs)
                 if val_data is not None and _should_validate(epoch, validation_freq):
                     val_logs = self._run_evaluation(engine, val_device, val_data.num_samples,
-                                                    val_batch_size, callbacks, in_fit=True)
+                                                    val_batch_size, callbacks, in_fit=True,
+                                                    max_steps=validation_steps)
                     epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                     epoch_logs = dict(sorted(epoch_logs.items()))
                 callbacks.on_epoch_end(epoch, epoch_logs)
@@ -285,14 +287,17 @@ class Trainer:
         if self.compiled:
             self._build_compile_state(x_first, y_first)
 
-    def _run_evaluation(self, engine, device_data, num_samples, batch_size, callbacks, in_fit):
+    def _run_evaluation(self, engine, device_data, num_samples, batch_size, callbacks, in_fit,
+                        max_steps=None):
         num_steps = math.ceil(num_samples / batch_size)
+        if max_steps is not None:
+            num_steps = min(num_steps, max_steps)
         per_batch = callbacks.needs_batch_logs("test")
         chunk = 1 if per_batch else min(FUSED_STEPS, num_steps)
         test_fn = engine.fused("test", chunk)
         engine.reset_metrics_state()
         callbacks.on_test_begin()
-        matrix, steps = epoch_index_matrix(num_samples, batch_size, False, chunk)
+        matrix, steps = epoch_index_matrix(num_samples, batch_size, False, chunk, num_steps)
         matrix = jnp.asarray(matrix)
         logs = None
         for start in range(0, steps, chunk):
@@ -313,19 +318,20 @@ class Trainer:
         if kwargs:
             raise ValueError(f"Arguments not recognized: {kwargs}")
         self._assert_compiled("evaluate")
-        if steps is not None:
-            raise NotImplementedError("evaluate(steps=...) is not supported yet by jeras.")
+        steps = _check_steps(steps, "steps")
         data = ArrayData(x, y, sample_weight)
         batch_size = _check_batch_size(batch_size)
         self._prepare(data, batch_size)
         engine = self._get_engine()
         num_steps = math.ceil(data.num_samples / batch_size)
+        if steps is not None:
+            num_steps = min(num_steps, steps)
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                  verbose=verbose, epochs=1, steps=num_steps)
         engine.pull()
         try:
             results = self._run_evaluation(engine, data.on_device(), data.num_samples, batch_size,
-                                           callbacks, in_fit=False)
+                                           callbacks, in_fit=False, max_steps=steps)
         finally:
             engine.push()
         if return_dict:
@@ -348,17 +354,18 @@ class Trainer:
     # -- predict -------------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for the input samples, as NumPy arrays (as `keras.Model.predict`)."""
-        if steps is not None:
-            raise NotImplementedError("predict(steps=...) is not supported yet by jeras.")
+        steps = _check_steps(steps, "steps")
         data = ArrayData(x)
         batch_size = _check_batch_size(batch_size)
         self._ensure_built(data.first_batch(min(batch_size, data.num_samples))[0])
         num_steps = math.ceil(data.num_samples / batch_size)
+        if steps is not None:
+            num_steps = min(num_steps, steps)
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                  verbose=verbose, epochs=1, steps=num_steps)
         per_batch = callbacks.needs_batch_logs("predict")
-        if num_steps == 1 and not per_batch and not self._fitting and self._jit_call_allowed(
-                (data.x,), {}):
+        if data.num_samples <= batch_size and not per_batch and not self._fitting and \
+                self._jit_call_allowed((data.x,), {}):
             return self._predict_single_batch(data, batch_size, callbacks)
         engine = self._get_engine()
         chunk = 1 if per_batch else min(FUSED_STEPS, num_steps)
@@ -366,7 +373,7 @@ class Trainer:
         if engine.state is None or not self._fitting:
             engine.pull()
         x_device = jax.device_put(data.x)
-        matrix, steps = epoch_index_matrix(data.num_samples, batch_size, False, chunk)
+        matrix, steps = epoch_index_matrix(data.num_samples, batch_size, False, chunk, num_steps)
         matrix = jnp.asarray(matrix)
         callbacks.on_predict_begin()
         pieces = []
@@ -381,7 +388,7 @@ class Trainer:
                 callbacks.on_predict_batch_end(end, {"outputs": batch_out})
             else:
                 callbacks.on_predict_batch_end(end, None)
-        n = data.num_samples
+        n = min(data.num_samples, steps * batch_size)
 
         def assemble(*chunks):
             stacked = np.concatenate([np.asarray(c).reshape((-1,) + c.shape[2:]) for c in chunks])
@@ -463,6 +470,14 @@ def _to_floats(logs):
     host = jax.device_get(logs)
     return dict(sorted((k, float(np.asarray(v).mean()) if np.ndim(v) else float(v))
                        for k, v in host.items()))
+
+
+def _check_steps(steps, name):
+    if steps is None:
+        return None
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"`{name}` must be a positive integer or None, got {steps!r}.")
+    return int(steps)
 
 
 def _check_batch_size(batch_size):
