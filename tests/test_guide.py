@@ -264,12 +264,8 @@ _PADDING_MASK_AS_SAMPLE_WEIGHT = (
 
 
 @pytest.mark.parametrize("result_as_variable", [
-    pytest.param(True, marks=pytest.mark.xfail(
-        strict=True, reason="bug in trainer/metrics: a Metric.result() that returns its "
-                            "Variable reaches jax.jit as a Variable; also "
-                            + _PADDING_MASK_AS_SAMPLE_WEIGHT)),
-    pytest.param(False, marks=pytest.mark.xfail(strict=True,
-                                                reason=_PADDING_MASK_AS_SAMPLE_WEIGHT)),
+    True,
+    False,
 ])
 def test_custom_metric_counts_true_positives(result_as_variable):
     CategoricalTruePositives = _categorical_true_positives_class(result_as_variable)
@@ -323,7 +319,7 @@ _ADD_LOSS_ON_PADDING = (
 
 @pytest.mark.parametrize("batch_size", [
     100,  # 200 samples: no partial batch
-    pytest.param(64, marks=pytest.mark.xfail(strict=True, reason=_ADD_LOSS_ON_PADDING)),
+    64,
 ])
 def test_add_loss_in_a_layer(batch_size):
     inputs = keras.Input(shape=(784,), name="digits")
@@ -383,7 +379,7 @@ class LogisticEndpoint(keras.layers.Layer):
 
 @pytest.mark.parametrize("batch_size", [
     3,  # the whole data set in one batch
-    pytest.param(None, marks=pytest.mark.xfail(strict=True, reason=_ADD_LOSS_ON_PADDING)),
+    None,
 ])
 def test_add_loss_endpoint_layer_without_compiled_loss(batch_size):
     inputs = keras.Input(shape=(3,), name="inputs")

@@ -41,7 +41,13 @@ silu = _nn.silu
 swish = _nn.silu
 elu = _nn.elu
 selu = _nn.selu
-gelu = _nn.gelu
+
+
+def gelu(x, approximate=False):
+    # Keras's activation is the exact GELU by default (ops.gelu defaults to the approximation).
+    return _nn.gelu(x, approximate=approximate)
+
+
 hard_sigmoid = _nn.hard_sigmoid
 relu6 = _nn.relu6
 leaky_relu = _nn.leaky_relu

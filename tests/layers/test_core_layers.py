@@ -208,9 +208,7 @@ def test_frozen_layer_has_no_weight_penalty():
 @pytest.mark.parametrize("name", [
     "relu", "softmax", "sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "silu", "swish",
     "hard_sigmoid", "relu6", "leaky_relu", "log_softmax", "exponential", "linear",
-    pytest.param("gelu", marks=pytest.mark.xfail(
-        strict=True, reason="jeras.activations.gelu uses the tanh approximation; "
-                            "keras.activations.gelu is exact (approximate=False)")),
+    "gelu",
 ])
 def test_activation_layer_matches_keras(name):
     x = _x(5, 7, scale=3.0)

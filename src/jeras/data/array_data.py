@@ -110,13 +110,11 @@ class ArrayData:
         return jax.tree_util.tree_map(lambda a: a[:size], (self.x, self.y, self.sample_weight))
 
 
-def epoch_index_matrix(num_samples, batch_size, shuffle, chunk_steps, max_steps=None):
-    """Per-step sample indices for one pass over the data, `-1` marking padding, rows padded to
-    a whole number of chunks. Returns `(matrix[int32, rows x batch_size], num_steps)`."""
+def epoch_index_matrix(num_samples, batch_size, shuffle, max_steps=None):
+    """Per-step sample indices for one pass over the data (at most `max_steps` rows), `-1`
+    marking the padding of the last row."""
     matrix = pass_index_matrix(num_samples, batch_size, shuffle)
-    if max_steps is not None:
-        matrix = matrix[:max_steps]
-    return pad_to_chunks(matrix, chunk_steps), len(matrix)
+    return matrix[:max_steps] if max_steps is not None else matrix
 
 
 def pass_index_matrix(num_samples, batch_size, shuffle):
@@ -162,8 +160,8 @@ class BatchStream:
     def steps(self):
         return self.steps_per_epoch or self.num_batches
 
-    def next_epoch(self, chunk_steps):
-        """`(matrix, num_steps)` for the next epoch."""
+    def next_epoch(self):
+        """The rows of sample indices of the next epoch."""
         if self._pass is None or self.steps_per_epoch is None:
             self._pass = pass_index_matrix(self.num_samples, self.batch_size, self.shuffle)
             self._seen = 0
@@ -180,4 +178,4 @@ class BatchStream:
         self._seen += steps
         if self._seen >= self.num_batches:
             self._pass = None
-        return pad_to_chunks(rows, chunk_steps), steps
+        return rows

@@ -202,11 +202,16 @@ class CompileMetrics:
             weight = mask
             if weighted and sample_weights[index] is not None:
                 sw = sample_weights[index]
-                weight = sw * _expand_like(mask, sw)
+                weight = sw if mask is None else sw * _expand_like(mask, sw)
             metric.update_state(y_true[index], y_pred[index], sample_weight=weight)
 
     def results(self):
-        return {key: metric.result() for _, metric, _, key in self.entries}
+        return {key: _array(metric.result()) for _, metric, _, key in self.entries}
+
+
+def _array(value):
+    # A user's `result()` may return a Variable itself (the guide's metric does).
+    return value.value if hasattr(value, "assign") and hasattr(value, "value") else value
 
 
 def _expand_like(mask, other):

@@ -26,6 +26,10 @@ class Engine:
         self.metrics_variables = [v for m in model._all_compiled_metrics() for v in m.variables]
         self.state = None
         self._functions = {}
+        # Padding the last batch is exact when every metric honours `sample_weight` (jeras's
+        # own classes do; a user's subclass may not) and no loss is computed from the batch.
+        self.exact_padding = not getattr(model, "_has_batch_losses", False) and all(
+            type(m).__module__.startswith("jeras.") for m in model._all_compiled_metrics())
 
     # -- state sync ----------------------------------------------------------------------------
     def _groups(self):
@@ -83,9 +87,15 @@ class Engine:
                 model._compile_metrics.update(flat_true, flat_pred, flat_sw, mask)
             return scope.values_of(self.metrics_variables)
 
+    def _unpack(self, batch):
+        x, y, sw, mask = batch
+        # Without exact padding no batch holds padding rows: give losses and metrics no mask,
+        # exactly as Keras calls them.
+        return x, y, sw, (mask if self.exact_padding else None), jnp.sum(mask)
+
     def train_step(self, state, batch):
         trainable, non_trainable, optimizer_values, metrics_values = state
-        x, y, sw, mask = batch
+        x, y, sw, mask, count = self._unpack(batch)
         optimizer = self.model.optimizer
 
         def loss_fn(trainable_values):
@@ -101,16 +111,16 @@ class Engine:
         else:
             new_trainable, new_optimizer = trainable, optimizer_values
         new_metrics = self._update_metrics(metrics_values, total, per_output, flat_true,
-                                           flat_pred, flat_sw, mask, jnp.sum(mask))
+                                           flat_pred, flat_sw, mask, count)
         return (new_trainable, new_non_trainable, new_optimizer, new_metrics)
 
     def test_step(self, state, batch):
         trainable, non_trainable, optimizer_values, metrics_values = state
-        x, y, sw, mask = batch
+        x, y, sw, mask, count = self._unpack(batch)
         total, aux = self._forward_and_loss(trainable, non_trainable, x, y, sw, mask, False)
         per_output, flat_true, flat_pred, flat_sw, _ = aux
         new_metrics = self._update_metrics(metrics_values, total, per_output, flat_true,
-                                           flat_pred, flat_sw, mask, jnp.sum(mask))
+                                           flat_pred, flat_sw, mask, count)
         return (trainable, non_trainable, optimizer_values, new_metrics)
 
     def predict_step(self, state, x):

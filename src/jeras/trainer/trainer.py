@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from jeras import optimizers as optimizers_module
 from jeras.backend.state_scope import StateScope
 from jeras.callbacks.callback_list import CallbackList
-from jeras.data.array_data import ArrayData, BatchStream, epoch_index_matrix
+from jeras.data.array_data import ArrayData, BatchStream, epoch_index_matrix, pad_to_chunks
 from jeras.metrics.reduction_metrics import Mean
 from jeras.trainer.compile_utils import CompileLoss, CompileMetrics, flatten_outputs
 from jeras.trainer.engine import Engine
@@ -110,7 +110,10 @@ class Trainer:
 
         def forward(inputs):
             with StateScope():
-                out = model(inputs, training=False)
+                out = model(inputs, training=True)
+                # Losses added during the call depend on the batch, so padded rows would count.
+                model._has_batch_losses = any(
+                    layer._losses for layer in model._flatten_layers())
             model._clear_losses()
             return out
 
@@ -233,7 +236,6 @@ class Trainer:
                                  model=self, verbose=verbose, epochs=epochs, steps=num_steps)
         per_batch = callbacks.needs_batch_logs("train")
         chunk = 1 if per_batch else min(FUSED_STEPS, num_steps)
-        train_fn = engine.fused("train", chunk)
         device_data = data.on_device()
         val_device = val_data.on_device() if val_data is not None else None
 
@@ -247,20 +249,8 @@ class Trainer:
                 engine.reset_metrics_state()
                 callbacks.on_epoch_begin(epoch)
                 self._refresh_engine_state(engine)
-                matrix, steps = stream.next_epoch(chunk)
-                matrix = jnp.asarray(matrix)
-                logs = None
-                for start in range(0, steps, chunk):
-                    if per_batch:
-                        callbacks.on_train_batch_begin(start)
-                        self._refresh_engine_state(engine)
-                    engine.state, logs = train_fn(engine.state, device_data, matrix,
-                                                  jnp.int32(start), jnp.int32(steps))
-                    end = min(start + chunk, steps) - 1
-                    callbacks.on_train_batch_end(end, _to_floats(logs) if per_batch else logs)
-                    self._refresh_engine_state(engine)
-                    if self.stop_training:
-                        break
+                logs = self._run_steps(engine, "train", device_data, stream.next_epoch(), chunk,
+                                       callbacks, per_batch)
                 epoch_logs = _to_floats(logs)
                 if val_data is not None and _should_validate(epoch, validation_freq):
                     val_logs = self._run_evaluation(engine, val_device, val_data.num_samples,
@@ -287,6 +277,45 @@ class Trainer:
         if self.compiled:
             self._build_compile_state(x_first, y_first)
 
+    def _run_steps(self, engine, kind, device_data, rows, chunk, callbacks, per_batch):
+        """Run the batches `rows` (host rows of sample indices, -1 for padding) through the
+        fused compiled step `chunk` at a time; returns the last logs (device values).
+
+        A padded last batch runs in the same compiled shape as the others when padding is
+        exact (built-in metrics, no batch-dependent `add_loss`); otherwise it runs unpadded in
+        its own compiled call, so custom metrics and losses see only real samples."""
+        train = kind == "train"
+        begin = callbacks.on_train_batch_begin if train else callbacks.on_test_batch_begin
+        end = callbacks.on_train_batch_end if train else callbacks.on_test_batch_end
+        total = len(rows)
+        remainder = None
+        if total and not engine.exact_padding and (rows[-1] < 0).any():
+            remainder = rows[-1][rows[-1] >= 0][None, :]
+            rows = rows[:-1]
+        logs = None
+        calls = []
+        if len(rows):
+            matrix = jnp.asarray(pad_to_chunks(rows, chunk))
+            fn = engine.fused(kind, chunk)
+            calls = [(fn, matrix, start, len(rows), min(start + chunk, len(rows)) - 1)
+                     for start in range(0, len(rows), chunk)]
+        if remainder is not None:
+            calls.append((engine.fused(kind, 1), jnp.asarray(remainder), 0, 1, total - 1))
+        for fn, matrix, start, steps, last in calls:
+            first = last if matrix.shape[0] == 1 and steps == 1 else start
+            if per_batch:
+                begin(first)
+                if train:
+                    self._refresh_engine_state(engine)
+            engine.state, logs = fn(engine.state, device_data, matrix, jnp.int32(start),
+                                    jnp.int32(steps))
+            end(last, _to_floats(logs) if per_batch else logs)
+            if train:
+                self._refresh_engine_state(engine)
+                if self.stop_training:
+                    break
+        return logs
+
     def _run_evaluation(self, engine, device_data, num_samples, batch_size, callbacks, in_fit,
                         max_steps=None):
         num_steps = math.ceil(num_samples / batch_size)
@@ -294,19 +323,10 @@ class Trainer:
             num_steps = min(num_steps, max_steps)
         per_batch = callbacks.needs_batch_logs("test")
         chunk = 1 if per_batch else min(FUSED_STEPS, num_steps)
-        test_fn = engine.fused("test", chunk)
         engine.reset_metrics_state()
         callbacks.on_test_begin()
-        matrix, steps = epoch_index_matrix(num_samples, batch_size, False, chunk, num_steps)
-        matrix = jnp.asarray(matrix)
-        logs = None
-        for start in range(0, steps, chunk):
-            if per_batch:
-                callbacks.on_test_batch_begin(start)
-            engine.state, logs = test_fn(engine.state, device_data, matrix, jnp.int32(start),
-                                         jnp.int32(steps))
-            end = min(start + chunk, steps) - 1
-            callbacks.on_test_batch_end(end, _to_floats(logs) if per_batch else logs)
+        rows = epoch_index_matrix(num_samples, batch_size, False, num_steps)
+        logs = self._run_steps(engine, "test", device_data, rows, chunk, callbacks, per_batch)
         results = _to_floats(logs)
         callbacks.on_test_end(results)
         return results
@@ -373,8 +393,9 @@ class Trainer:
         if engine.state is None or not self._fitting:
             engine.pull()
         x_device = jax.device_put(data.x)
-        matrix, steps = epoch_index_matrix(data.num_samples, batch_size, False, chunk, num_steps)
-        matrix = jnp.asarray(matrix)
+        rows = epoch_index_matrix(data.num_samples, batch_size, False, num_steps)
+        steps = len(rows)
+        matrix = jnp.asarray(pad_to_chunks(rows, chunk))
         callbacks.on_predict_begin()
         pieces = []
         for start in range(0, steps, chunk):
@@ -442,10 +463,10 @@ class Trainer:
         fn = engine.fused(kind, 1)
         engine.pull()
         engine.reset_metrics_state()
-        matrix, steps = epoch_index_matrix(data.num_samples, data.num_samples, False, 1)
+        matrix = epoch_index_matrix(data.num_samples, data.num_samples, False)
         try:
             engine.state, logs = fn(engine.state, data.on_device(), jnp.asarray(matrix),
-                                    jnp.int32(0), jnp.int32(steps))
+                                    jnp.int32(0), jnp.int32(1))
         finally:
             engine.push()
         results = _to_floats(logs)
