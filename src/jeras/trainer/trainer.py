@@ -276,6 +276,27 @@ class Trainer:
         self._ensure_built(x_first)
         if self.compiled:
             self._build_compile_state(x_first, y_first)
+            if data.sample_weight is not None:
+                self._check_sample_weights(data)
+
+    def _check_sample_weights(self, data):
+        from jeras.trainer.engine import _flatten_sample_weights
+
+        names = self._compile_loss.output_names
+        targets = flatten_outputs(data.y, names, "`y`") if data.y is not None else \
+            [None] * len(names)
+        weights = _flatten_sample_weights(data.sample_weight, names)
+        for name, target, weight in zip(names, targets, weights):
+            if weight is None or target is None:
+                continue
+            sw_shape, y_shape = tuple(weight.shape), tuple(target.shape)
+            fits = sw_shape == y_shape[:len(sw_shape)] or (
+                len(sw_shape) == 2 and sw_shape[1] == 1 and sw_shape[0] == y_shape[0])
+            if not fits:
+                raise ValueError(
+                    f"`sample_weight` for output {name!r} has shape {sw_shape}, which does not "
+                    f"match its targets of shape {y_shape}. Pass one weight per sample, shape "
+                    f"({y_shape[0]},), or per timestep, a prefix of the target shape.")
 
     def _run_steps(self, engine, kind, device_data, rows, chunk, callbacks, per_batch):
         """Run the batches `rows` (host rows of sample indices, -1 for padding) through the
