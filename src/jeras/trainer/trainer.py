@@ -245,6 +245,10 @@ class Trainer:
         epoch_logs = {}
         try:
             callbacks.on_train_begin()
+            # A callback (BackupAndRestore) may resume training from a later epoch.
+            if getattr(self, "_initial_epoch", None) is not None:
+                initial_epoch = self._initial_epoch
+                self._initial_epoch = None
             for epoch in range(initial_epoch, epochs):
                 engine.reset_metrics_state()
                 callbacks.on_epoch_begin(epoch)
@@ -501,6 +505,11 @@ class _CompileMetricsView:
 
     def __init__(self, model):
         self._model = model
+
+    @property
+    def metrics(self):
+        """The compiled metric objects (callbacks look up a metric's direction here)."""
+        return self._model._compile_metrics.metrics
 
     def result(self):
         return self._model._compile_metrics.results()
