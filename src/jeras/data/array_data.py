@@ -76,6 +76,7 @@ class ArrayData:
         if not all_sizes:
             raise ValueError("`x` holds no arrays.")
         self.num_samples = all_sizes.pop()
+        self._device = None
 
     def split(self, validation_split):
         """Keras's rule: the last `n - floor(n * (1 - split))` samples, taken before shuffling."""
@@ -100,6 +101,7 @@ class ArrayData:
             part.y = take(self.y, sl)
             part.sample_weight = take(self.sample_weight, sl)
             part.num_samples = sl.stop - sl.start
+            part._device = None
         return train, val
 
     def on_device(self):

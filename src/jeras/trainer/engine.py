@@ -167,6 +167,46 @@ class Engine:
         self._functions[key] = fn
         return fn
 
+    def fused_host(self, kind, chunk):
+        """Like `fused`, over a chunk of batches stacked on the host: `(state, batches, masks,
+        num_steps)`; steps past `num_steps` leave the state unchanged."""
+        key = ("host", kind, chunk)
+        fn = self._functions.get(key)
+        if fn is not None:
+            return fn
+        step = self.train_step if kind == "train" else self.test_step
+
+        def run(state, batches, masks, num_steps):
+            def body(carry, i):
+                x, y, sw = jax.tree_util.tree_map(lambda a: a[i], batches)
+                batch = (x, y, sw, masks[i])
+                new = lax.cond(i < num_steps, lambda s: step(s, batch), lambda s: s, carry)
+                return new, None
+
+            state, _ = lax.scan(body, state, jnp.arange(chunk))
+            return state, self.logs(state[3])
+
+        fn = self._compile(run, donate_argnums=(0,))
+        self._functions[key] = fn
+        return fn
+
+    def fused_host_predict(self, chunk):
+        key = ("host", "predict", chunk)
+        fn = self._functions.get(key)
+        if fn is not None:
+            return fn
+
+        def run(state, x_batches):
+            def body(carry, x):
+                return carry, self.predict_step(state, x)
+
+            _, outputs = lax.scan(body, None, x_batches)
+            return outputs
+
+        fn = self._compile(run)
+        self._functions[key] = fn
+        return fn
+
     def _compile(self, fn, donate_argnums=()):
         if self.model.run_eagerly:
             # `run_eagerly=True`: the same step code, executed op by op for debugging.

@@ -1,5 +1,6 @@
 """`Trainer`: the `compile` / `fit` / `evaluate` / `predict` half of `Model`."""
 
+import itertools
 import math
 import warnings
 
@@ -11,6 +12,8 @@ from jeras import optimizers as optimizers_module
 from jeras.backend.state_scope import StateScope
 from jeras.callbacks.callback_list import CallbackList
 from jeras.data.array_data import ArrayData, BatchStream, epoch_index_matrix, pad_to_chunks
+from jeras.data.batch_sources import SourceStream, make_source
+from jeras.data.prefetch import ChunkFeeder
 from jeras.metrics.reduction_metrics import Mean
 from jeras.trainer.compile_utils import CompileLoss, CompileMetrics, flatten_outputs
 from jeras.trainer.engine import Engine
@@ -209,10 +212,16 @@ class Trainer:
                 raise ValueError("You cannot pass both `class_weight` and `sample_weight`.")
             sample_weight = _class_weight_to_sample_weight(y, class_weight,
                                                            self._compiled_output_names())
+        source = make_source(x, keep_batches=steps_per_epoch is None)
+        if source is not None:
+            _check_no_targets_with_source(x, y, sample_weight, class_weight, validation_split)
+            return self._fit_from_source(
+                source, epochs, verbose, callbacks, validation_data, shuffle, initial_epoch,
+                steps_per_epoch, validation_steps, validation_batch_size, validation_freq)
         data = ArrayData(x, y, sample_weight)
         val_data = None
         if validation_data is not None:
-            val_data = ArrayData(*_unpack_validation(validation_data))
+            val_data = _validation_feed(validation_data)
         elif validation_split:
             data, val_data = data.split(validation_split)
         if batch_size is None and steps_per_epoch is not None:
@@ -231,13 +240,42 @@ class Trainer:
         engine = self._get_engine()
 
         stream = BatchStream(data.num_samples, batch_size, shuffle, steps_per_epoch)
-        num_steps = stream.steps
+        device_data = data.on_device()
+
+        def run_epoch(engine, callbacks, per_batch, chunk):
+            return self._run_steps(engine, "train", device_data, stream.next_epoch(), chunk,
+                                   callbacks, per_batch)
+
+        return self._fit_loop(run_epoch, stream.steps, epochs, verbose, callbacks, val_data,
+                              val_batch_size, initial_epoch, validation_steps, validation_freq)
+
+    def _fit_from_source(self, source, epochs, verbose, callbacks, validation_data, shuffle,
+                         initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
+                         validation_freq):
+        try:
+            self._prepare_from_batch(source.first_batch())
+            stream = SourceStream(source, shuffle, steps_per_epoch)
+            val_data = _validation_feed(validation_data) if validation_data is not None else None
+
+            def run_epoch(engine, callbacks, per_batch, chunk):
+                logs = self._run_source_steps(engine, "train", stream.next_epoch(), chunk,
+                                              callbacks, per_batch)
+                source.on_epoch_end()
+                return logs
+
+            return self._fit_loop(run_epoch, stream.steps, epochs, verbose, callbacks, val_data,
+                                  _check_batch_size(validation_batch_size), initial_epoch,
+                                  validation_steps, validation_freq)
+        finally:
+            source.close()
+
+    def _fit_loop(self, run_epoch, num_steps, epochs, verbose, callbacks, val_data,
+                  val_batch_size, initial_epoch, validation_steps, validation_freq):
+        engine = self._get_engine()
         callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                  model=self, verbose=verbose, epochs=epochs, steps=num_steps)
         per_batch = callbacks.needs_batch_logs("train")
-        chunk = 1 if per_batch else min(FUSED_STEPS, num_steps)
-        device_data = data.on_device()
-        val_device = val_data.on_device() if val_data is not None else None
+        chunk = 1 if per_batch else min(FUSED_STEPS, num_steps or FUSED_STEPS)
 
         self.stop_training = False
         self._fitting = True
@@ -253,13 +291,11 @@ class Trainer:
                 engine.reset_metrics_state()
                 callbacks.on_epoch_begin(epoch)
                 self._refresh_engine_state(engine)
-                logs = self._run_steps(engine, "train", device_data, stream.next_epoch(), chunk,
-                                       callbacks, per_batch)
+                logs = run_epoch(engine, callbacks, per_batch, chunk)
                 epoch_logs = _to_floats(logs)
                 if val_data is not None and _should_validate(epoch, validation_freq):
-                    val_logs = self._run_evaluation(engine, val_device, val_data.num_samples,
-                                                    val_batch_size, callbacks, in_fit=True,
-                                                    max_steps=validation_steps)
+                    val_logs = self._evaluate_feed(engine, val_data, val_batch_size, callbacks,
+                                                   validation_steps)
                     epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                     epoch_logs = dict(sorted(epoch_logs.items()))
                 callbacks.on_epoch_end(epoch, epoch_logs)
@@ -274,6 +310,65 @@ class Trainer:
             engine.push()
             self._fitting = False
         return self.history
+
+    def _prepare_from_batch(self, batch):
+        x_first, y_first, _ = batch
+        self._ensure_built(x_first)
+        if self.compiled:
+            self._build_compile_state(x_first, y_first)
+
+    def _evaluate_feed(self, engine, feed, batch_size, callbacks, max_steps):
+        """Evaluate on arrays or on a batch source, inside fit or evaluate."""
+        if isinstance(feed, ArrayData):
+            if feed._device is None:
+                feed._device = feed.on_device()
+            return self._run_evaluation(engine, feed._device, feed.num_samples, batch_size,
+                                        callbacks, in_fit=self._fitting, max_steps=max_steps)
+        per_batch = callbacks.needs_batch_logs("test")
+        num_steps = feed.num_batches if max_steps is None else (
+            min(max_steps, feed.num_batches) if feed.num_batches else max_steps)
+        chunk = 1 if per_batch else min(FUSED_STEPS, num_steps or FUSED_STEPS)
+        engine.reset_metrics_state()
+        callbacks.on_test_begin()
+        batches = feed.epoch(False)
+        if max_steps is not None:
+            batches = itertools.islice(batches, max_steps)
+        logs = self._run_source_steps(engine, "test", batches, chunk, callbacks, per_batch)
+        feed.on_epoch_end()
+        results = _to_floats(logs)
+        callbacks.on_test_end(results)
+        return results
+
+    def _run_source_steps(self, engine, kind, batches, chunk, callbacks, per_batch):
+        """Run host batches through the fused compiled step, stacked `chunk` at a time on a
+        background thread; returns the last logs (device values)."""
+        train = kind == "train"
+        begin = callbacks.on_train_batch_begin if train else callbacks.on_test_batch_begin
+        end = callbacks.on_train_batch_end if train else callbacks.on_test_batch_end
+        feeder = ChunkFeeder(batches, chunk, engine.exact_padding)
+        logs = None
+        step = 0
+        try:
+            for stacked, masks, count in feeder:
+                fn = engine.fused_host(kind, chunk)
+                if per_batch:
+                    begin(step)
+                    if train:
+                        self._refresh_engine_state(engine)
+                engine.state, logs = fn(engine.state, stacked, masks, jnp.int32(count))
+                step += count
+                end(step - 1, _to_floats(logs) if per_batch else logs)
+                if train:
+                    self._refresh_engine_state(engine)
+                    if self.stop_training:
+                        break
+        finally:
+            feeder.close()
+        if logs is None:
+            raise ValueError(
+                "The data source yielded no batches for this epoch. Check the generator or the "
+                "PyDataset's length, and `steps_per_epoch`.")
+        return logs
 
     def _prepare(self, data, batch_size):
         x_first, y_first, _ = data.first_batch(min(batch_size, data.num_samples))
@@ -364,21 +459,31 @@ class Trainer:
             raise ValueError(f"Arguments not recognized: {kwargs}")
         self._assert_compiled("evaluate")
         steps = _check_steps(steps, "steps")
-        data = ArrayData(x, y, sample_weight)
         batch_size = _check_batch_size(batch_size)
-        self._prepare(data, batch_size)
+        source = make_source(x, keep_batches=False)
+        if source is not None:
+            _check_no_targets_with_source(x, y, sample_weight, None, None)
+            feed = source
+            self._prepare_from_batch(source.first_batch())
+            num_steps = source.num_batches
+            if steps is not None:
+                num_steps = min(num_steps, steps) if num_steps else steps
+        else:
+            feed = ArrayData(x, y, sample_weight)
+            self._prepare(feed, batch_size)
+            num_steps = math.ceil(feed.num_samples / batch_size)
+            if steps is not None:
+                num_steps = min(num_steps, steps)
         engine = self._get_engine()
-        num_steps = math.ceil(data.num_samples / batch_size)
-        if steps is not None:
-            num_steps = min(num_steps, steps)
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                  verbose=verbose, epochs=1, steps=num_steps)
         engine.pull()
         try:
-            results = self._run_evaluation(engine, data.on_device(), data.num_samples, batch_size,
-                                           callbacks, in_fit=False, max_steps=steps)
+            results = self._evaluate_feed(engine, feed, batch_size, callbacks, steps)
         finally:
             engine.push()
+            if source is not None:
+                source.close()
         if return_dict:
             return results
         return self._ordered_results(results)
@@ -400,8 +505,14 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for the input samples, as NumPy arrays (as `keras.Model.predict`)."""
         steps = _check_steps(steps, "steps")
-        data = ArrayData(x)
         batch_size = _check_batch_size(batch_size)
+        source = make_source(x, keep_batches=False)
+        if source is not None:
+            try:
+                return self._predict_from_source(source, verbose, steps, callbacks)
+            finally:
+                source.close()
+        data = ArrayData(x)
         self._ensure_built(data.first_batch(min(batch_size, data.num_samples))[0])
         num_steps = math.ceil(data.num_samples / batch_size)
         if steps is not None:
@@ -457,6 +568,52 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
         return self._single_batch("test", x, y, sample_weight, return_dict)
+
+    def _predict_from_source(self, source, verbose, steps, callbacks):
+        self._ensure_built(source.first_batch()[0])
+        engine = self._get_engine()
+        num_steps = source.num_batches
+        if steps is not None:
+            num_steps = min(num_steps, steps) if num_steps else steps
+        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                 verbose=verbose, epochs=1, steps=num_steps)
+        per_batch = callbacks.needs_batch_logs("predict")
+        chunk = 1 if per_batch else min(FUSED_STEPS, num_steps or FUSED_STEPS)
+        predict_fn = engine.fused_host_predict(chunk)
+        engine.pull()
+        batches = source.epoch(False)
+        if steps is not None:
+            batches = itertools.islice(batches, steps)
+        # Predictions never mix samples, so short batches are always padded and trimmed.
+        feeder = ChunkFeeder(((b[0], None, None) for b in batches), chunk, True)
+        callbacks.on_predict_begin()
+        pieces, step = [], 0
+        try:
+            for (x_stacked, _, _), masks, count in feeder:
+                if per_batch:
+                    callbacks.on_predict_batch_begin(step)
+                out = predict_fn(engine.state, x_stacked)
+                pieces.append((out, masks, count))
+                step += count
+                callbacks.on_predict_batch_end(step - 1, None)
+        finally:
+            feeder.close()
+        if not pieces:
+            raise ValueError("The data source yielded no batches to predict on.")
+
+        def assemble(*chunks):
+            parts = []
+            for chunk_out, (_, masks, count) in zip(chunks, pieces):
+                chunk_out, masks = np.asarray(chunk_out), np.asarray(masks)
+                for i in range(count):
+                    parts.append(chunk_out[i][masks[i] > 0])
+            return np.concatenate(parts)
+
+        outputs = jax.tree_util.tree_map(assemble, *[p[0] for p in pieces])
+        callbacks.on_predict_end()
+        if isinstance(outputs, list) and len(outputs) == 1:
+            outputs = outputs[0]
+        return outputs
 
     def _predict_single_batch(self, data, batch_size, callbacks):
         """Few samples: pad them to `batch_size` on the host and run the model's cached compiled
@@ -548,6 +705,33 @@ def _should_validate(epoch, validation_freq):
         return (epoch + 1) in validation_freq
     raise ValueError(
         f"`validation_freq` must be an int or a list of epochs, got {validation_freq!r}.")
+
+
+def _validation_feed(validation_data):
+    source = make_source(validation_data)
+    if source is not None:
+        return source
+    return ArrayData(*_unpack_validation(validation_data))
+
+
+def _check_no_targets_with_source(x, y, sample_weight, class_weight, validation_split):
+    kind = type(x).__name__
+    if y is not None:
+        raise ValueError(
+            f"`y` argument is not supported when using a {kind} as input: the batches it yields "
+            "must carry the targets, as (x, y) or (x, y, sample_weight).")
+    if sample_weight is not None:
+        raise ValueError(
+            f"`sample_weight` argument is not supported when using a {kind} as input; yield "
+            "(x, y, sample_weight) batches instead.")
+    if class_weight is not None:
+        raise ValueError(
+            f"`class_weight` is not supported yet with a {kind} input; yield (x, y, "
+            "sample_weight) batches instead.")
+    if validation_split:
+        raise ValueError(
+            "`validation_split` is only supported for NumPy/JAX array inputs; pass "
+            "`validation_data` instead.")
 
 
 def _unpack_validation(validation_data):

@@ -2,6 +2,7 @@
 
 from jeras.backend.random import set_random_seed
 from jeras.utils.progbar import Progbar
+from jeras.utils.py_dataset import PyDataset, Sequence
 
 
 def to_categorical(x, num_classes=None):

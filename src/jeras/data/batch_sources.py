@@ -1,0 +1,204 @@
+"""Batch sources for inputs that are not in-memory arrays: Python generators and iterators,
+`PyDataset`s, and anything else that yields whole batches. Each epoch they give an iterator of
+host batches `(x, y, sample_weight)`; the engine stacks and transfers them ahead of use."""
+
+import itertools
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from jeras.data.array_data import _tree
+
+
+def unpack_batch(batch, where):
+    """Keras's rule: a list is a tuple; a non-tuple is x alone; tuples of 1-3 are (x, y, sw)."""
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if not isinstance(batch, tuple):
+        return batch, None, None
+    if len(batch) == 0 or len(batch) > 3:
+        raise ValueError(
+            f"{where} must yield a tuple (x,), (x, y) or (x, y, sample_weight); got a tuple of "
+            f"{len(batch)} elements.")
+    return tuple(batch) + (None,) * (3 - len(batch))
+
+
+def standardize_batch(batch, where):
+    x, y, sw = unpack_batch(batch, where)
+    if x is None:
+        raise ValueError(f"{where} yielded a batch without inputs (x is None).")
+    return _tree(x, "x"), _tree(y, "y"), _tree(sw, "sample_weight")
+
+
+def batch_size_of(batch):
+    import jax
+
+    leaves = jax.tree_util.tree_leaves(batch[0])
+    return int(leaves[0].shape[0]) if leaves else 0
+
+
+class GeneratorSource:
+    """A Python generator or iterator. A generator cannot be restarted, so when `fit()` makes full
+    passes (no `steps_per_epoch`) the batches of the first pass are kept and replayed in later
+    epochs; with `steps_per_epoch` the stream simply continues and nothing is kept."""
+
+    def __init__(self, iterator, keep_batches=True):
+        self._iterator = iter(iterator)
+        # Peek at the first batch: it tells shapes, and an empty generator is an error now.
+        try:
+            first = next(self._iterator)
+        except StopIteration:
+            raise ValueError("The generator passed as `x` yielded no batches.") from None
+        self._first = standardize_batch(first, "The generator")
+        self._pending = [self._first]
+        self._kept = [self._first] if keep_batches else None
+        self._exhausted = False
+        self.num_batches = None
+
+    def first_batch(self):
+        return self._first
+
+    def epoch(self, shuffle):
+        if self._exhausted:
+            yield from self._kept or ()
+            return
+        while self._pending:
+            yield self._pending.pop(0)
+        for raw in self._iterator:
+            batch = standardize_batch(raw, "The generator")
+            if self._kept is not None:
+                self._kept.append(batch)
+            yield batch
+        self._exhausted = True
+        if self._kept is not None:
+            self.num_batches = len(self._kept)
+
+    def on_epoch_end(self):
+        pass
+
+    def close(self):
+        pass
+
+
+class PyDatasetSource:
+    """A `PyDataset`: batches by index, in order (or in a shuffled index order), prepared ahead
+    by `workers` threads. Results do not depend on the number of workers: batch `i` of the epoch
+    is always `dataset[order[i]]`."""
+
+    def __init__(self, dataset):
+        dataset._check_initialized()
+        self.dataset = dataset
+        self.num_batches = dataset.num_batches
+        if self.num_batches == 0:
+            raise ValueError(
+                f"The PyDataset {type(dataset).__name__} has length 0; it must return at least "
+                "one batch.")
+        self._first = self._get(0)
+        self._executor = None
+
+    def first_batch(self):
+        return self._first
+
+    def _get(self, index):
+        return standardize_batch(self.dataset[index], f"{type(self.dataset).__name__}.__getitem__")
+
+    def epoch(self, shuffle):
+        self.dataset.on_epoch_begin()
+        if self.num_batches is None:
+            indices = itertools.count()
+        else:
+            indices = list(range(self.num_batches))
+            if shuffle:
+                random.shuffle(indices)
+        workers = self.dataset.workers or 1
+        if workers <= 1 and not self.dataset.use_multiprocessing:
+            for index in indices:
+                yield self._get(index)
+            return
+        if self.dataset.use_multiprocessing:
+            # Threads prepare batches here too: processes would need the dataset to be
+            # picklable, and results are the same either way.
+            pass
+        yield from self._ordered_parallel(indices, workers, self.dataset.max_queue_size or 10)
+
+    def _ordered_parallel(self, indices, workers, queue_size):
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=workers,
+                                                thread_name_prefix="jeras-pydataset")
+        pending = []
+        indices = iter(indices)
+        try:
+            for index in itertools.islice(indices, queue_size):
+                pending.append(self._executor.submit(self._get, index))
+            while pending:
+                future = pending.pop(0)
+                # Results come back in submission order, so the batch order never depends on
+                # which worker finished first.
+                batch = future.result()
+                for index in itertools.islice(indices, 1):
+                    pending.append(self._executor.submit(self._get, index))
+                yield batch
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def on_epoch_end(self):
+        self.dataset.on_epoch_end()
+
+    def close(self):
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+def make_source(x, keep_batches=True):
+    """A batch source for `x`, or None when `x` is array data."""
+    from jeras.utils.py_dataset import PyDataset
+
+    if isinstance(x, PyDataset):
+        return PyDatasetSource(x)
+    if hasattr(x, "__next__") or (hasattr(x, "__iter__") and not hasattr(x, "__len__")
+                                  and not isinstance(x, (dict, str, bytes))):
+        return GeneratorSource(x, keep_batches=keep_batches)
+    return None
+
+
+class SourceStream:
+    """Epochs drawn from a batch source. Without `steps_per_epoch` each epoch is one full pass;
+    with it, epochs continue through the current pass, and a pass that runs out ends its epoch
+    early with a warning (Keras's rule)."""
+
+    def __init__(self, source, shuffle, steps_per_epoch=None):
+        self.source = source
+        self.shuffle = bool(shuffle)
+        self.steps_per_epoch = steps_per_epoch
+        self._iterator = None
+
+    @property
+    def steps(self):
+        return self.steps_per_epoch or self.source.num_batches
+
+    def next_epoch(self):
+        if self._iterator is None:
+            self._iterator = self.source.epoch(self.shuffle)
+        if self.steps_per_epoch is None:
+            iterator, self._iterator = self._iterator, None
+            return iterator
+        return self._take(self.steps_per_epoch)
+
+    def _take(self, count):
+        import warnings
+
+        for _ in range(count):
+            try:
+                batch = next(self._iterator)
+            except StopIteration:
+                self._iterator = None
+                warnings.warn(
+                    "Your input ran out of data; interrupting training. Make sure that your "
+                    "dataset or generator can generate at least `steps_per_epoch * epochs` "
+                    "batches.", stacklevel=2)
+                return
+            yield batch

@@ -1,0 +1,131 @@
+"""Host batches to device chunks on a background thread: batches of the same shape are stacked
+`chunk` at a time (a short last batch padded and masked when padding is exact), transferred to
+the device, and queued, so the device never waits on Python when batches arrive fast enough."""
+
+import queue
+import sys
+import threading
+
+import numpy as np
+import jax
+
+
+class ChunkFeeder:
+    """Iterate `(stacked_batches, masks, num_steps, first_step)` chunks from host `batches`.
+
+    Args:
+        batches: an iterator of `(x, y, sample_weight)` host batches.
+        chunk: steps per compiled call.
+        pad_short_batches: whether a batch smaller than the ones before it may be padded with
+            masked rows (exact padding) instead of starting a new compiled shape.
+        max_steps: stop after this many batches (None: run the iterator out).
+    """
+
+    _DONE = object()
+
+    def __init__(self, batches, chunk, pad_short_batches, max_steps=None):
+        self._batches = batches
+        self._chunk = chunk
+        self._pad = pad_short_batches
+        self._max_steps = max_steps
+        self._queue = queue.Queue(maxsize=2)
+        self._stop = threading.Event()
+        self.steps_seen = 0
+        self.exhausted = False
+        self._thread = threading.Thread(target=self._produce, name="jeras-prefetch", daemon=True)
+        self._thread.start()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = self._queue.get()
+        if item is self._DONE:
+            raise StopIteration
+        if isinstance(item, _Failure):
+            raise item.error.with_traceback(item.traceback)
+        return item
+
+    def close(self):
+        self._stop.set()
+        # Unblock the producer if it waits on a full queue.
+        while self._thread.is_alive():
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                pass
+            self._thread.join(timeout=0.05)
+
+    # -- producer ------------------------------------------------------------------------------
+    def _put(self, item):
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self):
+        try:
+            group, signature, first_step = [], None, 0
+            step = 0
+            for batch in self._batches:
+                if self._stop.is_set():
+                    return
+                if self._max_steps is not None and step >= self._max_steps:
+                    break
+                size, sig = _signature(batch)
+                fits = signature is not None and (sig == signature[1]) and (
+                    size == signature[0] or (self._pad and size < signature[0]))
+                if group and (not fits or len(group) == self._chunk):
+                    if not self._put(self._stack(group, signature[0])):
+                        return
+                    group, first_step = [], step
+                if not group:
+                    signature = (size, sig)
+                group.append(batch)
+                step += 1
+                self.steps_seen = step
+            else:
+                self.exhausted = True
+            if group and not self._put(self._stack(group, signature[0])):
+                return
+        except BaseException as error:  # surfaced in the consuming thread, as raised here
+            self._put(_Failure(error, sys.exc_info()[2]))
+            return
+        self._put(self._DONE)
+
+    def _stack(self, group, batch_size):
+        n = len(group)
+        masks = np.zeros((self._chunk, batch_size), "float32")
+
+        def stack(*leaves):
+            first = np.asarray(leaves[0])
+            out = np.zeros((self._chunk, batch_size) + first.shape[1:], first.dtype)
+            for i, leaf in enumerate(leaves):
+                leaf = np.asarray(leaf)
+                out[i, :leaf.shape[0]] = leaf
+            return out
+
+        for i, batch in enumerate(group):
+            masks[i, :_signature(batch)[0]] = 1.0
+        stacked = jax.tree_util.tree_map(stack, *group)
+        return jax.device_put((stacked, masks)) + (n,)
+
+
+class _Failure:
+    def __init__(self, error, traceback):
+        self.error = error
+        self.traceback = traceback
+
+
+def _signature(batch):
+    leaves, treedef = jax.tree_util.tree_flatten(batch)
+    size = int(np.shape(leaves[0])[0]) if leaves else 0
+    for leaf in leaves:
+        if np.shape(leaf)[0] != size:
+            raise ValueError(
+                "All arrays in a batch must have the same number of samples; got sizes "
+                f"{sorted({int(np.shape(l)[0]) for l in leaves})}.")
+    return size, (treedef, tuple((np.shape(l)[1:], np.asarray(l).dtype.str) for l in leaves))

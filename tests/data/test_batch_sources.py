@@ -1,0 +1,201 @@
+"""Generators, iterators and PyDatasets as fit / evaluate / predict inputs: the same numbers as
+the same data given as arrays, whatever the number of workers; clean errors; nothing left
+running."""
+
+import math
+import threading
+
+import numpy as np
+import pytest
+
+import keras
+import jeras
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(203, 12)).astype("float32")
+Y = rng.integers(0, 4, 203).astype("float32")
+
+
+def _model(lib=jeras):
+    inputs = lib.Input((12,))
+    hidden = lib.layers.Dense(16, activation="relu")(inputs)
+    return lib.Model(inputs, lib.layers.Dense(4, activation="softmax")(hidden))
+
+
+def _compiled_pair(lib_a=jeras, lib_b=jeras):
+    a, b = _model(lib_a), _model(lib_b)
+    b.set_weights(a.get_weights())
+    for model in (a, b):
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+    return a, b
+
+
+def _dataset_class(lib):
+    class Batches(lib.utils.PyDataset):
+        def __init__(self, batch_size, fail_at=None, **kwargs):
+            super().__init__(**kwargs)
+            self.batch_size = batch_size
+            self.fail_at = fail_at
+            self.epochs_ended = 0
+
+        def __len__(self):
+            return math.ceil(len(X) / self.batch_size)
+
+        def __getitem__(self, index):
+            if index == self.fail_at:
+                raise KeyError(f"batch {index} is broken")
+            s = slice(index * self.batch_size, (index + 1) * self.batch_size)
+            return X[s], Y[s]
+
+        def on_epoch_end(self):
+            self.epochs_ended += 1
+
+    return Batches
+
+
+JBatches = _dataset_class(jeras)
+
+
+def _generator(batch_size=16, limit=None):
+    for i in range(0, len(X) if limit is None else limit, batch_size):
+        yield X[i:i + batch_size], Y[i:i + batch_size]
+
+
+def _assert_same(h1, h2):
+    assert sorted(h1) == sorted(h2)
+    for key in h1:
+        np.testing.assert_allclose(h1[key], h2[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_pydataset_trains_exactly_as_arrays_whatever_the_workers(workers):
+    arrays_model, dataset_model = _compiled_pair()
+    h_arrays = arrays_model.fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0,
+                                validation_data=(X[:50], Y[:50])).history
+    dataset = JBatches(16, workers=workers)
+    h_dataset = dataset_model.fit(dataset, epochs=2, shuffle=False, verbose=0,
+                                  validation_data=(X[:50], Y[:50])).history
+    _assert_same(h_arrays, h_dataset)
+    assert dataset.epochs_ended == 2
+    np.testing.assert_allclose(dataset_model.predict(JBatches(16, workers=workers), verbose=0),
+                               arrays_model.predict(X, verbose=0), atol=1e-6)
+    np.testing.assert_allclose(dataset_model.evaluate(JBatches(16), verbose=0),
+                               arrays_model.evaluate(X, Y, batch_size=16, verbose=0), rtol=1e-6)
+
+
+def test_shuffled_pydataset_is_identical_with_one_or_many_workers():
+    import random
+
+    a, b = _compiled_pair()
+    random.seed(3)
+    h_a = a.fit(JBatches(16, workers=1), epochs=2, verbose=0).history
+    random.seed(3)
+    h_b = b.fit(JBatches(16, workers=4), epochs=2, verbose=0).history
+    _assert_same(h_a, h_b)
+
+
+def test_pydataset_matches_keras():
+    k_model, j_model = _compiled_pair(keras, jeras)
+    KBatches = _dataset_class(keras)
+    h_keras = k_model.fit(KBatches(16), epochs=2, shuffle=False, verbose=0).history
+    h_jeras = j_model.fit(JBatches(16), epochs=2, shuffle=False, verbose=0).history
+    _assert_same(h_keras, h_jeras)
+
+
+def test_finite_generator_is_reused_across_epochs():
+    arrays_model, generator_model = _compiled_pair()
+    h_arrays = arrays_model.fit(X, Y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    h_gen = generator_model.fit(_generator(), epochs=3, verbose=0).history
+    _assert_same(h_arrays, h_gen)
+
+
+def test_infinite_generator_with_steps_per_epoch_continues_through_the_stream():
+    def endless():
+        while True:
+            yield from _generator()
+
+    arrays_model, generator_model = _compiled_pair()
+    # 13 batches per pass; epochs of 4 steps: the array stream continues too.
+    h_arrays = arrays_model.fit(X, Y, batch_size=16, epochs=3, steps_per_epoch=4,
+                                shuffle=False, verbose=0).history
+    h_gen = generator_model.fit(endless(), epochs=3, steps_per_epoch=4, verbose=0).history
+    _assert_same(h_arrays, h_gen)
+
+
+def test_generator_of_x_only_for_predict_and_sample_weight_triples():
+    model = _model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    out = model.predict((X[i:i + 50] for i in range(0, 203, 50)), verbose=0)
+    np.testing.assert_allclose(out, model.predict(X, verbose=0), atol=1e-6)
+    sw = rng.uniform(0, 2, len(X)).astype("float32")
+    weighted = model.evaluate(((X[i:i + 32], Y[i:i + 32], sw[i:i + 32])
+                               for i in range(0, 203, 32)), verbose=0)
+    assert weighted == pytest.approx(
+        model.evaluate(X, Y, sample_weight=sw, batch_size=32, verbose=0), rel=1e-6)
+
+
+def test_worker_error_surfaces_with_its_original_traceback_and_no_thread_is_left():
+    model = _model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    before = {t.ident for t in threading.enumerate()}
+    with pytest.raises(KeyError, match="batch 5 is broken") as info:
+        model.fit(JBatches(16, fail_at=5, workers=2), epochs=1, verbose=0)
+    assert any("__getitem__" in str(entry.name) for entry in info.traceback)
+    leftover = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert leftover == []
+
+
+def test_no_thread_is_left_after_a_normal_fit():
+    model = _model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    before = {t.ident for t in threading.enumerate()}
+    model.fit(JBatches(16, workers=3), epochs=2, verbose=0)
+    assert [t for t in threading.enumerate() if t.ident not in before and t.is_alive()] == []
+
+
+# -- bad input --------------------------------------------------------------------------------
+def _compiled():
+    model = _model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def test_y_with_a_generator_is_an_error():
+    with pytest.raises(ValueError, match="`y` argument is not supported"):
+        _compiled().fit(_generator(), Y, verbose=0)
+
+
+def test_generator_yielding_a_four_tuple_is_an_error():
+    def four():
+        yield X[:8], Y[:8], Y[:8], Y[:8]
+
+    with pytest.raises(ValueError, match="4 elements"):
+        _compiled().fit(four(), verbose=0)
+
+
+def test_empty_generator_is_an_error():
+    with pytest.raises(ValueError, match="no batches"):
+        _compiled().fit(iter([]), verbose=0)
+
+
+def test_empty_pydataset_is_an_error():
+    class Empty(jeras.utils.PyDataset):
+        def __len__(self):
+            return 0
+
+    with pytest.raises(ValueError, match="length 0"):
+        _compiled().fit(Empty(), verbose=0)
+
+
+def test_validation_split_with_a_generator_is_an_error():
+    with pytest.raises(ValueError, match="validation_split"):
+        _compiled().fit(_generator(), validation_split=0.2, verbose=0)
+
+
+def test_batches_of_the_wrong_feature_size_name_the_shapes():
+    def wrong():
+        yield X[:8, :5], Y[:8]
+
+    with pytest.raises(ValueError, match=r"\(None, 12\).*\(8, 5\)"):
+        _compiled().fit(wrong(), verbose=0)
