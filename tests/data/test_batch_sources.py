@@ -199,3 +199,30 @@ def test_batches_of_the_wrong_feature_size_name_the_shapes():
 
     with pytest.raises(ValueError, match=r"\(None, 12\).*\(8, 5\)"):
         _compiled().fit(wrong(), verbose=0)
+
+
+def test_pandas_dataframe_and_series_train_as_arrays():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(12)])
+    labels = pd.Series(Y)
+    arrays_model, pandas_model = _compiled_pair()
+    h_arrays = arrays_model.fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0).history
+    h_pandas = pandas_model.fit(frame, labels, batch_size=16, epochs=2, shuffle=False,
+                                verbose=0).history
+    _assert_same(h_arrays, h_pandas)
+    np.testing.assert_allclose(pandas_model.predict(frame, verbose=0),
+                               arrays_model.predict(X, verbose=0), atol=1e-6)
+
+
+def test_dict_of_pandas_columns_feeds_named_inputs():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1]})
+    a = jeras.Input((1,), name="a")
+    b = jeras.Input((1,), name="b")
+    merged = jeras.layers.Dense(1)(jeras.layers.concatenate([a, b]))
+    model = jeras.Model([a, b], merged)
+    model.compile(optimizer="sgd", loss="mse")
+    columns = {"a": frame["a"].to_numpy()[:, None], "b": frame["b"].to_numpy()[:, None]}
+    kernel, bias = model.get_weights()
+    out = model.predict(columns, verbose=0)
+    np.testing.assert_allclose(out, X[:, :2] @ kernel + bias, atol=1e-5)
