@@ -101,10 +101,11 @@ class ChunkFeeder:
         masks = np.zeros((self._chunk, batch_size), "float32")
 
         def stack(*leaves):
-            first = np.asarray(leaves[0])
-            out = np.zeros((self._chunk, batch_size) + first.shape[1:], first.dtype)
+            leaves = [np.asarray(leaf) for leaf in leaves]
+            if n == self._chunk and all(leaf.shape[0] == batch_size for leaf in leaves):
+                return np.stack(leaves)  # the common case: one copy, no padding
+            out = np.zeros((self._chunk, batch_size) + leaves[0].shape[1:], leaves[0].dtype)
             for i, leaf in enumerate(leaves):
-                leaf = np.asarray(leaf)
                 out[i, :leaf.shape[0]] = leaf
             return out
 
