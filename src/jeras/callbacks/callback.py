@@ -20,7 +20,14 @@ class Callback:
     def model(self):
         model = self._model
         if model is not None and hasattr(model, "_sync_variables_from_engine"):
-            model._sync_variables_from_engine()
+            engine = getattr(model, "_engine", None)
+            state = getattr(engine, "state", None)
+            # Sync only when the engine has run since the variables last matched its state:
+            # syncing again would overwrite values a callback has written since.
+            if state is None or getattr(model, "_state_in_variables", None) is not state:
+                model._sync_variables_from_engine()
+                if getattr(model, "_fitting", False):
+                    model._state_in_variables = state
         return model
 
     # Batch hooks in Keras fall back to the generic `on_batch_*` during training.
@@ -89,3 +96,17 @@ def overrides_batch_hooks(callback, mode):
         if hook in vars(callback):
             return True
     return False
+
+
+def commit_variable_writes(model):
+    """Hand values a callback wrote into `model`'s variables to the running compiled engine now,
+    so the next step, the next validation pass and the loop's final write-back all use them.
+
+    Reading `callback.model` during a loop first brings the variables up to date from the
+    engine; call this after writing them (weights restored, moving averages swapped in)."""
+    engine = getattr(model, "_engine", None)
+    if engine is None or getattr(engine, "state", None) is None:
+        return
+    engine.pull()
+    model._engine_dirty = False
+    model._state_in_variables = engine.state

@@ -1,0 +1,130 @@
+"""BackupAndRestore against Keras 3: the same backup files and resume epoch for the same hooks,
+fit resuming where the backup says, errors before training, and (once jeras can save
+weights) an interrupted fit that ends with the weights of Keras's uninterrupted one."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import jeras
+import keras
+from callback_models import binary_data, compiled_pair
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def _metadata_trace(lib, model, monkeypatch, backup_dir, **kwargs):
+    """Run the backup hooks over 2 epochs of 5 batches without writing weights; return the
+    metadata file after every hook that could have saved."""
+    monkeypatch.setattr(model, "save_weights", lambda *a, **k: None, raising=False)
+    callback = lib.callbacks.BackupAndRestore(str(backup_dir), delete_checkpoint=False, **kwargs)
+    callback.set_model(model)
+    trace = []
+
+    def snapshot():
+        path = backup_dir / "training_metadata.json"
+        trace.append(json.loads(path.read_text()) if path.exists() else None)
+
+    for epoch in range(2):
+        callback.on_epoch_begin(epoch)
+        for batch in range(5):
+            callback.on_train_batch_end(batch, {"loss": 1.0})
+            snapshot()
+        callback.on_epoch_end(epoch, {"loss": 1.0})
+        snapshot()
+    return trace
+
+
+@pytest.mark.parametrize("save_freq", ["epoch", 2, 3])
+def test_backup_metadata_matches_keras(built_pair, monkeypatch, tmp_path, save_freq):
+    k_model, j_model = built_pair
+    expected = _metadata_trace(keras, k_model, monkeypatch, tmp_path / "k", save_freq=save_freq)
+    got = _metadata_trace(jeras, j_model, monkeypatch, tmp_path / "j", save_freq=save_freq)
+    assert got == expected
+
+
+def test_train_begin_sets_the_resume_epoch_as_keras(built_pair, tmp_path):
+    (tmp_path / "training_metadata.json").write_text(json.dumps({"epoch": 2, "batch": 0}))
+    resumed = {}
+    for model, lib in zip(built_pair, (keras, jeras)):
+        model._initial_epoch = None
+        callback = lib.callbacks.BackupAndRestore(str(tmp_path), delete_checkpoint=False)
+        callback.set_model(model)
+        callback.on_train_begin()
+        resumed[lib] = model._initial_epoch
+        model._initial_epoch = None
+    assert resumed[jeras] == resumed[keras] == 2
+
+
+def test_fit_resumes_from_the_backed_up_epoch(monkeypatch, tmp_path):
+    (tmp_path / "training_metadata.json").write_text(json.dumps({"epoch": 2, "batch": 0}))
+    x, y = binary_data(32)
+    model = compiled_pair()[1]
+    monkeypatch.setattr(model, "save_weights", lambda *a, **k: None, raising=False)
+    history = model.fit(x, y, batch_size=16, epochs=4, verbose=0,
+                        callbacks=[jeras.callbacks.BackupAndRestore(str(tmp_path))])
+    assert history.epoch == [2, 3]
+    assert not tmp_path.exists(), "a completed fit deletes the backup"
+
+
+def test_only_batch_level_backups_ask_fit_for_per_batch_logs(tmp_path):
+    def per_batch(**kwargs):
+        callback = jeras.callbacks.BackupAndRestore(str(tmp_path), **kwargs)
+        return jeras.callbacks.CallbackList([callback]).needs_batch_logs("train")
+
+    assert not per_batch()
+    assert per_batch(save_freq=5)
+
+
+@pytest.mark.parametrize("kwargs", [dict(backup_dir=""), dict(backup_dir="b", save_freq="x")])
+def test_invalid_arguments_raise_keras_errors(kwargs):
+    with pytest.raises(ValueError) as k_info:
+        keras.callbacks.BackupAndRestore(**kwargs)
+    with pytest.raises(ValueError) as j_info:
+        jeras.callbacks.BackupAndRestore(**kwargs)
+    assert str(j_info.value) == str(k_info.value)
+
+
+def test_unwritable_backup_dir_fails_at_train_begin(built_pair, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    callback = jeras.callbacks.BackupAndRestore(str(blocker / "backup"))
+    callback.set_model(built_pair[1])
+    with pytest.raises(NotADirectoryError, match="BackupAndRestore cannot write"):
+        callback.on_train_begin()
+
+
+def _saving_available():
+    return all(hasattr(jeras.Model, name) for name in ("save_weights", "load_weights"))
+
+
+@pytest.mark.skipif(not _saving_available(),
+                    reason="jeras Model.save_weights/load_weights are not available yet")
+def test_interrupted_fit_resumes_to_the_weights_of_keras_uninterrupted_fit(tmp_path):
+    x, y = binary_data(64)
+    k_model, j_model = compiled_pair()
+    kwargs = dict(batch_size=16, epochs=4, shuffle=False, verbose=0)
+    k_model.fit(x, y, **kwargs)
+
+    def interrupt(epoch, logs):
+        if epoch == 1:
+            raise _Interrupt()
+
+    backup_dir = str(tmp_path / "backup")
+    with pytest.raises(_Interrupt):
+        j_model.fit(x, y, **kwargs, callbacks=[
+            jeras.callbacks.BackupAndRestore(backup_dir),
+            jeras.callbacks.LambdaCallback(on_epoch_end=interrupt)])
+    assert json.loads(open(os.path.join(backup_dir, "training_metadata.json")).read())[
+        "epoch"] == 2
+    # A new process would build a fresh model: its weights come from the backup.
+    resumed = compiled_pair()[1]
+    history = resumed.fit(x, y, **kwargs,
+                          callbacks=[jeras.callbacks.BackupAndRestore(backup_dir)])
+    assert history.epoch == [2, 3]
+    for got, want in zip(resumed.get_weights(), k_model.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
