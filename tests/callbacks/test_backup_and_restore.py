@@ -71,6 +71,20 @@ def test_fit_resumes_from_the_backed_up_epoch(monkeypatch, tmp_path):
     assert not tmp_path.exists(), "a completed fit deletes the backup"
 
 
+def test_a_first_run_starts_with_fresh_metrics(monkeypatch, tmp_path):
+    # The model was evaluated before: its metric accumulators hold that evaluation. With a zero
+    # learning rate the first epoch's logs must equal Keras's evaluation of the same weights.
+    x, y = binary_data(64, seed=5)
+    k_model, j_model = compiled_pair(optimizer=lambda lib: lib.optimizers.SGD(0.0))
+    j_model.evaluate(x[:16] * 5, y[:16], verbose=0)
+    monkeypatch.setattr(j_model, "save_weights", lambda *a, **k: None, raising=False)
+    history = j_model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0, callbacks=[
+        jeras.callbacks.BackupAndRestore(str(tmp_path / "backup"))])
+    expected = k_model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    for key, value in expected.items():
+        assert history.history[key][0] == pytest.approx(value, rel=1e-5), key
+
+
 def test_only_batch_level_backups_ask_fit_for_per_batch_logs(tmp_path):
     def per_batch(**kwargs):
         callback = jeras.callbacks.BackupAndRestore(str(tmp_path), **kwargs)

@@ -78,7 +78,9 @@ class BackupAndRestore(Callback):
             if optimizer is not None and not optimizer.built:
                 optimizer.build(model.trainable_variables)
             model.load_weights(self._weights_path)
-            commit_variable_writes(model)
+        # The engine takes the variables now (restored or not), so nothing read here is
+        # handed back to it after fit has reset its metrics.
+        commit_variable_writes(model)
         if os.path.exists(self._training_metadata_path):
             with open(self._training_metadata_path) as f:
                 metadata = json.load(f)

@@ -202,7 +202,8 @@ class TensorBoard(Callback):
         self._writer("train").flush()
 
     def _write_model_config(self):
-        model = self.model
+        # The configuration needs no variable values: no sync from the running engine.
+        model = self._model
         if type(model).__name__ not in ("Functional", "Sequential"):
             return
         try:
@@ -231,7 +232,7 @@ class TensorBoard(Callback):
         metadata = self.embeddings_metadata
         remaining = dict(metadata) if isinstance(metadata, dict) else None
         entries = []
-        for layer in self.model.layers:
+        for layer in self._model.layers:
             if embedding_cls is None or not isinstance(layer, embedding_cls):
                 continue
             entry = ['  tensor_name: "layer_with_weights-0/embeddings/.ATTRIBUTES/VARIABLE_VALUE"']
