@@ -37,8 +37,22 @@ class Engine:
                 self.metrics_variables)
 
     def pull(self):
-        """Gather the variables' current values into the state pytree."""
-        self.state = tuple([v._value for v in group] for group in self._groups())
+        """Gather the variables' current values into the state pytree. Metric values stay the
+        engine's own once it has run: only the engine writes them during a loop."""
+        seen = set()
+
+        def value(variable):
+            array = variable._value
+            # Donation fails on a buffer passed twice (e.g. `a.assign(b.value)` shares it).
+            if id(array) in seen:
+                array = jnp.copy(array)
+            seen.add(id(array))
+            return array
+
+        groups = [[value(v) for v in group] for group in self._groups()]
+        if self.state is not None:
+            groups[3] = self.state[3]
+        self.state = tuple(groups)
 
     def push(self):
         """Write the state's values back into the variables."""

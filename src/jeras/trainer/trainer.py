@@ -283,6 +283,7 @@ class Trainer:
         epoch_logs = {}
         try:
             callbacks.on_train_begin()
+            self._refresh_engine_state(engine)
             # A callback (BackupAndRestore) may resume training from a later epoch.
             if getattr(self, "_initial_epoch", None) is not None:
                 initial_epoch = self._initial_epoch
@@ -305,8 +306,10 @@ class Trainer:
             engine.push()
             if self.optimizer is not None and self.optimizer.use_ema:
                 self.optimizer.finalize_variable_values(self.trainable_variables)
+                engine.pull()
             callbacks.on_train_end(epoch_logs)
         finally:
+            self._refresh_engine_state(engine)
             engine.push()
             self._fitting = False
         return self.history
@@ -330,6 +333,7 @@ class Trainer:
         chunk = 1 if per_batch else min(FUSED_STEPS, num_steps or FUSED_STEPS)
         engine.reset_metrics_state()
         callbacks.on_test_begin()
+        self._refresh_engine_state(engine)
         batches = feed.epoch(False)
         if max_steps is not None:
             batches = itertools.islice(batches, max_steps)
@@ -445,6 +449,7 @@ class Trainer:
         chunk = 1 if per_batch else min(FUSED_STEPS, num_steps)
         engine.reset_metrics_state()
         callbacks.on_test_begin()
+        self._refresh_engine_state(engine)
         rows = epoch_index_matrix(num_samples, batch_size, False, num_steps)
         logs = self._run_steps(engine, "test", device_data, rows, chunk, callbacks, per_batch)
         results = _to_floats(logs)

@@ -3,6 +3,7 @@
 from jeras.backend.random import set_random_seed
 from jeras.utils.progbar import Progbar
 from jeras.utils.py_dataset import PyDataset, Sequence
+from jeras.utils.plot_model import model_to_dot, plot_model
 
 
 def to_categorical(x, num_classes=None):
