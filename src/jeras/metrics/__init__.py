@@ -14,6 +14,16 @@ from jeras.metrics.loss_metrics import (
     MeanSquaredError, MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError,
     SparseCategoricalCrossentropy, SquaredHinge,
 )
+from jeras.metrics.confusion_metrics import (
+    AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall, RecallAtPrecision,
+    SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives, TruePositives,
+)
+from jeras.metrics.f_score_metrics import F1Score, FBetaScore
+from jeras.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
+from jeras.metrics.regression_metrics import R2Score
+from jeras.metrics.correlation_metrics import (
+    ConcordanceCorrelation, PearsonCorrelation, concordance_correlation, pearson_correlation,
+)
 from jeras.backend.naming import to_snake_case as _snake
 
 _CLASSES = [
@@ -22,7 +32,10 @@ _CLASSES = [
     CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, KLDivergence,
     LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
     MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError, SparseCategoricalCrossentropy,
-    SquaredHinge, Mean, Sum,
+    SquaredHinge, Mean, Sum, R2Score, AUC, FalseNegatives, FalsePositives, Precision,
+    PrecisionAtRecall, Recall, RecallAtPrecision, SensitivityAtSpecificity,
+    SpecificityAtSensitivity, TrueNegatives, TruePositives, ConcordanceCorrelation,
+    PearsonCorrelation, F1Score, FBetaScore, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
 ]
 _BY_NAME = {}
 for _cls in _CLASSES:

@@ -38,8 +38,10 @@ class Metric:
     def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
         if initializer is None:
             initializer = "zeros"
+        # As Keras, a variable without an explicit dtype takes floatx, not the metric's dtype
+        # (Mean and Sum pass theirs; the confusion metrics count in floatx).
         variable = Variable(initializers.get(initializer), shape=tuple(shape),
-                            dtype=standardize_dtype(dtype or self._dtype), trainable=False,
+                            dtype=standardize_dtype(dtype or floatx()), trainable=False,
                             aggregation=aggregation, name=name)
         variable.path = f"{self.name}/{variable.name}"
         self._variables.append(variable)

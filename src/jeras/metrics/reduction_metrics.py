@@ -30,7 +30,8 @@ def reduce_to_samplewise_values(values, sample_weight, dtype, reduce_fn=jnp.mean
 class Sum(Metric):
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+        self.total = self.add_variable(shape=(), initializer="zeros", dtype=self.dtype,
+                                       name="total")
 
     def update_state(self, values, sample_weight=None):
         values, _ = reduce_to_samplewise_values(values, sample_weight, self.dtype, jnp.sum)
@@ -45,8 +46,10 @@ class Mean(Metric):
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
-        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+        self.total = self.add_variable(shape=(), initializer="zeros", dtype=self.dtype,
+                                       name="total")
+        self.count = self.add_variable(shape=(), initializer="zeros", dtype=self.dtype,
+                                       name="count")
 
     def update_state(self, values, sample_weight=None):
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, self.dtype)
