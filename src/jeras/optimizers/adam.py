@@ -21,7 +21,7 @@ class Adam(Optimizer):
                               for v in variables] if self.amsgrad else []
 
     def update_step(self, gradient, variable, learning_rate):
-        i = self._trainable_ids.index(id(variable))
+        i = self._get_variable_index(variable)
         m, v = self.momentums[i], self.velocities[i]
         # `iterations`, not `_iterations`: under gradient accumulation Keras counts updates.
         iterations = self.iterations

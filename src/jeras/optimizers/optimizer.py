@@ -71,11 +71,13 @@ class Optimizer:
         self._iterations.path = f"{self.name}/iteration"
         self._set_learning_rate_object(learning_rate)
         self._slots = []
-        self._slot_index = {}
         self._ema_averages = []
         self._accumulators = []
-        self._trainable_ids = None
+        self._variable_indices = {}
         self._trainable_variables = []
+        # True while `apply` builds the optimizer: Keras builds there under the optimizer's name
+        # scope, so even variables created without `add_variable` get its name as a prefix.
+        self._building_in_scope = False
         self.built = False
 
     # -- learning rate -------------------------------------------------------------------------
@@ -138,15 +140,17 @@ class Optimizer:
 
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none", name=None):
         from jeras import initializers
+        from jeras.backend import config
 
         variable = Variable(initializers.get(initializer), shape=tuple(shape),
-                            dtype=dtype or "float32", trainable=False, name=name)
-        variable.path = f"{self.name}/{name}" if name else variable.name
+                            dtype=dtype or config.floatx(), trainable=False, name=name)
+        variable.path = f"{self.name}/{variable.name}"
         self._slots.append(variable)
         return variable
 
     def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
         """A slot shaped like `reference_variable`, named `<path with _ for />_<name>`."""
+        name = name or "var"
         base = reference_variable.path.replace("/", "_")
         from jeras import initializers
 
@@ -154,6 +158,34 @@ class Optimizer:
                             dtype=reference_variable.dtype, trainable=False,
                             name=f"{base}_{name}")
         variable.path = f"{self.name}/{base}_{name}"
+        self._slots.append(variable)
+        return variable
+
+    def add_optimizer_variables(self, variables, names, initializer="zeros"):
+        """Slots for every variable, interleaved per variable as Keras creates them
+        (`a_momentum, a_velocity, b_momentum, ...`). `names` a string gives one list; a list of
+        names gives a tuple of lists. `initializer` may be one for all or a list, one per name."""
+        single = isinstance(names, str)
+        names = [names] if single else list(names)
+        initializers_ = initializer if isinstance(initializer, (list, tuple)) \
+            else [initializer] * len(names)
+        if len(initializers_) != len(names):
+            raise ValueError(
+                f"The number of provided names must match the number of provided initializers. "
+                f"Received name={names}, initializer={initializer}")
+        out = tuple([] for _ in names)
+        for v in variables:
+            for slots, name, init in zip(out, names, initializers_):
+                slots.append(self.add_variable_from_reference(v, name, initializer=init))
+        return out[0] if single else out
+
+    def _add_bare_variable(self, value, dtype=None, name=None):
+        """A state variable made directly (not through `add_variable`), as some Keras optimizers
+        do: its path carries the optimizer's name only when `apply` builds (see
+        `_building_in_scope`); `fit` builds outside that scope, leaving the bare name."""
+        variable = Variable(value, dtype=dtype, trainable=False, name=name)
+        if self._building_in_scope:
+            variable.path = f"{self.name}/{variable.name}"
         self._slots.append(variable)
         return variable
 
@@ -171,9 +203,13 @@ class Optimizer:
                                name=f"{v.path.replace('/', '_')}_gradient_accumulator")
                 acc.path = f"{self.name}/{acc.name}"
                 self._accumulators.append(acc)
-        self._trainable_ids = [id(v) for v in variables]
+        # A dict, so that finding a variable's slots is O(1) per update, not O(#variables).
+        self._variable_indices = {id(v): i for i, v in enumerate(variables)}
         self._trainable_variables = list(variables)
         self.built = True
+
+    def _get_variable_index(self, variable):
+        return self._variable_indices[id(variable)]
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         if self.built:
@@ -208,11 +244,15 @@ class Optimizer:
                 f"Optimizer {self.name!r}: got {len(grads)} gradients for "
                 f"{len(trainable_variables)} variables.")
         if not self.built:
-            self.build(trainable_variables)
+            self._building_in_scope = True
+            try:
+                self.build(trainable_variables)
+            finally:
+                self._building_in_scope = False
         pairs = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
         if not pairs:
             raise ValueError(f"Optimizer {self.name!r}: no gradients provided for any variable.")
-        index = {vid: i for i, vid in enumerate(self._trainable_ids)}
+        index = self._variable_indices
         for _, v in pairs:
             if id(v) not in index:
                 raise ValueError(
@@ -255,16 +295,24 @@ class Optimizer:
     def _update_variables(self, grads, variables):
         grads = self._clip(grads)
         lr = self._current_learning_rate()
+        self._apply_weight_decay(variables, lr)
+        self._before_updates()
+        self._backend_update_step(grads, variables, lr)
+
+    def _apply_weight_decay(self, variables, lr):
         if self.weight_decay:
             for v in variables:
                 if self._use_weight_decay(v):
                     v.assign(v.value - v.value * self.weight_decay * lr)
-        self._before_updates()
-        for g, v in zip(grads, variables):
-            self.update_step(g.astype(v.dtype), v, lr.astype(v.dtype))
 
     def _before_updates(self):
         """Hook for optimizers with per-step (not per-variable) state, e.g. Nadam."""
+
+    def _backend_update_step(self, grads, variables, lr):
+        """All variables' updates for one step; optimizers that update every variable at once
+        (a wrapped optax transformation) override this instead of `update_step`."""
+        for g, v in zip(grads, variables):
+            self.update_step(g.astype(v.dtype), v, lr.astype(v.dtype))
 
     def _update_ema(self):
         # Keras averages every built variable on every call, and reads the step from
@@ -281,7 +329,7 @@ class Optimizer:
     def finalize_variable_values(self, var_list):
         """At the end of fit with `use_ema`, the variables take their moving averages."""
         if self.use_ema and self._ema_averages:
-            index = {vid: i for i, vid in enumerate(self._trainable_ids)}
+            index = self._variable_indices
             for v in var_list:
                 if id(v) in index:
                     v.assign(self._ema_averages[index[id(v)]].value)
@@ -321,6 +369,10 @@ class Optimizer:
         if isinstance(lr, Variable):
             lr = float(np.asarray(lr.value))
         elif isinstance(lr, LearningRateSchedule):
+            from jeras.optimizers.schedules import serialize
+
+            lr = serialize(lr)
+        elif callable(lr):
             from jeras.saving.serialization import serialize_keras_object
 
             lr = serialize_keras_object(lr)

@@ -20,7 +20,7 @@ class RMSprop(Optimizer):
                                   for v in variables] if self.centered else []
 
     def update_step(self, gradient, variable, learning_rate):
-        i = self._trainable_ids.index(id(variable))
+        i = self._get_variable_index(variable)
         velocity = self.velocities[i]
         rho = self.rho
         velocity.assign(rho * velocity.value + (1 - rho) * gradient * gradient)

@@ -21,7 +21,7 @@ class SGD(Optimizer):
         if self.momentum == 0:
             variable.assign(variable.value - gradient * learning_rate)
             return
-        m = self.momentums[self._trainable_ids.index(id(variable))]
+        m = self.momentums[self._get_variable_index(variable)]
         new_m = self.momentum * m.value - gradient * learning_rate
         m.assign(new_m)
         if self.nesterov:
