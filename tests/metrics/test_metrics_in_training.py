@@ -52,10 +52,6 @@ def test_metrics_with_state_built_at_construction_in_evaluate():
     ])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "trainer: metric state created at the first update (F1Score, FBetaScore, R2Score, "
-    "multi-label AUC without num_labels) is not built before the compiled step collects "
-    "the metric variables; Keras builds it with a symbolic compute_metrics pass"))
 def test_metrics_built_at_first_update_in_evaluate():
     _evaluate_and_compare([
         ("F1Score", {"average": "micro", "threshold": 0.5}),

@@ -107,6 +107,19 @@ class Trainer:
         self._compile_metrics = CompileMetrics(self._metrics_spec, self._weighted_metrics_spec,
                                                names)
         self._compile_metrics.build(flat_true, flat_pred)
+        self._create_lazy_metric_variables(flat_true, flat_pred)
+
+    def _create_lazy_metric_variables(self, flat_true, flat_pred):
+        """Some metrics (F1Score, R2Score, ...) create their variables at their first update, as
+        in Keras; run one abstract update so they exist before the engine gathers its state."""
+        metrics = self._compile_metrics
+
+        def probe(y_true, y_pred):
+            with StateScope():
+                metrics.update(y_true, y_pred, [None] * len(y_pred), None)
+            return 0
+
+        jax.eval_shape(probe, flat_true, flat_pred)
 
     def _abstract_outputs(self, x):
         model = self
