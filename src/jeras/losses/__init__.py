@@ -1,36 +1,45 @@
 """`jeras.losses`: loss classes, loss functions and `get` / `serialize` / `deserialize`."""
 
+import types
+
 from jeras.losses.loss import Loss, LossFunctionWrapper
 from jeras.losses.reduction import reduce_weighted_values
 from jeras.losses.functions import (
-    binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity, hinge,
-    huber, kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
-    mean_squared_error, mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
-    squared_hinge, mse, MSE, mae, MAE, mape, MAPE, msle, MSLE, kld, KLD, logcosh, bce, BCE,
+    binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+    categorical_focal_crossentropy, categorical_generalized_cross_entropy, categorical_hinge,
+    circle, cosine_similarity, ctc, dice, hinge, huber, kl_divergence, log_cosh,
+    mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+    mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge,
+    tversky, mse, MSE, mae, MAE, mape, MAPE, msle, MSLE, kld, KLD, logcosh, bce, BCE,
 )
 from jeras.losses.losses import (
-    BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge,
-    Huber, KLDivergence, LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredError, MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy,
-    SquaredHinge,
+    CTC, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
+    CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, CategoricalHinge, Circle,
+    CosineSimilarity, Dice, Hinge, Huber, KLDivergence, LogCosh, MeanAbsoluteError,
+    MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
+    SparseCategoricalCrossentropy, SquaredHinge, Tversky,
 )
 
+# The names `get` accepts are exactly Keras's: every function and class by its own name plus
+# twelve short aliases. CategoricalGeneralizedCrossEntropy and its function have no string form in
+# Keras (they still deserialize from a config, through the module lookup).
 _FUNCTIONS = {
     fn.__name__: fn for fn in (
-        binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity,
+        binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+        categorical_focal_crossentropy, categorical_hinge, circle, cosine_similarity, ctc, dice,
         hinge, huber, kl_divergence, log_cosh, mean_absolute_error,
         mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error,
-        poisson, sparse_categorical_crossentropy, squared_hinge)
+        poisson, sparse_categorical_crossentropy, squared_hinge, tversky)
 }
 _FUNCTIONS.update({"mse": mse, "MSE": MSE, "mae": mae, "MAE": MAE, "mape": mape, "MAPE": MAPE,
-                   "msle": msle, "MSLE": MSLE, "kld": kld, "KLD": KLD, "logcosh": logcosh,
-                   "bce": bce, "BCE": BCE, "kullback_leibler_divergence": kl_divergence})
+                   "msle": msle, "MSLE": MSLE, "kld": kld, "KLD": KLD, "bce": bce, "BCE": BCE})
 _CLASSES = {
     cls.__name__: cls for cls in (
-        BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge,
-        Huber, KLDivergence, LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError,
-        MeanSquaredError, MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy,
-        SquaredHinge)
+        Loss, LossFunctionWrapper, CTC, BinaryCrossentropy, BinaryFocalCrossentropy,
+        CategoricalCrossentropy, CategoricalFocalCrossentropy, CategoricalHinge, Circle,
+        CosineSimilarity, Dice, Hinge, Huber, KLDivergence, LogCosh, MeanAbsoluteError,
+        MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
+        SparseCategoricalCrossentropy, SquaredHinge, Tversky)
 }
 
 
@@ -41,31 +50,39 @@ def get(identifier):
     """
     if identifier is None:
         return None
-    if isinstance(identifier, str):
-        from jeras.saving.object_registration import get_registered_object
-
-        if identifier in _FUNCTIONS:
-            return _FUNCTIONS[identifier]
-        if identifier in _CLASSES:
-            return _CLASSES[identifier]()
-        registered = get_registered_object(identifier)
-        if registered is not None:
-            return registered() if isinstance(registered, type) else registered
-        raise ValueError(
-            f"Unknown loss identifier {identifier!r}. Valid names: "
-            f"{sorted(set(_FUNCTIONS) | set(_CLASSES))}, or a registered custom loss.")
     if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if callable(identifier):
-        return identifier
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        obj = _FUNCTIONS.get(identifier) or _CLASSES.get(identifier)
+        if obj is None:
+            # Beyond Keras: a name given to `register_keras_serializable` also resolves.
+            from jeras.saving.object_registration import get_registered_object
+
+            obj = get_registered_object(identifier)
+        if obj is None:
+            raise ValueError(
+                f"Unknown loss identifier {identifier!r}. Valid names: "
+                f"{sorted(set(_FUNCTIONS) | set(_CLASSES))}, or a registered custom loss.")
+    else:
+        obj = identifier
+    if isinstance(obj, type):
+        return obj()
+    if callable(obj):
+        return obj
     raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
 
 
 def serialize(loss):
+    from jeras.saving.object_registration import get_registered_name
     from jeras.saving.serialization import serialize_keras_object
 
+    if isinstance(loss, types.FunctionType) and loss.__name__ != "<lambda>":
+        # Keras writes any named function this way: module "builtins" and, as the config, its
+        # registered name ("package>name") or plain name. Keras's `losses.deserialize` reads a
+        # function dict with another module back as the string "function", so the dict must
+        # be Keras's exactly.
+        return {"module": "builtins", "class_name": "function",
+                "config": get_registered_name(loss), "registered_name": "function"}
     return serialize_keras_object(loss)
 
 

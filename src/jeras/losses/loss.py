@@ -37,16 +37,26 @@ class Loss:
         """The reduced loss; `mask` marks valid samples (fit()'s padding rows are 0)."""
         y_pred = jax.tree_util.tree_map(lambda v: jnp.asarray(unwrap(v), dtype=self._dtype), y_pred)
         y_true = jax.tree_util.tree_map(lambda v: jnp.asarray(unwrap(v), dtype=self._dtype), y_true)
-        values = self.call(y_true, y_pred)
-        extra = self._entry_mask(y_true, y_pred)
-        if extra is not None:
-            mask = extra if mask is None else extra * _align(mask, extra)
+        values, mask = self._call_with_mask(y_true, y_pred, mask)
         if sample_weight is not None:
             sample_weight = jnp.asarray(unwrap(sample_weight), dtype=self._dtype)
         return reduce_weighted_values(values, sample_weight, mask, self.reduction, self._dtype)
 
+    def _call_with_mask(self, y_true, y_pred, mask):
+        """The per-sample values and the mask to reduce them with (`mask`: fit()'s row mask)."""
+        values = self.call(y_true, y_pred)
+        return values, _merge_masks(values, mask, self._entry_mask(y_true, y_pred))
+
     def _entry_mask(self, y_true, y_pred):
         return None
+
+    @property
+    def _row_mask_exact(self):
+        """Whether the loss of a padded batch, with the padding rows masked out, equals the loss
+        of the real rows alone. True for jeras's own losses (per-sample values, or batch-wide
+        ones that take the row mask into account); a user's loss may reduce over the batch
+        itself, so fit() should run its last partial batch unpadded."""
+        return type(self).__module__.startswith("jeras.")
 
     def call(self, y_true, y_pred):
         raise NotImplementedError(f"Loss {type(self).__name__} does not implement `call()`.")
@@ -57,6 +67,20 @@ class Loss:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _merge_masks(values, row_mask, entry_mask):
+    mask = row_mask
+    if entry_mask is not None:
+        mask = entry_mask if row_mask is None else entry_mask * _align(row_mask, entry_mask)
+    if mask is not None:
+        mask = jnp.asarray(mask)
+        if mask.ndim and (values.ndim == 0 or values.shape[0] != mask.shape[0]):
+            # The loss reduced over the batch axis itself (e.g. a custom function returning a
+            # scalar): there are no rows left to mask. Keras never pads batches, so it never
+            # meets this; jeras's fit() should not pad for such losses (`_row_mask_exact`).
+            mask = None
+    return mask
 
 
 def _align(mask, values):
@@ -70,8 +94,7 @@ class LossFunctionWrapper(Loss):
     """A `Loss` computed by a plain function `fn(y_true, y_pred, **kwargs)`."""
 
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
-        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction,
-                         dtype=dtype)
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.fn = fn
         self._fn_kwargs = kwargs
 
@@ -79,10 +102,40 @@ class LossFunctionWrapper(Loss):
         y_true, y_pred = squeeze_or_expand_to_same_rank(jnp.asarray(y_true), jnp.asarray(y_pred))
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
+    def _call_with_mask(self, y_true, y_pred, mask):
+        masked = getattr(self.fn, "_jeras_masked", None)
+        # Batch-wide jeras functions (dice, tversky, circle) have a form that takes the row mask
+        # (and Circle's output mask, which Keras attaches to the function's result). A subclass
+        # that overrides `call` keeps its own call.
+        if masked is None or type(self).call is not LossFunctionWrapper.call:
+            return super()._call_with_mask(y_true, y_pred, mask)
+        y_true, y_pred = squeeze_or_expand_to_same_rank(jnp.asarray(y_true), jnp.asarray(y_pred))
+        values, mask = masked(y_true, y_pred, mask, **self._fn_kwargs)
+        return values, _merge_masks(values, mask, self._entry_mask(y_true, y_pred))
+
+    @property
+    def _row_mask_exact(self):
+        return (super()._row_mask_exact
+                and (getattr(self.fn, "__module__", None) or "").startswith("jeras.")
+                and type(self).call is LossFunctionWrapper.call)
+
     def get_config(self):
+        from jeras.losses import serialize
+
+        # As Keras: the function itself goes into the config, then its keyword arguments.
         config = super().get_config()
+        config["fn"] = serialize(self.fn)
         config.update(self._fn_kwargs)
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "fn" in config:
+            from jeras.losses import deserialize
+
+            config["fn"] = deserialize(config["fn"])
+        return cls(**config)
 
     def __repr__(self):
         return f"<LossFunctionWrapper({getattr(self.fn, '__name__', self.fn)}, kwargs={self._fn_kwargs})>"

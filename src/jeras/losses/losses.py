@@ -7,12 +7,14 @@ from jeras.losses.loss import Loss, LossFunctionWrapper
 _TAIL = (("reduction", "sum_over_batch_size"), ("name", None), ("dtype", None))
 
 
-def _loss_class(class_name, fn, default_name, extra=(), config_keys=None, signature=None):
+def _loss_class(class_name, fn, default_name, extra=(), config_keys=None, signature=None,
+                check=None):
     """Build a wrapper class taking the arguments of the Keras class of the same name, in its
     positional order (`signature`, default: `extra` then reduction, name, dtype).
 
-    `config_keys` lists the `extra` arguments `get_config` reports; Keras leaves some out (Huber's
-    `delta`, CosineSimilarity's `axis`), and jeras reports exactly what Keras does.
+    `config_keys` lists the `extra` arguments `get_config` reports, in Keras's order; Keras leaves
+    some out (Huber's `delta`, CosineSimilarity's `axis`), and jeras reports exactly what Keras
+    does. `check(values)` validates the arguments before anything is built.
     """
     params = list(signature or (list(extra) + list(_TAIL)))
     params = [(key, default_name if key == "name" else default) for key, default in params]
@@ -29,6 +31,8 @@ def _loss_class(class_name, fn, default_name, extra=(), config_keys=None, signat
             if key not in values:
                 raise TypeError(f"{class_name} got an unexpected keyword argument {key!r}.")
             values[key] = value
+        if check is not None:
+            check(values)
         LossFunctionWrapper.__init__(self, fn, reduction=values["reduction"],
                                      name=values["name"], dtype=values["dtype"],
                                      **{key: values[key] for key in fn_keys})
@@ -97,3 +101,42 @@ SparseCategoricalCrossentropy.__doc__ = (
     "`keras.losses.SparseCategoricalCrossentropy(from_logits=False, ignore_class=None, ...)`: "
     "cross-entropy of integer class labels against class probabilities (or logits); entries "
     "labelled `ignore_class` are masked out of the mean.")
+
+
+BinaryFocalCrossentropy = _loss_class(
+    "BinaryFocalCrossentropy", F.binary_focal_crossentropy, "binary_focal_crossentropy",
+    [("apply_class_balancing", False), ("alpha", 0.25), ("gamma", 2.0), ("from_logits", False),
+     ("label_smoothing", 0.0), ("axis", -1)],
+    config_keys=("from_logits", "label_smoothing", "axis", "apply_class_balancing", "alpha",
+                 "gamma"))
+CategoricalFocalCrossentropy = _loss_class(
+    "CategoricalFocalCrossentropy", F.categorical_focal_crossentropy,
+    "categorical_focal_crossentropy",
+    [("alpha", 0.25), ("gamma", 2.0), ("from_logits", False), ("label_smoothing", 0.0),
+     ("axis", -1)],
+    config_keys=("from_logits", "label_smoothing", "axis", "alpha", "gamma"))
+# Keras puts `name` before `axis` for the two overlap losses.
+Dice = _loss_class(
+    "Dice", F.dice, "dice", [("axis", None)],
+    signature=[("reduction", "sum_over_batch_size"), ("name", None), ("axis", None),
+               ("dtype", None)])
+Tversky = _loss_class(
+    "Tversky", F.tversky, "tversky", [("alpha", 0.5), ("beta", 0.5), ("axis", None)],
+    signature=[("alpha", 0.5), ("beta", 0.5), ("reduction", "sum_over_batch_size"),
+               ("name", None), ("axis", None), ("dtype", None)])
+CTC = _loss_class("CTC", F.ctc, "ctc")
+Circle = _loss_class(
+    "Circle", F.circle, "circle",
+    [("gamma", 80.0), ("margin", 0.4), ("remove_diagonal", True)])
+
+
+def _check_q(values):
+    if not 0 < values["q"] < 1:
+        raise ValueError(
+            f"CategoricalGeneralizedCrossEntropy: q must be in the open interval (0, 1), got "
+            f"q={values['q']!r}.")
+
+
+CategoricalGeneralizedCrossEntropy = _loss_class(
+    "CategoricalGeneralizedCrossEntropy", F.categorical_generalized_cross_entropy,
+    "categorical_generalized_cross_entropy", [("q", 0.5)], check=_check_q)
