@@ -81,13 +81,17 @@ def get(identifier):
 
 
 def serialize(activation):
+    """A built-in activation's name; any other function (or object) as its full config, so that
+    it is looked up in the registry or `custom_objects` when loaded (as Keras writes it)."""
     for name, fn in _BY_NAME.items():
         if fn is activation:
             return name
-    name = getattr(activation, "__name__", None)
-    if name is None:
+    from jeras.saving.serialization import serialize_keras_object
+
+    config = serialize_keras_object(activation)
+    if not isinstance(config, dict) or "config" not in config:
         raise ValueError(f"Cannot serialize activation {activation!r}.")
-    return name
+    return config
 
 
 def deserialize(config, custom_objects=None):

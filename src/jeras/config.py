@@ -5,3 +5,10 @@ from jeras.backend.config import epsilon, floatx, set_epsilon, set_floatx  # noq
 
 def backend():
     return "jax"
+
+
+def enable_unsafe_deserialization():
+    """Allow loading Python lambdas from saved models everywhere (as Keras's function)."""
+    from jeras.saving.serialization import enable_unsafe_deserialization as enable
+
+    enable()

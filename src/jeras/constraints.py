@@ -76,6 +76,10 @@ def get(identifier):
             raise ValueError(
                 f"Unknown constraint {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
         return _BY_NAME[identifier]()
+    if isinstance(identifier, dict):
+        from jeras.saving.serialization import deserialize_keras_object
+
+        return deserialize_keras_object(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret constraint identifier: {identifier!r}.")

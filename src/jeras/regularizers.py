@@ -1,6 +1,7 @@
 """Weight and activity penalties, as `keras.regularizers`."""
 
 import jax.numpy as jnp
+import numpy as np
 
 from jeras.ops._convert import unwrap
 
@@ -39,7 +40,8 @@ class L1(L1L2):
         super().__init__(l1=l1)
 
     def get_config(self):
-        return {"l1": self.l1}
+        # Keras keeps L1's factor as a float32 tensor, so its config holds the float32 value.
+        return {"l1": float(np.float32(self.l1))}
 
 
 class L2(L1L2):

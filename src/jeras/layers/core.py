@@ -24,8 +24,12 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 lora_rank=None, **kwargs):
+                 lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if quantization_config is not None:
+            raise ValueError(
+                f"Dense layer {self.name!r}: quantized layers are not supported by jeras "
+                f"(got quantization_config={quantization_config!r}).")
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(
                 f"Dense layer {self.name!r}: `units` must be a positive integer, got {units!r}.")
@@ -81,6 +85,7 @@ class Dense(Layer):
             "bias_regularizer": ser(self.bias_regularizer),
             "kernel_constraint": ser(self.kernel_constraint),
             "bias_constraint": ser(self.bias_constraint),
+            "quantization_config": None,
         })
         return config
 
@@ -110,24 +115,94 @@ class Identity(Layer):
 
 
 class Lambda(Layer):
-    """Wraps an arbitrary function of the inputs as a layer (`keras.layers.Lambda`)."""
+    """Wraps an arbitrary function of the inputs as a layer (`keras.layers.Lambda`).
+
+    A Lambda saves its function by name when it is a named (registered or built-in) function,
+    and as Python bytecode when it is a `lambda`; loading bytecode needs `safe_mode=False`.
+    """
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
         self.function = function
         self.arguments = arguments or {}
+        self.mask = mask
         self._output_shape = output_shape
 
     def call(self, inputs, mask=None, training=None):
         return self.function(inputs, **self.arguments)
 
+    def get_config(self):
+        from jeras.saving.serialization import serialize_keras_object
+
+        config = {"function": _function_config(self.function)}
+        if self._output_shape is not None:
+            config["output_shape"] = _function_config(self._output_shape) \
+                if callable(self._output_shape) else self._output_shape
+        if self.mask is not None:
+            config["mask"] = _function_config(self.mask) if callable(self.mask) \
+                else serialize_keras_object(self.mask)
+        config["arguments"] = serialize_keras_object(self.arguments)
+        return {**super().get_config(), **config}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        from jeras.saving.serialization import deserialize_keras_object, in_safe_mode
+
+        config = dict(config)
+        if safe_mode is None:
+            safe_mode = in_safe_mode()
+        # Unset means safe: a direct `from_config` call never runs a file's bytecode.
+        safe_mode = safe_mode is not False
+        for key in ("function", "output_shape", "mask"):
+            if key not in config:
+                continue
+            value = config[key]
+            if isinstance(value, dict) and value.get("class_name") == "__lambda__":
+                config[key] = _load_lambda(value, safe_mode)
+            elif key == "function" or isinstance(value, dict):
+                config[key] = deserialize_keras_object(value, custom_objects=custom_objects)
+            if key == "output_shape" and isinstance(config[key], list) and all(
+                    isinstance(d, (int, type(None))) for d in config[key]):
+                config[key] = tuple(config[key])
+        if "arguments" in config:
+            config["arguments"] = deserialize_keras_object(config["arguments"],
+                                                           custom_objects=custom_objects)
+        return cls(**config)
+
+
+def _function_config(fn):
+    from jeras.saving.serialization import dump_function, serialize_keras_object
+
+    if getattr(fn, "__name__", None) == "<lambda>":
+        code, defaults, closure = dump_function(fn)
+        return {"class_name": "__lambda__",
+                "config": {"code": code, "defaults": defaults, "closure": closure}}
+    return serialize_keras_object(fn)
+
+
+def _load_lambda(config, safe_mode):
+    from jeras.saving.serialization import lambda_refused_message, load_function
+
+    if safe_mode:
+        raise ValueError(lambda_refused_message("a `Lambda` layer whose `function` is a Python "
+                                                "lambda"))
+    inner = config.get("config") or {}
+    if "value" in inner:
+        return load_function(inner["value"])
+    return load_function(inner.get("code"), inner.get("defaults"), inner.get("closure"))
+
 
 class _OperationLayer(Layer):
-    """The hidden layer that records an operator (`x + y`, `x[0]`) applied to symbolic tensors."""
+    """The hidden layer that records an operator (`x + y`, `x[0]`) applied to symbolic tensors.
 
-    def __init__(self, fn, name=None):
+    `operation` is the name of the Keras operation class it stands for (`"Add"`), under which
+    it is saved; `config` holds the operation's own arguments (`decimals` of `Round`)."""
+
+    def __init__(self, fn, name=None, operation=None, config=None):
         super().__init__(name=name)
         self._fn = fn
+        self._keras_operation = operation
+        self._operation_config = dict(config or {})
         self.built = True
 
     def __call__(self, *args, **kwargs):
@@ -143,3 +218,72 @@ class _OperationLayer(Layer):
 
     def call(self, *args):
         return self._fn(*args)
+
+    def get_config(self):
+        if self._keras_operation is None:
+            raise NotImplementedError(
+                f"Operation {self.name!r} cannot be saved: it has no Keras equivalent.")
+        return {"name": self.name, **self._operation_config}
+
+
+def _get_item(x, key):
+    # JSON turns an index tuple into a list, which NumPy would read as fancy indexing.
+    return x[tuple(key) if isinstance(key, list) else key]
+
+
+def _reshape(newshape):
+    newshape = tuple(newshape)
+
+    def reshape(x):
+        if newshape and newshape[0] in (None, -1):
+            # The batch dimension stays as it is; the others follow `newshape`.
+            return jnp.reshape(x, (x.shape[0],) + newshape[1:])
+        return jnp.reshape(x, newshape)
+
+    return reshape
+
+
+# Keras operation class -> (function of the node's arguments, or a factory taking the
+# operation's config and returning that function).
+_OPERATIONS = {
+    "Add": jnp.add, "Subtract": jnp.subtract, "Multiply": jnp.multiply,
+    "TrueDivide": jnp.true_divide, "Divide": jnp.divide, "Matmul": jnp.matmul,
+    "Power": jnp.power, "FloorDivide": jnp.floor_divide, "Mod": jnp.mod,
+    "LogicalAnd": jnp.logical_and, "LogicalOr": jnp.logical_or, "LogicalXor": jnp.logical_xor,
+    "Less": jnp.less, "LessEqual": jnp.less_equal, "Greater": jnp.greater,
+    "GreaterEqual": jnp.greater_equal, "NotEqual": jnp.not_equal, "Equal": jnp.equal,
+    "Negative": jnp.negative, "Absolute": jnp.abs, "Abs": jnp.abs,
+    "LogicalNot": jnp.logical_not, "GetItem": _get_item,
+}
+_CONFIGURED_OPERATIONS = {
+    "Round": lambda decimals=0: (lambda x: jnp.round(x, decimals)),
+    "Reshape": lambda newshape: _reshape(newshape),
+}
+
+
+def make_operation(operation, name=None, **config):
+    """The layer for Keras operation `operation` (`"Add"`), named `name` (auto when None)."""
+    from jeras.backend.naming import to_snake_case, uniquify
+
+    name = name or uniquify(to_snake_case(operation))
+    if operation in _CONFIGURED_OPERATIONS:
+        fn = _CONFIGURED_OPERATIONS[operation](**config)
+    else:
+        fn = _OPERATIONS[operation]
+    return _OperationLayer(fn, name=name, operation=operation, config=config)
+
+
+class _RevivedOperation:
+    """Stands for a Keras operation class while a config is read back."""
+
+    def __init__(self, operation):
+        self.operation = operation
+
+    def from_config(self, config):
+        return make_operation(self.operation, **config)
+
+
+def operation_class(class_name):
+    if class_name in _OPERATIONS or class_name in _CONFIGURED_OPERATIONS:
+        return _RevivedOperation(class_name)
+    return None

@@ -405,19 +405,59 @@ class Layer:
 
     # -- config --------------------------------------------------------------------------------
     def get_config(self):
+        """The layer's constructor arguments as a JSON-ready dict (`from_config` rebuilds it).
+
+        Subclasses that do not override this get, as in Keras, an automatic config of the
+        arguments their `__init__` received (defaults filled in), provided those are plain
+        values (str, int, float, bool, None, and lists/tuples/dicts of them)."""
         config = {"name": self.name, "trainable": self.trainable,
                   "dtype": self.dtype_policy.get_config_dict()}
         if type(self).get_config is Layer.get_config and type(self).__init__ is not Layer.__init__:
-            args, kwargs = self._constructor_args
-            if args:
-                params = [p for p in inspect.signature(type(self).__init__).parameters][1:]
-                kwargs = {**dict(zip(params, args)), **kwargs}
-            config.update(kwargs)
+            config = {"name": self.name, **_automatic_config(self), "trainable": self.trainable,
+                      "dtype": self.dtype_policy.get_config_dict()}
+            if "name" not in inspect.signature(type(self).__init__).parameters and not any(
+                    p.kind is inspect.Parameter.VAR_KEYWORD
+                    for p in inspect.signature(type(self).__init__).parameters.values()):
+                config.pop("name")
+        if self.activity_regularizer is not None and "activity_regularizer" not in config:
+            config["activity_regularizer"] = _serialize(self.activity_regularizer)
         return config
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    # -- saving --------------------------------------------------------------------------------
+    def save_own_variables(self, store):
+        """Write this layer's own variables (not its sub-layers') into `store` as "0", "1", ...:
+        trainable ones first, then non-trainable, each in creation order (Keras's order)."""
+        for index, variable in enumerate(self._trainable_variables +
+                                         self._non_trainable_variables):
+            store[str(index)] = np.asarray(variable.value)
+
+    def load_own_variables(self, store):
+        """Assign this layer's own variables from `store` (as written by `save_own_variables`)."""
+        own = self._trainable_variables + self._non_trainable_variables
+        if len(store.keys()) != len(own):
+            if not own and not self.built:
+                raise ValueError(
+                    f"Layer {self.name!r} was never built and thus it doesn't have any "
+                    f"variables. However the weights file lists {len(store.keys())} variables "
+                    "for this layer. Its parent's `build()` must create the state of its "
+                    "children, or the layer needs `build_from_config()` (and "
+                    "`get_build_config()`) to rebuild it while loading.")
+            raise ValueError(
+                f"Layer {self.name!r} expected {len(own)} variables, but received "
+                f"{len(store.keys())} variables during loading. Expected: "
+                f"{[v.name for v in own]}")
+        for index, variable in enumerate(own):
+            value = np.asarray(store[str(index)])
+            if tuple(value.shape) != tuple(variable.shape):
+                raise ValueError(
+                    f"Layer {self.name!r}: variable {variable.name!r} has shape "
+                    f"{tuple(variable.shape)}, but the saved value has shape "
+                    f"{tuple(value.shape)}.")
+            variable.assign(value)
 
     def get_build_config(self):
         if self._build_shapes is not None:
@@ -447,7 +487,56 @@ class Layer:
         return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
-_UNTRACKED_ATTRIBUTES = {"_inbound_nodes", "_outbound_nodes", "_constructor_args"}
+# Attributes whose values may hold layers without those being sub-layers (graph edges, the
+# constructor's arguments, caches of compiled calls, the compile arguments).
+_UNTRACKED_ATTRIBUTES = {"_inbound_nodes", "_outbound_nodes", "_constructor_args",
+                         "_eager_forward_cache", "_compile_config", "_engine"}
+
+
+def _serialize(obj):
+    from jeras.saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(obj)
+
+
+_AUTO_CONFIG_TYPES = (str, int, float, bool, type(None))
+
+
+def _automatic_config(layer):
+    """The constructor arguments of `layer`, defaults included, for its automatic config."""
+    cls = type(layer)
+    args, kwargs = layer._constructor_args
+    signature = inspect.signature(cls.__init__)
+    try:
+        bound = signature.bind(None, *args, **kwargs)
+    except TypeError:
+        bound = None
+    varargs = [p.name for p in signature.parameters.values()
+               if p.kind is inspect.Parameter.VAR_POSITIONAL]
+    if bound is None or any(bound.arguments.get(name) for name in varargs) or any(
+            p.kind is inspect.Parameter.POSITIONAL_ONLY for p in signature.parameters.values()):
+        raise NotImplementedError(
+            f"Object {cls.__name__} was created by passing positional-only or variadic "
+            "positional arguments (e.g., `*args`) to `__init__()`, which the automatic config "
+            "does not support. Override `get_config()` (and `from_config()`) to make it "
+            "serializable.")
+    bound.apply_defaults()
+    config = dict(bound.arguments)
+    config.pop(next(iter(signature.parameters)), None)
+    for parameter in signature.parameters.values():
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            config.update(config.pop(parameter.name, {}) or {})
+        elif parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            config.pop(parameter.name, None)
+    config.pop("name", None)
+    flat = jax.tree_util.tree_leaves(config, is_leaf=lambda v: v is None)
+    if not all(isinstance(v, _AUTO_CONFIG_TYPES) for v in flat):
+        raise NotImplementedError(
+            f"Object {cls.__name__} was created by passing non-serializable argument values "
+            "in `__init__()`, and therefore the object must override `get_config()` in order "
+            "to be serializable. Please implement `get_config()` (returning its constructor "
+            "arguments) and, if needed, `from_config()`.")
+    return config
 
 
 class _DTypePolicy:

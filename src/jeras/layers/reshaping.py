@@ -10,8 +10,8 @@ from jeras.layers.layer import Layer
 class Flatten(Layer):
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
+        # Not built here: as in Keras, its first call records the input shape (build_config).
         self.data_format = data_format or "channels_last"
-        self.built = True
 
     def call(self, inputs):
         if self.data_format == "channels_first" and inputs.ndim > 2:

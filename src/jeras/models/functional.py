@@ -155,6 +155,10 @@ class Functional(Model):
     def _maybe_build(self, inputs):
         pass
 
+    def get_build_config(self):
+        # A functional model is built by its graph; Keras writes an empty input shape.
+        return {"input_shape": None}
+
     def get_config(self):
         from jeras.saving.functional_config import functional_get_config
 

@@ -23,11 +23,8 @@ class KerasTensor:
         return len(self.shape)
 
     def reshape(self, *shape):
-        from jeras import ops
-
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (list, tuple)) else shape
-        return _op_layer("reshape", lambda x: jnp.reshape(x, (x.shape[0],) + tuple(shape[1:]))
-                         if shape and shape[0] in (None, -1) else jnp.reshape(x, shape))(self)
+        return _op_layer("Reshape", newshape=tuple(shape))(self)
 
     def __repr__(self):
         return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse={self.sparse}, "
@@ -43,44 +40,40 @@ class KerasTensor:
         raise TypeError("A symbolic KerasTensor has no truth value.")
 
     def __getitem__(self, key):
-        return _op_layer("get_item", lambda x: x[key])(self)
+        return _op_layer("GetItem")(self, key)
 
 
-def _op_layer(name, fn):
-    from jeras.layers.core import _OperationLayer
+def _op_layer(operation, **config):
+    """The layer recording Keras operation `operation` (`"Add"`); its automatic name is the
+    one Keras gives that operation (`add`, `true_divide`), so names and clashes match."""
+    from jeras.layers.core import make_operation
 
-    return _OperationLayer(fn, name=uniquify(name))
+    return make_operation(operation, **config)
 
 
-def _binary(name, op, reflected=False):
+def _binary(operation, reflected=False):
     def method(self, other):
+        # `2 - x` is recorded as Keras records it: subtract(2, x).
         if reflected:
-            return _op_layer(name, lambda a, b: op(b, a))(self, other)
-        return _op_layer(name, op)(self, other)
+            return _op_layer(operation)(other, self)
+        return _op_layer(operation)(self, other)
     return method
 
 
-import operator as _op
-
-# Each operator is recorded under the name Keras gives its operation (`x * y` -> "multiply"),
-# so automatic names and name clashes match Keras's.
-for _dunder, (_name, _fn) in {
-        "add": ("add", _op.add), "sub": ("subtract", _op.sub), "mul": ("multiply", _op.mul),
-        "truediv": ("true_divide", _op.truediv), "matmul": ("matmul", _op.matmul),
-        "pow": ("power", _op.pow), "floordiv": ("floor_divide", _op.floordiv),
-        "mod": ("mod", _op.mod), "and": ("logical_and", jnp.logical_and),
-        "or": ("logical_or", jnp.logical_or), "xor": ("logical_xor", jnp.logical_xor)}.items():
-    setattr(KerasTensor, f"__{_dunder}__", _binary(_name, _fn))
-    setattr(KerasTensor, f"__r{_dunder}__", _binary(_name, _fn, reflected=True))
-for _dunder, (_name, _fn) in {
-        "lt": ("less", _op.lt), "le": ("less_equal", _op.le), "gt": ("greater", _op.gt),
-        "ge": ("greater_equal", _op.ge), "ne": ("not_equal", _op.ne)}.items():
-    setattr(KerasTensor, f"__{_dunder}__", _binary(_name, _fn))
-KerasTensor.__neg__ = lambda self: _op_layer("negative", _op.neg)(self)
-KerasTensor.__abs__ = lambda self: _op_layer("absolute", abs)(self)
-KerasTensor.__invert__ = lambda self: _op_layer("logical_not", jnp.logical_not)(self)
-KerasTensor.__round__ = lambda self, ndigits=None: _op_layer(
-    "round", lambda x: jnp.round(x, ndigits or 0))(self)
+for _dunder, _operation in {
+        "add": "Add", "sub": "Subtract", "mul": "Multiply", "truediv": "TrueDivide",
+        "matmul": "Matmul", "pow": "Power", "floordiv": "FloorDivide", "mod": "Mod",
+        "and": "LogicalAnd", "or": "LogicalOr", "xor": "LogicalXor"}.items():
+    setattr(KerasTensor, f"__{_dunder}__", _binary(_operation))
+    setattr(KerasTensor, f"__r{_dunder}__", _binary(_operation, reflected=True))
+for _dunder, _operation in {
+        "lt": "Less", "le": "LessEqual", "gt": "Greater", "ge": "GreaterEqual",
+        "ne": "NotEqual"}.items():
+    setattr(KerasTensor, f"__{_dunder}__", _binary(_operation))
+KerasTensor.__neg__ = lambda self: _op_layer("Negative")(self)
+KerasTensor.__abs__ = lambda self: _op_layer("Absolute")(self)
+KerasTensor.__invert__ = lambda self: _op_layer("LogicalNot")(self)
+KerasTensor.__round__ = lambda self, ndigits=None: _op_layer("Round", decimals=ndigits or 0)(self)
 
 
 def is_keras_tensor(x):

@@ -154,6 +154,98 @@ class Model(Trainer, Layer):
             Layer.__call__(self, dummy)
         self.built = True
 
+    # -- saving ------------------------------------------------------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Save the model to a `.keras` file (or, for a path without an extension, to a
+        directory holding the same files): config, weights, compile and optimizer state."""
+        from jeras.saving.saving_lib import save_model
+
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Save the model's (and the optimizer's) variables to a `.weights.h5` file."""
+        from jeras.saving.saving_lib import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Load variables from a `.weights.h5` file, a `.keras` file or a saved model
+        directory (Keras's files too)."""
+        from jeras.saving.saving_lib import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs):
+        """The model's config as a JSON string (`keras.models.model_from_json` reads it)."""
+        import json
+
+        from jeras.saving.serialization import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
+    def get_compile_config(self):
+        """The arguments `compile()` was called with, serialized; {} when not compiled."""
+        if not self.compiled or not hasattr(self, "_compile_config"):
+            return {}
+        from jeras.saving.serialization import serialize_keras_object
+
+        config = dict(self._compile_config)
+        # Keras records the optimizer object compile() resolved and the resolved jit setting.
+        config["optimizer"] = self.optimizer
+        jit_compile = config.get("jit_compile", "auto")
+        if jit_compile == "auto":
+            jit_compile = not config.get("run_eagerly", False)
+        if config.get("run_eagerly", False):
+            jit_compile = False
+        config["jit_compile"] = jit_compile
+        return serialize_keras_object(config)
+
+    def compile_from_config(self, config):
+        """Compile the model from `get_compile_config()`'s output (used when loading)."""
+        import warnings
+
+        from jeras.saving.serialization import deserialize_keras_object
+
+        if type(self).compile is not Trainer.compile:
+            warnings.warn(
+                "`compile()` was not called as part of model loading because the model's "
+                "`compile()` method is custom. Implement `get_compile_config()` and "
+                "`compile_from_config(config)`, or call `compile()` after loading.",
+                stacklevel=2)
+            return
+        config = deserialize_keras_object(config)
+        known = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics",
+                 "run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss")
+        self.compile(**{key: value for key, value in config.items() if key in known})
+        if self.optimizer is not None and self.built and not self.optimizer.built:
+            # Create the optimizer's variables now, so that saved values can be loaded.
+            self.optimizer.build(self.trainable_variables)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A model from `get_config()`: the graph for functional models, else `cls(**config)`."""
+        import inspect
+
+        from jeras.models.functional import Functional
+        from jeras.saving.functional_config import functional_from_config
+
+        is_graph = all(key in config for key in ("name", "layers", "input_layers",
+                                                 "output_layers"))
+        spec = inspect.getfullargspec(cls.__init__)
+        revivable = cls in (Functional, Model) or \
+            spec.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:] or \
+            (spec.varargs is not None and spec.varkw is not None)
+        if is_graph and revivable:
+            return functional_from_config(cls, config, custom_objects=custom_objects)
+        try:
+            return cls(**config)
+        except TypeError as err:
+            raise TypeError(
+                f"Unable to revive model {cls.__name__} from config. When overriding "
+                "`get_config()`, make sure the returned config contains all the arguments of "
+                f"the constructor, or define `from_config(cls, config)`.\n\nReceived "
+                f"config={config}\n\nError: {err}") from err
+
 
 def _make_functional_subclass(cls):
     """Put `Functional` in place of `Model` among the bases of `cls` and of its ancestors."""

@@ -146,3 +146,26 @@ class Sequential(Model):
                 "dtype": self.dtype_policy.get_config_dict(),
                 "layers": [serialize_keras_object(l) for l in self._stack],
                 "build_input_shape": list(self._build_shapes) if self._build_shapes else None}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from jeras.saving.serialization import deserialize_keras_object
+
+        layer_configs = config.get("layers")
+        if not isinstance(layer_configs, list):
+            raise ValueError("Invalid Sequential config: `layers` must be a list of layer "
+                             "configs.")
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_config in layer_configs:
+            layer = deserialize_keras_object(layer_config, custom_objects=custom_objects)
+            if not isinstance(layer, Layer):
+                raise ValueError(
+                    f"Invalid Sequential config: an entry describes a "
+                    f"{type(layer).__name__}, not a layer.")
+            model.add(layer)
+        build_input_shape = config.get("build_input_shape")
+        if not model.built and isinstance(build_input_shape, (list, tuple)) and \
+                build_input_shape and model._stack:
+            model.build(tuple(build_input_shape))
+        return model
+

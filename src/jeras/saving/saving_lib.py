@@ -1,0 +1,629 @@
+"""The `.keras` format: `save_model`, `load_model`, `save_weights`, `load_weights`.
+
+A `.keras` file is a zip archive (entries stored, not compressed) of `metadata.json`,
+`config.json` (the model's config, as `serialize_keras_object` writes it) and `model.weights.h5`
+(the variables, laid out as `state_walk` describes). A path without an extension holds the
+same three files in a directory.
+
+Writes are crash-safe: everything is written to a temporary file beside the target, flushed to
+disk, then moved into place with `os.replace`, so a process killed mid-save leaves the previous
+file as it was. Reads never extract anything to disk and never unpickle: archive entries are
+read into memory by their exact names, and the HDF5 weights are read through checks that
+refuse links, external or virtual datasets, and implausible sizes.
+"""
+
+import datetime
+import io
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+
+import numpy as np
+
+from jeras.saving.serialization import (
+    ObjectSharingScope, SafeModeScope, deserialize_keras_object, serialize_keras_object)
+from jeras.saving.state_walk import walk_saveables
+
+CONFIG_FILENAME = "config.json"
+METADATA_FILENAME = "metadata.json"
+WEIGHTS_FILENAME = "model.weights.h5"
+# The Keras release whose `.keras` layout these files follow (Keras reads it back).
+KERAS_FORMAT_VERSION = "3.15.1"
+
+# An entry or dataset larger than this must be backed by about as many bytes in the file;
+# anything else is a decompression or shape bomb.
+_BOMB_FLOOR_BYTES = 1 << 30
+_MAX_EXPANSION = 100
+
+
+# -- saving ---------------------------------------------------------------------------------------
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Save `model` (architecture, weights, compile state and optimizer state).
+
+    Args:
+        model: the model to save.
+        filepath: a `.keras` path (a zip archive), a path without an extension (the same files
+            in a directory), or a writable binary file object (an archive is written to it).
+        overwrite: whether to replace an existing file without asking.
+        zipped: whether to write a zip archive; by default, for `.keras` paths only.
+    """
+    include_optimizer = kwargs.pop("include_optimizer", True)
+    kwargs.pop("save_format", None)
+    if kwargs:
+        raise ValueError(f"The following argument(s) are not supported: {list(kwargs)}")
+    if not include_optimizer:
+        warnings.warn("`include_optimizer=False` only applies to the legacy `.h5` format; "
+                      "the optimizer state is saved.", stacklevel=2)
+    if not getattr(model, "built", True):
+        warnings.warn(
+            "You are saving a model that has not yet been built. It might not contain any "
+            "weights yet. Consider building the model first by calling it on some data.",
+            stacklevel=2)
+    _sync_from_engine(model)
+    if hasattr(filepath, "write") and not isinstance(filepath, (str, os.PathLike)):
+        filepath.write(_archive_bytes(model))
+        return
+    path = os.fspath(filepath)
+    if path.endswith((".h5", ".hdf5")):
+        raise ValueError(
+            f"Cannot save to {path!r}: the legacy HDF5 model format is not supported by jeras. "
+            "Save to a `.keras` file (or, for weights only, a `.weights.h5` file).")
+    if zipped is None:
+        zipped = path.endswith(".keras")
+    if zipped and not path.endswith(".keras"):
+        raise ValueError(
+            f"Invalid `filepath` argument: expected a `.keras` extension. Received: "
+            f"filepath={path}")
+    if not zipped and path.endswith(".keras"):
+        raise ValueError(
+            "When using `zipped=False`, the `filepath` argument should not end in `.keras`. "
+            f"Received: filepath={path}")
+    if os.path.exists(path) and not overwrite and not _ask_to_overwrite(path):
+        return
+    if zipped:
+        data = _archive_bytes(model)
+        _atomic_write_bytes(path, data)
+    else:
+        _save_directory(model, path)
+
+
+def _archive_bytes(model):
+    config_json, metadata_json = _model_json(model)
+    weights = weights_bytes(model)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr(METADATA_FILENAME, metadata_json)
+        archive.writestr(CONFIG_FILENAME, config_json)
+        archive.writestr(WEIGHTS_FILENAME, weights)
+    return buffer.getvalue()
+
+
+def _model_json(model):
+    config_json = json.dumps(serialize_keras_object(model))
+    import jeras
+
+    metadata_json = json.dumps({
+        "keras_version": KERAS_FORMAT_VERSION,
+        "jeras_version": jeras.__version__,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+    })
+    return config_json, metadata_json
+
+
+def _save_directory(model, path):
+    config_json, metadata_json = _model_json(model)
+    files = [(WEIGHTS_FILENAME, weights_bytes(model)), (CONFIG_FILENAME, config_json.encode()),
+             (METADATA_FILENAME, metadata_json.encode())]
+    if os.path.isdir(path):
+        # Each file is replaced on its own, the weights first; other files there are kept.
+        for name, data in files:
+            _atomic_write_bytes(os.path.join(path, name), data)
+        return
+    if os.path.exists(path):
+        raise ValueError(f"Cannot save the model to directory {path!r}: a file exists there.")
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        for name, data in files:
+            with open(os.path.join(staging, name), "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        os.chmod(staging, 0o777 & ~_UMASK)
+        os.replace(staging, path)
+        _fsync_directory(parent)
+    except BaseException:
+        _remove_tree(staging)
+        raise
+
+
+def save_weights(model, filepath, overwrite=True, max_shard_size=None, **kwargs):
+    """Save the model's variables (and the optimizer's) to a `.weights.h5` file."""
+    if kwargs:
+        raise ValueError(f"Invalid keyword arguments: {kwargs}")
+    path = os.fspath(filepath)
+    if max_shard_size is not None:
+        raise ValueError("Sharded weights (`max_shard_size`) are not supported by jeras; save "
+                         "to a single `.weights.h5` file.")
+    if not path.endswith(".weights.h5"):
+        raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={path}")
+    if not getattr(model, "built", True):
+        raise ValueError(
+            "You are saving a model that has not yet been built. Try building the model first "
+            "by calling it on some data or by using `build()`.")
+    if os.path.exists(path) and not overwrite and not _ask_to_overwrite(path):
+        return
+    _sync_from_engine(model)
+    _atomic_write_bytes(path, weights_bytes(model))
+
+
+def weights_bytes(model, objects_to_skip=None):
+    """The HDF5 weights file of `model`, as bytes."""
+    import h5py
+
+    buffer = io.BytesIO()
+    visited = {id(o) for o in objects_to_skip or []}
+    with h5py.File(buffer, "w") as h5:
+        def visit(obj, path):
+            group = h5.require_group(f"{path}/vars" if path else "vars")
+            group.attrs["name"] = obj.name
+            store = _WriteStore(group)
+            if hasattr(obj, "save_own_variables"):
+                obj.save_own_variables(store)
+            else:
+                for index, variable in enumerate(obj.variables):
+                    store[str(index)] = variable
+
+        walk_saveables(model, visit, visited)
+    return buffer.getvalue()
+
+
+class _WriteStore:
+    """The `store` handed to `save_own_variables`: `store["0"] = value` writes a dataset."""
+
+    def __init__(self, group):
+        self._group = group
+
+    def __setitem__(self, key, value):
+        array = _to_numpy(value)
+        if array.dtype.name == "bfloat16":
+            dataset = self._group.create_dataset(key, data=array.astype("float32"))
+            dataset.attrs["dtype"] = "bfloat16"
+        else:
+            self._group.create_dataset(key, data=array)
+
+    def __getitem__(self, key):
+        return np.asarray(self._group[key])
+
+    def __contains__(self, key):
+        return key in self._group
+
+    def keys(self):
+        return self._group.keys()
+
+    def __len__(self):
+        return len(self._group)
+
+
+def _to_numpy(value):
+    from jeras.backend.variable import Variable
+
+    if isinstance(value, Variable):
+        value = value.value
+    return np.asarray(value)
+
+
+def _sync_from_engine(model):
+    # During `fit` the newest values live in the compiled engine's state.
+    sync = getattr(model, "_sync_variables_from_engine", None)
+    if callable(sync):
+        sync()
+
+
+# -- loading --------------------------------------------------------------------------------------
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Load a model saved by `model.save()` (by jeras or by Keras 3).
+
+    Args:
+        filepath: a `.keras` archive, a directory written by `model.save(path_without_extension)`
+            (or Keras's `zipped=False`), or a readable binary file object.
+        custom_objects: a dict of names to custom classes and functions the config refers to.
+        compile: whether to compile the model as it was compiled when saved.
+        safe_mode: refuse to load Python bytecode (`lambda`s); pass False only for files
+            you trust.
+    """
+    if hasattr(filepath, "read") and not isinstance(filepath, (str, os.PathLike)):
+        label = getattr(filepath, "name", "<file object>")
+        with _describing_errors(label, "model"):
+            data = filepath.read()
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                return _load_from_archive(archive, label, custom_objects, compile, safe_mode)
+    path = os.fspath(filepath)
+    if os.path.isdir(path):
+        with _describing_errors(path, "model"):
+            return _load_from_directory(path, custom_objects, compile, safe_mode)
+    if not os.path.exists(path):
+        raise ValueError(f"File not found: filepath={path}. Please ensure the file is an "
+                         "accessible `.keras` zip file or a saved model directory.")
+    if path.endswith((".h5", ".hdf5")) and not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"Cannot load {path!r}: the legacy HDF5 model format is not supported by jeras; "
+            "re-save the model in the `.keras` format.")
+    with _describing_errors(path, "model"):
+        if not zipfile.is_zipfile(path):
+            raise ValueError(
+                "not a `.keras` zip archive (the file is truncated, corrupted, or in another "
+                "format).")
+        with zipfile.ZipFile(path) as archive:
+            return _load_from_archive(archive, path, custom_objects, compile, safe_mode)
+
+
+def _load_from_archive(archive, label, custom_objects, compile, safe_mode):
+    names = _checked_member_names(archive)
+    for required in (CONFIG_FILENAME,):
+        if required not in names:
+            raise ValueError(f"the archive has no `{required}` entry; it is not a Keras model "
+                             f"file (entries: {sorted(names)[:10]}).")
+    config_json = _read_member(archive, CONFIG_FILENAME)
+    model = _model_from_config(config_json, custom_objects, compile, safe_mode)
+    if WEIGHTS_FILENAME not in names:
+        raise ValueError(f"the archive has no `{WEIGHTS_FILENAME}` entry.")
+    weights = _read_member(archive, WEIGHTS_FILENAME)
+    _load_weights_bytes(model, weights, skip_mismatch=False)
+    return model
+
+
+def _load_from_directory(path, custom_objects, compile, safe_mode):
+    config_path = _inside(path, CONFIG_FILENAME)
+    if not os.path.isfile(config_path):
+        raise ValueError(f"the directory has no `{CONFIG_FILENAME}`; it is not a saved model.")
+    with open(config_path, "rb") as f:
+        config_json = f.read()
+    model = _model_from_config(config_json, custom_objects, compile, safe_mode)
+    weights_path = _inside(path, WEIGHTS_FILENAME)
+    if not os.path.isfile(weights_path):
+        raise ValueError(f"the directory has no `{WEIGHTS_FILENAME}`.")
+    with open(weights_path, "rb") as f:
+        weights = f.read()
+    _load_weights_bytes(model, weights, skip_mismatch=False)
+    return model
+
+
+def _inside(directory, name):
+    """`directory/name`, refusing a link that leads outside the directory."""
+    path = os.path.join(directory, name)
+    real_dir = os.path.realpath(directory)
+    if os.path.lexists(path) and os.path.commonpath(
+            [real_dir, os.path.realpath(path)]) != real_dir:
+        raise ValueError(f"`{name}` links outside the model directory.")
+    return path
+
+
+def _model_from_config(config_json, custom_objects, compile, safe_mode):
+    from jeras.layers.layer import Layer
+
+    try:
+        config = json.loads(config_json)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"`{CONFIG_FILENAME}` is not valid JSON ({err}).") from None
+    if not isinstance(config, dict) or "class_name" not in config or "config" not in config:
+        raise ValueError(f"`{CONFIG_FILENAME}` does not describe a model (expected an object "
+                         "with `class_name` and `config`).")
+    if not compile:
+        config["compile_config"] = None
+    with ObjectSharingScope(), SafeModeScope(safe_mode):
+        model = deserialize_keras_object(config, custom_objects, safe_mode=safe_mode)
+    if not isinstance(model, Layer):
+        raise ValueError(f"`{CONFIG_FILENAME}` describes a {type(model).__name__}, not a model.")
+    return model
+
+
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
+    """Load variables saved by `save_weights` or `save` (a `.weights.h5` file, a `.keras`
+    archive or a saved model directory) into `model`.
+
+    With `skip_mismatch=True`, objects whose saved variables do not fit (count or shapes) keep
+    their values and a warning names them; otherwise a ValueError does."""
+    objects_to_skip = kwargs.pop("objects_to_skip", None)
+    if kwargs:
+        raise ValueError(f"Invalid keyword arguments: {kwargs}")
+    path = os.fspath(filepath)
+    if not getattr(model, "built", True):
+        raise ValueError(
+            "You are loading weights into a model that has not yet been built. Try building "
+            "the model first by calling it on some data or by using `build()`.")
+    if os.path.isdir(path):
+        with _describing_errors(path, "weights"):
+            weights_path = _inside(path, WEIGHTS_FILENAME)
+            if not os.path.isfile(weights_path):
+                raise ValueError(f"the directory has no `{WEIGHTS_FILENAME}`.")
+            with open(weights_path, "rb") as f:
+                data = f.read()
+    elif path.endswith(".keras"):
+        if not os.path.exists(path):
+            raise ValueError(f"File not found: filepath={path}.")
+        with _describing_errors(path, "weights"):
+            if not zipfile.is_zipfile(path):
+                raise ValueError("not a `.keras` zip archive (the file is truncated, corrupted, "
+                                 "or in another format).")
+            with zipfile.ZipFile(path) as archive:
+                names = _checked_member_names(archive)
+                if WEIGHTS_FILENAME not in names:
+                    raise ValueError(f"the archive has no `{WEIGHTS_FILENAME}` entry.")
+                data = _read_member(archive, WEIGHTS_FILENAME)
+    elif path.endswith(".weights.h5"):
+        if not os.path.exists(path):
+            raise ValueError(f"File not found: filepath={path}.")
+        with open(path, "rb") as f:
+            data = f.read()
+    elif path.endswith((".h5", ".hdf5")):
+        raise ValueError(
+            f"Cannot load {path!r}: the legacy HDF5 format is not supported by jeras. Use a "
+            "`.weights.h5` or `.keras` file.")
+    else:
+        raise ValueError(
+            f"File format not supported: filepath={path}. jeras loads weights from `.keras` "
+            "files, `.weights.h5` files and saved model directories.")
+    with _describing_errors(path, "weights"):
+        _load_weights_bytes(model, data, skip_mismatch, objects_to_skip)
+
+
+def _load_weights_bytes(model, data, skip_mismatch, objects_to_skip=None):
+    import h5py
+
+    if not data.startswith(b"\x89HDF\r\n\x1a\n"):
+        raise ValueError(f"the weights are not an HDF5 file (the data is truncated, corrupted, "
+                         "or in another format).")
+    try:
+        h5 = h5py.File(io.BytesIO(data), "r")
+    except OSError as err:
+        raise ValueError(f"the HDF5 weights are unreadable ({err}).") from None
+    errors = []
+    with h5:
+        def visit(obj, path):
+            store = _ReadStore(h5, path)
+            try:
+                if hasattr(obj, "load_own_variables"):
+                    obj.load_own_variables(store)
+                else:
+                    _load_optimizer_variables(obj, store)
+            except _UnsafeFile:
+                raise
+            except Exception as err:  # noqa: BLE001 - every failure is reported below
+                errors.append((obj, err))
+
+        walk_saveables(model, visit, {id(o) for o in objects_to_skip or []})
+    _flush_variable_writes(model)
+    if errors:
+        first_obj, first_err = errors[0]
+        names = [getattr(obj, "name", repr(obj)) for obj, _ in errors]
+        message = (f"A total of {len(errors)} objects could not be loaded. Example error "
+                   f"message for object {getattr(first_obj, 'name', first_obj)!r}:\n\n"
+                   f"{first_err}\n\nList of objects that could not be loaded:\n{names}")
+        if skip_mismatch:
+            warnings.warn(message, stacklevel=3)
+        else:
+            raise ValueError(message) from first_err
+
+
+def _load_optimizer_variables(optimizer, store):
+    variables = list(optimizer.variables)
+    if len(store.keys()) != len(variables):
+        message = (f"Skipping variable loading for optimizer {optimizer.name!r}, because it "
+                   f"has {len(variables)} variables whereas the saved optimizer has "
+                   f"{len(store.keys())} variables. ")
+        if len(variables) <= 2:
+            message += "This is likely because the optimizer has not been called/built yet."
+        warnings.warn(message, stacklevel=4)
+        return
+    for index, variable in enumerate(variables):
+        value = np.asarray(store[str(index)])
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(
+                f"Optimizer {optimizer.name!r}: variable {index} ({variable.name!r}) has shape "
+                f"{tuple(variable.shape)}, but the saved value has shape {tuple(value.shape)}.")
+        variable.assign(value)
+
+
+def _flush_variable_writes(model):
+    # A model in the middle of `fit` keeps its values in the compiled engine: hand it the
+    # loaded ones.
+    engine = getattr(model, "_engine", None)
+    if engine is not None and getattr(engine, "state", None) is not None and \
+            getattr(model, "_fitting", False):
+        engine.pull()
+        model._engine_dirty = False
+
+
+class _UnsafeFile(ValueError):
+    pass
+
+
+class _ReadStore:
+    """The `store` handed to `load_own_variables`: `store["0"]` reads a dataset of the object's
+    `vars` group, through the safety checks; a missing group reads as empty."""
+
+    def __init__(self, h5, path):
+        self._group = None
+        group_path = f"{path}/vars" if path else "vars"
+        node = h5
+        for part in group_path.split("/"):
+            if not _has_hard_child(node, part):
+                return
+            node = node[part]
+            import h5py
+
+            if not isinstance(node, h5py.Group):
+                raise _UnsafeFile(f"`{group_path}` in the weights is not a group.")
+        for name in node:
+            _has_hard_child(node, name)
+        self._group = node
+
+    def keys(self):
+        return list(self._group.keys()) if self._group is not None else []
+
+    def __len__(self):
+        return len(self.keys())
+
+    def __contains__(self, key):
+        return self._group is not None and key in self._group
+
+    def __getitem__(self, key):
+        import h5py
+
+        if self._group is None or not _has_hard_child(self._group, key):
+            raise KeyError(key)
+        dataset = self._group[key]
+        if not isinstance(dataset, h5py.Dataset):
+            raise _UnsafeFile(f"`{key}` in `{self._group.name}` is not a dataset.")
+        if dataset.external:
+            raise _UnsafeFile(f"dataset `{dataset.name}` refers to external files.")
+        if dataset.is_virtual:
+            raise _UnsafeFile(f"dataset `{dataset.name}` is a virtual dataset.")
+        if dataset.dtype.kind not in "biuf":
+            raise _UnsafeFile(f"dataset `{dataset.name}` is not numeric ({dataset.dtype}).")
+        declared = int(np.prod(dataset.shape, dtype=np.int64)) * dataset.dtype.itemsize
+        stored = dataset.id.get_storage_size()
+        if declared > _BOMB_FLOOR_BYTES and declared > _MAX_EXPANSION * max(stored, 1):
+            raise _UnsafeFile(
+                f"dataset `{dataset.name}` declares {declared} bytes but stores {stored}; "
+                "refusing a possible decompression bomb.")
+        value = dataset[()]
+        if dataset.attrs.get("dtype") == "bfloat16":
+            import ml_dtypes
+
+            value = np.asarray(value).astype(ml_dtypes.bfloat16)
+        return np.asarray(value)
+
+
+def _has_hard_child(group, name):
+    import h5py
+
+    if name not in group:
+        return False
+    link = group.get(name, getlink=True)
+    if isinstance(link, (h5py.SoftLink, h5py.ExternalLink)):
+        raise _UnsafeFile(f"the weights contain a {type(link).__name__} (`{name}`); links are "
+                          "not allowed.")
+    return True
+
+
+# -- archive and file helpers ---------------------------------------------------------------------
+def _checked_member_names(archive):
+    names = set()
+    for info in archive.infolist():
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+            raise _UnsafeFile(f"the archive has an entry with an unsafe path: {name!r}.")
+        names.add(name)
+    return names
+
+
+def _read_member(archive, name):
+    info = archive.getinfo(name)
+    if info.file_size > _BOMB_FLOOR_BYTES and \
+            info.file_size > _MAX_EXPANSION * max(info.compress_size, 1):
+        raise _UnsafeFile(f"entry `{name}` declares {info.file_size} bytes but stores "
+                          f"{info.compress_size}; refusing a possible decompression bomb.")
+    with archive.open(info) as f:
+        data = f.read(info.file_size + 1)
+    if len(data) != info.file_size:
+        raise ValueError(f"entry `{name}` is truncated or corrupted.")
+    return data
+
+
+class _describing_errors:
+    """Turn any failure while reading `label` into a ValueError naming the file and what is
+    wrong."""
+
+    def __init__(self, label, what):
+        self.label, self.what = label, what
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        if isinstance(exc, ValueError) and getattr(exc, "_jeras_described", False):
+            return False
+        if isinstance(exc, zipfile.BadZipFile):
+            detail = f"the zip archive is corrupted ({exc})"
+        elif isinstance(exc, KeyError):
+            detail = f"a required entry is missing ({exc})"
+        else:
+            detail = str(exc) or type(exc).__name__
+        error = ValueError(f"Cannot load {self.what} from {self.label!r}: {detail}")
+        error._jeras_described = True
+        raise error from exc
+
+
+def _ask_to_overwrite(path):
+    try:
+        answer = input(f"[WARNING] {path} already exists - overwrite? [y/n]").strip().lower()
+    except EOFError:
+        return False
+    while answer not in ("y", "n"):
+        try:
+            answer = input('Enter "y" (overwrite) or "n" (cancel).').strip().lower()
+        except EOFError:
+            return False
+    if answer == "n":
+        return False
+    print("[TIP] Next time specify overwrite=True!")
+    return True
+
+
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
+def _atomic_write_bytes(path, data):
+    """Write `data` to `path` so that `path` holds either its old content or all of `data`,
+    never a part: a temporary file in the same folder, flushed, then renamed over `path`."""
+    path = os.path.abspath(path)
+    directory = os.path.dirname(path)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
+                                     suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temporary, 0o666 & ~_UMASK)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory):
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_tree(path):
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
