@@ -416,6 +416,11 @@ def _retrieve_class(class_name, registered_name, module, custom_objects, module_
         cls = operation_class(class_name)
         if cls is not None:
             return cls
+        raise ValueError(
+            f"The model applies the Keras operation {class_name!r} ({module}) to symbolic "
+            "tensors; jeras rebuilds only tensor operators (+, -, *, /, @, **, //, %, "
+            "comparisons, indexing, reshape, round, abs). Full object config: "
+            f"{_short(config)}")
     if module is not None and (module == "keras" or module.startswith("keras.")):
         cls = _public_class(class_name, module)
         if cls is not None:
