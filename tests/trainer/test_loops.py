@@ -276,3 +276,22 @@ def test_predict_with_steps_smaller_than_the_data():
     x = np.random.default_rng(0).normal(size=(50, 3)).astype("float32")
     out = model.predict(x, batch_size=40, steps=1, verbose=0)
     np.testing.assert_allclose(out, _numpy_forward(model, x[:40]), rtol=1e-5, atol=1e-6)
+
+
+def test_a_user_loss_that_reduces_over_the_batch_sees_only_real_rows():
+    import jax.numpy as jnp
+
+    def batch_mean_loss(y_true, y_pred):
+        return jnp.mean(jnp.square(y_true - y_pred))  # one number for the whole batch
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(13, 3)).astype("float32")
+    y = rng.normal(size=(13, 2)).astype("float32")
+    model = _linear_model()
+    model.compile(optimizer="sgd", loss=batch_mean_loss)
+    result = model.evaluate(x, y, batch_size=5, verbose=0)
+    pred = _numpy_forward(model, x)
+    batches = [slice(0, 5), slice(5, 10), slice(10, 13)]
+    per_batch = [np.mean((pred[b] - y[b]) ** 2) for b in batches]
+    expected = np.sum([v * (b.stop - b.start) for v, b in zip(per_batch, batches)]) / 13
+    assert result == pytest.approx(expected, rel=1e-5)

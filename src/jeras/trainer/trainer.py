@@ -185,8 +185,16 @@ class Trainer:
 
     def _get_engine(self):
         engine = self._engine
+        optimizer = self.optimizer
+        if optimizer is not None and not optimizer.built and self.compiled:
+            optimizer.build(self.trainable_variables)
+        # A new learning-rate object (a schedule replacing a float) or new optimizer variables
+        # mean a different compiled step.
         signature = (tuple(id(v) for v in self.trainable_variables),
-                     tuple(id(v) for v in self.variables))
+                     tuple(id(v) for v in self.variables), id(optimizer),
+                     id(getattr(optimizer, "_learning_rate", None)),
+                     tuple(id(v) for v in optimizer.variables) if optimizer is not None and
+                     optimizer.built else None)
         if engine is None or engine._signature != signature:
             engine = Engine(self)
             engine._signature = signature
