@@ -11,6 +11,7 @@ from jeras.backend.state_scope import current_scope
 
 
 class Variable:
+    instances_created = 0
     """A mutable array with a name, a path, a dtype and a trainable flag, as `keras.Variable`.
 
     Args:
@@ -24,6 +25,9 @@ class Variable:
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, autocast=True,
                  aggregation="none", synchronization="auto", name=None, overwrite_with_gradient=False):
+        # Counts every Variable ever made: caches of variable lists compare it to know when a
+        # model may have gained weights.
+        Variable.instances_created += 1
         if name is None:
             name = uniquify("variable")
         if not isinstance(name, str) or "/" in name:

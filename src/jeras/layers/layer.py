@@ -490,7 +490,8 @@ class Layer:
 # Attributes whose values may hold layers without those being sub-layers (graph edges, the
 # constructor's arguments, caches of compiled calls, the compile arguments).
 _UNTRACKED_ATTRIBUTES = {"_inbound_nodes", "_outbound_nodes", "_constructor_args",
-                         "_eager_forward_cache", "_compile_config", "_engine"}
+                         "_eager_forward_cache", "_compile_config", "_engine",
+                         "_variables_cache"}
 
 
 def _serialize(obj):

@@ -2,8 +2,11 @@
 subclasses define `__init__` and `call`."""
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 from jeras.backend.state_scope import StateScope, current_scope
+from jeras.backend.variable import Variable
 from jeras.layers.layer import Layer, _call_stack, _to_arrays
 from jeras.trainer.trainer import Trainer
 
@@ -58,8 +61,8 @@ class Model(Trainer, Layer):
                 and not getattr(self, "run_eagerly", False) and self._eager_jit_ok)
 
     def _compiled_call(self, x, training):
-        x = _to_arrays(x, None)
-        variables = self.variables
+        x = jax.tree_util.tree_map(_as_call_input, x, is_leaf=lambda v: isinstance(v, Variable))
+        variables = self._cached_variables()
         key = (bool(training), len(variables))
         cached = self._eager_forward_cache.get(key)
         if cached is None:
@@ -92,7 +95,18 @@ class Model(Trainer, Layer):
             layer._losses = list(layer_losses)
         return outputs
 
+    def _cached_variables(self):
+        """`self.variables`, recomputed only when a Variable was created since (walking the
+        layer tree costs more than the compiled call itself for small inputs)."""
+        stamp = Variable.instances_created
+        cached = self.__dict__.get("_variables_cache")
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, self.variables)
+            self.__dict__["_variables_cache"] = cached
+        return cached[1]
+
     def _invalidate_compiled(self):
+        self.__dict__.pop("_variables_cache", None)
         self._eager_forward_cache = {}
 
     # -- structure -----------------------------------------------------------------------------
@@ -260,6 +274,14 @@ def _make_functional_subclass(cls):
         return klass
 
     rebase(cls)
+
+
+def _as_call_input(value):
+    if isinstance(value, Variable):
+        return value.value
+    if isinstance(value, (np.ndarray, jax.Array)) or value is None:
+        return value  # the compiled call transfers host arrays itself
+    return jnp.asarray(value)
 
 
 def _any_symbolic_or_traced(tree):

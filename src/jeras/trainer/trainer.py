@@ -539,7 +539,8 @@ class Trainer:
             finally:
                 source.close()
         data = ArrayData(x)
-        self._ensure_built(data.first_batch(min(batch_size, data.num_samples))[0])
+        if not self.built:
+            self._ensure_built(data.first_batch(min(batch_size, data.num_samples))[0])
         num_steps = math.ceil(data.num_samples / batch_size)
         if steps is not None:
             num_steps = min(num_steps, steps)
