@@ -18,20 +18,16 @@ class ChunkFeeder:
         chunk: steps per compiled call.
         pad_short_batches: whether a batch smaller than the ones before it may be padded with
             masked rows (exact padding) instead of starting a new compiled shape.
-        max_steps: stop after this many batches (None: run the iterator out).
     """
 
     _DONE = object()
 
-    def __init__(self, batches, chunk, pad_short_batches, max_steps=None):
+    def __init__(self, batches, chunk, pad_short_batches):
         self._batches = batches
         self._chunk = chunk
         self._pad = pad_short_batches
-        self._max_steps = max_steps
         self._queue = queue.Queue(maxsize=2)
         self._stop = threading.Event()
-        self.steps_seen = 0
-        self.exhausted = False
         self._thread = threading.Thread(target=self._produce, name="jeras-prefetch", daemon=True)
         self._thread.start()
 
@@ -68,27 +64,20 @@ class ChunkFeeder:
 
     def _produce(self):
         try:
-            group, signature, first_step = [], None, 0
-            step = 0
+            group, signature = [], None
             for batch in self._batches:
                 if self._stop.is_set():
                     return
-                if self._max_steps is not None and step >= self._max_steps:
-                    break
                 size, sig = _signature(batch)
                 fits = signature is not None and (sig == signature[1]) and (
                     size == signature[0] or (self._pad and size < signature[0]))
                 if group and (not fits or len(group) == self._chunk):
                     if not self._put(self._stack(group, signature[0])):
                         return
-                    group, first_step = [], step
+                    group = []
                 if not group:
                     signature = (size, sig)
                 group.append(batch)
-                step += 1
-                self.steps_seen = step
-            else:
-                self.exhausted = True
             if group and not self._put(self._stack(group, signature[0])):
                 return
         except BaseException as error:  # surfaced in the consuming thread, as raised here

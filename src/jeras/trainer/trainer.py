@@ -99,7 +99,6 @@ class Trainer:
         if len(names) != len(jax.tree_util.tree_leaves(y_pred)):
             names = [f"output_{i}" for i in range(len(jax.tree_util.tree_leaves(y_pred)))] \
                 if not isinstance(y_pred, dict) else list(y_pred.keys())
-            self._fallback_output_names = names
         flat_pred = flatten_outputs(y_pred, names, "The model's output")
         flat_true = flatten_outputs(y, names, "`y`") if y is not None else [None] * len(names)
         self._compile_loss = CompileLoss(self._loss_spec, self._loss_weights_spec, names)
@@ -347,7 +346,7 @@ class Trainer:
             if feed._device is None:
                 feed._device = feed.on_device()
             return self._run_evaluation(engine, feed._device, feed.num_samples, batch_size,
-                                        callbacks, in_fit=self._fitting, max_steps=max_steps)
+                                        callbacks, max_steps=max_steps)
         per_batch = callbacks.needs_batch_logs("test")
         num_steps = feed.num_batches if max_steps is None else (
             min(max_steps, feed.num_batches) if feed.num_batches else max_steps)
@@ -461,7 +460,7 @@ class Trainer:
                     break
         return logs
 
-    def _run_evaluation(self, engine, device_data, num_samples, batch_size, callbacks, in_fit,
+    def _run_evaluation(self, engine, device_data, num_samples, batch_size, callbacks,
                         max_steps=None):
         num_steps = math.ceil(num_samples / batch_size)
         if max_steps is not None:
