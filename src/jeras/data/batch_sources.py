@@ -155,10 +155,16 @@ class PyDatasetSource:
 
 def make_source(x, keep_batches=True):
     """A batch source for `x`, or None when `x` is array data."""
+    from jeras.data.framework_sources import make_framework_source
     from jeras.utils.py_dataset import PyDataset
 
     if isinstance(x, PyDataset):
         return PyDatasetSource(x)
+    # Before the generator rule: a Grain IterDataset or a torch DataLoader over an iterable
+    # dataset is iterable without a length too, yet restartable.
+    source = make_framework_source(x)
+    if source is not None:
+        return source
     if hasattr(x, "__next__") or (hasattr(x, "__iter__") and not hasattr(x, "__len__")
                                   and not isinstance(x, (dict, str, bytes))):
         return GeneratorSource(x, keep_batches=keep_batches)
