@@ -1,16 +1,29 @@
 """TensorBoard without TensorFlow. Event files need the optional `tensorboard` package (skipped
 when it is not installed); the parts that do not need it (argument checks, the PNG encoder,
-histogram buckets, the error when the package is missing) are checked always."""
+histogram buckets, the error when the package is missing) are checked always.
+
+The logs of one real fit are read back through the real `tensorboard` server, started as a
+subprocess that cannot import TensorFlow, over its HTTP API: what a user sees is what is checked.
+"""
 
 import importlib.util
+import json
+import os
+import socket
 import struct
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.parse
+import urllib.request
 import zlib
 
 import numpy as np
 import pytest
 
 import jeras
-from callback_models import binary_data, compiled_pair
+from callback_models import binary_data, classifier
 from jeras.callbacks import tensorboard as tensorboard_module
 
 HAS_TENSORBOARD = importlib.util.find_spec("tensorboard") is not None
@@ -84,21 +97,230 @@ def test_missing_tensorboard_package_is_a_clear_error_at_train_begin(tmp_path):
 
 
 @pytest.mark.skipif(not HAS_TENSORBOARD, reason="needs the optional `tensorboard` package")
-def test_event_files_hold_keras_tags(tmp_path):
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+def test_fit_with_tensorboard_never_imports_tensorflow(tmp_path):
+    # TensorFlow is installed here, so only a fresh interpreter tells whether jeras imports it.
+    script = textwrap.dedent(f"""
+        import sys
+        import numpy as np
+        import jeras
+        model = jeras.Sequential([jeras.Input((3,)), jeras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=1, verbose=0, validation_split=0.5,
+                  callbacks=[jeras.callbacks.TensorBoard({str(tmp_path)!r}, histogram_freq=1,
+                                                         update_freq=1)])
+        print(sorted(name for name in sys.modules if name.split(".")[0] == "tensorflow"))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert sorted(os.listdir(tmp_path)) == ["train", "validation"]
 
-    x, y = binary_data(64)
-    model = compiled_pair()[1]
-    log_dir = tmp_path / "logs"
-    history = model.fit(x, y, batch_size=16, epochs=2, validation_split=0.25, verbose=0,
-                        callbacks=[jeras.callbacks.TensorBoard(str(log_dir), histogram_freq=1)])
-    train = EventAccumulator(str(log_dir / "train"), size_guidance={"scalars": 0}).Reload()
-    validation = EventAccumulator(str(log_dir / "validation")).Reload()
-    assert {"epoch_loss", "epoch_accuracy", "epoch_learning_rate"} <= set(
-        train.Tags()["scalars"])
-    assert {"epoch_loss", "epoch_accuracy"} <= set(validation.Tags()["scalars"])
-    losses = [event.value for event in train.Scalars("epoch_loss")]
-    np.testing.assert_allclose(losses, history.history["loss"], rtol=1e-6)
-    val_losses = [event.value for event in validation.Scalars("epoch_loss")]
-    np.testing.assert_allclose(val_losses, history.history["val_loss"], rtol=1e-6)
-    assert any(tag.endswith("/histogram") for tag in train.Tags()["histograms"])
+
+# -- read back through the real server ----------------------------------------------------------
+EPOCHS, BATCH_SIZE, UPDATE_FREQ = 3, 16, 2
+TRAIN_SAMPLES = 48  # 64 samples, validation_split=0.25: 3 batches per epoch
+
+
+class _Recorder(jeras.callbacks.Callback):
+    """Keeps what TensorBoard is given: each batch's logs and each epoch's weights, by the
+    histogram tag Keras gives them."""
+
+    def __init__(self):
+        super().__init__()
+        self.batch_losses = {}
+        self.weights = []
+        self._step = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step += 1
+        self.batch_losses[self._step] = float(logs["loss"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append({f"{w.path.replace(':', '_')}/histogram": np.asarray(w.value)
+                             for layer in self.model.layers for w in layer.weights})
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """One fit logged with TensorBoard, and the `tensorboard` server reading its logs."""
+    if not HAS_TENSORBOARD:
+        pytest.skip("needs the optional `tensorboard` package")
+    log_dir = tmp_path_factory.mktemp("logs")
+    x, y = binary_data(TRAIN_SAMPLES + 16)
+    jeras.utils.set_random_seed(0)
+    model = classifier(jeras)
+    model.compile(optimizer=jeras.optimizers.Adam(0.02), loss="binary_crossentropy",
+                  metrics=["accuracy", "mae"])
+    recorder = _Recorder()
+    schedule = jeras.callbacks.LearningRateScheduler(lambda epoch: 0.02 * 0.5 ** epoch)
+    tensorboard = jeras.callbacks.TensorBoard(str(log_dir), histogram_freq=1,
+                                              update_freq=UPDATE_FREQ)
+    history = model.fit(x, y, batch_size=BATCH_SIZE, epochs=EPOCHS, validation_split=0.25,
+                        verbose=0, callbacks=[schedule, recorder, tensorboard])
+    server = _TensorBoardServer(log_dir, tmp_path_factory.mktemp("no_tensorflow"))
+    try:
+        server.wait_for_runs({"train", "validation"})
+        yield server, history.history, recorder
+    finally:
+        server.stop()
+
+
+class _TensorBoardServer:
+    def __init__(self, log_dir, hiding_dir):
+        # A `tensorflow` package that fails to import: the server runs as it would where
+        # TensorFlow is not installed (its "reduced feature set").
+        (hiding_dir / "tensorflow").mkdir()
+        (hiding_dir / "tensorflow" / "__init__.py").write_text(
+            'raise ImportError("TensorFlow is hidden from this server")\n')
+        env = dict(os.environ, PYTHONPATH=str(hiding_dir))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tensorboard.main", "--logdir", str(log_dir),
+             "--host", "127.0.0.1", "--port", str(self.port)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def get(self, route, **query):
+        url = f"http://127.0.0.1:{self.port}/data/{route}"
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return json.loads(response.read())
+
+    def wait_for_runs(self, runs, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"tensorboard exited: {self.process.stdout.read()}")
+            try:
+                if runs <= set(self.get("runs")):
+                    return
+            except OSError:  # not listening yet
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"tensorboard did not list the runs {runs} in {timeout} s")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+
+
+def _scalars(server, run, tag):
+    """`(steps, values)` of one scalar as the server returns it: rows of
+    `[wall_time, step, value]`."""
+    rows = server.get("plugin/scalars/scalars", run=run, tag=tag)
+    return [row[1] for row in rows], [row[2] for row in rows]
+
+
+def test_server_lists_the_keras_scalar_tags(served):
+    server, _, _ = served
+    tags = server.get("plugin/scalars/tags")
+    assert {"epoch_loss", "epoch_accuracy", "epoch_mae", "epoch_learning_rate",
+            "batch_loss", "batch_accuracy", "batch_mae"} <= set(tags["train"])
+    assert {"epoch_loss", "epoch_accuracy", "epoch_mae"} <= set(tags["validation"])
+    assert not any(tag.startswith(("epoch_val_", "batch_")) for tag in tags["validation"])
+
+
+@pytest.mark.parametrize("run,tag,key", [
+    ("train", "epoch_loss", "loss"), ("train", "epoch_accuracy", "accuracy"),
+    ("train", "epoch_mae", "mae"), ("validation", "epoch_loss", "val_loss"),
+    ("validation", "epoch_accuracy", "val_accuracy"), ("validation", "epoch_mae", "val_mae")])
+def test_epoch_scalars_equal_the_history(served, run, tag, key):
+    server, history, _ = served
+    steps, values = _scalars(server, run, tag)
+    assert steps == list(range(EPOCHS))
+    np.testing.assert_allclose(values, history[key], rtol=1e-6)
+
+
+def test_validation_results_against_optimizer_iterations(served):
+    # Keras logs each validation's results again with the optimizer's iterations as the step.
+    server, history, _ = served
+    steps, values = _scalars(server, "validation", "evaluation_loss_vs_iterations")
+    per_epoch = TRAIN_SAMPLES // BATCH_SIZE
+    assert steps == [per_epoch * (e + 1) for e in range(EPOCHS)]
+    np.testing.assert_allclose(values, history["val_loss"], rtol=1e-6)
+
+
+def test_learning_rate_is_logged_per_epoch(served):
+    server, history, _ = served
+    steps, values = _scalars(server, "train", "epoch_learning_rate")
+    assert steps == list(range(EPOCHS))
+    np.testing.assert_allclose(values, [0.02 * 0.5 ** e for e in range(EPOCHS)], rtol=1e-6)
+    np.testing.assert_allclose(values, history["learning_rate"], rtol=1e-6)
+
+
+def test_batch_scalars_every_update_freq_global_batches(served):
+    server, _, recorder = served
+    steps, values = _scalars(server, "train", "batch_loss")
+    total = EPOCHS * TRAIN_SAMPLES // BATCH_SIZE
+    assert steps == list(range(UPDATE_FREQ, total + 1, UPDATE_FREQ))
+    np.testing.assert_allclose(values, [recorder.batch_losses[s] for s in steps], rtol=1e-6)
+
+
+def test_weight_histograms_hold_every_weight_value(served):
+    server, _, recorder = served
+    tags = server.get("plugin/histograms/tags")["train"]
+    assert set(tags) == set(recorder.weights[0])
+    for tag, first_epoch in recorder.weights[0].items():
+        rows = server.get("plugin/histograms/histograms", run="train", tag=tag)
+        assert [row[1] for row in rows] == list(range(EPOCHS))
+        for (_, epoch, buckets), weights in zip(rows, (w[tag] for w in recorder.weights)):
+            buckets = np.asarray(buckets)  # rows of [left edge, right edge, count]
+            assert buckets[:, 2].sum() == weights.size
+            assert buckets[0, 0] == pytest.approx(float(weights.min()), abs=1e-6)
+            assert buckets[-1, 1] == pytest.approx(float(weights.max()), abs=1e-6)
+    assert not np.array_equal(recorder.weights[0]["out/kernel/histogram"],
+                              recorder.weights[-1]["out/kernel/histogram"])
+
+
+def test_conceptual_graph_of_the_model(served):
+    server, _, _ = served
+    info = server.get("plugin/graphs/info")
+    assert info["train"]["tags"]["keras"]["conceptual_graph"]
+    url = (f"http://127.0.0.1:{server.port}/data/plugin/graphs/graph?"
+           + urllib.parse.urlencode(dict(run="train", tag="keras", conceptual="true")))
+    with urllib.request.urlopen(url, timeout=10) as response:
+        graph = response.read().decode()
+    # A text GraphDef: one node per layer, each naming the layer it takes its input from.
+    assert 'name: "functional/hidden"' in graph and 'input: "functional/features"' in graph
+    assert 'name: "functional/out"' in graph and 'input: "functional/hidden"' in graph
+
+
+def test_unwritable_log_dir_fails_before_the_first_step(tmp_path):
+    pytest.importorskip("tensorboard")
+    blocker = tmp_path / "not_a_directory"
+    blocker.write_text("")
+    log_dir = blocker / "logs"
+    recorder = _Recorder()
+    model = classifier(jeras)
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    x, y = binary_data(32)
+    with pytest.raises(OSError, match="TensorBoard cannot write its logs to .*not_a_directory"):
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[recorder, jeras.callbacks.TensorBoard(str(log_dir))])
+    assert recorder.batch_losses == {}
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root writes into read-only directories")
+def test_read_only_log_dir_fails_before_the_first_step(tmp_path):
+    pytest.importorskip("tensorboard")
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    read_only.chmod(0o500)
+    model = classifier(jeras)
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    x, y = binary_data(32)
+    try:
+        with pytest.raises(PermissionError, match="TensorBoard cannot write its logs to"):
+            model.fit(x, y, epochs=1, verbose=0,
+                      callbacks=[jeras.callbacks.TensorBoard(str(read_only / "logs"))])
+    finally:
+        read_only.chmod(0o700)

@@ -1,12 +1,14 @@
 """`TensorBoard`: writes training logs for TensorBoard, without TensorFlow.
 
-Event files are written with the `tensorboard` package's own writer
-(`tensorboard.summary.writer`), imported only when training starts; install it with
-`pip install tensorboard` (jeras's optional `tensorboard` extra).
+Event files are written with the `tensorboard` package's own record writer and protocol
+buffers, imported only when training starts; install it with `pip install tensorboard` (jeras's
+optional `tensorboard` extra). TensorFlow is never imported, even when it is installed.
 """
 
+import itertools
 import json
 import os
+import socket
 import struct
 import time
 import warnings
@@ -74,8 +76,7 @@ class TensorBoard(Callback):
     def _writer(self, run):
         writer = self._writers.get(run)
         if writer is None:
-            event_file_writer = _tensorboard_modules()["EventFileWriter"]
-            writer = event_file_writer(self._train_dir if run == "train" else self._val_dir)
+            writer = _EventFile(self._train_dir if run == "train" else self._val_dir)
             self._writers[run] = writer
         return writer
 
@@ -115,9 +116,12 @@ class TensorBoard(Callback):
 
     # -- hooks ---------------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
-        check_writable_directory(os.path.abspath(self.log_dir), type(self).__name__,
-                                 self.log_dir)
         _tensorboard_modules()
+        # The train run's file is opened now (as Keras does), so a log directory that cannot
+        # be written fails here, before any step, not after the first epoch.
+        self._writer("train")
+        check_writable_directory(os.path.abspath(self._val_dir), type(self).__name__,
+                                 self._val_dir)
         self._global_train_batch = 0
         self._previous_epoch_iterations = 0
         if self.write_graph:
@@ -269,6 +273,46 @@ class TensorBoard(Callback):
         self._is_tracing = False
 
 
+class _EventFile:
+    """One run's event file, written synchronously: TensorBoard's record framing
+    (`RecordWriter`, with its CRCs) over a plain binary file.
+
+    `tensorboard.summary.writer.EventFileWriter` is not used: it creates its file through
+    `tensorboard.compat.tf`, which imports TensorFlow whenever TensorFlow is installed.
+    """
+
+    _unique = itertools.count()
+
+    def __init__(self, directory):
+        modules = _tensorboard_modules()
+        self._event = modules["Event"]
+        name = "events.out.tfevents.%010d.%s.%s.%s" % (
+            time.time(), socket.gethostname(), os.getpid(), next(self._unique))
+        path = os.path.join(directory, name)
+        try:
+            os.makedirs(directory, exist_ok=True)
+            file = open(path, "wb")
+        except OSError as error:
+            # The same class (PermissionError, NotADirectoryError, ...), with the path named.
+            raise type(error)(
+                f"TensorBoard cannot write its logs to {directory!r}: {error.strerror or error}. "
+                "Choose a `log_dir` in a writable directory.") from error
+        self.path = path
+        self._records = modules["RecordWriter"](file)
+        self.add_event(self._event(wall_time=time.time(), file_version="brain.Event:2"))
+        self.flush()
+
+    def add_event(self, event):
+        self._records.write(event.SerializeToString())
+
+    def flush(self):
+        self._records.flush()
+
+    def close(self):
+        if not self._records.closed:
+            self._records.close()
+
+
 _MODULES = {}
 
 
@@ -279,14 +323,14 @@ def _tensorboard_modules():
     try:
         from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, \
             tensor_shape_pb2, types_pb2
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+        from tensorboard.summary.writer.record_writer import RecordWriter
     except ImportError as error:
         raise ImportError(
             "The TensorBoard callback needs the `tensorboard` package (TensorFlow is not "
             "needed): `pip install tensorboard`, or install jeras with its `tensorboard` "
             f"extra. ({error})") from error
     _MODULES.update(
-        EventFileWriter=EventFileWriter, Event=event_pb2.Event, Summary=summary_pb2.Summary,
+        RecordWriter=RecordWriter, Event=event_pb2.Event, Summary=summary_pb2.Summary,
         SummaryMetadata=summary_pb2.SummaryMetadata, HistogramProto=summary_pb2.HistogramProto,
         TensorProto=tensor_pb2.TensorProto, TensorShapeProto=tensor_shape_pb2.TensorShapeProto,
         DT_STRING=types_pb2.DT_STRING)
