@@ -5,13 +5,17 @@ from jeras.utils.progbar import Progbar
 
 
 class ProgbarLogger(Callback):
+    """Print a progress bar per epoch of `fit` (validation inside `fit` stays silent), and one
+    for each `evaluate` and `predict`. `fit`, `evaluate` and `predict` add one unless
+    `verbose=0`."""
+
     def __init__(self):
         super().__init__()
         self.verbose = 1
         self.epochs = 1
         self.target = None
         self.progbar = None
-        self._seen = 0
+        self.seen = 0
 
     def set_params(self, params):
         super().set_params(params)
@@ -20,24 +24,15 @@ class ProgbarLogger(Callback):
         self.epochs = params.get("epochs", 1)
         self.target = params.get("steps")
 
-    def _reset(self):
-        self._seen = 0
-        self.progbar = None
-
-    def _bar(self):
-        if self.progbar is None:
-            self.progbar = Progbar(target=self.target, verbose=self.verbose, unit_name="step",
-                                   stateful_metrics=None, stateless_metrics=None)
-            # All values jeras shows are running results already: display them as given.
-            self.progbar._is_averaged = lambda name: False
-        return self.progbar
-
-    def on_train_begin(self, logs=None):
-        self._train_step_count = self.target
+    def _start_bar(self):
+        # Created when the epoch (or evaluation, or prediction) begins, so its clock covers the
+        # first fused call too: fit may report its first batches long after they started.
+        self.seen = 0
+        self.progbar = Progbar(target=self.target, verbose=self.verbose, unit_name="step",
+                               stateless_metrics=set())
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._reset()
-        self.target = self._train_step_count
+        self._start_bar()
         if self.verbose and self.epochs > 1:
             print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
 
@@ -46,18 +41,17 @@ class ProgbarLogger(Callback):
 
     def on_test_begin(self, logs=None):
         if not self._in_fit():
-            self._reset()
-            self.target = self.params.get("steps") if self.params else None
+            self._start_bar()
 
     def on_test_batch_end(self, batch, logs=None):
         if not self._in_fit():
             self._update(batch, logs)
 
     def on_predict_begin(self, logs=None):
-        self._reset()
-        self.target = self.params.get("steps") if self.params else None
+        self._start_bar()
 
     def on_predict_batch_end(self, batch, logs=None):
+        # Predictions are not values to show.
         self._update(batch, None)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -75,17 +69,17 @@ class ProgbarLogger(Callback):
         return model is not None and getattr(model, "_fitting", False)
 
     def _update(self, batch, logs):
-        self._seen = batch + 1
+        if self.progbar is None:
+            self._start_bar()
+        self.seen = batch + 1
         if self.verbose == 1:
-            self._bar().update(self._seen, list((logs or {}).items()), finalize=False)
-        else:
-            self._bar()
+            self.progbar.update(self.seen, list((logs or {}).items()), finalize=False)
 
     def _finish(self, logs):
-        if not self.verbose:
-            return
+        if self.progbar is None:
+            self._start_bar()
         if self.target is None:
-            self.target = self._seen
-            if self.progbar is not None:
-                self.progbar.target = self._seen
-        self._bar().update(self._seen, list((logs or {}).items()), finalize=True)
+            # An unknown length is learnt from the first pass and kept for later epochs.
+            self.target = self.seen
+            self.progbar.target = self.seen
+        self.progbar.update(self.target, list((logs or {}).items()), finalize=True)
