@@ -168,6 +168,8 @@ def served(tmp_path_factory):
 
 class _TensorBoardServer:
     def __init__(self, log_dir, hiding_dir):
+        # Its output goes to a file: a pipe nobody reads could fill and stall it.
+        self.output = open(hiding_dir / "tensorboard.log", "w+")
         # A `tensorflow` package that fails to import: the server runs as it would where
         # TensorFlow is not installed (its "reduced feature set").
         (hiding_dir / "tensorflow").mkdir()
@@ -180,7 +182,7 @@ class _TensorBoardServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tensorboard.main", "--logdir", str(log_dir),
              "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            env=env, stdout=self.output, stderr=subprocess.STDOUT)
 
     def get(self, route, **query):
         url = f"http://127.0.0.1:{self.port}/data/{route}"
@@ -193,7 +195,8 @@ class _TensorBoardServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"tensorboard exited: {self.process.stdout.read()}")
+                self.output.seek(0)
+                raise RuntimeError(f"tensorboard exited: {self.output.read()}")
             try:
                 if runs <= set(self.get("runs")):
                     return
@@ -209,7 +212,7 @@ class _TensorBoardServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.process.stdout.close()
+        self.output.close()
 
 
 def _scalars(server, run, tag):

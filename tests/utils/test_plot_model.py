@@ -5,6 +5,7 @@ needs the optional `pydot` package and Graphviz's `dot` (skipped otherwise)."""
 import importlib.util
 import re
 import shutil
+import sys
 
 import pytest
 
@@ -116,3 +117,122 @@ def test_plot_writes_an_image(tmp_path):
     path = tmp_path / "model.png"
     plot_model(_model(jeras), str(path), show_shapes=True, expand_nested=True)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- the guide's multi-input, multi-output model ------------------------------------------------
+def _guide_model(lib):
+    """The guide's model, as the guide writes it (layer names from Keras's counters)."""
+    layers = lib.layers
+    image_input = lib.Input(shape=(32, 32, 3), name="img_input")
+    timeseries_input = lib.Input(shape=(None, 10), name="ts_input")
+    x1 = layers.Conv2D(3, 3)(image_input)
+    x1 = layers.GlobalMaxPooling2D()(x1)
+    x2 = layers.Conv1D(3, 3)(timeseries_input)
+    x2 = layers.GlobalMaxPooling1D()(x2)
+    x = layers.concatenate([x1, x2])
+    score_output = layers.Dense(1, name="score_output")(x)
+    class_output = layers.Dense(5, name="class_output")(x)
+    return lib.Model(inputs=[image_input, timeseries_input],
+                     outputs=[score_output, class_output])
+
+
+def _unnumbered(name):
+    # Counters (`conv2d_3`) depend on what the session built before.
+    return re.sub(r"_\d+$", "", name)
+
+
+def _dot_layers_and_edges(dot):
+    """Layer names of a pydot graph's boxes (read from their labels) and its edges as pairs of
+    layer names."""
+    names = {}
+    for node in dot.get_nodes():
+        match = re.search(r"<b>([^<]+)</b> \(", node.get("label") or "")
+        if match:
+            names[node.get_name()] = _unnumbered(match.group(1))
+    edges = {(names[edge.get_source()], names[edge.get_destination()])
+             for edge in dot.get_edges()}
+    return sorted(names.values()), edges
+
+
+@pytest.mark.skipif(not HAS_PYDOT, reason="needs pydot")
+def test_guide_model_graph_has_every_layer_and_keras_edges():
+    from jeras.utils import model_to_dot
+
+    j_model = _guide_model(jeras)
+    j_names, j_edges = _dot_layers_and_edges(model_to_dot(j_model, show_layer_names=True))
+    k_names, k_edges = _dot_layers_and_edges(
+        keras.utils.model_to_dot(_guide_model(keras), show_layer_names=True))
+    assert j_names == sorted(_unnumbered(layer.name) for layer in j_model.layers)
+    assert j_names == k_names
+    assert j_edges == k_edges
+    assert {("img_input", "conv2d"), ("conv2d", "global_max_pooling2d"),
+            ("global_max_pooling2d", "concatenate"), ("global_max_pooling1d", "concatenate"),
+            ("concatenate", "score_output"), ("concatenate", "class_output")} <= j_edges
+
+
+def _png_size(data):
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@pytest.mark.skipif(not (HAS_PYDOT and HAS_DOT), reason="needs pydot and Graphviz's `dot`")
+def test_guide_model_plot_is_a_png_drawn_by_dot(tmp_path):
+    model = _guide_model(jeras)
+    plot_model(model, tmp_path / "multi_input_and_output_model.png", show_shapes=True)
+    width, height = _png_size((tmp_path / "multi_input_and_output_model.png").read_bytes())
+    # An extension-less name is drawn as PNG too; the resolution follows `dpi`.
+    plot_model(model, tmp_path / "half_resolution", show_shapes=True, dpi=100)
+    half_width, half_height = _png_size((tmp_path / "half_resolution").read_bytes())
+    assert half_width < width and half_height < height
+    shown = plot_model(model, tmp_path / "model.svg", show_layer_names=True, rankdir="LR")
+    svg = (tmp_path / "model.svg").read_text()
+    if importlib.util.find_spec("IPython") is not None:  # what a notebook cell displays
+        assert type(shown).__name__ == "SVG"
+    assert "<svg" in svg
+    for layer in model.layers:
+        assert f">{layer.name}<" in svg or f">{layer.name} " in svg, layer.name
+
+
+def test_missing_pydot_is_a_clear_import_error(tmp_path, monkeypatch):
+    for name in ("pydot", "pydot_ng", "pydotplus"):
+        monkeypatch.setitem(sys.modules, name, None)  # `import` raises ImportError
+    monkeypatch.delitem(sys.modules, "IPython.core.magics.namespace", raising=False)
+    with pytest.raises(ImportError, match=re.escape(
+            "You must install pydot (`pip install pydot`) for `plot_model` to work.")):
+        plot_model(_guide_model(jeras), tmp_path / "model.png")
+
+
+@pytest.mark.skipif(not HAS_PYDOT, reason="needs pydot")
+def test_missing_graphviz_is_the_import_error_keras_raises(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` to run
+    monkeypatch.delitem(sys.modules, "IPython.core.magics.namespace", raising=False)
+    with pytest.raises(ImportError) as k_info:
+        keras.utils.plot_model(_guide_model(keras), str(tmp_path / "k.png"))
+    with pytest.raises(ImportError) as j_info:
+        plot_model(_guide_model(jeras), tmp_path / "j.png")
+    assert str(j_info.value) == str(k_info.value)
+    assert "You must install graphviz" in str(j_info.value)
+    assert not (tmp_path / "j.png").exists()
+
+
+def _summary_lines(model):
+    lines = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.extend(line.splitlines()))
+    return lines
+
+
+def _param_totals(lines):
+    return [line.strip() for line in lines
+            if re.match(r"\s*(Total|Trainable|Non-trainable) params:", line)]
+
+
+def test_guide_model_summary_lists_every_layer_with_keras_totals():
+    j_model = _guide_model(jeras)
+    lines = _summary_lines(j_model)
+    table = "\n".join(lines)
+    for layer in j_model.layers:
+        assert re.search(rf"│ {layer.name} \(", table), layer.name
+    totals = _param_totals(lines)
+    assert totals == _param_totals(_summary_lines(_guide_model(keras)))
+    assert totals[0] == "Total params: 219 (876.00 B)"

@@ -29,8 +29,8 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
         splines: Graphviz edge style.
 
     Returns:
-        An `IPython.display.Image` of the file when IPython is installed (and the file is not a
-        PDF), else None.
+        An `IPython.display.Image` (or `SVG`) of the file when IPython is installed and can
+        show its format, else None.
     """
     _check_built(model)
     try:
@@ -59,13 +59,7 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
     to_file = os.fspath(to_file)
     extension = os.path.splitext(to_file)[1][1:] or "png"
     dot.write(to_file, format=extension)
-    if extension != "pdf":
-        try:
-            from IPython import display
-        except ImportError:
-            return None
-        return display.Image(filename=to_file)
-    return None
+    return _notebook_image(to_file, extension)
 
 
 def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=True, rankdir="TB",
@@ -307,3 +301,18 @@ def _import_pydot(caller):
         except ImportError:
             continue
     raise ImportError(f"You must install pydot (`pip install pydot`) for `{caller}` to work.")
+
+
+def _notebook_image(path, extension):
+    """The written file as an IPython display object, when IPython is installed and can show
+    that format (Keras hands every non-PDF file to `IPython.display.Image`, which raises for
+    extension-less names and SVG after the file is written)."""
+    try:
+        from IPython import display
+    except ImportError:
+        return None
+    if extension.lower() == "svg":
+        return display.SVG(filename=path)
+    if extension.lower() in ("png", "jpg", "jpeg", "gif", "webp"):
+        return display.Image(filename=path, format=extension.lower())
+    return None
