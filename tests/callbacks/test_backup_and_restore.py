@@ -142,3 +142,108 @@ def test_interrupted_fit_resumes_to_the_weights_of_keras_uninterrupted_fit(tmp_p
     assert history.epoch == [2, 3]
     for got, want in zip(resumed.get_weights(), k_model.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def _interrupt_at(epoch, batch):
+    """A callback that interrupts fit after batch `batch` of epoch `epoch` (after the backup,
+    which comes first in the callback list)."""
+    state = {}
+
+    def begin(e, logs):
+        state["epoch"] = e
+
+    def end(b, logs):
+        if state["epoch"] == epoch and b == batch:
+            raise _Interrupt()
+
+    return jeras.callbacks.LambdaCallback(on_epoch_begin=begin, on_train_batch_end=end)
+
+
+def _fit_with_interruption(make_model, fit_kwargs, backup_dir, interrupt, save_freq,
+                           data_seed=7):
+    """Fit until `interrupt` fires, then resume in a 'new process': a fresh model with the same
+    initial weights and a scrambled NumPy/Python random state. Returns the resumed model and
+    its history."""
+    import random
+
+    model = make_model()
+    np.random.seed(data_seed)
+    with pytest.raises(_Interrupt):
+        model.fit(**fit_kwargs, callbacks=[
+            jeras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq), interrupt])
+    resumed = make_model()
+    np.random.seed(12345)
+    random.seed(12345)
+    history = resumed.fit(**fit_kwargs, callbacks=[
+        jeras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq)])
+    return resumed, history
+
+
+@pytest.mark.parametrize("save_freq, epoch, batch", [("epoch", 1, 3), (2, 1, 1), (1, 2, 3)])
+def test_shuffled_fit_interrupted_anywhere_ends_with_keras_uninterrupted_weights(
+        tmp_path, save_freq, epoch, batch):
+    """Shuffled data: the resumed run must restore the data order (NumPy's random state and the
+    position inside the epoch), or its weights drift from Keras's uninterrupted run."""
+    x, y = binary_data(64)
+    k_model = compiled_pair()[0]
+    kwargs = dict(x=x, y=y, batch_size=16, epochs=4, verbose=0)
+    np.random.seed(7)
+    expected = k_model.fit(**kwargs)
+    resumed, history = _fit_with_interruption(
+        lambda: compiled_pair()[1], kwargs, str(tmp_path / "backup"),
+        _interrupt_at(epoch, batch), save_freq)
+    # An epoch-level backup was last taken when epoch `epoch - 1` ended.
+    resumed_from = epoch
+    assert history.epoch == list(range(resumed_from, 4))
+    for got, want in zip(resumed.get_weights(), k_model.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    # The resumed epoch's logs cover the whole epoch: its metric accumulators were restored.
+    for key in expected.history:
+        np.testing.assert_allclose(history.history[key],
+                                   expected.history[key][resumed_from:], rtol=1e-4, atol=1e-5)
+
+
+def test_mid_epoch_resume_restores_dropout_streams_and_steps_per_epoch_position(tmp_path):
+    """Dropout (the model's seed streams) and `steps_per_epoch` (epochs continuing through a
+    pass) both carry state across the interruption; the resumed run must end where the
+    uninterrupted one does."""
+    x, y = binary_data(96)
+
+    def make_model():
+        jeras.utils.set_random_seed(3)
+        inputs = jeras.Input(shape=(6,))
+        hidden = jeras.layers.Dense(8, activation="relu")(inputs)
+        hidden = jeras.layers.Dropout(0.3)(hidden)
+        model = jeras.Model(inputs, jeras.layers.Dense(1, activation="sigmoid")(hidden))
+        model.compile(optimizer=jeras.optimizers.Adam(0.02), loss="binary_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
+    kwargs = dict(x=x, y=y, batch_size=16, epochs=4, steps_per_epoch=3, verbose=0)
+    uninterrupted = make_model()
+    np.random.seed(7)
+    expected = uninterrupted.fit(**kwargs)
+    resumed, history = _fit_with_interruption(make_model, kwargs, str(tmp_path / "b"),
+                                              _interrupt_at(1, 0), save_freq=1)
+    assert history.epoch == [1, 2, 3]
+    for got, want in zip(resumed.get_weights(), uninterrupted.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    for key in expected.history:
+        np.testing.assert_allclose(history.history[key], expected.history[key][1:], rtol=1e-5)
+
+
+def test_resume_after_the_last_batch_of_an_epoch(tmp_path):
+    """Interrupted between the epoch's last batch and its end: the resumed epoch runs no batch
+    and reports the restored metrics."""
+    x, y = binary_data(48)
+    kwargs = dict(x=x, y=y, batch_size=16, epochs=3, verbose=0)
+    uninterrupted = compiled_pair()[1]
+    np.random.seed(7)
+    expected = uninterrupted.fit(**kwargs)
+    resumed, history = _fit_with_interruption(lambda: compiled_pair()[1], kwargs,
+                                              str(tmp_path / "b"), _interrupt_at(1, 2), 1)
+    assert history.epoch == [1, 2]
+    for key in expected.history:
+        np.testing.assert_allclose(history.history[key], expected.history[key][1:], rtol=1e-5)
+    for got, want in zip(resumed.get_weights(), uninterrupted.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -29,6 +29,9 @@ def set_random_seed(seed):
     _random.seed(seed)
     np.random.seed(seed)
     _host_rng[0] = np.random.default_rng(seed)
+    # Restart the numbering of unseeded generators too: a model built again after the same
+    # `set_random_seed` call draws the same dropout masks (as in Keras).
+    _counter[0] = 0
 
 
 class SeedGenerator:

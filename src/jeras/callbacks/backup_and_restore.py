@@ -4,19 +4,26 @@ import json
 import os
 import shutil
 
+import numpy as np
+
 from jeras.callbacks.callback import Callback, commit_variable_writes
 from jeras.callbacks.model_checkpoint import check_writable_directory
+from jeras.trainer.resume import position_from_arrays, position_to_arrays
 
 
 class BackupAndRestore(Callback):
     """Back up the weights (with the optimizer state) and the training progress to
     `backup_dir`, and when `fit` starts again after an interruption, restore them and resume
-    from the first epoch not completed.
+    exactly where the backup was taken.
 
     Files: `<backup_dir>/latest.weights.h5` and `<backup_dir>/training_metadata.json`
-    (`{"epoch": epochs completed, "batch": last batch seen}`), plus `.bkp` copies of the
-    previous backup with `double_checkpoint=True`. Resumption is at epoch granularity: a backup
-    taken mid-epoch restores those weights and replays that epoch from its first batch.
+    (`{"epoch": epochs completed, "batch": last batch seen}`), as Keras writes them, plus `.bkp`
+    copies of the previous backup with `double_checkpoint=True`. jeras adds
+    `<backup_dir>/resume_state.npz`: the data order's random states, the model's random seed
+    streams and, for a backup taken mid-epoch, the batches already run and the epoch's metric
+    accumulators. With it, an interrupted run resumed by `fit` with the same callback ends with
+    the weights of an uninterrupted run, even when the backup was taken mid-epoch (for array
+    inputs and `PyDataset`s; a Python generator restarts from its beginning).
 
     Args:
         backup_dir: the directory for the backup files; it must be used by no other callback.
@@ -43,9 +50,12 @@ class BackupAndRestore(Callback):
         self._training_metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
         self._prev_weights_path = self._weights_path + ".bkp"
         self._prev_training_metadata_path = self._training_metadata_path + ".bkp"
+        self._resume_state_path = os.path.join(self.backup_dir, "resume_state.npz")
+        self._prev_resume_state_path = self._resume_state_path + ".bkp"
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = 0
         self._current_epoch = 0
+        self._steps_done = 0
         if save_freq != "epoch":
             # Per-batch logs only for batch-level backups, so epoch backups keep `fit` fused.
             self.on_train_batch_end = self._backup_on_batch_end
@@ -60,10 +70,13 @@ class BackupAndRestore(Callback):
                 raise
             # The latest backup is unreadable: go back to the one before it.
             shutil.copy(self._prev_weights_path, self._weights_path)
-            if os.path.exists(self._prev_training_metadata_path):
-                shutil.copy(self._prev_training_metadata_path, self._training_metadata_path)
-            elif os.path.exists(self._training_metadata_path):
-                os.remove(self._training_metadata_path)
+            for previous, latest in ((self._prev_training_metadata_path,
+                                      self._training_metadata_path),
+                                     (self._prev_resume_state_path, self._resume_state_path)):
+                if os.path.exists(previous):
+                    shutil.copy(previous, latest)
+                elif os.path.exists(latest):
+                    os.remove(latest)
             self._load_model()
 
     def _load_model(self):
@@ -78,6 +91,8 @@ class BackupAndRestore(Callback):
             if optimizer is not None and not optimizer.built:
                 optimizer.build(model.trainable_variables)
             model.load_weights(self._weights_path)
+            if os.path.exists(self._resume_state_path):
+                self._load_resume_state()
         # The engine takes the variables now (restored or not), so nothing read here is
         # handed back to it after fit has reset its metrics.
         commit_variable_writes(model)
@@ -87,6 +102,24 @@ class BackupAndRestore(Callback):
             self._current_epoch = metadata["epoch"]
             model._initial_epoch = metadata["epoch"]
 
+    def _load_resume_state(self):
+        model = self.model
+        try:
+            with np.load(self._resume_state_path, allow_pickle=False) as archive:
+                arrays = dict(archive)
+        except (OSError, ValueError) as error:
+            raise OSError(f"BackupAndRestore cannot read {self._resume_state_path}: {error}")
+        for variable, value in zip(_seed_states(model), arrays.get("seed_states", ())):
+            variable.assign(value)
+        position = position_from_arrays(arrays)
+        if position["steps_done"]:
+            count = int(arrays.get("metric_count", 0))
+            position["metric_values"] = [arrays[f"metric_{i}"] for i in range(count)]
+        model._resume_position = position
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._steps_done = 0
+
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
         self._last_batch_seen = 0
@@ -94,8 +127,9 @@ class BackupAndRestore(Callback):
             self._save_model()
 
     def _backup_on_batch_end(self, batch, logs=None):
+        self._steps_done = batch + 1
         if self._should_save_on_batch(batch):
-            self._save_model()
+            self._save_model(mid_epoch=True)
 
     def _should_save_on_batch(self, batch):
         if self.save_freq == "epoch":
@@ -111,17 +145,51 @@ class BackupAndRestore(Callback):
             return True
         return False
 
-    def _save_model(self):
+    def _save_model(self, mid_epoch=False):
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint:
-            if os.path.exists(self._weights_path):
-                shutil.copy(self._weights_path, self._prev_weights_path)
-            if os.path.exists(self._training_metadata_path):
-                shutil.copy(self._training_metadata_path, self._prev_training_metadata_path)
-        self.model.save_weights(self._weights_path, overwrite=True)
+            for latest, previous in ((self._weights_path, self._prev_weights_path),
+                                     (self._training_metadata_path,
+                                      self._prev_training_metadata_path),
+                                     (self._resume_state_path, self._prev_resume_state_path)):
+                if os.path.exists(latest):
+                    shutil.copy(latest, previous)
+        model = self.model
+        model.save_weights(self._weights_path, overwrite=True)
+        self._save_resume_state(mid_epoch)
         with open(self._training_metadata_path, "w") as f:
             f.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
 
+    def _save_resume_state(self, mid_epoch):
+        model = self.model
+        if mid_epoch and getattr(model, "_epoch_start_position", None) is not None:
+            position = dict(model._epoch_start_position, steps_done=self._steps_done)
+        elif hasattr(model, "_current_position"):
+            position = model._current_position()
+        else:
+            return
+        arrays = position_to_arrays(position)
+        seeds = [np.asarray(v.value) for v in _seed_states(model)]
+        if seeds:
+            arrays["seed_states"] = np.stack(seeds)
+        if mid_epoch:
+            values = [np.asarray(v.value) for m in model._all_compiled_metrics()
+                      for v in m.variables]
+            arrays["metric_count"] = np.asarray(len(values))
+            arrays.update({f"metric_{i}": value for i, value in enumerate(values)})
+        # Written next to the target and renamed over it, so an interruption while writing
+        # leaves the previous file whole.
+        partial = self._resume_state_path + ".partial.npz"
+        np.savez(partial, **arrays)
+        os.replace(partial, self._resume_state_path)
+
     def on_train_end(self, logs=None):
+        self.model._resume_position = None
         if self.delete_checkpoint and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)
+
+
+def _seed_states(model):
+    """The model's random seed stream states: its variables that are not weights."""
+    weight_ids = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weight_ids]

@@ -162,6 +162,15 @@ class BatchStream:
     def steps(self):
         return self.steps_per_epoch or self.num_batches
 
+    def snapshot(self):
+        """The stream's place in its pass (for resuming a fit exactly)."""
+        return {"pass": None if self._pass is None else self._pass.copy(), "seen": self._seen}
+
+    def restore(self, snapshot):
+        rows = snapshot["pass"]
+        self._pass = None if rows is None else np.asarray(rows)
+        self._seen = int(snapshot["seen"])
+
     def next_epoch(self):
         """The rows of sample indices of the next epoch."""
         if self._pass is None or self.steps_per_epoch is None:

@@ -5,6 +5,7 @@ State is `(trainable, non_trainable, optimizer, metrics)` lists of arrays, align
 engine's variable lists. Values flow back into the `Variable` objects only at sync points.
 """
 
+import numpy as np
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -73,6 +74,17 @@ class Engine:
             values.extend(metric.stateless_reset_state())
         tv, ntv, ov, _ = self.state
         self.state = (tv, ntv, ov, values)
+
+    def set_metrics_state(self, values):
+        """Metric accumulators saved mid-epoch (a resumed backup), in `reset_metrics_state`'s
+        order; shapes must match the compiled metrics'."""
+        tv, ntv, ov, current = self.state
+        if len(values) != len(current) or any(
+                np.shape(v) != tuple(c.shape) for v, c in zip(values, current)):
+            raise ValueError(
+                "The backed-up metric state does not fit this model's compiled metrics; was the "
+                "backup written by a model compiled with other metrics?")
+        self.state = (tv, ntv, ov, [jnp.asarray(v, dtype=c.dtype) for v, c in zip(values, current)])
 
     # -- the pure steps ------------------------------------------------------------------------
     def _forward_and_loss(self, trainable, non_trainable, x, y, sw, mask, training):
