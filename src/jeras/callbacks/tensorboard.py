@@ -33,7 +33,8 @@ class TensorBoard(Callback):
     Args:
         log_dir: the root directory of the logs.
         histogram_freq: every that many epochs, a histogram of every layer weight (0: never).
-        write_graph: write the model's JSON configuration (the "keras" graph tag) at step 0.
+        write_graph: write the model's JSON configuration at step 0 (the "keras" tag, which
+            TensorBoard's Graphs tab draws as the conceptual graph).
         write_images: also write weights as images, with the histograms.
         write_steps_per_second: log training steps per second.
         update_freq: `"epoch"`, `"batch"` or an integer N (every N batches). Batch-level
