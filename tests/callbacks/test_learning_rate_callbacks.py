@@ -2,6 +2,8 @@
 models with the same optimizers: the rates set, the rates logged, the messages, the errors.
 Their effect on real training is compared in test_fit_with_callbacks.py."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -99,3 +101,20 @@ def test_scheduler_requires_a_float(models):
             callback.on_epoch_begin(0)
         errors[lib] = str(info.value)
     assert errors[jeras] == errors[keras]
+
+
+def test_plateau_on_a_missing_monitor_warns_once_in_keras_words(models):
+    messages = {}
+    for lib, model in models.items():
+        callback = lib.callbacks.ReduceLROnPlateau(monitor="val_loss", patience=0)
+        callback.set_model(model)
+        callback.on_train_begin()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for epoch in range(3):
+                callback.on_epoch_end(epoch, {"loss": 0.7, "accuracy": 0.5})
+        messages[lib] = [str(w.message) for w in caught if "conditioned on" in str(w.message)]
+    # Keras repeats it every epoch (Python's default filter then shows it once per place).
+    assert len(messages[keras]) == 3
+    assert messages[jeras] == messages[keras][:1]
+    assert messages[jeras][0].endswith("Available metrics are: loss,accuracy,learning_rate.")

@@ -65,13 +65,14 @@ class MonitorCallback(Callback):
             return True
         return bool(self.monitor_op(value - self.min_delta, reference))
 
-    def _warn_missing_monitor(self, logs, message):
-        """Warn, once per `fit`, that `monitor` is not among the logged keys."""
+    def _warn_missing_monitor(self, logs, message, end=""):
+        """Warn, once per `fit`, that `monitor` is not among the logged keys, naming those that
+        are (`end` closes the sentence as the Keras callback of the same name does)."""
         if self._warned_missing:
             return
         self._warned_missing = True
         available = ",".join(list((logs or {}).keys()))
-        warnings.warn(f"{message} Available metrics are: {available}", stacklevel=3)
+        warnings.warn(f"{message} Available metrics are: {available}{end}", stacklevel=3)
 
 
 def _compiled_metrics(model):

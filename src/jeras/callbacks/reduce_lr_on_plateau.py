@@ -58,7 +58,7 @@ class ReduceLROnPlateau(MonitorCallback):
         if current is None:
             self._warn_missing_monitor(
                 logs, f"Learning rate reduction is conditioned on metric `{self.monitor}` which "
-                      "is not available.")
+                      "is not available.", end=".")
             return
         if self.in_cooldown():
             self.cooldown_counter -= 1
