@@ -2,14 +2,13 @@
 `PyDataset`s, and anything else that yields whole batches. Each epoch they give an iterator of
 host batches `(x, y, sample_weight)`; the engine stacks and transfers them ahead of use."""
 
+import collections
 import itertools
+import pickle
 import random
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
-import numpy as np
 
 from jeras.data.array_data import _tree
+from jeras.data.workers import WorkerProcesses, WorkerThreads
 
 
 def unpack_batch(batch, where):
@@ -44,6 +43,8 @@ class GeneratorSource:
     passes (no `steps_per_epoch`) the batches of the first pass are kept and replayed in later
     epochs; with `steps_per_epoch` the stream simply continues and nothing is kept."""
 
+    description = "The generator"
+
     def __init__(self, iterator, keep_batches=True):
         self._iterator = iter(iterator)
         # Peek at the first batch: it tells shapes, and an empty generator is an error now.
@@ -51,7 +52,10 @@ class GeneratorSource:
             first = next(self._iterator)
         except StopIteration:
             raise ValueError("The generator passed as `x` yielded no batches.") from None
-        self._first = standardize_batch(first, "The generator")
+        # Keras wants tuples from a generator; `predict` here also takes x alone.
+        self.yields_tuples = isinstance(first, (tuple, list))
+        self.first_type = type(first).__name__
+        self._first = standardize_batch(first, self.description)
         self._pending = [self._first]
         self._kept = [self._first] if keep_batches else None
         self._exhausted = False
@@ -67,7 +71,7 @@ class GeneratorSource:
         while self._pending:
             yield self._pending.pop(0)
         for raw in self._iterator:
-            batch = standardize_batch(raw, "The generator")
+            batch = standardize_batch(raw, self.description)
             if self._kept is not None:
                 self._kept.append(batch)
             yield batch
@@ -84,25 +88,53 @@ class GeneratorSource:
 
 class PyDatasetSource:
     """A `PyDataset`: batches by index, in order (or in a shuffled index order), prepared ahead
-    by `workers` threads. Results do not depend on the number of workers: batch `i` of the epoch
-    is always `dataset[order[i]]`."""
+    by `workers` threads, or processes with `use_multiprocessing=True`. Results do not depend on
+    the number or kind of workers: batch `i` of the epoch is always `dataset[order[i]]`.
+
+    The workers live from the first epoch to `close()`; worker processes are sent the dataset
+    again whenever its pickled state changed since they last got it (for example when
+    `on_epoch_end` reshuffled it), so each epoch sees the dataset as the main process has it."""
 
     def __init__(self, dataset):
         dataset._check_initialized()
         self.dataset = dataset
+        self.name = type(dataset).__name__
+        self.description = f"The PyDataset {self.name}"
         self.num_batches = dataset.num_batches
         if self.num_batches == 0:
             raise ValueError(
-                f"The PyDataset {type(dataset).__name__} has length 0; it must return at least "
-                "one batch.")
+                f"The PyDataset {self.name} has length 0; it must return at least one batch.")
+        if self._uses_processes():
+            self._pickled()  # an unpicklable dataset is an error now, not in a worker
         self._first = self._get(0)
-        self._executor = None
+        self._workers = None
 
     def first_batch(self):
         return self._first
 
+    def _uses_processes(self):
+        return bool(self.dataset.use_multiprocessing) and (self.dataset.workers or 0) > 0
+
+    def _uses_workers(self):
+        # Keras's rule: more than one worker, or one worker process.
+        return (self.dataset.workers or 0) > 1 or self._uses_processes()
+
     def _get(self, index):
-        return standardize_batch(self.dataset[index], f"{type(self.dataset).__name__}.__getitem__")
+        return self._standardize(self.dataset[index])
+
+    def _standardize(self, raw):
+        return standardize_batch(raw, f"{self.name}.__getitem__")
+
+    def _pickled(self):
+        try:
+            return pickle.dumps(self.dataset, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:
+            raise ValueError(
+                f"The PyDataset {self.name} uses worker processes (use_multiprocessing=True), "
+                f"which receive it pickled, but it cannot be pickled: {type(error).__name__}: "
+                f"{error}. Make it picklable (define its class at module level, and keep no "
+                "open files, locks, generators or lambdas on it), or pass "
+                "`use_multiprocessing=False` to use threads.") from error
 
     def epoch(self, shuffle):
         self.dataset.on_epoch_begin()
@@ -112,45 +144,62 @@ class PyDatasetSource:
             indices = list(range(self.num_batches))
             if shuffle:
                 random.shuffle(indices)
-        workers = self.dataset.workers or 1
-        if workers <= 1 and not self.dataset.use_multiprocessing:
+        if not self._uses_workers():
             for index in indices:
                 yield self._get(index)
             return
-        if self.dataset.use_multiprocessing:
-            # Threads prepare batches here too: processes would need the dataset to be
-            # picklable, and results are the same either way.
-            pass
-        yield from self._ordered_parallel(indices, workers, self.dataset.max_queue_size or 10)
+        workers = self._open_workers()
+        if self._uses_processes():
+            workers.load(self._pickled())
+        yield from self._in_order(workers, iter(indices), self.dataset.max_queue_size or 10)
 
-    def _ordered_parallel(self, indices, workers, queue_size):
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=workers,
-                                                thread_name_prefix="jeras-pydataset")
-        pending = []
-        indices = iter(indices)
+    def start_workers(self):
+        """Start the workers now, so that spawned processes import and load the dataset while
+        the model compiles."""
+        if self._uses_workers():
+            workers = self._open_workers()
+            if self._uses_processes():
+                workers.load(self._pickled())
+
+    def _open_workers(self):
+        if self._workers is not None and self._workers.interrupted.is_set():
+            self.close()
+        if self._workers is None:
+            count = max(1, self.dataset.workers or 1)
+            if self._uses_processes():
+                self._workers = WorkerProcesses(count, self.name)
+            else:
+                self._workers = WorkerThreads(count, self.dataset.__getitem__)
+        return self._workers
+
+    def _in_order(self, workers, indices, queue_size):
+        pending = collections.deque(
+            workers.submit(index) for index in itertools.islice(indices, queue_size))
         try:
-            for index in itertools.islice(indices, queue_size):
-                pending.append(self._executor.submit(self._get, index))
             while pending:
-                future = pending.pop(0)
-                # Results come back in submission order, so the batch order never depends on
+                # Results are taken in submission order, so the batch order never depends on
                 # which worker finished first.
-                batch = future.result()
+                raw = workers.result(pending.popleft())
                 for index in itertools.islice(indices, 1):
-                    pending.append(self._executor.submit(self._get, index))
-                yield batch
+                    pending.append(workers.submit(index))
+                yield self._standardize(raw)
         finally:
-            for future in pending:
-                future.cancel()
+            workers.abandon(pending)
 
     def on_epoch_end(self):
         self.dataset.on_epoch_end()
 
+    def interrupt(self):
+        """Make an epoch blocked on a slow worker stop promptly (called from another thread)."""
+        workers = self._workers
+        if workers is not None:
+            workers.interrupt()
+
     def close(self):
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        """Stop the workers; a later epoch starts new ones."""
+        workers, self._workers = self._workers, None
+        if workers is not None:
+            workers.close()
 
 
 def make_source(x, keep_batches=True):

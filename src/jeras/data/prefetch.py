@@ -18,14 +18,18 @@ class ChunkFeeder:
         chunk: steps per compiled call.
         pad_short_batches: whether a batch smaller than the ones before it may be padded with
             masked rows (exact padding) instead of starting a new compiled shape.
+        interrupt: called by `close()` while `batches` is still being drawn, to make it stop
+            waiting (a `PyDataset`'s workers); without it, `close()` waits for the next batch.
     """
 
     _DONE = object()
 
-    def __init__(self, batches, chunk, pad_short_batches):
+    def __init__(self, batches, chunk, pad_short_batches, interrupt=None):
         self._batches = batches
         self._chunk = chunk
         self._pad = pad_short_batches
+        self._interrupt = interrupt
+        self._drawn = False  # set once `batches` is exhausted or failed
         self._queue = queue.Queue(maxsize=2)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._produce, name="jeras-prefetch", daemon=True)
@@ -44,6 +48,8 @@ class ChunkFeeder:
 
     def close(self):
         self._stop.set()
+        if self._interrupt is not None and not self._drawn and self._thread.is_alive():
+            self._interrupt()
         # Unblock the producer if it waits on a full queue.
         while self._thread.is_alive():
             try:
@@ -78,9 +84,11 @@ class ChunkFeeder:
                 if not group:
                     signature = (size, sig)
                 group.append(batch)
+            self._drawn = True
             if group and not self._put(self._stack(group, signature[0])):
                 return
         except BaseException as error:  # surfaced in the consuming thread, as raised here
+            self._drawn = True
             self._put(_Failure(error, sys.exc_info()[2]))
             return
         self._put(self._DONE)

@@ -13,10 +13,12 @@ from jeras.backend.state_scope import StateScope
 from jeras.callbacks.callback_list import CallbackList
 from jeras.data.array_data import ArrayData, BatchStream, epoch_index_matrix, pad_to_chunks
 from jeras.data.batch_sources import SourceStream, make_source
+from jeras.data.class_weight import class_weight_to_sample_weight, with_class_weights
 from jeras.data.prefetch import ChunkFeeder
 from jeras.metrics.reduction_metrics import Mean
 from jeras.trainer.compile_utils import CompileLoss, CompileMetrics, flatten_outputs
 from jeras.trainer.engine import Engine
+from jeras.trainer.resume import capture_position, restore_position
 
 # Steps fused into one compiled call when no callback needs per-batch values: long enough to
 # amortise dispatch, short enough for a live progress bar.
@@ -193,7 +195,10 @@ class Trainer:
                      tuple(id(v) for v in self.variables), id(optimizer),
                      id(getattr(optimizer, "_learning_rate", None)),
                      tuple(id(v) for v in optimizer.variables) if optimizer is not None and
-                     optimizer.built else None)
+                     optimizer.built else None,
+                     # Metrics built after an engine was made (predict before the first fit)
+                     # add accumulators the engine must carry.
+                     tuple(id(v) for m in self._all_compiled_metrics() for v in m.variables))
         if engine is None or engine._signature != signature:
             engine = Engine(self)
             engine._signature = signature
@@ -227,17 +232,18 @@ class Trainer:
                 f"{validation_split!r}.")
         if shuffle not in (True, False, "batch"):
             raise ValueError(f"`shuffle` must be True, False or 'batch', got {shuffle!r}.")
-        if class_weight is not None:
-            if sample_weight is not None:
-                raise ValueError("You cannot pass both `class_weight` and `sample_weight`.")
-            sample_weight = _class_weight_to_sample_weight(y, class_weight,
-                                                           self._compiled_output_names())
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError("You cannot pass both `class_weight` and `sample_weight`.")
         source = make_source(x, keep_batches=steps_per_epoch is None)
         if source is not None:
             _check_no_targets_with_source(x, y, sample_weight, class_weight, validation_split)
             return self._fit_from_source(
                 source, epochs, verbose, callbacks, validation_data, shuffle, initial_epoch,
-                steps_per_epoch, validation_steps, validation_batch_size, validation_freq)
+                steps_per_epoch, validation_steps, validation_batch_size, validation_freq,
+                class_weight)
+        if class_weight is not None:
+            sample_weight = _class_weight_to_sample_weight(y, class_weight,
+                                                           self._compiled_output_names())
         data = ArrayData(x, y, sample_weight)
         val_data = None
         if validation_data is not None:
@@ -262,24 +268,36 @@ class Trainer:
         stream = BatchStream(data.num_samples, batch_size, shuffle, steps_per_epoch)
         device_data = data.on_device()
 
-        def run_epoch(engine, callbacks, per_batch, chunk):
-            return self._run_steps(engine, "train", device_data, stream.next_epoch(), chunk,
-                                   callbacks, per_batch)
+        def run_epoch(engine, callbacks, per_batch, chunk, skip=0):
+            rows = stream.next_epoch()
+            return self._run_steps(engine, "train", device_data, rows[skip:], chunk, callbacks,
+                                   per_batch, first_step=skip)
 
         return self._fit_loop(run_epoch, stream.steps, epochs, verbose, callbacks, val_data,
-                              val_batch_size, initial_epoch, validation_steps, validation_freq)
+                              val_batch_size, initial_epoch, validation_steps, validation_freq,
+                              stream=stream)
 
     def _fit_from_source(self, source, epochs, verbose, callbacks, validation_data, shuffle,
                          initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
-                         validation_freq):
+                         validation_freq, class_weight=None):
         try:
-            self._prepare_from_batch(source.first_batch())
+            _check_batches_are_tuples(source, "fit")
+            getattr(source, "start_workers", lambda: None)()
+            first = source.first_batch()
+            if class_weight is not None:
+                # Checks the model has one output and the batches carry targets.
+                first = first[:2] + (_class_weight_to_sample_weight(
+                    first[1], class_weight, self._compiled_output_names()),)
+            self._prepare_from_batch(first)
             stream = SourceStream(source, shuffle, steps_per_epoch)
             val_data = _validation_feed(validation_data) if validation_data is not None else None
 
-            def run_epoch(engine, callbacks, per_batch, chunk):
-                logs = self._run_source_steps(engine, "train", stream.next_epoch(), chunk,
-                                              callbacks, per_batch)
+            def run_epoch(engine, callbacks, per_batch, chunk, skip=0):
+                batches = itertools.islice(stream.next_epoch(), skip, None)
+                if class_weight is not None:
+                    batches = with_class_weights(batches, class_weight, _describe(source))
+                logs = self._run_source_steps(engine, "train", batches, chunk, callbacks,
+                                              per_batch, getattr(source, "interrupt", None))
                 source.on_epoch_end()
                 return logs
 
@@ -290,7 +308,8 @@ class Trainer:
             source.close()
 
     def _fit_loop(self, run_epoch, num_steps, epochs, verbose, callbacks, val_data,
-                  val_batch_size, initial_epoch, validation_steps, validation_freq):
+                  val_batch_size, initial_epoch, validation_steps, validation_freq,
+                  stream=None):
         engine = self._get_engine()
         callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                  model=self, verbose=verbose, epochs=epochs, steps=num_steps)
@@ -308,11 +327,21 @@ class Trainer:
             if getattr(self, "_initial_epoch", None) is not None:
                 initial_epoch = self._initial_epoch
                 self._initial_epoch = None
+            skip, resumed_metrics = self._take_resume_position(stream)
             for epoch in range(initial_epoch, epochs):
                 engine.reset_metrics_state()
+                if skip and resumed_metrics is not None:
+                    engine.set_metrics_state(resumed_metrics)
+                # Read by BackupAndRestore: a mid-epoch backup resumes from this epoch's start.
+                self._epoch_start_position = capture_position(stream)
+                self._data_stream = stream
                 callbacks.on_epoch_begin(epoch)
                 self._refresh_engine_state(engine)
-                logs = run_epoch(engine, callbacks, per_batch, chunk)
+                logs = run_epoch(engine, callbacks, per_batch, chunk, skip)
+                if logs is None:
+                    # A resumed epoch whose every batch had run before the interruption.
+                    logs = engine.logs(engine.state[3])
+                skip = 0
                 epoch_logs = _to_floats(logs)
                 if val_data is not None and _should_validate(epoch, validation_freq):
                     val_logs = self._evaluate_feed(engine, val_data, val_batch_size, callbacks,
@@ -334,6 +363,20 @@ class Trainer:
             self._fitting = False
         return self.history
 
+    def _take_resume_position(self, stream):
+        """Where a `BackupAndRestore` backup says to resume: put the data order back and return
+        (batches of the first epoch already run, that epoch's metric accumulators)."""
+        position = getattr(self, "_resume_position", None)
+        self._resume_position = None
+        if position is None:
+            return 0, None
+        restore_position(position, stream)
+        return position["steps_done"], position.get("metric_values")
+
+    def _current_position(self):
+        """The data position now, between epochs (BackupAndRestore's epoch-end backups)."""
+        return capture_position(getattr(self, "_data_stream", None))
+
     def _prepare_from_batch(self, batch):
         x_first, y_first, _ = batch
         self._ensure_built(x_first)
@@ -354,22 +397,31 @@ class Trainer:
         engine.reset_metrics_state()
         callbacks.on_test_begin()
         self._refresh_engine_state(engine)
+        _check_batches_are_tuples(feed, "evaluate")
         batches = feed.epoch(False)
         if max_steps is not None:
             batches = itertools.islice(batches, max_steps)
-        logs = self._run_source_steps(engine, "test", batches, chunk, callbacks, per_batch)
+        try:
+            logs = self._run_source_steps(engine, "test", batches, chunk, callbacks, per_batch,
+                                          getattr(feed, "interrupt", None))
+        finally:
+            # Validation sources are made by `fit` and closed nowhere else; a later pass starts
+            # new workers.
+            feed.close()
         feed.on_epoch_end()
         results = _to_floats(logs)
         callbacks.on_test_end(results)
         return results
 
-    def _run_source_steps(self, engine, kind, batches, chunk, callbacks, per_batch):
+    def _run_source_steps(self, engine, kind, batches, chunk, callbacks, per_batch,
+                          interrupt=None):
         """Run host batches through the fused compiled step, stacked `chunk` at a time on a
-        background thread; returns the last logs (device values)."""
+        background thread; returns the last logs (device values). `interrupt` stops a source
+        that waits on its workers when the loop ends early (an error, Ctrl-C, stop_training)."""
         train = kind == "train"
         begin = callbacks.on_train_batch_begin if train else callbacks.on_test_batch_begin
         end = callbacks.on_train_batch_end if train else callbacks.on_test_batch_end
-        feeder = ChunkFeeder(batches, chunk, engine.exact_padding)
+        feeder = ChunkFeeder(batches, chunk, engine.exact_padding, interrupt)
         logs = None
         step = 0
         try:
@@ -421,7 +473,8 @@ class Trainer:
                     f"match its targets of shape {y_shape}. Pass one weight per sample, shape "
                     f"({y_shape[0]},), or per timestep, a prefix of the target shape.")
 
-    def _run_steps(self, engine, kind, device_data, rows, chunk, callbacks, per_batch):
+    def _run_steps(self, engine, kind, device_data, rows, chunk, callbacks, per_batch,
+                   first_step=0):
         """Run the batches `rows` (host rows of sample indices, -1 for padding) through the
         fused compiled step `chunk` at a time; returns the last logs (device values).
 
@@ -447,6 +500,7 @@ class Trainer:
             calls.append((engine.fused(kind, 1), jnp.asarray(remainder), 0, 1, total - 1))
         for fn, matrix, start, steps, last in calls:
             first = last if matrix.shape[0] == 1 and steps == 1 else start
+            first, last = first + first_step, last + first_step
             if per_batch:
                 begin(first)
                 if train:
@@ -750,10 +804,10 @@ def _check_no_targets_with_source(x, y, sample_weight, class_weight, validation_
         raise ValueError(
             f"`sample_weight` argument is not supported when using a {kind} as input; yield "
             "(x, y, sample_weight) batches instead.")
-    if class_weight is not None:
+    if class_weight is not None and not isinstance(class_weight, dict):
         raise ValueError(
-            f"`class_weight` is not supported yet with a {kind} input; yield (x, y, "
-            "sample_weight) batches instead.")
+            f"`class_weight` must be a dict mapping class indices to weights, got a "
+            f"{type(class_weight).__name__}.")
     if validation_split:
         raise ValueError(
             "`validation_split` is only supported for NumPy/JAX array inputs; pass "
@@ -781,15 +835,20 @@ def _class_weight_to_sample_weight(y, class_weight, output_names):
             "`sample_weight` for multi-output models.")
     if y is None:
         raise ValueError("`class_weight` needs targets `y`.")
-    y = np.asarray(y)
-    if y.ndim > 1 and y.shape[-1] != 1:
-        classes = np.argmax(y, axis=-1)
-    elif y.ndim > 1:
-        classes = np.squeeze(y, -1)
-    else:
-        classes = y
-    classes = np.round(classes).astype(np.int64)
-    weights = np.ones(classes.shape, dtype="float32")
-    for cls, weight in class_weight.items():
-        weights[classes == int(cls)] = weight
-    return weights
+    return class_weight_to_sample_weight(y, class_weight)
+
+
+def _check_batches_are_tuples(source, what):
+    """Keras's rule for generators in fit and evaluate: batches are tuples, so a dict or an
+    array alone is not silently taken for inputs without targets."""
+    if getattr(source, "yields_tuples", True):
+        return
+    raise ValueError(
+        f"The generator passed to `{what}()` must yield tuples (x, y) or (x, y, "
+        f"sample_weight) (or (x,) for inputs alone); its first batch is a "
+        f"{source.first_type}. A dict is always the inputs `x`: yield (x_dict, y) to pass "
+        "targets with it.")
+
+
+def _describe(source):
+    return getattr(source, "description", "The data source")

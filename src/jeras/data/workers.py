@@ -1,0 +1,285 @@
+"""Workers that prepare `PyDataset` batches by index ahead of training: threads, or processes
+when `use_multiprocessing=True`. Both answer `submit(index)` with a ticket and `result(ticket)`
+with the batch, so the caller keeps the batch order whatever worker finishes first.
+
+The processes are started with "spawn": JAX runs threads, and a forked copy of a process that
+runs threads can deadlock. A spawned process shares nothing, so the dataset travels to it
+pickled, and travels again whenever its pickled state changes (a dataset that reshuffles itself
+in `on_epoch_end` is seen in its new state by the next epoch's workers).
+
+Each worker talks to the main process through its own pipe, and nothing is shared between
+processes: a worker that dies or is terminated cannot leave a lock held, so the main process
+never hangs on it."""
+
+import concurrent.futures
+import itertools
+import multiprocessing
+import pickle
+import signal
+import threading
+import traceback
+from multiprocessing.connection import wait as wait_for_ready
+
+# How often a waiting main process checks for an interrupt (seconds).
+_POLL = 0.1
+# How long a worker may take to stop when asked nicely before it is terminated (seconds).
+_STOP_GRACE = 5.0
+
+
+class WorkerTraceback(Exception):
+    """The traceback of an error raised in a worker process, shown as the cause of the error
+    re-raised in the main process."""
+
+    def __init__(self, text):
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self):
+        return "\n\n" + self.text.rstrip()
+
+
+class Interrupted(Exception):
+    """Raised in a thread waiting on workers when the workers are being shut down."""
+
+
+class WorkerThreads:
+    """`count` threads that return `get(index)`; the dataset is shared, so `load` is a no-op."""
+
+    def __init__(self, count, get):
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=count, thread_name_prefix="jeras-pydataset")
+        self._get = get
+        self.interrupted = threading.Event()
+
+    def load(self, payload):
+        pass
+
+    def submit(self, index):
+        return self._executor.submit(self._get, index)
+
+    def result(self, future):
+        # Waiting in short slices keeps the wait interruptible; `future.result` alone would
+        # block until a slow `__getitem__` returns.
+        while not future.done():
+            if self.interrupted.is_set():
+                raise Interrupted()
+            concurrent.futures.wait([future], timeout=_POLL)
+        return future.result()
+
+    def abandon(self, futures):
+        for future in futures:
+            future.cancel()
+
+    def interrupt(self):
+        self.interrupted.set()
+
+    def close(self):
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+class WorkerProcesses:
+    """`count` spawned processes that return `dataset[index]` for submitted indices.
+
+    Args:
+        count: the number of processes.
+        name: names the dataset in error messages.
+    """
+
+    def __init__(self, count, name):
+        self.name = name
+        context = multiprocessing.get_context("spawn")
+        self._processes, self._pipes = [], []
+        for i in range(count):
+            ours, theirs = context.Pipe(duplex=True)
+            process = context.Process(target=_serve, args=(theirs,), daemon=True,
+                                      name=f"jeras-pydataset-{i}")
+            process.start()
+            theirs.close()
+            self._processes.append(process)
+            self._pipes.append(ours)
+        self._outstanding = [set() for _ in range(count)]
+        self._results = {}
+        self._abandoned = set()
+        self._tickets = itertools.count()
+        self._payload = None
+        self.interrupted = threading.Event()
+
+    # -- the dataset ---------------------------------------------------------------------------
+    def load(self, payload):
+        """Give every worker the pickled dataset `payload`, unless it already has it."""
+        if payload == self._payload:
+            return
+        # A worker reads its pipe in order, so once idle it takes the new dataset before any
+        # later index; waiting for idle workers also keeps the large write from blocking on a
+        # worker that is itself blocked writing a result.
+        self._drain()
+        for worker, pipe in enumerate(self._pipes):
+            self._send(worker, ("load", payload))
+        self._payload = payload
+
+    # -- batches -------------------------------------------------------------------------------
+    def submit(self, index):
+        """Ask the least busy worker for `dataset[index]`; returns a ticket for `result`."""
+        ticket = next(self._tickets)
+        worker = min(range(len(self._pipes)), key=lambda w: len(self._outstanding[w]))
+        self._outstanding[worker].add(ticket)
+        self._send(worker, ("get", ticket, index))
+        return ticket
+
+    def result(self, ticket):
+        """The batch for `ticket`, waiting for it; an error raised in the worker is raised here
+        with the worker's traceback as its cause."""
+        while ticket not in self._results:
+            self._receive()
+        ok, value = self._results.pop(ticket)
+        if ok:
+            return value
+        raise _rebuild_error(value, self.name)
+
+    def abandon(self, tickets):
+        """The results of `tickets` will not be asked for: drop them when they arrive."""
+        for ticket in tickets:
+            if self._results.pop(ticket, None) is None:
+                self._abandoned.add(ticket)
+
+    # -- shutdown ------------------------------------------------------------------------------
+    def interrupt(self):
+        """Make a thread blocked in `result` raise `Interrupted` promptly (thread-safe)."""
+        self.interrupted.set()
+
+    def close(self):
+        """Stop every worker: politely when all are idle, otherwise at once."""
+        busy = any(self._outstanding) or self.interrupted.is_set()
+        for pipe in self._pipes:
+            try:
+                pipe.send(None)
+            except OSError:
+                pass
+        for process in self._processes:
+            if busy:
+                process.terminate()
+            process.join(_STOP_GRACE)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for pipe in self._pipes:
+            pipe.close()
+        self._processes, self._pipes = [], []
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _send(self, worker, message):
+        try:
+            self._pipes[worker].send(message)
+        except OSError:
+            self._raise_dead(worker)
+
+    def _drain(self):
+        self.abandon([t for tickets in self._outstanding for t in tickets])
+        while any(self._outstanding):
+            self._receive()
+
+    def _receive(self):
+        """Wait for one message from any worker (or for a worker to die)."""
+        pipes = {pipe: worker for worker, pipe in enumerate(self._pipes)}
+        sentinels = {process.sentinel: worker for worker, process in enumerate(self._processes)}
+        while True:
+            if self.interrupted.is_set():
+                raise Interrupted()
+            ready = wait_for_ready(list(pipes) + list(sentinels), timeout=_POLL)
+            for handle in ready:
+                if handle in pipes:
+                    worker = pipes[handle]
+                    try:
+                        message = handle.recv()
+                    except (EOFError, OSError):
+                        self._raise_dead(worker)
+                    self._store(worker, message)
+                    return
+            for handle in ready:
+                # A worker that exited may still have left a result in its pipe.
+                worker = sentinels[handle]
+                if not self._pipes[worker].poll():
+                    self._raise_dead(worker)
+
+    def _store(self, worker, message):
+        ticket, ok, value = message
+        self._outstanding[worker].discard(ticket)
+        if ticket in self._abandoned:
+            self._abandoned.discard(ticket)
+        else:
+            self._results[ticket] = (ok, value)
+
+    def _raise_dead(self, worker):
+        process = self._processes[worker]
+        process.join(_POLL)
+        raise RuntimeError(
+            f"A worker process of the PyDataset {self.name} (use_multiprocessing=True) exited "
+            f"unexpectedly with exit code {process.exitcode} while preparing batches. If "
+            "`__getitem__` can crash the interpreter or run out of memory, try fewer workers or "
+            "`use_multiprocessing=False`.")
+
+
+def _serve(pipe):
+    """A worker's loop: load datasets and return batches until told to stop."""
+    # Ctrl-C reaches the whole process group; the main process decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    dataset, load_error = None, None
+    while True:
+        try:
+            message = pipe.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        if message[0] == "load":
+            try:
+                dataset, load_error = pickle.loads(message[1]), None
+            except BaseException as error:
+                dataset, load_error = None, _describe_error(error, loading=True)
+            continue
+        _, ticket, index = message
+        if load_error is not None:
+            reply = (ticket, False, load_error)
+        else:
+            try:
+                reply = (ticket, True, dataset[index])
+            except BaseException as error:
+                reply = (ticket, False, _describe_error(error))
+        try:
+            pipe.send(reply)
+        except (EOFError, OSError):
+            return
+        except BaseException as error:  # the batch itself could not be pickled
+            pipe.send((ticket, False, _describe_error(error)))
+
+
+def _describe_error(error, loading=False):
+    """An error as it can cross to the main process: the exception pickled when it can be, and
+    its traceback as text."""
+    try:
+        pickled = pickle.dumps(error)
+        pickle.loads(pickled)
+    except BaseException:
+        pickled = None
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return {"pickled": pickled, "type": type(error).__name__, "message": str(error),
+            "traceback": text, "loading": loading}
+
+
+def _rebuild_error(description, name):
+    cause = WorkerTraceback(description["traceback"])
+    if description["loading"]:
+        error = ValueError(
+            f"A worker process could not load the PyDataset {name}: "
+            f"{description['type']}: {description['message']}. A spawned process imports the "
+            "dataset's class by its module and name, so a class defined in an interactive "
+            "session, in `python -c` code or inside a function cannot be loaded: define it in "
+            "an importable module, or pass `use_multiprocessing=False`.")
+    elif description["pickled"] is not None:
+        error = pickle.loads(description["pickled"])
+    else:
+        error = RuntimeError(
+            f"{description['type']} raised in a worker process of the PyDataset {name}: "
+            f"{description['message']}")
+    error.__cause__ = cause
+    return error
