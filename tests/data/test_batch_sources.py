@@ -226,3 +226,63 @@ def test_dict_of_pandas_columns_feeds_named_inputs():
     kernel, bias = model.get_weights()
     out = model.predict(columns, verbose=0)
     np.testing.assert_allclose(out, X[:, :2] @ kernel + bias, atol=1e-5)
+
+
+# -- class_weight and validation_data from sources ---------------------------------------------
+CLASS_WEIGHT = {0: 0.5, 1: 2.0, 3: 1.5}  # class 2 missing: weight 1
+
+
+def _weighted_pair():
+    a, b = _model(), _model()
+    b.set_weights(a.get_weights())
+    for model in (a, b):
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      weighted_metrics=["accuracy"])
+    return a, b
+
+
+@pytest.mark.parametrize("form", ["pydataset", "generator"])
+def test_class_weight_with_a_source_trains_as_with_arrays(form):
+    arrays_model, source_model = _weighted_pair()
+    h_arrays = arrays_model.fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0,
+                                class_weight=CLASS_WEIGHT).history
+    data = JBatches(16, workers=2) if form == "pydataset" else _generator()
+    h_source = source_model.fit(data, epochs=2, shuffle=False, verbose=0,
+                                class_weight=CLASS_WEIGHT).history
+    _assert_same(h_arrays, h_source)
+    unweighted = _weighted_pair()[0].fit(X, Y, batch_size=16, epochs=1, shuffle=False,
+                                         verbose=0).history
+    assert unweighted["loss"][0] != pytest.approx(h_arrays["loss"][0], rel=1e-3)
+
+
+def test_class_weight_with_batches_that_carry_sample_weights_is_an_error():
+    weighted = ((X[i:i + 16], Y[i:i + 16], np.ones(16, "float32")) for i in range(0, 64, 16))
+    with pytest.raises(ValueError, match="sample weights.*`class_weight`"):
+        _weighted_pair()[0].fit(weighted, class_weight=CLASS_WEIGHT, verbose=0)
+
+
+def test_class_weight_with_a_multi_output_source_is_an_error():
+    inputs = jeras.Input((12,))
+    model = jeras.Model(inputs, [jeras.layers.Dense(4)(inputs), jeras.layers.Dense(4)(inputs)])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    batches = ((X[i:i + 16], (Y[i:i + 16], Y[i:i + 16])) for i in range(0, 64, 16))
+    with pytest.raises(ValueError, match="single output"):
+        model.fit(batches, class_weight=CLASS_WEIGHT, verbose=0)
+
+
+def test_validation_data_as_a_pydataset_or_a_generator_matches_arrays():
+    class FirstFifty(JBatches):
+        def __len__(self):
+            return 2  # batches of 25
+
+    forms = [(X[:50], Y[:50]), FirstFifty(25, workers=2),
+             ((X[i:i + 25], Y[i:i + 25]) for i in range(0, 50, 25))]
+    reference, *others = [_compiled_pair()[0] for _ in forms]
+    histories = []
+    for model, form in zip([reference] + others, forms):
+        model.set_weights(reference.get_weights())
+        histories.append(model.fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0,
+                                   validation_data=form).history)
+    assert "val_loss" in histories[0]
+    _assert_same(histories[0], histories[1])
+    _assert_same(histories[0], histories[2])
