@@ -277,10 +277,11 @@ def test_validation_data_as_a_pydataset_or_a_generator_matches_arrays():
 
     forms = [(X[:50], Y[:50]), FirstFifty(25, workers=2),
              ((X[i:i + 25], Y[i:i + 25]) for i in range(0, 50, 25))]
-    reference, *others = [_compiled_pair()[0] for _ in forms]
+    models = [_compiled_pair()[0] for _ in forms]
+    weights = models[0].get_weights()
     histories = []
-    for model, form in zip([reference] + others, forms):
-        model.set_weights(reference.get_weights())
+    for model, form in zip(models, forms):
+        model.set_weights(weights)
         histories.append(model.fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0,
                                    validation_data=form).history)
     assert "val_loss" in histories[0]
