@@ -128,6 +128,24 @@ def test_missing_placeholder_is_a_clear_error(built_pair, monkeypatch, tmp_path)
                       filepath=str(tmp_path / "m-{batch}.keras"))
 
 
+def test_missing_placeholder_stops_fit_at_the_first_save_naming_the_keys(tmp_path):
+    x, y = binary_data(32)
+    _, model = compiled_pair()
+    begun = []
+    callbacks = [jeras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: begun.append(e)),
+                 jeras.callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch}-{val_acc:.2f}.keras"))]
+    with pytest.raises(ValueError) as info:
+        model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=callbacks)
+    # Also a KeyError, as Keras raises, but one that reads as a sentence.
+    assert isinstance(info.value, KeyError)
+    message = str(info.value)
+    assert message.startswith('Failed to format this callback filepath: "')
+    assert "the field {val_acc} is not among the available keys ['accuracy', 'epoch', " \
+           "'loss', 'mae']" in message
+    assert begun == [0]
+    assert os.listdir(tmp_path) == []
+
+
 def test_unwritable_directory_fails_at_train_begin(built_pair, tmp_path):
     _, j_model = built_pair
     blocker = tmp_path / "not_a_directory"
@@ -189,3 +207,43 @@ def test_checkpoints_hold_the_weights_keras_has_at_those_epochs(tmp_path):
         for model in (restored, from_dir, fresh):
             for got, want in zip(model.get_weights(), expected):
                 np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@needs_saving
+def test_guide_paths_load_back_with_identical_predictions(tmp_path, monkeypatch):
+    # The guide's relative, extension-less paths (a directory each), next to a `.keras` file
+    # that real Keras opens too.
+    monkeypatch.chdir(tmp_path)
+    x, y = binary_data(64)
+    _, model = compiled_pair()
+    snapshots = []
+    callbacks = [
+        jeras.callbacks.ModelCheckpoint("mymodel_{epoch}"),
+        jeras.callbacks.ModelCheckpoint("ckpt/model-loss={loss:.2f}"),
+        jeras.callbacks.ModelCheckpoint("model-{epoch}.keras"),
+        jeras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: snapshots.append(model.get_weights())),
+    ]
+    history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0,
+                        callbacks=callbacks)
+    losses = [f"{loss:.2f}" for loss in history.history["loss"]]
+    assert len(set(losses)) == 2
+    assert sorted(os.listdir("ckpt")) == sorted(f"model-loss={loss}" for loss in losses)
+    assert {"mymodel_1", "mymodel_2", "model-1.keras", "model-2.keras"} <= set(os.listdir())
+    # Each epoch's files against that epoch's weights, each loader on a different path.
+    loads = [(1, "mymodel_1", jeras.models.load_model),
+             (1, f"ckpt/model-loss={losses[0]}", jeras.saving.load_model),
+             (2, "mymodel_2", jeras.saving.load_model),
+             (2, f"ckpt/model-loss={losses[1]}", jeras.models.load_model),
+             (2, "model-2.keras", keras.models.load_model)]
+    expected = {}
+    for epoch, weights in enumerate(snapshots, start=1):
+        model.set_weights(weights)
+        expected[epoch] = model.predict(x, verbose=0)
+    assert not np.array_equal(expected[1], expected[2])
+    for epoch, path, load_model in loads:
+        got = load_model(path).predict(x, verbose=0)
+        if load_model is keras.models.load_model:
+            np.testing.assert_allclose(got, expected[epoch], rtol=1e-6, atol=1e-7)
+        else:
+            np.testing.assert_array_equal(got, expected[epoch], err_msg=path)

@@ -144,18 +144,31 @@ class ModelCheckpoint(MonitorCallback):
             fields["batch"] = batch + 1
         try:
             return self.filepath.format(**fields)
-        except KeyError as error:
-            missing = error.args[0]
+        except (KeyError, IndexError) as error:
+            missing = error.args[0] if isinstance(error, KeyError) else ""
             hint = ""
             if missing == "batch":
                 hint = (" `{batch}` is only filled for batch-level saves: pass an integer "
                         "`save_freq`.")
             elif str(missing).startswith("val_"):
                 hint = " Validation keys need `validation_data` or `validation_split` in `fit`."
-            raise KeyError(
+            raise FilepathFormatError(
                 f'Failed to format this callback filepath: "{self.filepath}". Reason: the '
                 f"field {{{missing}}} is not among the available keys {sorted(fields)}."
                 f"{hint}") from None
+        except ValueError as error:
+            raise ValueError(
+                f'Failed to format this callback filepath: "{self.filepath}". Reason: {error}. '
+                f"The available keys and values are {fields}.") from None
+
+
+class FilepathFormatError(KeyError, ValueError):
+    """A `ModelCheckpoint` filepath names a field that the logs do not hold. A `KeyError`, as
+    Keras raises, and a `ValueError`, as the bad value it is."""
+
+    def __str__(self):
+        # KeyError would print its message quoted, as a key.
+        return str(self.args[0])
 
 
 def write_checkpoint(model, filepath, weights_only):
