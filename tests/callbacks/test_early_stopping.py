@@ -1,12 +1,15 @@
 """EarlyStopping against Keras 3: the same decisions, messages and warnings on the same
-sequences of logs (a real fit is in test_fit_with_callbacks.py)."""
+sequences of logs, and the same stopping epoch on a real fit (another, alongside the learning
+rate callbacks, is in test_fit_with_callbacks.py)."""
 
 import warnings
 
+import numpy as np
 import pytest
 
 import jeras
 import keras
+from callback_models import binary_data, compiled_pair
 
 # (monitor, values per epoch, EarlyStopping arguments)
 CASES = [
@@ -90,3 +93,26 @@ def test_unknown_mode_warns_and_falls_back_to_auto():
     with pytest.warns(UserWarning, match="EarlyStopping mode 'sideways' is unknown"):
         callback = jeras.callbacks.EarlyStopping(mode="sideways")
     assert callback.mode == "auto"
+
+
+def test_a_fit_watching_a_maximised_metric_stops_at_keras_epoch_with_keras_weights():
+    # val_accuracy: "auto" must find the metric's direction (up); the warm-up, the min_delta
+    # and the restored weights all take part.
+    x, y = binary_data(96, seed=3)
+    pair = compiled_pair(optimizer=lambda lib: lib.optimizers.SGD(0.2))
+    outcome = {}
+    for model, lib in zip(pair, (keras, jeras)):
+        stopper = lib.callbacks.EarlyStopping(monitor="val_accuracy", patience=2,
+                                              start_from_epoch=2, min_delta=0.01,
+                                              restore_best_weights=True)
+        history = model.fit(x, y, batch_size=16, epochs=25, validation_split=0.25,
+                            shuffle=False, verbose=0, callbacks=[stopper])
+        outcome[lib] = (stopper.stopped_epoch, stopper.best_epoch, history.epoch,
+                        model.get_weights())
+    k_stop, k_best, k_epochs, k_weights = outcome[keras]
+    j_stop, j_best, j_epochs, j_weights = outcome[jeras]
+    assert 2 < k_stop < 24, "the data should make Keras stop early"
+    assert (j_stop, j_best, j_epochs) == (k_stop, k_best, k_epochs)
+    assert k_best != k_stop
+    for got, want in zip(j_weights, k_weights):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)

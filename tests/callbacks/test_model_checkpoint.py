@@ -156,6 +156,19 @@ def test_unwritable_directory_fails_at_train_begin(built_pair, tmp_path):
         callback.on_train_begin()
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/sys") or os.access("/proc/sys", os.W_OK),
+                    reason="needs a directory this process may not write")
+def test_read_only_directory_fails_before_the_first_epoch():
+    x, y = binary_data(16)
+    _, model = compiled_pair()
+    begun = []
+    callbacks = [jeras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: begun.append(e)),
+                 jeras.callbacks.ModelCheckpoint("/proc/sys/jeras_ckpt/{epoch}/m.keras")]
+    with pytest.raises(PermissionError, match="'/proc/sys' is not writable"):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=callbacks)
+    assert begun == []
+
+
 def test_missing_monitor_with_save_best_only_warns_once_and_saves(built_pair, monkeypatch,
                                                                    tmp_path):
     _, j_model = built_pair
