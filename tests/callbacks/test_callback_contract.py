@@ -129,9 +129,23 @@ def test_only_callbacks_overriding_batch_hooks_ask_fit_for_every_batch(tmp_path,
     assert not callbacks.needs_batch_logs("predict")
 
 
-def test_an_epoch_level_callback_leaves_fit_fused():
-    # The trainer reports a fused call's last batch only: an epoch-level callback list sees
-    # fewer batch ends than there are batches, a batch-level one sees every batch.
+def test_a_subclass_of_the_progress_bar_with_its_own_batch_hook_gets_every_batch():
+    class Quiet(jeras.callbacks.ProgbarLogger):
+        def on_epoch_end(self, epoch, logs=None):
+            pass
+
+    class PerBatch(jeras.callbacks.ProgbarLogger):
+        def on_train_batch_end(self, batch, logs=None):
+            pass
+
+    assert not jeras.callbacks.CallbackList([Quiet()]).needs_batch_logs("train")
+    assert jeras.callbacks.CallbackList([PerBatch()]).needs_batch_logs("train")
+
+
+def test_an_epoch_level_callback_leaves_fit_fused(monkeypatch):
+    # The trainer reports a fused call's last batch only: the progress bar, which never asks
+    # for every batch, sees fewer batch ends than there are batches unless another callback
+    # asks for them.
     x, y = binary_data(96)
     _, model = compiled_pair()
     ends = []
@@ -140,15 +154,12 @@ def test_an_epoch_level_callback_leaves_fit_fused():
         def on_epoch_end(self, epoch, logs=None):
             pass
 
-    # A progress bar is never the reason for per-batch logs: it can observe without changing
-    # how fit runs.
-    counter = jeras.callbacks.ProgbarLogger()
-    counter.on_train_batch_end = lambda batch, logs=None: ends.append(batch)
-    counter.on_epoch_end = lambda epoch, logs=None: None
-    model.fit(x, y, batch_size=8, epochs=1, verbose=0,
-              callbacks=[EpochLevel(), jeras.callbacks.EarlyStopping(monitor="loss"), counter])
+    monkeypatch.setattr(jeras.callbacks.ProgbarLogger, "on_train_batch_end",
+                        lambda self, batch, logs=None: ends.append(batch))
+    model.fit(x, y, batch_size=8, epochs=1, verbose=1,
+              callbacks=[EpochLevel(), jeras.callbacks.EarlyStopping(monitor="loss")])
     assert ends and ends[-1] == 11 and len(ends) < 12
     ends.clear()
-    model.fit(x, y, batch_size=8, epochs=1, verbose=0,
-              callbacks=[jeras.callbacks.TerminateOnNaN(), counter])
+    model.fit(x, y, batch_size=8, epochs=1, verbose=1,
+              callbacks=[jeras.callbacks.TerminateOnNaN()])
     assert ends == list(range(12))

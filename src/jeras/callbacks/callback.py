@@ -100,11 +100,13 @@ _BATCH_HOOKS = {
 }
 
 
-def overrides_batch_hooks(callback, mode):
-    """Whether `callback` overrides a batch-level hook for `mode` ("train"/"test"/"predict")."""
+def overrides_batch_hooks(callback, mode, base=None):
+    """Whether `callback` overrides a batch-level hook for `mode` ("train"/"test"/"predict")
+    beyond those of `base` (`Callback` by default)."""
+    base = base or Callback
     cls = type(callback)
     for hook in _BATCH_HOOKS[mode]:
-        if getattr(cls, hook, None) is not getattr(Callback, hook):
+        if getattr(cls, hook, None) is not getattr(base, hook):
             return True
         if hook in vars(callback):
             return True

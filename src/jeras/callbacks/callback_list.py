@@ -32,9 +32,15 @@ class CallbackList(Callback):
             callback.set_model(model)
 
     def needs_batch_logs(self, mode):
-        """Whether any callback other than jeras's own progress bar wants per-batch values."""
-        return any(overrides_batch_hooks(c, mode) for c in self.callbacks
-                   if not isinstance(c, (ProgbarLogger, History)))
+        """Whether any callback wants the values of every batch. The progress bar does not
+        (it draws whatever batch it is given), nor does History; a subclass of either does
+        when it overrides a batch hook of its own."""
+        for callback in self.callbacks:
+            base = next((cls for cls in (ProgbarLogger, History) if isinstance(callback, cls)),
+                        Callback)
+            if overrides_batch_hooks(callback, mode, base):
+                return True
+        return False
 
     # Keras hands every hook a dict, never None, so callbacks may index `logs` directly; batch
     # hooks get it by keyword and the others positionally, as Keras calls them.
