@@ -1,6 +1,8 @@
 """Shared by the tf.data, torch and Grain input tests: one small dataset, two identically
 initialised models, and the check that an input pipeline trains exactly as the same arrays."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -46,35 +48,57 @@ def numpy_batches(*arrays, endless=False):
             return
 
 
+def reference_model():
+    """The model every check starts from: fixed initial weights, so the arrays' results can be
+    computed once per pytest process and compared with every pipeline."""
+    fresh = model()
+    rng = np.random.default_rng(42)
+    fresh.set_weights([rng.uniform(-0.3, 0.3, w.shape) for w in fresh.get_weights()])
+    fresh.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return fresh
+
+
+@functools.cache
+def arrays_results():
+    """What the arrays give in `check_same_as_arrays`: history, evaluation and predictions."""
+    arrays_model = reference_model()
+    # Validation reads 2 of 13 batches each epoch: the same 2 only if it restarts every time.
+    history = arrays_model.fit(X, Y, sample_weight=SW, batch_size=BATCH, epochs=3,
+                               shuffle=False, verbose=0, validation_data=(X, Y),
+                               validation_steps=2).history
+    return (history, arrays_model.evaluate(X, Y, batch_size=BATCH, verbose=0),
+            arrays_model.predict(X, verbose=0))
+
+
 def check_same_as_arrays(make_pipeline):
     """`make_pipeline(*arrays)` batches the arrays by BATCH, in order. Training on
     `(x, y, sample_weight)` batches with `validation_steps`, evaluating on `(x, y)` and
     predicting on `x` must give what the arrays give."""
-    arrays_model, pipeline_model = compiled_pair()
-    # Validation reads 2 of 13 batches each epoch: the same 2 only if it restarts every time.
-    expected = arrays_model.fit(X, Y, sample_weight=SW, batch_size=BATCH, epochs=3,
-                                shuffle=False, verbose=0, validation_data=(X, Y),
-                                validation_steps=2).history
-    actual = pipeline_model.fit(make_pipeline(X, Y, SW), epochs=3, verbose=0,
-                                validation_data=make_pipeline(X, Y), validation_steps=2).history
-    assert_same_history(expected, actual)
-    np.testing.assert_allclose(
-        pipeline_model.evaluate(make_pipeline(X, Y), verbose=0),
-        arrays_model.evaluate(X, Y, batch_size=BATCH, verbose=0), rtol=1e-5)
+    history, evaluation, predictions = arrays_results()
+    pipeline_model = reference_model()
+    assert_same_history(history, pipeline_model.fit(
+        make_pipeline(X, Y, SW), epochs=3, verbose=0, validation_data=make_pipeline(X, Y),
+        validation_steps=2).history)
+    np.testing.assert_allclose(pipeline_model.evaluate(make_pipeline(X, Y), verbose=0),
+                               evaluation, rtol=1e-5)
     np.testing.assert_allclose(pipeline_model.predict(make_pipeline(X), verbose=0),
-                               arrays_model.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+                               predictions, rtol=1e-5, atol=1e-6)
+
+
+@functools.cache
+def arrays_history_with_steps_per_epoch():
+    with pytest.warns(UserWarning, match="ran out of data"):
+        return reference_model().fit(
+            X, Y, batch_size=BATCH, epochs=4, steps_per_epoch=4, shuffle=False, verbose=0,
+            validation_data=(X[:50], Y[:50]), validation_batch_size=BATCH).history
 
 
 def check_steps_per_epoch_continues(train_pipeline, validation_pipeline):
     """With `steps_per_epoch`, epochs continue through one pass, as arrays do: 13 batches in
     epochs of 4 steps means epoch 4 gets the last batch only, with a warning. Validation on a
     whole pass of `validation_pipeline` (X[:50], Y[:50]) after each epoch."""
-    arrays_model, pipeline_model = compiled_pair()
+    expected = arrays_history_with_steps_per_epoch()
     with pytest.warns(UserWarning, match="ran out of data"):
-        expected = arrays_model.fit(X, Y, batch_size=BATCH, epochs=4, steps_per_epoch=4,
-                                    shuffle=False, verbose=0, validation_data=(X[:50], Y[:50]),
-                                    validation_batch_size=BATCH).history
-    with pytest.warns(UserWarning, match="ran out of data"):
-        actual = pipeline_model.fit(train_pipeline, epochs=4, steps_per_epoch=4, verbose=0,
-                                    validation_data=validation_pipeline).history
+        actual = reference_model().fit(train_pipeline, epochs=4, steps_per_epoch=4, verbose=0,
+                                       validation_data=validation_pipeline).history
     assert_same_history(expected, actual)
