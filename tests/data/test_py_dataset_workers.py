@@ -71,7 +71,7 @@ def test_processes_train_exactly_as_no_workers_and_see_the_reshuffled_dataset():
 def test_error_in_a_worker_process_surfaces_with_its_original_traceback():
     model = _model()
     with pytest.raises(KeyError, match="batch 5 is broken") as info:
-        model.fit(Batches(fail_at=5, workers=2, use_multiprocessing=True), epochs=1, verbose=0)
+        model.fit(Batches(fail_at=5, workers=1, use_multiprocessing=True), epochs=1, verbose=0)
     text = "".join(traceback.format_exception(info.value))
     assert "_worker_datasets.py" in text and "in __getitem__" in text
     assert 'raise KeyError(f"batch {index} is broken")' in text
@@ -81,7 +81,7 @@ def test_error_in_a_worker_process_surfaces_with_its_original_traceback():
 def test_a_worker_process_that_dies_is_an_error_not_a_hang():
     model = _model()
     with pytest.raises(RuntimeError, match="exited unexpectedly with exit code 3"):
-        model.evaluate(Batches(exit_at=3, workers=2, use_multiprocessing=True), verbose=0)
+        model.evaluate(Batches(exit_at=3, workers=1, use_multiprocessing=True), verbose=0)
     _assert_nothing_left()
 
 

@@ -180,7 +180,8 @@ class PyDatasetSource:
                 # Results are taken in submission order, so the batch order never depends on
                 # which worker finished first.
                 raw = workers.result(pending.popleft())
-                for index in itertools.islice(indices, 1):
+                index = next(indices, None)
+                if index is not None:
                     pending.append(workers.submit(index))
                 yield self._standardize(raw)
         finally:

@@ -74,18 +74,20 @@ class ChunkFeeder:
             for batch in self._batches:
                 if self._stop.is_set():
                     return
-                size, sig = _signature(batch)
+                leaves, treedef = jax.tree_util.tree_flatten(batch)
+                leaves = [np.asarray(leaf) for leaf in leaves]
+                size, sig = _signature(leaves, treedef)
                 fits = signature is not None and (sig == signature[1]) and (
                     size == signature[0] or (self._pad and size < signature[0]))
                 if group and (not fits or len(group) == self._chunk):
-                    if not self._put(self._stack(group, signature[0])):
+                    if not self._put(self._stack(group, signature)):
                         return
                     group = []
                 if not group:
                     signature = (size, sig)
-                group.append(batch)
+                group.append((leaves, size))
             self._drawn = True
-            if group and not self._put(self._stack(group, signature[0])):
+            if group and not self._put(self._stack(group, signature)):
                 return
         except BaseException as error:  # surfaced in the consuming thread, as raised here
             self._drawn = True
@@ -93,23 +95,25 @@ class ChunkFeeder:
             return
         self._put(self._DONE)
 
-    def _stack(self, group, batch_size):
-        n = len(group)
+    def _stack(self, group, signature):
+        """One chunk: each leaf's batches copied once into a fresh buffer, which the device
+        then uses in place where it can (a CPU device does when the buffer is aligned)."""
+        batch_size, (treedef, leaf_specs) = signature
+        count = len(group)
         masks = np.zeros((self._chunk, batch_size), "float32")
-
-        def stack(*leaves):
-            leaves = [np.asarray(leaf) for leaf in leaves]
-            if n == self._chunk and all(leaf.shape[0] == batch_size for leaf in leaves):
-                return np.stack(leaves)  # the common case: one copy, no padding
-            out = np.zeros((self._chunk, batch_size) + leaves[0].shape[1:], leaves[0].dtype)
-            for i, leaf in enumerate(leaves):
-                out[i, :leaf.shape[0]] = leaf
-            return out
-
-        for i, batch in enumerate(group):
-            masks[i, :_signature(batch)[0]] = 1.0
-        stacked = jax.tree_util.tree_map(stack, *group)
-        return jax.device_put((stacked, masks)) + (n,)
+        for i, (_, size) in enumerate(group):
+            masks[i, :size] = 1.0
+        stacked = []
+        for position, (feature_shape, dtype) in enumerate(leaf_specs):
+            out = _aligned_empty((self._chunk, batch_size) + feature_shape, dtype)
+            for i, (leaves, size) in enumerate(group):
+                out[i, :size] = leaves[position]
+                if size < batch_size:
+                    out[i, size:] = 0
+            if count < self._chunk:
+                out[count:] = 0  # steps past `count` are skipped, but stay finite
+            stacked.append(out)
+        return jax.device_put((treedef.unflatten(stacked), masks)) + (count,)
 
 
 class _Failure:
@@ -118,12 +122,22 @@ class _Failure:
         self.traceback = traceback
 
 
-def _signature(batch):
-    leaves, treedef = jax.tree_util.tree_flatten(batch)
-    size = int(np.shape(leaves[0])[0]) if leaves else 0
+def _signature(leaves, treedef):
+    """(batch size, (tree structure, per-leaf feature shape and dtype)) of a flattened batch."""
+    size = leaves[0].shape[0] if leaves else 0
     for leaf in leaves:
-        if np.shape(leaf)[0] != size:
+        if leaf.shape[0] != size:
             raise ValueError(
                 "All arrays in a batch must have the same number of samples; got sizes "
-                f"{sorted({int(np.shape(l)[0]) for l in leaves})}.")
-    return size, (treedef, tuple((np.shape(l)[1:], np.asarray(l).dtype.str) for l in leaves))
+                f"{sorted({leaf.shape[0] for leaf in leaves})}.")
+    return size, (treedef, tuple((leaf.shape[1:], leaf.dtype) for leaf in leaves))
+
+
+def _aligned_empty(shape, dtype, alignment=64):
+    """An uninitialised array whose data starts on an `alignment`-byte boundary: XLA's CPU
+    client adopts such a buffer without copying it."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    raw = np.empty(nbytes + alignment, np.uint8)
+    offset = -raw.ctypes.data % alignment
+    return raw[offset:offset + nbytes].view(dtype).reshape(shape)

@@ -58,13 +58,16 @@ class WorkerThreads:
         return self._executor.submit(self._get, index)
 
     def result(self, future):
-        # Waiting in short slices keeps the wait interruptible; `future.result` alone would
-        # block until a slow `__getitem__` returns.
-        while not future.done():
-            if self.interrupted.is_set():
-                raise Interrupted()
-            concurrent.futures.wait([future], timeout=_POLL)
-        return future.result()
+        # Waiting in short slices keeps the wait interruptible; one long wait would block
+        # until a slow `__getitem__` returns.
+        while True:
+            try:
+                return future.result(timeout=_POLL)
+            except TimeoutError:
+                if future.done():
+                    raise  # raised by `__getitem__` itself
+                if self.interrupted.is_set():
+                    raise Interrupted() from None
 
     def abandon(self, futures):
         for future in futures:
