@@ -6,13 +6,18 @@ torch or Grain is imported only by the user who passes one of their objects. The
 batches and shuffles, so a source only makes passes over it and turns its tensors into NumPy."""
 
 import jax
+import numpy as np
 
 from jeras.data.batch_sources import standardize_batch
 
 
 def make_framework_source(x):
     """A batch source for a tf.data / torch / Grain pipeline, or None for any other input."""
-    if x is None or isinstance(x, (dict, list, tuple, str, bytes)):
+    # predict() on small arrays costs microseconds, so common inputs are turned away first.
+    if x is None or isinstance(x, (np.ndarray, jax.Array, dict, list, tuple, str, bytes)):
+        return None
+    if not any((cls.__module__ or "").partition(".")[0] in _FRAMEWORK_PACKAGES
+               for cls in type(x).__mro__):
         return None
     for source_class in (TFDatasetSource, TorchDataLoaderSource, GrainDatasetSource):
         if _derives_from(x, source_class.module, source_class.class_names):
@@ -24,6 +29,9 @@ def make_framework_source(x):
             "predict() take batches. Wrap it in a loader: "
             "`torch.utils.data.DataLoader(dataset, batch_size=32)`.")
     return None
+
+
+_FRAMEWORK_PACKAGES = ("tensorflow", "torch", "grain")
 
 
 class PipelineSource:
