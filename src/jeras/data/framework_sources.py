@@ -130,7 +130,7 @@ def _to_host_leaf(leaf):
     """A torch or TensorFlow tensor as a NumPy array; anything else is left to
     `standardize_batch`, which casts floats to floatx like the array path."""
     module = type(leaf).__module__ or ""
-    if module.startswith("torch"):
+    if module.startswith("torch") and hasattr(leaf, "detach"):
         leaf = leaf.detach().cpu()
         if str(leaf.dtype) == "torch.bfloat16":
             leaf = leaf.float()  # NumPy has no bfloat16; floats become floatx next anyway
