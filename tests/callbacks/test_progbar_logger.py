@@ -77,6 +77,7 @@ def _run(lib, progbar_module, params, in_fit, events):
     logger.set_params(params)
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("PYCHARM_HOSTED", raising=False)
+        patch.delenv("CI", raising=False)
         patch.delitem(sys.modules, "ipykernel", raising=False)
         patch.setattr(progbar_module, "time", types.SimpleNamespace(time=lambda: clock.now))
         patch.setattr(sys, "stdout", stream)

@@ -51,6 +51,7 @@ def run_bars(module, bars, stream_cls=TtyStream, notebook=False):
     with pytest.MonkeyPatch.context() as mp:
         # Hermetic even when pytest itself runs under Jupyter or PyCharm.
         mp.delenv("PYCHARM_HOSTED", raising=False)
+        mp.delenv("CI", raising=False)
         if notebook:
             mp.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
         else:
@@ -298,8 +299,14 @@ def test_unencodable_stream_falls_back_like_keras():
 def test_display_mode_detection(monkeypatch):
     monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
     monkeypatch.delenv("PYCHARM_HOSTED", raising=False)
+    monkeypatch.delenv("CI", raising=False)
     monkeypatch.setattr(sys, "stdout", TtyStream())
     assert Progbar(3)._display == "terminal"
+    monkeypatch.setenv("CI", "false")
+    assert Progbar(3)._display == "terminal"
+    monkeypatch.setenv("CI", "true")
+    assert Progbar(3)._display == "plain"
+    monkeypatch.delenv("CI")
     monkeypatch.setattr(sys, "stdout", PipeStream())
     assert Progbar(3)._display == "plain"
     monkeypatch.setattr(sys, "stdout", None)

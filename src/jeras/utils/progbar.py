@@ -2,9 +2,9 @@
 
 The printed text matches Keras 3's `keras.utils.Progbar` character for
 character on terminals.  One deliberate difference: when stdout is neither a
-terminal nor a Jupyter kernel (a file, a pipe, a CI log), `verbose=1` prints a
-single clean line per bar instead of a stream of redraws full of control
-characters.
+terminal nor a Jupyter kernel (a file, a pipe), or the process runs in CI
+(the `CI` environment variable is set), `verbose=1` prints a single clean line
+per bar instead of a stream of redraws full of control characters.
 """
 
 import math
@@ -41,9 +41,19 @@ def _display_mode():
     # logs with redraws; jeras only redraws where someone can see it.
     if "ipykernel" in sys.modules:
         return _NOTEBOOK
+    if _in_ci():
+        # CI runners may give a job a pseudo-terminal, but their logs are
+        # files read later, where every redraw would stay.
+        return _PLAIN
     if _stdout_is_tty() or "PYCHARM_HOSTED" in os.environ:
         return _TERMINAL
     return _PLAIN
+
+
+def _in_ci():
+    # The variable CI services set (GitHub Actions, GitLab, CircleCI,
+    # Travis, Buildkite, ...).
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _write(message):
