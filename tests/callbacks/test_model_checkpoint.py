@@ -230,12 +230,16 @@ def test_guide_paths_load_back_with_identical_predictions(tmp_path, monkeypatch)
     x, y = binary_data(64)
     _, model = compiled_pair()
     snapshots = []
+
+    class Snapshot(jeras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            snapshots.append(self.model.get_weights())
+
     callbacks = [
+        Snapshot(),
         jeras.callbacks.ModelCheckpoint("mymodel_{epoch}"),
         jeras.callbacks.ModelCheckpoint("ckpt/model-loss={loss:.2f}"),
         jeras.callbacks.ModelCheckpoint("model-{epoch}.keras"),
-        jeras.callbacks.LambdaCallback(
-            on_epoch_end=lambda epoch, logs: snapshots.append(model.get_weights())),
     ]
     history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0,
                         callbacks=callbacks)
