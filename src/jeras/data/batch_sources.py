@@ -7,6 +7,9 @@ import itertools
 import pickle
 import random
 
+import numpy as np
+
+from jeras.backend.config import floatx
 from jeras.data.array_data import _tree
 from jeras.data.workers import WorkerProcesses, WorkerThreads
 
@@ -28,7 +31,16 @@ def standardize_batch(batch, where):
     x, y, sw = unpack_batch(batch, where)
     if x is None:
         raise ValueError(f"{where} yielded a batch without inputs (x is None).")
-    return _tree(x, "x"), _tree(y, "y"), _tree(sw, "sample_weight")
+    return _standardize(x, "x"), _standardize(y, "y"), _standardize(sw, "sample_weight")
+
+
+def _standardize(tree, what):
+    # The common case, a NumPy array that needs no cast, skips the general checks: this runs
+    # for every batch.
+    if type(tree) is np.ndarray and tree.ndim and (
+            tree.dtype.kind in "biu" or tree.dtype == floatx()):
+        return tree
+    return _tree(tree, what)
 
 
 def batch_size_of(batch):

@@ -48,10 +48,11 @@ class ChunkFeeder:
 
     def close(self):
         self._stop.set()
-        if self._interrupt is not None and not self._drawn and self._thread.is_alive():
-            self._interrupt()
-        # Unblock the producer if it waits on a full queue.
         while self._thread.is_alive():
+            if self._interrupt is not None and not self._drawn:
+                # Repeated: the workers may be starting in the producer right now.
+                self._interrupt()
+            # Unblock the producer if it waits on a full queue.
             try:
                 self._queue.get_nowait()
             except queue.Empty:

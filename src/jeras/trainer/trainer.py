@@ -650,6 +650,7 @@ class Trainer:
         return self._single_batch("test", x, y, sample_weight, return_dict)
 
     def _predict_from_source(self, source, verbose, steps, callbacks):
+        getattr(source, "start_workers", lambda: None)()
         self._ensure_built(source.first_batch()[0])
         engine = self._get_engine()
         num_steps = source.num_batches
@@ -665,7 +666,8 @@ class Trainer:
         if steps is not None:
             batches = itertools.islice(batches, steps)
         # Predictions never mix samples, so short batches are always padded and trimmed.
-        feeder = ChunkFeeder(((b[0], None, None) for b in batches), chunk, True)
+        feeder = ChunkFeeder(((b[0], None, None) for b in batches), chunk, True,
+                             getattr(source, "interrupt", None))
         callbacks.on_predict_begin()
         pieces, step = [], 0
         try:

@@ -10,10 +10,18 @@ class PyDataset:
     None for an endless dataset) and `__getitem__(index)` returning `(x,)`, `(x, y)` or
     `(x, y, sample_weight)`, and may override `on_epoch_begin` / `on_epoch_end`.
 
+    Batches come in index order (or a shuffled index order) whatever the number of workers.
+    `on_epoch_begin` and `on_epoch_end` run in the main process, on this object.
+
     Args:
-        workers: how many threads (or processes) prepare batches ahead of training.
-        use_multiprocessing: use processes instead of threads for the workers.
-        max_queue_size: how many prepared batches may wait at most.
+        workers: how many threads (or processes) prepare batches ahead of training. With 0, or
+            1 thread, batches are prepared on demand.
+        use_multiprocessing: use processes instead of threads for the workers. The processes
+            are spawned (forking a process that runs JAX's threads can deadlock), so the
+            dataset must be picklable and its class importable by module and name (not
+            defined in an interactive session or inside a function); it is sent to the
+            workers again whenever its pickled state changed, e.g. in `on_epoch_end`.
+        max_queue_size: how many batches may be requested from workers ahead of use.
     """
 
     def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
