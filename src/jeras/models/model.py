@@ -133,7 +133,9 @@ class Model(Trainer, Layer):
                 show_trainable=False, layer_range=None):
         from jeras.models.summary import print_summary
 
-        print_summary(self, line_length=line_length, print_fn=print_fn)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
 
     def _maybe_build(self, inputs):
         if self.built:
