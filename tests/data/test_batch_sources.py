@@ -2,7 +2,6 @@
 the same data given as arrays, whatever the number of workers; clean errors; nothing left
 running."""
 
-import math
 import threading
 
 import numpy as np
@@ -11,9 +10,9 @@ import pytest
 import keras
 import jeras
 
+from _worker_datasets import Batches as JBatches, X, Y, dataset_class
+
 rng = np.random.default_rng(0)
-X = rng.normal(size=(203, 12)).astype("float32")
-Y = rng.integers(0, 4, 203).astype("float32")
 
 
 def _model(lib=jeras):
@@ -29,32 +28,6 @@ def _compiled_pair(lib_a=jeras, lib_b=jeras):
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
     return a, b
-
-
-def _dataset_class(lib):
-    class Batches(lib.utils.PyDataset):
-        def __init__(self, batch_size, fail_at=None, **kwargs):
-            super().__init__(**kwargs)
-            self.batch_size = batch_size
-            self.fail_at = fail_at
-            self.epochs_ended = 0
-
-        def __len__(self):
-            return math.ceil(len(X) / self.batch_size)
-
-        def __getitem__(self, index):
-            if index == self.fail_at:
-                raise KeyError(f"batch {index} is broken")
-            s = slice(index * self.batch_size, (index + 1) * self.batch_size)
-            return X[s], Y[s]
-
-        def on_epoch_end(self):
-            self.epochs_ended += 1
-
-    return Batches
-
-
-JBatches = _dataset_class(jeras)
 
 
 def _generator(batch_size=16, limit=None):
@@ -97,7 +70,7 @@ def test_shuffled_pydataset_is_identical_with_one_or_many_workers():
 
 def test_pydataset_matches_keras():
     k_model, j_model = _compiled_pair(keras, jeras)
-    KBatches = _dataset_class(keras)
+    KBatches = dataset_class(keras.utils.PyDataset)
     h_keras = k_model.fit(KBatches(16), epochs=2, shuffle=False, verbose=0).history
     h_jeras = j_model.fit(JBatches(16), epochs=2, shuffle=False, verbose=0).history
     _assert_same(h_keras, h_jeras)
