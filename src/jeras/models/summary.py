@@ -322,28 +322,38 @@ def _distribute(total, weights):
     return shares
 
 
+# Each entry: left edge, fill, column joint, right edge.
 _BOX = {"top": "┏━┳┓", "head": "┃ ┃┃", "head_rule": "┡━╇┩", "row": "│ ││", "rule": "├─┼┤",
         "bottom": "└─┴┘"}
+# rich falls back to plain ASCII borders when stdout's encoding is not a UTF one.
+_ASCII_BOX = {"top": "+--+", "head": "| ||", "head_rule": "|-+|", "row": "| ||", "rule": "|-+|",
+              "bottom": "+--+"}
 
 
-def _rule(kind, widths):
-    left, fill, joint, right = _BOX[kind]
+def _box():
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower()
+    return _BOX if encoding.startswith("utf") else _ASCII_BOX
+
+
+def _rule(box, kind, widths):
+    left, fill, joint, right = box[kind]
     return left + joint.join(fill * w for w in widths) + right
 
 
 def _draw_table(headers, rows, widths, justify):
-    lines = [_rule("top", widths)]
-    lines += _draw_row(headers, widths, justify, "head", vertical="bottom")
-    lines.append(_rule("head_rule", widths))
+    box = _box()
+    lines = [_rule(box, "top", widths)]
+    lines += _draw_row(box["head"][0], headers, widths, justify, vertical="bottom")
+    lines.append(_rule(box, "head_rule", widths))
     for index, row in enumerate(rows):
         if index:
-            lines.append(_rule("rule", widths))
-        lines += _draw_row(row, widths, justify, "row", vertical="top")
-    lines.append(_rule("bottom", widths))
+            lines.append(_rule(box, "rule", widths))
+        lines += _draw_row(box["row"][0], row, widths, justify, vertical="top")
+    lines.append(_rule(box, "bottom", widths))
     return lines
 
 
-def _draw_row(cells, widths, justify, kind, vertical):
+def _draw_row(bar, cells, widths, justify, vertical):
     rendered = [[" " + line + " " for line in _wrap_cell(str(cell), width - 2, how)]
                 for cell, width, how in zip(cells, widths, justify)]
     height = max(len(lines) for lines in rendered)
@@ -352,7 +362,6 @@ def _draw_row(cells, widths, justify, kind, vertical):
         # Headers sit on the rule below them; body cells hang from the rule above.
         at = 0 if vertical == "bottom" else len(lines)
         lines[at:at] = blank
-    bar = _BOX[kind][0]
     return [bar + bar.join(lines[i] for lines in rendered) + bar for i in range(height)]
 
 
