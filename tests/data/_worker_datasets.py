@@ -62,3 +62,13 @@ def dataset_class(base):
 # Spawned workers find the class by module and name, so it must be reachable as `Batches`.
 Batches = dataset_class(jeras.utils.PyDataset)
 Batches.__qualname__ = "Batches"
+
+
+class LoadsOnlyHere(Batches):
+    """Pickles, but refuses to be unpickled in another process (as a class defined in an
+    interactive session would)."""
+
+    def __setstate__(self, state):
+        if os.getpid() != state["main_pid"]:
+            raise AttributeError("Can't get attribute 'LoadsOnlyHere' on <module '__main__'>")
+        self.__dict__.update(state)

@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 import jeras
-from _worker_datasets import Batches, X, Y
+from _worker_datasets import Batches, LoadsOnlyHere, X
 
 
 def _model():
@@ -92,6 +92,13 @@ def test_an_unpicklable_dataset_is_a_clear_error():
     with pytest.raises(ValueError, match="PyDataset Local .* cannot be pickled.*"
                                          "use_multiprocessing=False"):
         _model().fit(Local(workers=2, use_multiprocessing=True), verbose=0)
+    _assert_nothing_left()
+
+
+def test_a_dataset_that_workers_cannot_load_is_a_clear_error():
+    with pytest.raises(ValueError, match="could not load the PyDataset LoadsOnlyHere.*"
+                                         "importable module.*use_multiprocessing=False"):
+        _model().evaluate(LoadsOnlyHere(workers=1, use_multiprocessing=True), verbose=0)
     _assert_nothing_left()
 
 

@@ -173,8 +173,10 @@ class WorkerProcesses:
     def _send(self, worker, message):
         try:
             self._pipes[worker].send(message)
+            return
         except OSError:
-            self._raise_dead(worker)
+            pass
+        self._raise_dead(worker)
 
     def _drain(self):
         self.abandon([t for tickets in self._outstanding for t in tickets])
@@ -195,6 +197,8 @@ class WorkerProcesses:
                     try:
                         message = handle.recv()
                     except (EOFError, OSError):
+                        message = None
+                    if message is None:
                         self._raise_dead(worker)
                     self._store(worker, message)
                     return
@@ -217,8 +221,10 @@ class WorkerProcesses:
         process.join(_POLL)
         raise RuntimeError(
             f"A worker process of the PyDataset {self.name} (use_multiprocessing=True) exited "
-            f"unexpectedly with exit code {process.exitcode} while preparing batches. If "
-            "`__getitem__` can crash the interpreter or run out of memory, try fewer workers or "
+            f"unexpectedly with exit code {process.exitcode} while preparing batches; its own "
+            "error, if any, is printed above. Worker processes import the main script, so it "
+            "must start training under `if __name__ == \"__main__\":`. If `__getitem__` can "
+            "crash the interpreter or run out of memory, try fewer workers or "
             "`use_multiprocessing=False`.")
 
 

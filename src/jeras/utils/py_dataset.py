@@ -20,7 +20,10 @@ class PyDataset:
             are spawned (forking a process that runs JAX's threads can deadlock), so the
             dataset must be picklable and its class importable by module and name (not
             defined in an interactive session or inside a function); it is sent to the
-            workers again whenever its pickled state changed, e.g. in `on_epoch_end`.
+            workers again whenever its pickled state changed, e.g. in `on_epoch_end`. Each
+            worker imports the main script again, which must therefore start training under
+            `if __name__ == "__main__":`, and which re-creates its module-level variables
+            there: keep the data a batch reads on the dataset object, not in such globals.
         max_queue_size: how many batches may be requested from workers ahead of use.
     """
 
