@@ -105,7 +105,10 @@ def test_guide_mlp(kwargs, columns):
 
 
 def test_sequential_unbuilt_then_built(columns):
-    models = _sequential(keras), _sequential(jeras)
+    models = []
+    for lib in (keras, jeras):
+        lib.backend.clear_session()
+        models.append(_sequential(lib))
     _assert_same(models)
     for model in models:
         model.build((None, 20))
