@@ -156,22 +156,23 @@ class PyDatasetSource:
             indices = list(range(self.num_batches))
             if shuffle:
                 random.shuffle(indices)
-        if not self._uses_workers():
+        workers = self.start_workers()
+        if workers is None:
             for index in indices:
                 yield self._get(index)
             return
-        workers = self._open_workers()
-        if self._uses_processes():
-            workers.load(self._pickled())
         yield from self._in_order(workers, iter(indices), self.dataset.max_queue_size or 10)
 
     def start_workers(self):
-        """Start the workers now, so that spawned processes import and load the dataset while
-        the model compiles."""
-        if self._uses_workers():
-            workers = self._open_workers()
-            if self._uses_processes():
-                workers.load(self._pickled())
+        """The workers, holding the dataset as it is now; None when there are none. Called
+        before the first epoch too, so that spawned processes import and load the dataset
+        while the model compiles."""
+        if not self._uses_workers():
+            return None
+        workers = self._open_workers()
+        if self._uses_processes():
+            workers.load(self._pickled())
+        return workers
 
     def _open_workers(self):
         if self._workers is not None and self._workers.interrupted.is_set():

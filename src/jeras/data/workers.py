@@ -116,7 +116,7 @@ class WorkerProcesses:
         # later index; waiting for idle workers also keeps the large write from blocking on a
         # worker that is itself blocked writing a result.
         self._drain()
-        for worker, pipe in enumerate(self._pipes):
+        for worker in range(len(self._pipes)):
             self._send(worker, ("load", payload))
         self._payload = payload
 
