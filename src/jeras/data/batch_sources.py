@@ -13,6 +13,10 @@ from jeras.backend.config import floatx
 from jeras.data.array_data import _tree
 from jeras.data.workers import WorkerProcesses, WorkerThreads
 
+# The `__getitem__` time a worker task aims at: below it, handing out tasks costs more than the
+# batches (seconds).
+_RUN_SECONDS = 1e-3
+
 
 def unpack_batch(batch, where):
     """Keras's rule: a list is a tuple; a non-tuple is x alone; tuples of 1-3 are (x, y, sw)."""
@@ -186,19 +190,40 @@ class PyDatasetSource:
         return self._workers
 
     def _in_order(self, workers, indices, queue_size):
-        pending = collections.deque(
-            workers.submit(index) for index in itertools.islice(indices, queue_size))
+        """The batches of `indices`, in order, asked of `workers` in runs of consecutive
+        indices, at most about `queue_size` batches ahead. A run starts as one index and grows
+        while batches are cheap, so that handing work to a worker does not cost more than
+        the work."""
+        pending = collections.deque()  # (ticket, number of indices)
+        ahead = 0
+        run = 1
+
+        def ask():
+            nonlocal ahead
+            while ahead < queue_size or not pending:
+                chunk = list(itertools.islice(indices, run))
+                if not chunk:
+                    return
+                pending.append((workers.submit(chunk), len(chunk)))
+                ahead += len(chunk)
+
         try:
+            ask()
             while pending:
-                # Results are taken in submission order, so the batch order never depends on
+                # Runs are taken in submission order, so the batch order never depends on
                 # which worker finished first.
-                raw = workers.result(pending.popleft())
-                index = next(indices, None)
-                if index is not None:
-                    pending.append(workers.submit(index))
-                yield self._standardize(raw)
+                ticket, count = pending.popleft()
+                ahead -= count
+                batches, error, seconds = workers.result(ticket)
+                if batches and error is None:
+                    run = _run_length(seconds / len(batches), queue_size)
+                ask()
+                for raw in batches:
+                    yield self._standardize(raw)
+                if error is not None:
+                    raise error
         finally:
-            workers.abandon(pending)
+            workers.abandon([ticket for ticket, _ in pending])
 
     def on_epoch_end(self):
         self.dataset.on_epoch_end()
@@ -214,6 +239,13 @@ class PyDatasetSource:
         workers, self._workers = self._workers, None
         if workers is not None:
             workers.close()
+
+
+def _run_length(seconds_per_batch, queue_size):
+    """Indices per worker task: enough for about a millisecond of `__getitem__`, at most the
+    queue (the next run is asked for before the batches of the last one are used)."""
+    wanted = int(_RUN_SECONDS / max(seconds_per_batch, 1e-9))
+    return max(1, min(wanted, queue_size))
 
 
 def make_source(x, keep_batches=True):

@@ -1,6 +1,8 @@
 """Workers that prepare `PyDataset` batches by index ahead of training: threads, or processes
-when `use_multiprocessing=True`. Both answer `submit(index)` with a ticket and `result(ticket)`
-with the batch, so the caller keeps the batch order whatever worker finishes first.
+when `use_multiprocessing=True`. Both answer `submit(indices)` with a ticket and `result(ticket)`
+with `(batches, error, seconds)`: the batches of the indices in order, up to the first one that
+raised, that error (or None), and the time `__getitem__` took. So the caller keeps the batch
+order whatever worker finishes first, and can size its runs of indices to the cost of a batch.
 
 The processes are started with "spawn": JAX runs threads, and a forked copy of a process that
 runs threads can deadlock. A spawned process shares nothing, so the dataset travels to it
@@ -17,6 +19,7 @@ import multiprocessing
 import pickle
 import signal
 import threading
+import time
 import traceback
 from multiprocessing.connection import wait as wait_for_ready
 
@@ -43,7 +46,7 @@ class Interrupted(Exception):
 
 
 class WorkerThreads:
-    """`count` threads that return `get(index)`; the dataset is shared, so `load` is a no-op."""
+    """`count` threads that call `get(index)`; the dataset is shared, so `load` is a no-op."""
 
     def __init__(self, count, get):
         self._executor = concurrent.futures.ThreadPoolExecutor(
@@ -54,8 +57,8 @@ class WorkerThreads:
     def load(self, payload):
         pass
 
-    def submit(self, index):
-        return self._executor.submit(self._get, index)
+    def submit(self, indices):
+        return self._executor.submit(_get_run, self._get, indices)
 
     def result(self, future):
         # Waiting in short slices keeps the wait interruptible; one long wait would block
@@ -121,23 +124,24 @@ class WorkerProcesses:
         self._payload = payload
 
     # -- batches -------------------------------------------------------------------------------
-    def submit(self, index):
-        """Ask the least busy worker for `dataset[index]`; returns a ticket for `result`."""
+    def submit(self, indices):
+        """Ask the least busy worker for `dataset[i]` for each of `indices`; returns a ticket
+        for `result`."""
         ticket = next(self._tickets)
         worker = min(range(len(self._pipes)), key=lambda w: len(self._outstanding[w]))
         self._outstanding[worker].add(ticket)
-        self._send(worker, ("get", ticket, index))
+        self._send(worker, ("get", ticket, indices))
         return ticket
 
     def result(self, ticket):
-        """The batch for `ticket`, waiting for it; an error raised in the worker is raised here
-        with the worker's traceback as its cause."""
+        """`(batches, error, seconds)` for `ticket`, waiting for it; an error raised in the
+        worker comes back with the worker's traceback as its cause."""
         while ticket not in self._results:
             self._receive()
-        ok, value = self._results.pop(ticket)
-        if ok:
-            return value
-        raise _rebuild_error(value, self.name)
+        batches, error, seconds = self._results.pop(ticket)
+        if error is not None:
+            error = _rebuild_error(error, self.name)
+        return batches, error, seconds
 
     def abandon(self, tickets):
         """The results of `tickets` will not be asked for: drop them when they arrive."""
@@ -209,12 +213,12 @@ class WorkerProcesses:
                     self._raise_dead(worker)
 
     def _store(self, worker, message):
-        ticket, ok, value = message
+        ticket, result = message
         self._outstanding[worker].discard(ticket)
         if ticket in self._abandoned:
             self._abandoned.discard(ticket)
         else:
-            self._results[ticket] = (ok, value)
+            self._results[ticket] = result
 
     def _raise_dead(self, worker):
         process = self._processes[worker]
@@ -246,20 +250,31 @@ def _serve(pipe):
             except BaseException as error:
                 dataset, load_error = None, _describe_error(error, loading=True)
             continue
-        _, ticket, index = message
+        _, ticket, indices = message
         if load_error is not None:
-            reply = (ticket, False, load_error)
+            result = ([], load_error, 0.0)
         else:
-            try:
-                reply = (ticket, True, dataset[index])
-            except BaseException as error:
-                reply = (ticket, False, _describe_error(error))
+            batches, error, seconds = _get_run(dataset.__getitem__, indices)
+            result = (batches, None if error is None else _describe_error(error), seconds)
         try:
-            pipe.send(reply)
+            pipe.send((ticket, result))
         except (EOFError, OSError):
             return
-        except BaseException as error:  # the batch itself could not be pickled
-            pipe.send((ticket, False, _describe_error(error)))
+        except BaseException as error:  # a batch could not be pickled
+            pipe.send((ticket, ([], _describe_error(error), 0.0)))
+
+
+def _get_run(get, indices):
+    """`get(i)` for each of `indices` until one raises: `(batches, error or None, seconds)`."""
+    batches, error = [], None
+    start = time.perf_counter()
+    for index in indices:
+        try:
+            batches.append(get(index))
+        except BaseException as raised:
+            error = raised
+            break
+    return batches, error, time.perf_counter() - start
 
 
 def _describe_error(error, loading=False):

@@ -281,7 +281,7 @@ class Trainer:
                          initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
                          validation_freq, class_weight=None):
         try:
-            _check_batches_are_tuples(source, "fit")
+            _check_batches_are_tuples(source, "`fit()`")
             getattr(source, "start_workers", lambda: None)()
             first = source.first_batch()
             if class_weight is not None:
@@ -390,6 +390,7 @@ class Trainer:
                 feed._device = feed.on_device()
             return self._run_evaluation(engine, feed._device, feed.num_samples, batch_size,
                                         callbacks, max_steps=max_steps)
+        _check_batches_are_tuples(feed, "`evaluate()` or as `validation_data`")
         per_batch = callbacks.needs_batch_logs("test")
         num_steps = feed.num_batches if max_steps is None else (
             min(max_steps, feed.num_batches) if feed.num_batches else max_steps)
@@ -397,7 +398,6 @@ class Trainer:
         engine.reset_metrics_state()
         callbacks.on_test_begin()
         self._refresh_engine_state(engine)
-        _check_batches_are_tuples(feed, "evaluate")
         batches = feed.epoch(False)
         if max_steps is not None:
             batches = itertools.islice(batches, max_steps)
@@ -846,7 +846,7 @@ def _check_batches_are_tuples(source, what):
     if getattr(source, "yields_tuples", True):
         return
     raise ValueError(
-        f"The generator passed to `{what}()` must yield tuples (x, y) or (x, y, "
+        f"The generator passed to {what} must yield tuples (x, y) or (x, y, "
         f"sample_weight) (or (x,) for inputs alone); its first batch is a "
         f"{source.first_type}. A dict is always the inputs `x`: yield (x_dict, y) to pass "
         "targets with it.")
