@@ -11,7 +11,9 @@ import jax
 
 
 class ChunkFeeder:
-    """Iterate `(stacked_batches, masks, num_steps, first_step)` chunks from host `batches`.
+    """Iterate `(stacked_batches, masks, num_steps)` device chunks from host `batches`: each
+    leaf stacked to `(chunk, batch_size, ...)`, `masks` 1 for real rows, `num_steps` the
+    batches in the chunk (steps past it are padding).
 
     Args:
         batches: an iterator of `(x, y, sample_weight)` host batches.
