@@ -142,8 +142,12 @@ class PyDatasetSource:
         return standardize_batch(raw, f"{self.name}.__getitem__")
 
     def _pickled(self):
+        """The dataset pickled, its large arrays left out of band: `(pickle, buffers)`. Done
+        every epoch to see whether it changed, so the arrays are not copied here."""
+        buffers = []
         try:
-            return pickle.dumps(self.dataset, protocol=pickle.HIGHEST_PROTOCOL)
+            pickled = pickle.dumps(self.dataset, protocol=5, buffer_callback=buffers.append)
+            return pickled, [buffer.raw() for buffer in buffers]
         except Exception as error:
             raise ValueError(
                 f"The PyDataset {self.name} uses worker processes (use_multiprocessing=True), "
@@ -175,7 +179,7 @@ class PyDatasetSource:
             return None
         workers = self._open_workers()
         if self._uses_processes():
-            workers.load(self._pickled())
+            workers.load(*self._pickled())
         return workers
 
     def _open_workers(self):

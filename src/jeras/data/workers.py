@@ -23,10 +23,14 @@ import time
 import traceback
 from multiprocessing.connection import wait as wait_for_ready
 
+import numpy as np
+
 # How often a waiting main process checks for an interrupt (seconds).
 _POLL = 0.1
 # How long a worker may take to stop when asked nicely before it is terminated (seconds).
 _STOP_GRACE = 5.0
+# Bytes compared at once when checking whether the dataset changed.
+_COMPARE_BLOCK = 1 << 20
 
 
 class WorkerTraceback(Exception):
@@ -107,21 +111,23 @@ class WorkerProcesses:
         self._results = {}
         self._abandoned = set()
         self._tickets = itertools.count()
-        self._payload = None
+        self._loaded = None  # (pickle, buffers) the workers hold
         self.interrupted = threading.Event()
 
     # -- the dataset ---------------------------------------------------------------------------
-    def load(self, payload):
-        """Give every worker the pickled dataset `payload`, unless it already has it."""
-        if payload == self._payload:
+    def load(self, pickled, buffers):
+        """Give every worker the dataset pickled as `pickled` with its large arrays in
+        `buffers` (pickle protocol 5, out of band), unless the workers already hold it."""
+        if self._loaded is not None and _same_state(self._loaded, pickled, buffers):
             return
+        buffers = [bytes(buffer) for buffer in buffers]
         # A worker reads its pipe in order, so once idle it takes the new dataset before any
         # later index; waiting for idle workers also keeps the large write from blocking on a
         # worker that is itself blocked writing a result.
         self._drain()
         for worker in range(len(self._pipes)):
-            self._send(worker, ("load", payload))
-        self._payload = payload
+            self._send(worker, ("load", pickled, buffers))
+        self._loaded = (pickled, buffers)
 
     # -- batches -------------------------------------------------------------------------------
     def submit(self, indices):
@@ -246,7 +252,7 @@ def _serve(pipe):
             return
         if message[0] == "load":
             try:
-                dataset, load_error = pickle.loads(message[1]), None
+                dataset, load_error = pickle.loads(message[1], buffers=message[2]), None
             except BaseException as error:
                 dataset, load_error = None, _describe_error(error, loading=True)
             continue
@@ -262,6 +268,23 @@ def _serve(pipe):
             return
         except BaseException as error:  # a batch could not be pickled
             pipe.send((ticket, ([], _describe_error(error), 0.0)))
+
+
+def _same_state(loaded, pickled, buffers):
+    """Whether a dataset pickled now equals the one the workers hold. The large buffers are
+    compared a block at a time: comparing memoryviews directly is element by element, slow."""
+    old_pickled, old_buffers = loaded
+    if pickled != old_pickled or len(buffers) != len(old_buffers):
+        return False
+    for buffer, old in zip(buffers, old_buffers):
+        new, old = np.frombuffer(buffer, np.uint8), np.frombuffer(old, np.uint8)
+        if new.size != old.size:
+            return False
+        for start in range(0, new.size, _COMPARE_BLOCK):
+            end = start + _COMPARE_BLOCK
+            if not np.array_equal(new[start:end], old[start:end]):
+                return False
+    return True
 
 
 def _get_run(get, indices):
