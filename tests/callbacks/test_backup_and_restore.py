@@ -168,6 +168,7 @@ def _fit_with_interruption(make_model, fit_kwargs, backup_dir, interrupt, save_f
 
     model = make_model()
     np.random.seed(data_seed)
+    random.seed(data_seed)
     with pytest.raises(_Interrupt):
         model.fit(**fit_kwargs, callbacks=[
             jeras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq), interrupt])
@@ -242,6 +243,35 @@ def test_resume_after_the_last_batch_of_an_epoch(tmp_path):
     expected = uninterrupted.fit(**kwargs)
     resumed, history = _fit_with_interruption(lambda: compiled_pair()[1], kwargs,
                                               str(tmp_path / "b"), _interrupt_at(1, 2), 1)
+    assert history.epoch == [1, 2]
+    for key in expected.history:
+        np.testing.assert_allclose(history.history[key], expected.history[key][1:], rtol=1e-5)
+    for got, want in zip(resumed.get_weights(), uninterrupted.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_mid_epoch_resume_of_a_shuffled_pydataset(tmp_path):
+    """A PyDataset's batch order comes from Python's `random`: the resumed run restores it and
+    skips the batches already run, ending where the uninterrupted run does."""
+    import math
+
+    x, y = binary_data(80)
+
+    class Batches(jeras.utils.PyDataset):
+        def __len__(self):
+            return math.ceil(len(x) / 16)
+
+        def __getitem__(self, index):
+            return x[index * 16:(index + 1) * 16], y[index * 16:(index + 1) * 16]
+
+    kwargs = dict(x=Batches(), epochs=3, verbose=0)
+    uninterrupted = compiled_pair()[1]
+    np.random.seed(7)
+    import random
+    random.seed(7)
+    expected = uninterrupted.fit(**kwargs)
+    resumed, history = _fit_with_interruption(lambda: compiled_pair()[1], kwargs,
+                                              str(tmp_path / "b"), _interrupt_at(1, 2), 2)
     assert history.epoch == [1, 2]
     for key in expected.history:
         np.testing.assert_allclose(history.history[key], expected.history[key][1:], rtol=1e-5)

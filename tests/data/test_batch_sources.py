@@ -260,3 +260,26 @@ def test_validation_data_as_a_pydataset_or_a_generator_matches_arrays():
     assert "val_loss" in histories[0]
     _assert_same(histories[0], histories[1])
     _assert_same(histories[0], histories[2])
+
+
+@pytest.mark.parametrize("batch_size, steps, runs_out", [(29, 7, False), (16, 7, True)])
+def test_steps_per_epoch_through_a_finite_pydataset_follows_the_arrays_rule(
+        batch_size, steps, runs_out):
+    """Epochs continue through a pass; a pass used up exactly at an epoch's end is followed by a
+    fresh one (7 batches of 29, 7 steps), one that runs out inside an epoch ends it early with a
+    warning (13 batches of 16, 7 steps). The in-memory path applies Keras's rule."""
+    import warnings
+
+    arrays_model, dataset_model = _compiled_pair()
+    kwargs = dict(epochs=4, steps_per_epoch=steps, shuffle=False, verbose=0)
+    with warnings.catch_warnings(record=True) as from_arrays:
+        warnings.simplefilter("always")
+        want = arrays_model.fit(X, Y, batch_size=batch_size, **kwargs).history
+    with warnings.catch_warnings(record=True) as from_dataset:
+        warnings.simplefilter("always")
+        got = dataset_model.fit(JBatches(batch_size), **kwargs).history
+    _assert_same(want, got)
+    ran_out = ["ran out of data" in str(w.message) for w in from_dataset]
+    assert any(ran_out) == runs_out
+    assert sum(ran_out) == sum("ran out of data" in str(w.message) for w in from_arrays)
+    assert dataset_model.optimizer.iterations.numpy() == arrays_model.optimizer.iterations.numpy()

@@ -135,7 +135,8 @@ def test_tensorflow_is_imported_only_when_a_tf_object_is_passed():
 
 def test_targets_passed_beside_a_dataset_are_an_error_naming_its_type():
     model, _ = compiled_pair()
-    with pytest.raises(ValueError, match="`y` argument is not supported .*_BatchDataset"):
+    with pytest.raises(ValueError,
+                       match=r"`y` argument is not supported when `x` is the tf\.data\.Dataset"):
         model.fit(batched(X, Y), Y, verbose=0)
 
 

@@ -271,39 +271,63 @@ def make_source(x, keep_batches=True):
 
 
 class SourceStream:
-    """Epochs drawn from a batch source. Without `steps_per_epoch` each epoch is one full pass;
-    with it, epochs continue through the current pass, and a pass that runs out ends its epoch
-    early with a warning (Keras's rule)."""
+    """Epochs drawn from a batch source. Without `steps_per_epoch` each epoch is one full pass.
+    With it, epochs continue through the current pass (Keras's rule): a pass used up exactly at
+    the end of an epoch is followed by a fresh one, and a pass that runs out inside an epoch
+    ends that epoch early with a warning; the next epoch starts a fresh pass."""
 
     def __init__(self, source, shuffle, steps_per_epoch=None):
         self.source = source
         self.shuffle = bool(shuffle)
         self.steps_per_epoch = steps_per_epoch
         self._iterator = None
+        self._seen = 0  # batches drawn from the current pass
 
     @property
     def steps(self):
         return self.steps_per_epoch or self.source.num_batches
 
     def next_epoch(self):
-        if self._iterator is None:
-            self._iterator = self.source.epoch(self.shuffle)
         if self.steps_per_epoch is None:
-            iterator, self._iterator = self._iterator, None
-            return iterator
+            return self.source.epoch(self.shuffle)
         return self._take(self.steps_per_epoch)
+
+    def _new_pass(self):
+        self._end_pass()
+        self._iterator = self.source.epoch(self.shuffle)
+        self._seen = 0
+
+    def _end_pass(self):
+        if self._iterator is not None:
+            # Stops the pass's workers now rather than when the generator is collected.
+            getattr(self._iterator, "close", lambda: None)()
+        self._iterator = None
 
     def _take(self, count):
         import warnings
 
-        for _ in range(count):
+        taken = 0
+        while taken < count:
+            if self._iterator is None:
+                self._new_pass()
             try:
                 batch = next(self._iterator)
             except StopIteration:
-                self._iterator = None
-                warnings.warn(
-                    "Your input ran out of data; interrupting training. Make sure that your "
-                    "dataset or generator can generate at least `steps_per_epoch * epochs` "
-                    "batches.", stacklevel=2)
+                exhausted_pass = self._seen
+                self._end_pass()
+                if taken == 0 and exhausted_pass > 0:
+                    # The pass ended exactly where the last epoch did (its length was not
+                    # known to end it there): this epoch starts the next pass.
+                    continue
+                if exhausted_pass > 0:
+                    warnings.warn(
+                        "Your input ran out of data; interrupting training. Make sure that your "
+                        "dataset or generator can generate at least `steps_per_epoch * epochs` "
+                        "batches.", stacklevel=2)
                 return
+            self._seen += 1
+            taken += 1
             yield batch
+        known = self.source.num_batches
+        if known is not None and self._seen >= known:
+            self._end_pass()

@@ -236,7 +236,7 @@ class Trainer:
             raise ValueError("You cannot pass both `class_weight` and `sample_weight`.")
         source = make_source(x, keep_batches=steps_per_epoch is None)
         if source is not None:
-            _check_no_targets_with_source(x, y, sample_weight, class_weight, validation_split)
+            _check_no_targets_with_source(source, y, sample_weight, class_weight, validation_split)
             return self._fit_from_source(
                 source, epochs, verbose, callbacks, validation_data, shuffle, initial_epoch,
                 steps_per_epoch, validation_steps, validation_batch_size, validation_freq,
@@ -297,13 +297,14 @@ class Trainer:
                 if class_weight is not None:
                     batches = with_class_weights(batches, class_weight, _describe(source))
                 logs = self._run_source_steps(engine, "train", batches, chunk, callbacks,
-                                              per_batch, getattr(source, "interrupt", None))
+                                              per_batch, getattr(source, "interrupt", None),
+                                              first_step=skip)
                 source.on_epoch_end()
                 return logs
 
             return self._fit_loop(run_epoch, stream.steps, epochs, verbose, callbacks, val_data,
                                   _check_batch_size(validation_batch_size), initial_epoch,
-                                  validation_steps, validation_freq)
+                                  validation_steps, validation_freq, stream=stream)
         finally:
             source.close()
 
@@ -361,6 +362,9 @@ class Trainer:
             self._refresh_engine_state(engine)
             engine.push()
             self._fitting = False
+            # A validation source keeps its workers from one validation pass to the next.
+            if val_data is not None and not isinstance(val_data, ArrayData):
+                val_data.close()
         return self.history
 
     def _take_resume_position(self, stream):
@@ -401,29 +405,26 @@ class Trainer:
         batches = feed.epoch(False)
         if max_steps is not None:
             batches = itertools.islice(batches, max_steps)
-        try:
-            logs = self._run_source_steps(engine, "test", batches, chunk, callbacks, per_batch,
-                                          getattr(feed, "interrupt", None))
-        finally:
-            # Validation sources are made by `fit` and closed nowhere else; a later pass starts
-            # new workers.
-            feed.close()
+        logs = self._run_source_steps(engine, "test", batches, chunk, callbacks, per_batch,
+                                      getattr(feed, "interrupt", None))
         feed.on_epoch_end()
         results = _to_floats(logs)
         callbacks.on_test_end(results)
         return results
 
     def _run_source_steps(self, engine, kind, batches, chunk, callbacks, per_batch,
-                          interrupt=None):
+                          interrupt=None, first_step=0):
         """Run host batches through the fused compiled step, stacked `chunk` at a time on a
         background thread; returns the last logs (device values). `interrupt` stops a source
-        that waits on its workers when the loop ends early (an error, Ctrl-C, stop_training)."""
+        that waits on its workers when the loop ends early (an error, Ctrl-C, stop_training).
+        `first_step` numbers the batches of an epoch resumed part-way (BackupAndRestore); such
+        an epoch may have no batch left, and then returns None."""
         train = kind == "train"
         begin = callbacks.on_train_batch_begin if train else callbacks.on_test_batch_begin
         end = callbacks.on_train_batch_end if train else callbacks.on_test_batch_end
         feeder = ChunkFeeder(batches, chunk, engine.exact_padding, interrupt)
         logs = None
-        step = 0
+        step = first_step
         try:
             for stacked, masks, count in feeder:
                 fn = engine.fused_host(kind, chunk)
@@ -440,7 +441,7 @@ class Trainer:
                         break
         finally:
             feeder.close()
-        if logs is None:
+        if logs is None and not first_step:
             raise ValueError(
                 "The data source yielded no batches for this epoch. Check the generator or the "
                 "PyDataset's length, and `steps_per_epoch`.")
@@ -541,7 +542,7 @@ class Trainer:
         batch_size = _check_batch_size(batch_size)
         source = make_source(x, keep_batches=False)
         if source is not None:
-            _check_no_targets_with_source(x, y, sample_weight, None, None)
+            _check_no_targets_with_source(source, y, sample_weight, None, None)
             feed = source
             self._prepare_from_batch(source.first_batch())
             num_steps = source.num_batches
@@ -796,15 +797,18 @@ def _validation_feed(validation_data):
     return ArrayData(*_unpack_validation(validation_data))
 
 
-def _check_no_targets_with_source(x, y, sample_weight, class_weight, validation_split):
-    kind = type(x).__name__
+def _check_no_targets_with_source(source, y, sample_weight, class_weight, validation_split):
+    # "the tf.data.Dataset", "the PyDataset MyData", ...: what the user passed, not a class
+    # private to its library.
+    kind = _describe(source)
+    kind = kind[:1].lower() + kind[1:]
     if y is not None:
         raise ValueError(
-            f"`y` argument is not supported when using a {kind} as input: the batches it yields "
+            f"`y` argument is not supported when `x` is {kind}: the batches it yields "
             "must carry the targets, as (x, y) or (x, y, sample_weight).")
     if sample_weight is not None:
         raise ValueError(
-            f"`sample_weight` argument is not supported when using a {kind} as input; yield "
+            f"`sample_weight` argument is not supported when `x` is {kind}; yield "
             "(x, y, sample_weight) batches instead.")
     if class_weight is not None and not isinstance(class_weight, dict):
         raise ValueError(
