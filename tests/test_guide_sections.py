@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import jeras as keras
-from jeras import layers
+from guide_models import multi_input_multi_output_model
 from test_guide import (_np_sparse_ce, get_compiled_model, x_test, x_train, x_val, y_test,
                         y_train, y_val)
 
@@ -185,17 +185,7 @@ def test_class_weight_and_sample_weight_and_weighted_dataset():
 # -- "Passing data to multi-input, multi-output models" ----------------------------------------
 
 def _multi_io_model():
-    image_input = keras.Input(shape=(32, 32, 3), name="img_input")
-    timeseries_input = keras.Input(shape=(None, 10), name="ts_input")
-    x1 = layers.Conv2D(3, 3)(image_input)
-    x1 = layers.GlobalMaxPooling2D()(x1)
-    x2 = layers.Conv1D(3, 3)(timeseries_input)
-    x2 = layers.GlobalMaxPooling1D()(x2)
-    x = layers.concatenate([x1, x2])
-    score_output = layers.Dense(1, name="score_output")(x)
-    class_output = layers.Dense(5, name="class_output")(x)
-    return keras.Model(inputs=[image_input, timeseries_input],
-                       outputs=[score_output, class_output])
+    return multi_input_multi_output_model(keras)
 
 
 def _multi_io_data():

@@ -12,6 +12,7 @@ import pytest
 import jeras
 import keras
 from jeras.utils.plot_model import layer_graph, layer_label, plot_model
+from guide_models import multi_input_multi_output_model
 
 HAS_PYDOT = importlib.util.find_spec("pydot") is not None
 HAS_DOT = shutil.which("dot") is not None
@@ -121,19 +122,7 @@ def test_plot_writes_an_image(tmp_path):
 
 # -- the guide's multi-input, multi-output model ------------------------------------------------
 def _guide_model(lib):
-    """The guide's model, as the guide writes it (layer names from Keras's counters)."""
-    layers = lib.layers
-    image_input = lib.Input(shape=(32, 32, 3), name="img_input")
-    timeseries_input = lib.Input(shape=(None, 10), name="ts_input")
-    x1 = layers.Conv2D(3, 3)(image_input)
-    x1 = layers.GlobalMaxPooling2D()(x1)
-    x2 = layers.Conv1D(3, 3)(timeseries_input)
-    x2 = layers.GlobalMaxPooling1D()(x2)
-    x = layers.concatenate([x1, x2])
-    score_output = layers.Dense(1, name="score_output")(x)
-    class_output = layers.Dense(5, name="class_output")(x)
-    return lib.Model(inputs=[image_input, timeseries_input],
-                     outputs=[score_output, class_output])
+    return multi_input_multi_output_model(lib)
 
 
 def _unnumbered(name):
