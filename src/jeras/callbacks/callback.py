@@ -26,13 +26,8 @@ class Callback:
             # syncing again would overwrite values a callback has written since.
             if state is None or getattr(model, "_state_in_variables", None) is not state:
                 model._sync_variables_from_engine()
-                if getattr(model, "_fitting", False):
+                if getattr(model, "_engine_loop_running", False):
                     model._state_in_variables = state
-                elif state is not None and _holds_donated_buffers(model):
-                    # A stand-alone evaluate (or predict) hands the variables' buffers to its
-                    # compiled steps, which consume them: the engine's state is then the only
-                    # live copy of the weights.
-                    engine.push()
         return model
 
     # Batch hooks in Keras fall back to the generic `on_batch_*` during training.
@@ -83,14 +78,6 @@ class Callback:
 
     def on_predict_end(self, logs=None):
         pass
-
-
-def _holds_donated_buffers(model):
-    for variable in getattr(model, "variables", ()):
-        value = getattr(variable, "_value", None)
-        if getattr(value, "is_deleted", lambda: False)():
-            return True
-    return False
 
 
 _BATCH_HOOKS = {

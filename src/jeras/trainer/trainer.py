@@ -2,7 +2,6 @@
 
 import itertools
 import math
-import warnings
 
 import numpy as np
 import jax
@@ -35,6 +34,8 @@ class Trainer:
         self._engine = None
         self._engine_dirty = False
         self._fitting = False
+        # A stand-alone evaluate: its compiled steps consume (donate) the variables' buffers.
+        self._evaluating = False
         self._eager_forward_cache = {}
         self._eager_jit_ok = True
         self.stop_training = False
@@ -205,10 +206,16 @@ class Trainer:
             self._engine = engine
         return engine
 
+    @property
+    def _engine_loop_running(self):
+        """Whether fit or a stand-alone evaluate is running: the engine's state, not the
+        variables, then holds the model's current values."""
+        return self._fitting or self._evaluating
+
     def _sync_variables_from_engine(self):
-        """Called when a callback reads `self.model` mid-fit: make the variables current."""
+        """Called when a callback reads `self.model` mid-loop: make the variables current."""
         engine = self._engine
-        if self._fitting and engine is not None and engine.state is not None:
+        if self._engine_loop_running and engine is not None and engine.state is not None:
             engine.push()
             self._engine_dirty = True
 
@@ -263,7 +270,7 @@ class Trainer:
             elif shuffle == "batch":
                 np.random.permutation(min(batch_size, data.num_samples))
         self._prepare(data, batch_size)
-        engine = self._get_engine()
+        self._get_engine()  # builds the optimizer's variables before the data go to the device
 
         stream = BatchStream(data.num_samples, batch_size, shuffle, steps_per_epoch)
         device_data = data.on_device()
@@ -558,9 +565,11 @@ class Trainer:
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                  verbose=verbose, epochs=1, steps=num_steps)
         engine.pull()
+        self._evaluating = True
         try:
             results = self._evaluate_feed(engine, feed, batch_size, callbacks, steps)
         finally:
+            self._evaluating = False
             engine.push()
             if source is not None:
                 source.close()
