@@ -6,7 +6,7 @@ import shutil
 
 import numpy as np
 
-from jeras.callbacks.callback import Callback, commit_variable_writes
+from jeras.callbacks.callback import Callback, commit_variable_writes, save_freq_reached
 from jeras.callbacks.model_checkpoint import check_writable_directory
 from jeras.trainer.resume import position_from_arrays, position_to_arrays
 
@@ -128,22 +128,8 @@ class BackupAndRestore(Callback):
 
     def _backup_on_batch_end(self, batch, logs=None):
         self._steps_done = batch + 1
-        if self._should_save_on_batch(batch):
+        if save_freq_reached(self, batch):
             self._save_model(mid_epoch=True)
-
-    def _should_save_on_batch(self, batch):
-        if self.save_freq == "epoch":
-            return False
-        if batch <= self._last_batch_seen:
-            ran = batch + 1
-        else:
-            ran = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += ran
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
 
     def _save_model(self, mid_epoch=False):
         os.makedirs(self.backup_dir, exist_ok=True)

@@ -112,3 +112,21 @@ def commit_variable_writes(model):
     engine.pull()
     model._engine_dirty = False
     model._state_in_variables = engine.state
+
+
+def save_freq_reached(callback, batch):
+    """Whether `callback.save_freq` (an int) batches have run since its last batch-level save,
+    counting on `callback._last_batch_seen` (None before the first batch) and
+    `callback._batches_seen_since_last_saving`. Batch indices restart every epoch, so a batch
+    not after the last one seen starts a new epoch. Shared by ModelCheckpoint and
+    BackupAndRestore."""
+    if callback.save_freq == "epoch":
+        return False
+    last = callback._last_batch_seen
+    ran = batch + 1 if last is None or batch <= last else batch - last
+    callback._batches_seen_since_last_saving += ran
+    callback._last_batch_seen = batch
+    if callback._batches_seen_since_last_saving >= callback.save_freq:
+        callback._batches_seen_since_last_saving = 0
+        return True
+    return False

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from jeras.callbacks.callback import save_freq_reached
 from jeras.callbacks.monitor_callback import MonitorCallback
 
 
@@ -75,25 +76,10 @@ class ModelCheckpoint(MonitorCallback):
             self._save_model(epoch=epoch, batch=None, logs=logs)
 
     def _save_on_batch_end(self, batch, logs=None):
-        if self._should_save_on_batch(batch):
+        if save_freq_reached(self, batch):
             self._save_model(epoch=self._current_epoch, batch=batch, logs=logs)
 
     # -- decisions -----------------------------------------------------------------------------
-    def _should_save_on_batch(self, batch):
-        if self.save_freq == "epoch":
-            return False
-        # Batch indices restart every epoch: count the batches run since the last one seen.
-        if self._last_batch_seen is None or batch <= self._last_batch_seen:
-            ran = batch + 1
-        else:
-            ran = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += ran
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
-
     def _should_save_model(self, epoch, batch, logs, filepath):
         logs = logs or {}
         if not self.save_best_only:
