@@ -44,12 +44,12 @@ def _check_decay_steps(value, arg="decay_steps"):
         raise ValueError(f"Argument `{arg}` must be > 0. Received: {arg}={value}")
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """`initial_learning_rate * decay_rate ** (step / decay_steps)`, the exponent floored when
-    `staircase`."""
+class _DecayPerSteps(LearningRateSchedule):
+    """A rate decayed as a function of `step / decay_steps` (floored when `staircase`):
+    ExponentialDecay and InverseTimeDecay, which take the same arguments."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
+                 name=None):
         super().__init__()
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -64,12 +64,24 @@ class ExponentialDecay(LearningRateSchedule):
         p = jnp.asarray(step).astype(dtype) / jnp.asarray(self.decay_steps, dtype)
         if self.staircase:
             p = jnp.floor(p)
-        return lr * jnp.power(jnp.asarray(self.decay_rate, dtype), p)
+        return self._decayed(lr, jnp.asarray(self.decay_rate, dtype), p)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
                 "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_DecayPerSteps):
+    """`initial_learning_rate * decay_rate ** (step / decay_steps)`, the exponent floored when
+    `staircase`."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="ExponentialDecay"):
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
+
+    def _decayed(self, lr, rate, p):
+        return lr * jnp.power(rate, p)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -144,32 +156,16 @@ class PolynomialDecay(LearningRateSchedule):
                 "power": self.power, "cycle": self.cycle, "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_DecayPerSteps):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)`, the ratio floored when
     `staircase`."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
-        super().__init__()
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-        _check_decay_steps(decay_steps)
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def __call__(self, step):
-        lr = _as_tensor(self.initial_learning_rate)
-        dtype = lr.dtype
-        p = jnp.asarray(step).astype(dtype) / jnp.asarray(self.decay_steps, dtype)
-        if self.staircase:
-            p = jnp.floor(p)
-        return lr / (jnp.asarray(1, dtype) + jnp.asarray(self.decay_rate, dtype) * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+    def _decayed(self, lr, rate, p):
+        return lr / (jnp.asarray(1, lr.dtype) + rate * p)
 
 
 class CosineDecay(LearningRateSchedule):
