@@ -177,66 +177,56 @@ class Engine:
         x, y, sw = jax.tree_util.tree_map(lambda a: jnp.take(a, safe, axis=0), data)
         return x, y, sw, valid.astype("float32")
 
-    def fused(self, kind, chunk):
-        key = (kind, chunk)
+    def _cached(self, key, run, donate_state=False):
+        """The compiled `run` kept under `key`; `run` is only traced the first time."""
         fn = self._functions.get(key)
-        if fn is not None:
-            return fn
+        if fn is None:
+            fn = self._compile(run, donate_argnums=(0,) if donate_state else ())
+            self._functions[key] = fn
+        return fn
+
+    def _scan_steps(self, kind, state, chunk, batch_at, runs):
+        """`chunk` train or test steps in one `lax.scan`: step `i` takes `batch_at(i)` when
+        `runs(i)`, and leaves the state unchanged otherwise (padding steps of a short chunk).
+        Returns the new state and the logs after the last step."""
         step = self.train_step if kind == "train" else self.test_step
 
+        def body(carry, i):
+            batch = batch_at(i)
+            return lax.cond(runs(i), lambda s: step(s, batch), lambda s: s, carry), None
+
+        state, _ = lax.scan(body, state, jnp.arange(chunk))
+        return state, self.logs(state[3])
+
+    def fused(self, kind, chunk):
+        """`chunk` steps over device-resident data: `(state, data, index_matrix, start,
+        num_steps)` runs rows `start ...` of the epoch's index matrix, up to `num_steps`."""
         def run(state, data, index_matrix, start, num_steps):
-            def body(carry, i):
-                row = start + i
-                batch = self._gather(data, index_matrix[row])
-                new = lax.cond(row < num_steps, lambda s: step(s, batch), lambda s: s, carry)
-                return new, None
+            return self._scan_steps(kind, state, chunk,
+                                    lambda i: self._gather(data, index_matrix[start + i]),
+                                    lambda i: start + i < num_steps)
 
-            state, _ = lax.scan(body, state, jnp.arange(chunk))
-            return state, self.logs(state[3])
-
-        fn = self._compile(run, donate_argnums=(0,))
-        self._functions[key] = fn
-        return fn
+        return self._cached((kind, chunk), run, donate_state=True)
 
     def fused_host(self, kind, chunk):
         """Like `fused`, over a chunk of batches stacked on the host: `(state, batches, masks,
         num_steps)`; steps past `num_steps` leave the state unchanged."""
-        key = ("host", kind, chunk)
-        fn = self._functions.get(key)
-        if fn is not None:
-            return fn
-        step = self.train_step if kind == "train" else self.test_step
-
         def run(state, batches, masks, num_steps):
-            def body(carry, i):
+            def batch_at(i):
                 x, y, sw = jax.tree_util.tree_map(lambda a: a[i], batches)
-                batch = (x, y, sw, masks[i])
-                new = lax.cond(i < num_steps, lambda s: step(s, batch), lambda s: s, carry)
-                return new, None
+                return x, y, sw, masks[i]
 
-            state, _ = lax.scan(body, state, jnp.arange(chunk))
-            return state, self.logs(state[3])
+            return self._scan_steps(kind, state, chunk, batch_at, lambda i: i < num_steps)
 
-        fn = self._compile(run, donate_argnums=(0,))
-        self._functions[key] = fn
-        return fn
+        return self._cached(("host", kind, chunk), run, donate_state=True)
 
     def fused_host_predict(self, chunk):
-        key = ("host", "predict", chunk)
-        fn = self._functions.get(key)
-        if fn is not None:
-            return fn
-
         def run(state, x_batches):
-            def body(carry, x):
-                return carry, self.predict_step(state, x)
-
-            _, outputs = lax.scan(body, None, x_batches)
+            _, outputs = lax.scan(lambda carry, x: (carry, self.predict_step(state, x)), None,
+                                  x_batches)
             return outputs
 
-        fn = self._compile(run)
-        self._functions[key] = fn
-        return fn
+        return self._cached(("host", "predict", chunk), run)
 
     def _compile(self, fn, donate_argnums=()):
         if self.model.run_eagerly:
@@ -249,25 +239,15 @@ class Engine:
         return jax.jit(fn, donate_argnums=donate_argnums)
 
     def fused_predict(self, chunk):
-        key = ("predict", chunk)
-        fn = self._functions.get(key)
-        if fn is not None:
-            return fn
-
         def run(state, x_data, index_matrix, start):
             def body(carry, i):
-                rows = index_matrix[start + i]
-                safe = jnp.where(rows >= 0, rows, 0)
-                x = jax.tree_util.tree_map(lambda a: jnp.take(a, safe, axis=0), x_data)
+                x = self._gather((x_data, None, None), index_matrix[start + i])[0]
                 return carry, self.predict_step(state, x)
 
             _, outputs = lax.scan(body, None, jnp.arange(chunk))
             return outputs
 
-        fn = self._compile(run)
-        self._functions[key] = fn
-        return fn
-
+        return self._cached(("predict", chunk), run)
 
 def _flatten_sample_weights(sw, names):
     if sw is None:
