@@ -7,8 +7,9 @@ so weights move between jeras and Keras with `set_weights` unchanged.
 import jax
 import jax.numpy as jnp
 
-from jeras import activations, constraints, initializers, regularizers
+from jeras import activations
 from jeras.layers.input_spec import InputSpec, assert_input_compatibility
+from jeras.layers.kernel_and_bias import add_kernel_and_bias, set_kernel_and_bias_options
 from jeras.layers.layer import Layer
 
 
@@ -53,13 +54,9 @@ class _Conv(Layer):
                 f"`dilation_rate > 1`; got strides={self.strides}, "
                 f"dilation_rate={self.dilation_rate}.")
         self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_and_bias_options(self, use_bias, kernel_initializer, bias_initializer,
+                                    kernel_regularizer, bias_regularizer, kernel_constraint,
+                                    bias_constraint)
         self.input_spec = InputSpec(ndim=rank + 2)
 
     @property
@@ -84,16 +81,7 @@ class _Conv(Layer):
                 f"{input_shape}.")
         self._output_spatial_shape(input_shape)
         kernel_shape = self.kernel_size + (channels // self.groups, self.filters)
-        self.kernel = self.add_weight(shape=kernel_shape, name="kernel",
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(shape=(self.filters,), name="bias",
-                                        initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+        add_kernel_and_bias(self, kernel_shape, (self.filters,))
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
         self.built = True
 

@@ -1,11 +1,11 @@
 """Core layers: `Dense`, `Activation`, `Identity`, `Lambda`, and the layer behind operators on
 symbolic tensors."""
 
-import jax
 import jax.numpy as jnp
 
-from jeras import activations, constraints, initializers, regularizers
+from jeras import activations
 from jeras.layers.input_spec import InputSpec
+from jeras.layers.kernel_and_bias import add_kernel_and_bias, set_kernel_and_bias_options
 from jeras.layers.layer import Layer
 
 
@@ -35,13 +35,9 @@ class Dense(Layer):
                 f"Dense layer {self.name!r}: `units` must be a positive integer, got {units!r}.")
         self.units = units
         self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_and_bias_options(self, use_bias, kernel_initializer, bias_initializer,
+                                    kernel_regularizer, bias_regularizer, kernel_constraint,
+                                    bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
@@ -50,16 +46,7 @@ class Dense(Layer):
             raise ValueError(
                 f"Dense layer {self.name!r}: the last dimension of the input must be known, got "
                 f"input shape {tuple(input_shape)}.")
-        self.kernel = self.add_weight(shape=(in_features, self.units), name="kernel",
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(shape=(self.units,), name="bias",
-                                        initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+        add_kernel_and_bias(self, (in_features, self.units), (self.units,))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_features})
         self.built = True
 
