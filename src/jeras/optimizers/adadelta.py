@@ -6,6 +6,14 @@ from jeras.optimizers.optimizer import Optimizer
 
 
 class Adadelta(Optimizer):
+    """Scales each step by the ratio of moving root mean squares of past updates and of gradients.
+
+    Args:
+        learning_rate: default 0.001 (the original method uses 1.0).
+        rho: the decay rate of both moving averages (default 0.95).
+        epsilon: a small constant that keeps both roots away from zero (default 1e-7).
+    """
+
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho = rho

@@ -11,6 +11,22 @@ def _rms(x):
 
 
 class Adafactor(Optimizer):
+    """Adam-like steps with a factored second moment: for a matrix, only its row and column averages are
+    stored, which saves memory on large weights.
+
+    Args:
+        learning_rate: default 0.001.
+        beta_2_decay: the exponent of the step count in the second-moment decay,
+            `beta_2 = 1 - step ** beta_2_decay` (default -0.8).
+        epsilon_1: a small constant added to the squared gradients (default 1e-30).
+        epsilon_2: the lower bound of the weight's root mean square by which the step is scaled
+            (default 1e-3).
+        clip_threshold: the largest root mean square an update may have before it is scaled down
+            (default 1.0).
+        relative_step: whether a constant learning rate is capped by `1 / sqrt(step)`; a schedule
+            or callable is left alone (default True).
+    """
+
     def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3,
                  clip_threshold=1.0, relative_step=True, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)

@@ -7,6 +7,15 @@ from jeras.optimizers.optimizer import Optimizer
 
 
 class Adagrad(Optimizer):
+    """Per-parameter learning rates scaled by the inverse root of the sum of all squared gradients.
+
+    Args:
+        learning_rate: default 0.001.
+        initial_accumulator_value: the starting value of every sum of squares; must not be negative
+            (default 0.1).
+        epsilon: a small constant added to the denominator for numerical stability (default 1e-7).
+    """
+
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)

@@ -6,6 +6,17 @@ from jeras.optimizers.optimizer import Optimizer
 
 
 class Adam(Optimizer):
+    """Adaptive moment estimation: bias-corrected moving averages of the gradient and its square.
+
+    Args:
+        learning_rate: default 0.001.
+        beta_1: the decay rate of the first-moment (mean) estimate (default 0.9).
+        beta_2: the decay rate of the second-moment (uncentered variance) estimate (default 0.999).
+        epsilon: a small constant added to the denominator for numerical stability (default 1e-7).
+        amsgrad: whether to divide by the largest second-moment estimate seen so far (the AMSGrad
+            variant) instead of the current one.
+    """
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
                  **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)

@@ -6,6 +6,15 @@ from jeras.optimizers.optimizer import Optimizer, _raw
 
 
 class Adamax(Optimizer):
+    """A variant of Adam that divides by an exponentially weighted infinity norm of the gradients.
+
+    Args:
+        learning_rate: default 0.001.
+        beta_1: the decay rate of the first-moment estimate (default 0.9).
+        beta_2: the decay rate of the weighted infinity norm (default 0.999).
+        epsilon: a small constant added to the denominator for numerical stability (default 1e-7).
+    """
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon

@@ -7,6 +7,23 @@ from jeras.optimizers.optimizer import Optimizer
 
 
 class Ftrl(Optimizer):
+    """Follow The Regularized Leader, suited to large sparse linear models; supports L1 and L2 terms.
+
+    Args:
+        learning_rate: default 0.001.
+        learning_rate_power: how fast the per-coordinate rate falls as squared gradients
+            accumulate; zero or negative, 0 keeping it fixed (default -0.5).
+        initial_accumulator_value: the starting value of the sums of squared gradients; zero or
+            positive (default 0.1).
+        l1_regularization_strength: the L1 penalty, zero or positive (default 0.0).
+        l2_regularization_strength: the L2 penalty of the FTRL objective, zero or positive
+            (default 0.0).
+        l2_shrinkage_regularization_strength: an L2 penalty added to the gradient itself (magnitude
+            shrinkage) before the accumulators see it; zero or positive (default 0.0).
+        beta: the `beta` of the FTRL-Proximal paper; it adds `beta / (2 * learning_rate)` to the L2
+            strength (default 0.0).
+    """
+
     def __init__(self, learning_rate=0.001, learning_rate_power=-0.5,
                  initial_accumulator_value=0.1, l1_regularization_strength=0.0,
                  l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0,

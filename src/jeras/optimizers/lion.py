@@ -6,6 +6,16 @@ from jeras.optimizers.optimizer import Optimizer
 
 
 class Lion(Optimizer):
+    """Evolved sign momentum: every update element is `+-learning_rate`, the sign of an interpolation of
+    momentum and gradient. Usually wants a smaller learning rate than Adam.
+
+    Args:
+        learning_rate: default 0.001.
+        beta_1: the weight of the momentum against the gradient inside the sign, in `(0, 1]`
+            (default 0.9).
+        beta_2: the decay rate of the momentum itself (default 0.99).
+    """
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_1, self.beta_2 = beta_1, beta_2

@@ -21,14 +21,28 @@ class Optimizer:
     """Base class of all optimizers; subclasses implement `build(variables)` and
     `update_step(gradient, variable, learning_rate)`.
 
+    The arguments below are shared by every optimizer; each subclass documents only its own.
+
     Args:
-        learning_rate: a Python float, a `LearningRateSchedule` or a callable of no arguments.
-        weight_decay: decoupled weight decay applied before the update.
-        clipnorm / clipvalue / global_clipnorm: gradient clipping (at most one).
-        use_ema / ema_momentum / ema_overwrite_frequency: exponential moving average of weights.
-        loss_scale_factor: the loss is multiplied and gradients divided by it.
-        gradient_accumulation_steps: apply the averaged gradient every N steps.
-        name: the optimizer's name.
+        learning_rate: a Python float, a `LearningRateSchedule` (called with the step count), or a
+            callable of no arguments returning the rate.
+        weight_decay: if set, every variable not excluded with `exclude_from_weight_decay` shrinks
+            by `variable * weight_decay * learning_rate` before its update (decoupled decay).
+        clipnorm: if set, each gradient is rescaled so its own L2 norm is at most this value.
+        clipvalue: if set, each gradient element is clipped into `[-clipvalue, clipvalue]`.
+        global_clipnorm: if set, all gradients are rescaled together so the norm of their
+            concatenation is at most this value. At most one of the three clipping arguments.
+        use_ema: whether to keep an exponential moving average of the model's weights (default
+            False); `SwapEMAWeights` or `finalize_variable_values` puts it in the model.
+        ema_momentum: the weight of the old average at each update, in `[0, 1]` (default 0.99).
+        ema_overwrite_frequency: every this many steps, copy the averages into the variables
+            (default None: only when training ends).
+        loss_scale_factor: if set, the loss is multiplied by it before differentiation and the
+            gradients divided by it afterwards (guards float16 gradients against underflow).
+        gradient_accumulation_steps: if set (an integer >= 2), gradients are averaged over this
+            many batches and applied once per that many steps.
+        name: the optimizer's name (snake_case of the class name by default); it prefixes the paths
+            of its variables.
     """
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,

@@ -6,6 +6,17 @@ from jeras.optimizers.optimizer import Optimizer
 
 
 class RMSprop(Optimizer):
+    """Divides the gradient by a moving root mean square of recent gradients.
+
+    Args:
+        learning_rate: default 0.001.
+        rho: the discount factor of the moving average of squared gradients (default 0.9).
+        momentum: if above 0, the scaled updates are accumulated with this momentum (default 0.0).
+        epsilon: a small constant in the denominator for numerical stability (default 1e-7).
+        centered: whether to also subtract the square of the moving average of the gradients, so the
+            gradient is divided by an estimate of its variance rather than its second moment.
+    """
+
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)

@@ -4,6 +4,15 @@ from jeras.optimizers.optimizer import Optimizer
 
 
 class SGD(Optimizer):
+    """Stochastic gradient descent, with optional (Nesterov) momentum.
+
+    Args:
+        learning_rate: default 0.01.
+        momentum: a float in `[0, 1]` that accumulates past updates in a velocity and damps
+            oscillations (default 0.0: plain gradient descent).
+        nesterov: whether to take the Nesterov form of momentum, which looks one step ahead.
+    """
+
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         if not isinstance(momentum, float) or not 0 <= momentum <= 1:
