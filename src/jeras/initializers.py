@@ -28,16 +28,26 @@ class Initializer:
 
 
 class Zeros(Initializer):
+    """Fills the weight with zeros."""
+
     def __call__(self, shape, dtype=None):
         return jnp.zeros(shape, standardize_dtype(dtype))
 
 
 class Ones(Initializer):
+    """Fills the weight with ones."""
+
     def __call__(self, shape, dtype=None):
         return jnp.ones(shape, standardize_dtype(dtype))
 
 
 class Constant(Initializer):
+    """Fills the weight with one scalar value.
+
+    Args:
+        value: the value to fill with (default 0.0).
+    """
+
     def __init__(self, value=0.0):
         self.value = value
 
@@ -64,6 +74,15 @@ class _Random(Initializer):
 
 
 class RandomUniform(_Random):
+    """Draws values uniformly from `[minval, maxval)`.
+
+    Args:
+        minval: the lower bound of the range (default -0.05).
+        maxval: the upper bound of the range (default 0.05).
+        seed: an int makes every call return the same values; None (default) draws new values
+            at each call.
+    """
+
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
         self.minval, self.maxval = minval, maxval
@@ -77,6 +96,15 @@ class RandomUniform(_Random):
 
 
 class RandomNormal(_Random):
+    """Draws values from a normal distribution.
+
+    Args:
+        mean: the mean of the distribution (default 0.0).
+        stddev: its standard deviation (default 0.05).
+        seed: an int makes every call return the same values; None (default) draws new values
+            at each call.
+    """
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
         self.mean, self.stddev = mean, stddev
@@ -90,6 +118,16 @@ class RandomNormal(_Random):
 
 
 class TruncatedNormal(RandomNormal):
+    """Draws values from a normal distribution, redrawing any that fall more than two standard
+    deviations from the mean.
+
+    Args:
+        mean: the mean of the distribution before truncation (default 0.0).
+        stddev: its standard deviation before truncation (default 0.05).
+        seed: an int makes every call return the same values; None (default) draws new values
+            at each call.
+    """
+
     def __call__(self, shape, dtype=None):
         values = self.mean + self.stddev * _truncated_normal(self._rng(), shape)
         return jnp.asarray(values, standardize_dtype(dtype))
@@ -110,6 +148,21 @@ def _fans(shape, input_axes=None, output_axes=None):
 
 
 class VarianceScaling(_Random):
+    """Draws values whose variance is `scale / fan`, where the fan comes from the weight's shape.
+
+    Args:
+        scale: the variance before division by the fan; must be positive (default 1.0).
+        mode: which fan divides the scale: "fan_in" (default), "fan_out" or "fan_avg" (their mean).
+        distribution: "truncated_normal" (default; cut at two standard deviations and rescaled so
+            the variance stays `scale / fan`), "untruncated_normal" or "uniform".
+        seed: an int makes every call return the same values; None (default) draws new values
+            at each call.
+        input_axes: the axes of the weight shape whose sizes multiply into the fan-in; give it
+            together with `output_axes` (default None: the last axis is the output, the one before
+            it the input, and any leading axes a receptive field).
+        output_axes: the axes whose sizes multiply into the fan-out (default None).
+    """
+
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
                  input_axes=None, output_axes=None):
         super().__init__(seed)
@@ -147,6 +200,17 @@ class VarianceScaling(_Random):
 
 
 class GlorotUniform(VarianceScaling):
+    """Glorot (Xavier) uniform: uniform values with variance `1 / fan_avg`.
+
+    Args:
+        seed: an int makes every call return the same values; None (default) draws new values
+            at each call.
+        input_axes: the axes of the weight shape whose sizes multiply into the fan-in; give it
+            together with `output_axes` (default None: the last axis is the output, the one before
+            it the input, and any leading axes a receptive field).
+        output_axes: the axes whose sizes multiply into the fan-out (default None).
+    """
+
     def __init__(self, seed=None, input_axes=None, output_axes=None):
         super().__init__(1.0, "fan_avg", "uniform", seed, input_axes, output_axes)
 
@@ -156,6 +220,17 @@ class GlorotUniform(VarianceScaling):
 
 
 class GlorotNormal(VarianceScaling):
+    """Glorot (Xavier) normal: truncated normal values with variance `1 / fan_avg`.
+
+    Args:
+        seed: an int makes every call return the same values; None (default) draws new values
+            at each call.
+        input_axes: the axes of the weight shape whose sizes multiply into the fan-in; give it
+            together with `output_axes` (default None: the last axis is the output, the one before
+            it the input, and any leading axes a receptive field).
+        output_axes: the axes whose sizes multiply into the fan-out (default None).
+    """
+
     def __init__(self, seed=None, input_axes=None, output_axes=None):
         super().__init__(1.0, "fan_avg", "truncated_normal", seed, input_axes, output_axes)
 
@@ -165,6 +240,17 @@ class GlorotNormal(VarianceScaling):
 
 
 class HeUniform(VarianceScaling):
+    """He uniform: uniform values with variance `2 / fan_in`.
+
+    Args:
+        seed: an int makes every call return the same values; None (default) draws new values
+            at each call.
+        input_axes: the axes of the weight shape whose sizes multiply into the fan-in; give it
+            together with `output_axes` (default None: the last axis is the output, the one before
+            it the input, and any leading axes a receptive field).
+        output_axes: the axes whose sizes multiply into the fan-out (default None).
+    """
+
     def __init__(self, seed=None, input_axes=None, output_axes=None):
         super().__init__(2.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
@@ -174,6 +260,17 @@ class HeUniform(VarianceScaling):
 
 
 class HeNormal(VarianceScaling):
+    """He normal: truncated normal values with variance `2 / fan_in`.
+
+    Args:
+        seed: an int makes every call return the same values; None (default) draws new values
+            at each call.
+        input_axes: the axes of the weight shape whose sizes multiply into the fan-in; give it
+            together with `output_axes` (default None: the last axis is the output, the one before
+            it the input, and any leading axes a receptive field).
+        output_axes: the axes whose sizes multiply into the fan-out (default None).
+    """
+
     def __init__(self, seed=None, input_axes=None, output_axes=None):
         super().__init__(2.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
@@ -183,6 +280,17 @@ class HeNormal(VarianceScaling):
 
 
 class LecunUniform(VarianceScaling):
+    """LeCun uniform: uniform values with variance `1 / fan_in`.
+
+    Args:
+        seed: an int makes every call return the same values; None (default) draws new values
+            at each call.
+        input_axes: the axes of the weight shape whose sizes multiply into the fan-in; give it
+            together with `output_axes` (default None: the last axis is the output, the one before
+            it the input, and any leading axes a receptive field).
+        output_axes: the axes whose sizes multiply into the fan-out (default None).
+    """
+
     def __init__(self, seed=None, input_axes=None, output_axes=None):
         super().__init__(1.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
@@ -192,6 +300,17 @@ class LecunUniform(VarianceScaling):
 
 
 class LecunNormal(VarianceScaling):
+    """LeCun normal: truncated normal values with variance `1 / fan_in`.
+
+    Args:
+        seed: an int makes every call return the same values; None (default) draws new values
+            at each call.
+        input_axes: the axes of the weight shape whose sizes multiply into the fan-in; give it
+            together with `output_axes` (default None: the last axis is the output, the one before
+            it the input, and any leading axes a receptive field).
+        output_axes: the axes whose sizes multiply into the fan-out (default None).
+    """
+
     def __init__(self, seed=None, input_axes=None, output_axes=None):
         super().__init__(1.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
@@ -201,6 +320,15 @@ class LecunNormal(VarianceScaling):
 
 
 class Orthogonal(_Random):
+    """Fills the weight with a random orthogonal matrix (of the shape flattened to two dimensions, the
+    last axis kept), times a gain.
+
+    Args:
+        gain: the factor applied to the orthogonal matrix (default 1.0).
+        seed: an int makes every call return the same values; None (default) draws new values
+            at each call.
+    """
+
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed)
         self.gain = gain
