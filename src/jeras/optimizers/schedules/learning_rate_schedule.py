@@ -74,7 +74,17 @@ class _DecayPerSteps(LearningRateSchedule):
 
 class ExponentialDecay(_DecayPerSteps):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)`, the exponent floored when
-    `staircase`."""
+    `staircase`.
+
+    Args:
+        initial_learning_rate: the rate at step 0, a Python float.
+        decay_steps: the number of steps over which the rate falls by one factor of `decay_rate`;
+            must be positive.
+        decay_rate: the decay factor.
+        staircase: whether `step / decay_steps` is floored, so the rate drops in discrete jumps
+            (default False: it falls smoothly).
+        name: a name for the schedule, kept in its config (default 'ExponentialDecay').
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
@@ -86,7 +96,13 @@ class ExponentialDecay(_DecayPerSteps):
 
 class PiecewiseConstantDecay(LearningRateSchedule):
     """`values[0]` while `step <= boundaries[0]`, `values[i]` for
-    `boundaries[i-1] < step <= boundaries[i]`, and `values[-1]` past the last boundary."""
+    `boundaries[i-1] < step <= boundaries[i]`, and `values[-1]` past the last boundary.
+
+    Args:
+        boundaries: increasing step counts at which the rate changes, one fewer than `values`.
+        values: the rates of the intervals the boundaries delimit, in order.
+        name: a name for the schedule, kept in its config (default 'PiecewiseConstant').
+    """
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         super().__init__()
@@ -118,7 +134,17 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 class PolynomialDecay(LearningRateSchedule):
     """`(initial - end) * (1 - step / decay_steps) ** power + end`, holding `end` after
-    `decay_steps`; with `cycle`, the horizon grows to the next multiple of `decay_steps`."""
+    `decay_steps`; with `cycle`, the horizon grows to the next multiple of `decay_steps`.
+
+    Args:
+        initial_learning_rate: the rate at step 0, a Python float.
+        decay_steps: the number of steps to go from the initial to the end rate; must be positive.
+        end_learning_rate: the rate reached after `decay_steps` (default 0.0001).
+        power: the exponent of the polynomial (default 1.0: a straight line).
+        cycle: whether to restart the decay past `decay_steps` rather than hold the end rate
+            (default False).
+        name: a name for the schedule, kept in its config (default 'PolynomialDecay').
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
                  cycle=False, name="PolynomialDecay"):
@@ -158,7 +184,16 @@ class PolynomialDecay(LearningRateSchedule):
 
 class InverseTimeDecay(_DecayPerSteps):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)`, the ratio floored when
-    `staircase`."""
+    `staircase`.
+
+    Args:
+        initial_learning_rate: the rate at step 0, a Python float.
+        decay_steps: the number of steps that make one unit of decay time; must be positive.
+        decay_rate: how much the denominator grows per `decay_steps` steps.
+        staircase: whether `step / decay_steps` is floored, so the rate drops in discrete jumps
+            (default False: it falls smoothly).
+        name: a name for the schedule, kept in its config (default 'InverseTimeDecay').
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
@@ -171,7 +206,17 @@ class InverseTimeDecay(_DecayPerSteps):
 class CosineDecay(LearningRateSchedule):
     """Half a cosine from the start rate down to `alpha` times it over `decay_steps`, then flat.
     With `warmup_target`, first a linear ramp from `initial_learning_rate` to `warmup_target`
-    over `warmup_steps`, and the cosine then starts from `warmup_target`."""
+    over `warmup_steps`, and the cosine then starts from `warmup_target`.
+
+    Args:
+        initial_learning_rate: the rate at step 0, a Python float.
+        decay_steps: the number of steps of the cosine part; must be positive.
+        alpha: the final rate as a fraction of the rate the cosine starts from (default 0.0).
+        name: a name for the schedule, kept in its config (default 'CosineDecay').
+        warmup_target: the rate the warmup ramp ends at and the cosine starts from (default None:
+            no warmup).
+        warmup_steps: the number of steps of the warmup ramp (default 0).
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
@@ -223,7 +268,18 @@ def _growing_periods(fraction, t_mul):
 
 class CosineDecayRestarts(LearningRateSchedule):
     """Cosine decay with warm restarts (SGDR): period `i` lasts `first_decay_steps * t_mul**i`
-    steps and peaks at `initial_learning_rate * m_mul**i`."""
+    steps and peaks at `initial_learning_rate * m_mul**i`.
+
+    Args:
+        initial_learning_rate: the rate at step 0, a Python float.
+        first_decay_steps: the length of the first period, in steps; must be positive.
+        t_mul: the factor by which each period is longer than the one before (default 2.0).
+        m_mul: the factor by which each period's starting rate is lower than the one before
+            (default 1.0).
+        alpha: the rate every period decays to, as a fraction of `initial_learning_rate`
+            (default 0.0).
+        name: a name for the schedule, kept in its config (default 'SGDRDecay').
+    """
 
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0,
                  alpha=0.0, name="SGDRDecay"):
