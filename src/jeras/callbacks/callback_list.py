@@ -6,6 +6,19 @@ from jeras.callbacks.progbar_logger import ProgbarLogger
 
 
 class CallbackList(Callback):
+    """Holds callbacks and calls each one's hook in order, with one shared logs dict per event.
+
+    `fit`, `evaluate` and `predict` build one around the `callbacks` they are given.
+
+    Args:
+        callbacks: a `Callback`, or a (possibly nested) list of them (default None: empty).
+        add_history: whether to append a `History` callback when none is in the list.
+        add_progbar: whether to append a `ProgbarLogger` when none is in the list.
+        model: if given, every callback's `model` is set to it.
+        **params: if any, passed to every callback as its `params` (e.g. `epochs`, `steps`,
+            `verbose`).
+    """
+
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
         super().__init__()
         self.callbacks = _flatten(callbacks)

@@ -4,6 +4,12 @@ from jeras.callbacks.callback import Callback
 
 
 class History(Callback):
+    """Records the logs of every epoch; `fit()` returns it and sets it as `model.history`.
+
+    After training, `history.history` maps each log key to its list of per-epoch values and
+    `history.epoch` lists the epoch indices. It takes no arguments.
+    """
+
     def __init__(self):
         super().__init__()
         self.history = {}
