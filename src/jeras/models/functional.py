@@ -15,6 +15,21 @@ def _is_kt(x):
 
 
 class Functional(Model):
+    """A model whose forward pass is a recorded graph of layer calls from `Input`s to outputs.
+
+    `keras.Model(inputs, outputs)` returns one; its layers, configuration and summary come from the
+    graph, so it is saved and reloaded without its Python code.
+
+    Args:
+        inputs: the `keras.Input` tensor(s): one, a list, or a dict keyed by input name; data
+            passed to the model must have the same structure.
+        outputs: the tensor(s) computed from `inputs` by layer calls, in any nesting of lists and
+            dicts; the model's predictions keep that structure.
+        name: the model's name ("functional" plus a counter by default).
+        trainable: whether the model's weights are updated by `fit()` (default True).
+        **kwargs: further `Layer` arguments, e.g. `dtype`.
+    """
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         Trainer.__init__(self)

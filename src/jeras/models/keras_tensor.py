@@ -9,6 +9,20 @@ from jeras.backend.naming import uniquify
 
 
 class KerasTensor:
+    """A symbolic tensor: a shape (None for unknown dimensions) and a dtype, with no values.
+
+    `keras.Input` returns one, and calling a layer on one returns new ones that remember the call;
+    a functional model is the graph between them.
+
+    Args:
+        shape: a tuple of ints or None, the batch dimension included.
+        dtype: the element dtype (default "float32").
+        sparse: whether the tensor stands for sparse data (default False).
+        ragged: whether the tensor stands for ragged data (default False).
+        record_history: accepted for compatibility with Keras; jeras always records the history.
+        name: a name for the tensor (a unique "keras_tensor" name by default).
+    """
+
     def __init__(self, shape, dtype="float32", sparse=False, ragged=False, record_history=True,
                  name=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)

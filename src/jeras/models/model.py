@@ -12,10 +12,19 @@ from jeras.trainer.trainer import Trainer
 
 
 class Model(Trainer, Layer):
-    """Groups layers into an object with training and inference features.
+    """Groups layers into an object with training and inference features (`compile`, `fit`,
+    `evaluate`, `predict`, `save`, `summary`).
 
-    `keras.Model(inputs, outputs, name=None)` gives a functional model; subclass `Model` and
-    implement `call` for a model written as Python code.
+    Two ways to build one: `Model(inputs, outputs)` makes a functional model (a `Functional`) from
+    symbolic tensors; a subclass defines its layers in `__init__` and its forward pass in `call`,
+    and calls `super().__init__()` with at most the keyword arguments below.
+
+    Args:
+        inputs: for a functional model, the `keras.Input` tensor(s) (one, a list or a dict).
+        outputs: for a functional model, the tensor(s) computed from `inputs` by layer calls.
+        name: the model's name (snake_case of the class name plus a counter by default).
+        trainable: whether the model's weights are updated by `fit()` (default True).
+        dtype: the dtype of the model's weights and computations (floatx by default).
     """
 
     def __new__(cls, *args, **kwargs):

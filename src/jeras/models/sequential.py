@@ -9,6 +9,18 @@ from jeras.models.model import Model
 
 
 class Sequential(Model):
+    """A model that is a plain stack of layers, each taking the previous layer's single output.
+
+    Layers can be passed at construction or appended with `add()`. When the first is a
+    `keras.Input` (or a layer given `input_shape`), the model is built at once; otherwise it is
+    built on its first call or in `fit()`.
+
+    Args:
+        layers: a list of layers to stack, in order (default None: an empty model to `add()` to).
+        trainable: whether the model's weights are updated by `fit()` (default True).
+        name: the model's name ("sequential" plus a counter by default).
+    """
+
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(trainable=trainable, name=name)
         self._stack = []
