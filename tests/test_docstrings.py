@@ -16,11 +16,79 @@ PACKAGES = (
     "jeras.callbacks", "jeras.layers", "jeras.losses", "jeras.metrics",
 )
 
-# Arguments not yet documented, as (qualified class name, argument). Only packages other helpers
-# are rewriting in parallel (layers, losses, metrics) may appear here; the packages whose
-# docstrings this test was written with (models, optimizers, schedules, initializers, callbacks)
-# must stay complete. Remove an entry once its argument is documented.
-KNOWN_MISSING = set()
+# Marks a class in KNOWN_MISSING that has no docstring of its own at all.
+NO_DOCSTRING = "<no docstring>"
+
+# What is not documented yet, class by class: its constructor arguments, and NO_DOCSTRING when the
+# class has no docstring. Only the packages other helpers are rewriting in parallel (layers,
+# losses, metrics) may appear here; models, optimizers, schedules, initializers and callbacks
+# must stay complete. Remove an entry as soon as it is documented (a test below insists).
+KNOWN_MISSING = {
+    "jeras.layers.convolution.Conv1D": (
+        "kernel_initializer", "kernel_regularizer", "bias_regularizer", "kernel_constraint",),
+    "jeras.layers.convolution.Conv2D": (
+        "filters", "kernel_size", "strides", "data_format", "dilation_rate", "groups", "activation",
+        "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
+        "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint",),
+    "jeras.layers.convolution.Conv3D": (
+        "filters", "kernel_size", "strides", "data_format", "dilation_rate", "groups", "activation",
+        "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
+        "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint",),
+    "jeras.layers.core.Activation": (NO_DOCSTRING, "activation",),
+    "jeras.layers.core.Dense": ("lora_rank", "lora_alpha", "quantization_config",),
+    "jeras.layers.core.Identity": (NO_DOCSTRING,),
+    "jeras.layers.core.Lambda": ("output_shape", "mask", "arguments",),
+    "jeras.layers.input_layer.InputLayer": (
+        NO_DOCSTRING, "shape", "batch_size", "sparse", "ragged", "batch_shape", "input_tensor",
+        "optional",),
+    "jeras.layers.input_spec.InputSpec": (
+        NO_DOCSTRING, "dtype", "shape", "ndim", "max_ndim", "min_ndim", "axes",
+        "allow_last_axis_squeeze", "name", "optional",),
+    "jeras.layers.layer.Layer": ("autocast",),
+    "jeras.layers.pooling.AveragePooling1D": ("strides", "data_format",),
+    "jeras.layers.pooling.AveragePooling2D": ("pool_size", "strides", "padding", "data_format",),
+    "jeras.layers.pooling.AveragePooling3D": ("pool_size", "strides", "padding", "data_format",),
+    "jeras.layers.pooling.GlobalAveragePooling1D": ("data_format",),
+    "jeras.layers.pooling.GlobalAveragePooling2D": ("data_format",),
+    "jeras.layers.pooling.GlobalAveragePooling3D": ("data_format",),
+    "jeras.layers.pooling.GlobalMaxPooling2D": ("data_format",),
+    "jeras.layers.pooling.GlobalMaxPooling3D": ("data_format",),
+    "jeras.layers.pooling.MaxPooling2D": ("strides", "padding", "data_format",),
+    "jeras.layers.pooling.MaxPooling3D": ("strides", "padding", "data_format",),
+    "jeras.layers.regularization.ActivityRegularization": (NO_DOCSTRING, "l1", "l2",),
+    "jeras.layers.regularization.Dropout": ("noise_shape", "seed",),
+    "jeras.layers.reshaping.Flatten": (NO_DOCSTRING, "data_format",),
+    "jeras.layers.reshaping.Reshape": (NO_DOCSTRING, "target_shape",),
+    "jeras.metrics.accuracy_metrics.Accuracy": (NO_DOCSTRING, "name", "dtype",),
+    "jeras.metrics.accuracy_metrics.BinaryAccuracy": (NO_DOCSTRING, "name", "dtype", "threshold",),
+    "jeras.metrics.accuracy_metrics.CategoricalAccuracy": (NO_DOCSTRING, "name", "dtype",),
+    "jeras.metrics.accuracy_metrics.SparseCategoricalAccuracy": (NO_DOCSTRING, "name", "dtype",),
+    "jeras.metrics.accuracy_metrics.SparseTopKCategoricalAccuracy": (
+        NO_DOCSTRING, "k", "name", "dtype", "from_sorted_ids",),
+    "jeras.metrics.accuracy_metrics.TopKCategoricalAccuracy": (NO_DOCSTRING, "k", "name", "dtype",),
+    "jeras.metrics.confusion_metrics.FalseNegatives": ("thresholds", "name", "dtype",),
+    "jeras.metrics.confusion_metrics.FalsePositives": ("thresholds", "name", "dtype",),
+    "jeras.metrics.confusion_metrics.Precision": ("name", "dtype",),
+    "jeras.metrics.confusion_metrics.PrecisionAtRecall": ("class_id", "name", "dtype",),
+    "jeras.metrics.confusion_metrics.Recall": ("name", "dtype",),
+    "jeras.metrics.confusion_metrics.RecallAtPrecision": ("class_id", "name", "dtype",),
+    "jeras.metrics.confusion_metrics.SensitivityAtSpecificity": ("class_id", "name", "dtype",),
+    "jeras.metrics.confusion_metrics.SpecificityAtSensitivity": ("class_id", "name", "dtype",),
+    "jeras.metrics.confusion_metrics.TrueNegatives": ("thresholds", "name", "dtype",),
+    "jeras.metrics.confusion_metrics.TruePositives": ("thresholds", "name", "dtype",),
+    "jeras.metrics.correlation_metrics.ConcordanceCorrelation": ("name", "dtype",),
+    "jeras.metrics.correlation_metrics.PearsonCorrelation": ("name", "dtype",),
+    "jeras.metrics.f_score_metrics.F1Score": ("name", "dtype",),
+    "jeras.metrics.iou_metrics.BinaryIoU": ("name",),
+    "jeras.metrics.iou_metrics.IoU": ("name", "dtype",),
+    "jeras.metrics.iou_metrics.MeanIoU": ("name", "dtype",),
+    "jeras.metrics.iou_metrics.OneHotIoU": ("name", "dtype",),
+    "jeras.metrics.iou_metrics.OneHotMeanIoU": (
+        "name", "dtype", "ignore_class", "sparse_y_pred", "axis",),
+    "jeras.metrics.loss_metrics.RootMeanSquaredError": ("name", "dtype",),
+    "jeras.metrics.reduction_metrics.MeanMetricWrapper": ("name", "dtype",),
+    "jeras.metrics.reduction_metrics.Sum": (NO_DOCSTRING,),
+}
 
 
 def _public_classes():
@@ -59,6 +127,10 @@ def _documented(cls, argument):
     return False
 
 
+def _has_own_docstring(cls):
+    return "__doc__" in cls.__dict__ and bool((cls.__doc__ or "").strip())
+
+
 def _undocumented(cls):
     init = cls.__init__
     if not inspect.isfunction(init):  # object.__init__ and C slots: nothing to document
@@ -66,32 +138,79 @@ def _undocumented(cls):
     return [a for a in _named_parameters(init) if not _documented(cls, a)]
 
 
+def _gaps(cls):
+    """What a class lacks: NO_DOCSTRING if it has no docstring, then its undocumented arguments."""
+    return ([] if _has_own_docstring(cls) else [NO_DOCSTRING]) + _undocumented(cls)
+
+
 CLASSES = _public_classes()
 
 
 @pytest.mark.parametrize("qualname,cls", CLASSES, ids=[q for q, _ in CLASSES])
 def test_public_class_has_a_docstring(qualname, cls):
-    assert "__doc__" in cls.__dict__ and (cls.__doc__ or "").strip(), (
+    if NO_DOCSTRING in KNOWN_MISSING.get(qualname, ()):
+        pytest.xfail("listed in KNOWN_MISSING")
+    assert _has_own_docstring(cls), (
         f"{qualname} has no docstring of its own: add a one-line summary and an `Args:` section.")
 
 
 @pytest.mark.parametrize("qualname,cls", CLASSES, ids=[q for q, _ in CLASSES])
 def test_every_constructor_argument_is_documented(qualname, cls):
-    missing = [a for a in _undocumented(cls) if (qualname, a) not in KNOWN_MISSING]
+    known = KNOWN_MISSING.get(qualname, ())
+    missing = [a for a in _undocumented(cls) if a not in known]
     assert not missing, (
-        f"{qualname}.__init__ takes {missing} but neither its docstring nor that of the base class "
-        f"declaring them mentions them: add them to the `Args:` section.")
+        f"{qualname}.__init__ takes {missing} but neither its docstring nor that of the nearest "
+        f"base class declaring them mentions them: add them to the `Args:` section.")
 
 
 def test_known_missing_entries_are_still_missing():
     # A stale exception hides nothing, but it misleads the reader: drop entries once fixed.
     by_name = dict(CLASSES)
-    stale = sorted(entry for entry in KNOWN_MISSING
-                   if entry[0] not in by_name or entry[1] not in _undocumented(by_name[entry[0]]))
-    assert not stale, f"KNOWN_MISSING lists documented or vanished arguments: {stale}"
+    stale = {}
+    for qualname, listed in KNOWN_MISSING.items():
+        present = _gaps(by_name[qualname]) if qualname in by_name else []
+        fixed = [item for item in listed if item not in present]
+        if fixed:
+            stale[qualname] = fixed
+    assert not stale, (
+        f"KNOWN_MISSING lists gaps that are fixed or whose class is gone; remove them: {stale}")
 
 
 def test_known_missing_is_limited_to_packages_being_rewritten_elsewhere():
     allowed = ("jeras.layers.", "jeras.losses.", "jeras.metrics.")
-    outside = sorted(entry for entry in KNOWN_MISSING if not entry[0].startswith(allowed))
-    assert not outside, f"these packages must be fully documented: {outside}"
+    outside = sorted(name for name in KNOWN_MISSING if not name.startswith(allowed))
+    assert not outside, f"these packages must be fully documented, not listed: {outside}"
+
+
+def test_the_check_catches_an_undocumented_argument():
+    # The checker itself must be able to fail: a class whose docstring skips one argument, and
+    # a subclass relying on its base for the arguments it inherits.
+    class Base:
+        """A base.
+
+        Args:
+            alpha: documented here.
+        """
+
+        def __init__(self, alpha, beta=1, *args, **kwargs):
+            pass
+
+    class Child(Base):
+        """A child.
+
+        Args:
+            gamma: its own argument.
+        """
+
+        def __init__(self, gamma, alpha=0, **kwargs):
+            super().__init__(alpha)
+
+    class Bare(Base):
+        pass
+
+    assert _undocumented(Base) == ["beta"]
+    assert _undocumented(Child) == []
+    assert _undocumented(Bare) == ["beta"]
+    assert _gaps(Bare) == [NO_DOCSTRING, "beta"]
+    # A word inside another name (`alpha` in `alpha_2`) does not count as a mention.
+    assert not _mentions("alpha_2: no.", "alpha") and _mentions("`alpha`: yes.", "alpha")

@@ -320,8 +320,9 @@ class LecunNormal(VarianceScaling):
 
 
 class Orthogonal(_Random):
-    """Fills the weight with a random orthogonal matrix (of the shape flattened to two dimensions, the
-    last axis kept), times a gain.
+    """Fills the weight with a random orthogonal matrix, times a gain.
+
+    The shape is flattened to two dimensions (the last axis kept) for the matrix.
 
     Args:
         gain: the factor applied to the orthogonal matrix (default 1.0).

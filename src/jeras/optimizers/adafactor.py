@@ -11,8 +11,9 @@ def _rms(x):
 
 
 class Adafactor(Optimizer):
-    """Adam-like steps with a factored second moment: for a matrix, only its row and column averages are
-    stored, which saves memory on large weights.
+    """Adam-like steps with a factored second moment, which saves memory on large weights.
+
+    For a matrix, only the row and column averages of the squared gradients are stored.
 
     Args:
         learning_rate: default 0.001.

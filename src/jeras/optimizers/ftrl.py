@@ -7,7 +7,7 @@ from jeras.optimizers.optimizer import Optimizer
 
 
 class Ftrl(Optimizer):
-    """Follow The Regularized Leader, suited to large sparse linear models; supports L1 and L2 terms.
+    """Follow The Regularized Leader, for large sparse linear models; with L1 and L2 terms.
 
     Args:
         learning_rate: default 0.001.

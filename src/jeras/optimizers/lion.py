@@ -6,8 +6,10 @@ from jeras.optimizers.optimizer import Optimizer
 
 
 class Lion(Optimizer):
-    """Evolved sign momentum: every update element is `+-learning_rate`, the sign of an interpolation of
-    momentum and gradient. Usually wants a smaller learning rate than Adam.
+    """Evolved sign momentum: each update element is `learning_rate` times a sign.
+
+    The sign is that of an interpolation of momentum and gradient. It usually wants a smaller
+    learning rate than Adam.
 
     Args:
         learning_rate: default 0.001.
