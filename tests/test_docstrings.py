@@ -24,74 +24,77 @@ NO_DOCSTRING = "<no docstring>"
 # losses, metrics) may appear here; models, optimizers, schedules, initializers and callbacks
 # must stay complete. Remove an entry as soon as it is documented (a test below insists).
 KNOWN_MISSING = {
-    "jeras.layers.convolution.Conv1D": (
+    "jeras.layers.Conv1D": (
         "kernel_initializer", "kernel_regularizer", "bias_regularizer", "kernel_constraint",),
-    "jeras.layers.convolution.Conv2D": (
+    "jeras.layers.Conv2D": (
         "filters", "kernel_size", "strides", "data_format", "dilation_rate", "groups", "activation",
         "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
         "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint",),
-    "jeras.layers.convolution.Conv3D": (
+    "jeras.layers.Conv3D": (
         "filters", "kernel_size", "strides", "data_format", "dilation_rate", "groups", "activation",
         "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
         "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint",),
-    "jeras.layers.core.Activation": (NO_DOCSTRING, "activation",),
-    "jeras.layers.core.Dense": ("lora_rank", "lora_alpha", "quantization_config",),
-    "jeras.layers.core.Identity": (NO_DOCSTRING,),
-    "jeras.layers.core.Lambda": ("output_shape", "mask", "arguments",),
-    "jeras.layers.input_layer.InputLayer": (
+    "jeras.layers.Activation": (NO_DOCSTRING, "activation",),
+    "jeras.layers.Dense": ("lora_rank", "lora_alpha", "quantization_config",),
+    "jeras.layers.Identity": (NO_DOCSTRING,),
+    "jeras.layers.Lambda": ("output_shape", "mask", "arguments",),
+    "jeras.layers.InputLayer": (
         NO_DOCSTRING, "shape", "batch_size", "sparse", "ragged", "batch_shape", "input_tensor",
         "optional",),
-    "jeras.layers.input_spec.InputSpec": (
+    "jeras.layers.InputSpec": (
         NO_DOCSTRING, "dtype", "shape", "ndim", "max_ndim", "min_ndim", "axes",
         "allow_last_axis_squeeze", "name", "optional",),
-    "jeras.layers.layer.Layer": ("autocast",),
-    "jeras.layers.pooling.AveragePooling1D": ("strides", "data_format",),
-    "jeras.layers.pooling.AveragePooling2D": ("pool_size", "strides", "padding", "data_format",),
-    "jeras.layers.pooling.AveragePooling3D": ("pool_size", "strides", "padding", "data_format",),
-    "jeras.layers.pooling.GlobalAveragePooling1D": ("data_format",),
-    "jeras.layers.pooling.GlobalAveragePooling2D": ("data_format",),
-    "jeras.layers.pooling.GlobalAveragePooling3D": ("data_format",),
-    "jeras.layers.pooling.GlobalMaxPooling2D": ("data_format",),
-    "jeras.layers.pooling.GlobalMaxPooling3D": ("data_format",),
-    "jeras.layers.pooling.MaxPooling2D": ("strides", "padding", "data_format",),
-    "jeras.layers.pooling.MaxPooling3D": ("strides", "padding", "data_format",),
-    "jeras.layers.regularization.ActivityRegularization": (NO_DOCSTRING, "l1", "l2",),
-    "jeras.layers.regularization.Dropout": ("noise_shape", "seed",),
-    "jeras.layers.reshaping.Flatten": (NO_DOCSTRING, "data_format",),
-    "jeras.layers.reshaping.Reshape": (NO_DOCSTRING, "target_shape",),
-    "jeras.metrics.accuracy_metrics.Accuracy": (NO_DOCSTRING, "name", "dtype",),
-    "jeras.metrics.accuracy_metrics.BinaryAccuracy": (NO_DOCSTRING, "name", "dtype", "threshold",),
-    "jeras.metrics.accuracy_metrics.CategoricalAccuracy": (NO_DOCSTRING, "name", "dtype",),
-    "jeras.metrics.accuracy_metrics.SparseCategoricalAccuracy": (NO_DOCSTRING, "name", "dtype",),
-    "jeras.metrics.accuracy_metrics.SparseTopKCategoricalAccuracy": (
+    "jeras.layers.Layer": ("autocast",),
+    "jeras.layers.AveragePooling1D": ("strides", "data_format",),
+    "jeras.layers.AveragePooling2D": ("pool_size", "strides", "padding", "data_format",),
+    "jeras.layers.AveragePooling3D": ("pool_size", "strides", "padding", "data_format",),
+    "jeras.layers.GlobalAveragePooling1D": ("data_format",),
+    "jeras.layers.GlobalAveragePooling2D": ("data_format",),
+    "jeras.layers.GlobalAveragePooling3D": ("data_format",),
+    "jeras.layers.GlobalMaxPooling2D": ("data_format",),
+    "jeras.layers.GlobalMaxPooling3D": ("data_format",),
+    "jeras.layers.MaxPooling2D": ("strides", "padding", "data_format",),
+    "jeras.layers.MaxPooling3D": ("strides", "padding", "data_format",),
+    "jeras.layers.ActivityRegularization": (NO_DOCSTRING, "l1", "l2",),
+    "jeras.layers.Dropout": ("noise_shape", "seed",),
+    "jeras.layers.Flatten": (NO_DOCSTRING, "data_format",),
+    "jeras.layers.Reshape": (NO_DOCSTRING, "target_shape",),
+    "jeras.metrics.Accuracy": (NO_DOCSTRING, "name", "dtype",),
+    "jeras.metrics.BinaryAccuracy": (NO_DOCSTRING, "name", "dtype", "threshold",),
+    "jeras.metrics.CategoricalAccuracy": (NO_DOCSTRING, "name", "dtype",),
+    "jeras.metrics.SparseCategoricalAccuracy": (NO_DOCSTRING, "name", "dtype",),
+    "jeras.metrics.SparseTopKCategoricalAccuracy": (
         NO_DOCSTRING, "k", "name", "dtype", "from_sorted_ids",),
-    "jeras.metrics.accuracy_metrics.TopKCategoricalAccuracy": (NO_DOCSTRING, "k", "name", "dtype",),
-    "jeras.metrics.confusion_metrics.FalseNegatives": ("thresholds", "name", "dtype",),
-    "jeras.metrics.confusion_metrics.FalsePositives": ("thresholds", "name", "dtype",),
-    "jeras.metrics.confusion_metrics.Precision": ("name", "dtype",),
-    "jeras.metrics.confusion_metrics.PrecisionAtRecall": ("class_id", "name", "dtype",),
-    "jeras.metrics.confusion_metrics.Recall": ("name", "dtype",),
-    "jeras.metrics.confusion_metrics.RecallAtPrecision": ("class_id", "name", "dtype",),
-    "jeras.metrics.confusion_metrics.SensitivityAtSpecificity": ("class_id", "name", "dtype",),
-    "jeras.metrics.confusion_metrics.SpecificityAtSensitivity": ("class_id", "name", "dtype",),
-    "jeras.metrics.confusion_metrics.TrueNegatives": ("thresholds", "name", "dtype",),
-    "jeras.metrics.confusion_metrics.TruePositives": ("thresholds", "name", "dtype",),
-    "jeras.metrics.correlation_metrics.ConcordanceCorrelation": ("name", "dtype",),
-    "jeras.metrics.correlation_metrics.PearsonCorrelation": ("name", "dtype",),
-    "jeras.metrics.f_score_metrics.F1Score": ("name", "dtype",),
-    "jeras.metrics.iou_metrics.BinaryIoU": ("name",),
-    "jeras.metrics.iou_metrics.IoU": ("name", "dtype",),
-    "jeras.metrics.iou_metrics.MeanIoU": ("name", "dtype",),
-    "jeras.metrics.iou_metrics.OneHotIoU": ("name", "dtype",),
-    "jeras.metrics.iou_metrics.OneHotMeanIoU": (
+    "jeras.metrics.TopKCategoricalAccuracy": (NO_DOCSTRING, "k", "name", "dtype",),
+    "jeras.metrics.FalseNegatives": ("thresholds", "name", "dtype",),
+    "jeras.metrics.FalsePositives": ("thresholds", "name", "dtype",),
+    "jeras.metrics.Precision": ("name", "dtype",),
+    "jeras.metrics.PrecisionAtRecall": ("class_id", "name", "dtype",),
+    "jeras.metrics.Recall": ("name", "dtype",),
+    "jeras.metrics.RecallAtPrecision": ("class_id", "name", "dtype",),
+    "jeras.metrics.SensitivityAtSpecificity": ("class_id", "name", "dtype",),
+    "jeras.metrics.SpecificityAtSensitivity": ("class_id", "name", "dtype",),
+    "jeras.metrics.TrueNegatives": ("thresholds", "name", "dtype",),
+    "jeras.metrics.TruePositives": ("thresholds", "name", "dtype",),
+    "jeras.metrics.ConcordanceCorrelation": ("name", "dtype",),
+    "jeras.metrics.PearsonCorrelation": ("name", "dtype",),
+    "jeras.metrics.F1Score": ("name", "dtype",),
+    "jeras.metrics.BinaryIoU": ("name",),
+    "jeras.metrics.IoU": ("name", "dtype",),
+    "jeras.metrics.MeanIoU": ("name", "dtype",),
+    "jeras.metrics.OneHotIoU": ("name", "dtype",),
+    "jeras.metrics.OneHotMeanIoU": (
         "name", "dtype", "ignore_class", "sparse_y_pred", "axis",),
-    "jeras.metrics.loss_metrics.RootMeanSquaredError": ("name", "dtype",),
-    "jeras.metrics.reduction_metrics.MeanMetricWrapper": ("name", "dtype",),
-    "jeras.metrics.reduction_metrics.Sum": (NO_DOCSTRING,),
+    "jeras.metrics.RootMeanSquaredError": ("name", "dtype",),
+    "jeras.metrics.MeanMetricWrapper": ("name", "dtype",),
+    "jeras.metrics.Sum": (NO_DOCSTRING,),
 }
 
 
 def _public_classes():
+    """(public name, class) pairs, keyed by where users reach a class (`jeras.layers.Dense`), not
+    by the module defining it, so moving a class between modules changes nothing here. An alias
+    (`Convolution2D` for `Conv2D`) is checked once, under the class's own name."""
     found = {}
     for package_name in PACKAGES:
         package = importlib.import_module(package_name)
@@ -100,8 +103,10 @@ def _public_classes():
                 continue
             if not value.__module__.startswith("jeras."):
                 continue
-            found[f"{value.__module__}.{value.__qualname__}"] = value
-    return sorted(found.items())
+            if value in found and name != value.__name__:
+                continue
+            found[value] = f"{package_name}.{name}"
+    return sorted((name, cls) for cls, name in found.items())
 
 
 def _named_parameters(function):
