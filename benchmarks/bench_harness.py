@@ -16,6 +16,7 @@ must not be imported before that. Every module a child loads before its timer st
 import importlib
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -185,10 +186,16 @@ def combine_runs(runs):
     return combined
 
 
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Expired)\b")
+
+
 def failure_reason(result):
-    """The last line of a failed contestant's traceback: the exception and its message."""
-    lines = [line for line in (result.get("traceback") or "").strip().splitlines() if line]
-    reason = lines[-1].strip() if lines else "unknown error"
+    """The exception line of a failed contestant's traceback: the last line naming an
+    exception (JAX appends a note after it), else the last line."""
+    lines = [line.strip() for line in (result.get("traceback") or "").splitlines()
+             if line.strip()]
+    reason = next((line for line in reversed(lines) if _EXCEPTION_LINE.match(line)),
+                  lines[-1] if lines else "unknown error")
     return reason if len(reason) <= 160 else reason[:157] + "..."
 
 

@@ -303,7 +303,7 @@ WIDE_MLP = Workload(
     dataset="fashion_mnist", input_shape=(784,), labels="sparse", accuracy_key="accuracy",
     batch_size=1024, val_holdout=10_000,
     # About 0.1 TFLOP per step: a few steps per epoch by default on CPU.
-    train_steps=4, val_steps=2,
+    train_steps=3, val_steps=1,
     build=build_wide_mlp,
     floor=FloorModel(init_params=lambda rng: _dense_params(rng, (784, 4096, 4096, 10)),
                      forward=_mlp_forward, optimizer=_keras_adam, scan_on_cpu=True),
