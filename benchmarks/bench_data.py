@@ -28,7 +28,7 @@ def save_dataset(name, tmp):
     if name == "mnist":
         try:
             arrays, source = _load_with_jeras("mnist"), "MNIST"
-        except Exception as error:  # offline without a cached copy
+        except Exception as error:  # noqa: BLE001 - offline without a cached copy, or broken
             arrays, source = _load_fashion_mnist()
             source += f" standing in for MNIST ({type(error).__name__}: MNIST not available)"
     elif name == "fashion_mnist":
@@ -53,7 +53,7 @@ def _load_fashion_mnist():
     """jeras's loader; raw IDX reading of Debian's files only if jeras is broken."""
     try:
         return _load_with_jeras("fashion_mnist"), "Fashion-MNIST (jeras.datasets.fashion_mnist)"
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure of jeras's loader: read the files directly
         print("warning: jeras.datasets.fashion_mnist.load_data() failed; reading "
               f"{FASHION_MNIST_DIR} directly:\n" + traceback.format_exc(), file=sys.stderr)
         parts = [_read_idx(os.path.join(FASHION_MNIST_DIR, f)) for f in (

@@ -14,6 +14,7 @@ must not be imported before that. Every module a child loads before its timer st
 """
 
 import importlib
+import itertools
 import json
 import os
 import re
@@ -52,7 +53,7 @@ def median_ms(fn, warmup=LATENCY_WARMUP, repeats=LATENCY_REPEATS):
 def epoch_times(fit_start, epoch_ends):
     """Each epoch end to end: the first from the start of fit, so it includes compilation."""
     marks = [fit_start] + list(epoch_ends)
-    return [b - a for a, b in zip(marks, marks[1:])]
+    return [b - a for a, b in itertools.pairwise(marks)]
 
 
 def steady_epoch_s(times):
@@ -71,12 +72,14 @@ def warm(job):
 
     Without it the first contestant would pay for reading every package from disk.
     """
-    import jax, optax, numpy  # noqa: F401,E401
+    import jax  # noqa: F401
+    import numpy  # noqa: F401
+    import optax  # noqa: F401
 
     for module in ("keras", "jeras"):
         try:
             __import__(module)
-        except Exception:  # the contestant that needs it reports the error
+        except Exception:  # noqa: BLE001, S110 - the contestant that needs it reports it
             pass
     return {}
 
@@ -123,7 +126,7 @@ def run_child(job, tmp, timeout):
     start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, env=child_env(tmp), cwd=REPO, capture_output=True,
-                              text=True, timeout=timeout)
+                              text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return {"contestant": job.get("contestant"), "ok": False,
                 "traceback": f"TimeoutError: timed out after {timeout} s"}

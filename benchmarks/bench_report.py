@@ -4,7 +4,8 @@ per-epoch histories, and what failed and why."""
 import os
 import sys
 
-from bench_harness import failure_reason, format_number as _fmt
+from bench_harness import failure_reason
+from bench_harness import format_number as _fmt
 
 
 def print_workload_report(workload, results, header_lines, load_before, warn_accuracy):
@@ -63,9 +64,10 @@ def _print_ratios(workload, results):
         target = (f"{ratio.target[0]} {ratio.target[1]:.2f}" if ratio.target else "")
         if not (rn and rd and rn.get("ok") and rd.get("ok")
                 and rn.get(ratio.metric) and rd.get(ratio.metric)):
-            missing = [n for n, r in ((ratio.numerator, rn), (ratio.denominator, rd))
-                       if not (r and r.get("ok"))]
-            why = f"n/a ({', '.join(missing)} failed)" if missing else "n/a"
+            pair = ((ratio.numerator, rn), (ratio.denominator, rd))
+            why = [f"{n} failed" for n, r in pair if r and not r.get("ok")]
+            why += [f"{n} not run" for n, r in pair if r is None]
+            why = f"n/a ({', '.join(why)})" if why else "n/a"
             print(f"{ratio.label:<22} {'-':>9}   {target:>8}   {why}")
             rows.append((workload.name, ratio.label, None, target, None))
             continue

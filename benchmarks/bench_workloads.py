@@ -11,7 +11,8 @@ imports what it needs inside its functions, after the contestant's timed import.
 """
 
 import dataclasses
-from typing import Callable, Optional
+import itertools
+from collections.abc import Callable
 
 JERAS_KERAS_JAX = ("jeras", "keras", "jax")
 JERAS_KERAS = ("jeras", "keras")
@@ -26,7 +27,7 @@ class Ratio:
     numerator: str
     denominator: str
     metric: str
-    target: Optional[tuple] = None
+    target: tuple | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,14 +72,14 @@ class Workload:
     accuracy_key: str
     batch_size: int
     val_holdout: int
-    train_steps: Optional[int]
-    val_steps: Optional[int]
+    train_steps: int | None
+    val_steps: int | None
     build: Callable
-    floor: Optional[FloorModel]
+    floor: FloorModel | None
     ratios: tuple
     callbacks: Callable = lambda keras: []
     verbose: int = 0
-    min_val_acc: Optional[float] = None
+    min_val_acc: float | None = None
 
     @property
     def contestants(self):
@@ -144,7 +145,7 @@ def _dense_params(rng, sizes):
     import numpy as np
 
     params = []
-    for fan_in, fan_out in zip(sizes, sizes[1:]):
+    for fan_in, fan_out in itertools.pairwise(sizes):
         params += [_glorot_uniform(rng, (fan_in, fan_out), fan_in, fan_out),
                    np.zeros(fan_out, np.float32)]
     return params

@@ -35,8 +35,13 @@ import sys
 import tempfile
 
 from bench_data import save_dataset
-from bench_harness import (add_common_arguments, check_common_arguments, parse_names,
-                           run_contestants, warm_caches)
+from bench_harness import (
+    add_common_arguments,
+    check_common_arguments,
+    parse_names,
+    run_contestants,
+    warm_caches,
+)
 from bench_report import print_workload_report
 from bench_workloads import WORKLOADS
 

@@ -9,7 +9,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 # or uses jax, is early enough. JAX ignores it on CPU.
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
-import jax  # noqa: E402 - the environment above must be set first
+import jax  # after the environment above, which it must see
 
 # Tests compare jeras against real Keras (or NumPy) with float32 tolerances. On recent GPUs
 # XLA's default precision for float32 matmuls and convolutions is TF32-like (about 10 bits of
