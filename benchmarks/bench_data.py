@@ -1,0 +1,110 @@
+"""Benchmark data: loaded once by the parent, prepared identically by every contestant.
+
+The parent loads the raw uint8 arrays (through jeras.datasets) and saves them to an .npz
+in its temporary directory; each child loads that file and applies the same
+preprocessing, timed as its `data_s`. Only the standard library is imported at module
+level (see bench_harness.py).
+"""
+
+import os
+import sys
+import traceback
+
+from bench_harness import SRC
+
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+def save_dataset(name, tmp):
+    """Loads dataset `name` ("mnist" or "fashion_mnist") and saves it under `tmp`.
+
+    Returns `(path, description)`. MNIST needs a download (or a copy in
+    ~/.keras/datasets); when it is unavailable, Fashion-MNIST, which has the same shapes
+    and classes, stands in and the description says so.
+    """
+    import numpy as np
+
+    path = os.path.join(tmp, f"{name}.npz")
+    if name == "mnist":
+        try:
+            arrays, source = _load_with_jeras("mnist"), "MNIST"
+        except Exception as error:  # noqa: BLE001 - offline without a cached copy, or broken
+            arrays, source = _load_fashion_mnist()
+            source += f" standing in for MNIST ({type(error).__name__}: MNIST not available)"
+    elif name == "fashion_mnist":
+        arrays, source = _load_fashion_mnist()
+    else:
+        raise ValueError(f"unknown dataset {name!r}; expected 'mnist' or 'fashion_mnist'")
+    (x_train, y_train), (x_test, y_test) = arrays
+    np.savez(path, x_train=np.asarray(x_train), y_train=np.asarray(y_train),
+             x_test=np.asarray(x_test), y_test=np.asarray(y_test))
+    return path, source
+
+
+def _load_with_jeras(name):
+    if SRC not in sys.path:
+        sys.path.insert(0, SRC)
+    import importlib
+
+    return importlib.import_module(f"jeras.datasets.{name}").load_data()
+
+
+def _load_fashion_mnist():
+    """jeras's loader; raw IDX reading of Debian's files only if jeras is broken."""
+    try:
+        return _load_with_jeras("fashion_mnist"), "Fashion-MNIST (jeras.datasets.fashion_mnist)"
+    except Exception:  # noqa: BLE001 - any failure of jeras's loader: read the files directly
+        print("warning: jeras.datasets.fashion_mnist.load_data() failed; reading "
+              f"{FASHION_MNIST_DIR} directly:\n" + traceback.format_exc(), file=sys.stderr)
+        parts = [_read_idx(os.path.join(FASHION_MNIST_DIR, f)) for f in (
+            "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")]
+        return ((parts[0], parts[1]), (parts[2], parts[3])), f"Fashion-MNIST ({FASHION_MNIST_DIR})"
+
+
+def _read_idx(path):
+    import gzip
+
+    import numpy as np
+
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def prepare(job, workload):
+    """The preprocessing every contestant runs: pixels to float32 in [0, 1] in the model's
+    input shape, labels as float32 class ids (as the guide does) or one-hot rows (as
+    keras-io's convnet does with to_categorical), the last `val_holdout` training samples
+    held out for validation, then both splits cut to the job's sample counts.
+
+    Returns x_train, y_train, x_val, y_val, x_test.
+    """
+    import numpy as np
+
+    with np.load(job["data"]) as data:
+        x_all, y_all, x_test = data["x_train"], data["y_train"], data["x_test"]
+    shape = tuple(workload.input_shape)
+    x_all = x_all.reshape((len(x_all),) + shape).astype("float32") / 255
+    x_test = x_test.reshape((len(x_test),) + shape).astype("float32") / 255
+    if workload.labels == "one_hot":
+        y_all = np.eye(10, dtype="float32")[y_all]
+    else:
+        y_all = y_all.astype("float32")
+    held = workload.val_holdout
+    x_val, y_val = x_all[-held:][:job["val_samples"]], y_all[-held:][:job["val_samples"]]
+    x_train, y_train = x_all[:-held][:job["train_samples"]], y_all[:-held][:job["train_samples"]]
+    return x_train, y_train, x_val, y_val, x_test
+
+
+def sample_counts(workload, steps=None, val_steps=None, full=False):
+    """Training and validation sample counts for a job (None: the whole split)."""
+    if full:
+        return None, None
+    steps = steps if steps is not None else workload.train_steps
+    val_steps = val_steps if val_steps is not None else workload.val_steps
+    return (None if steps is None else steps * workload.batch_size,
+            None if val_steps is None else val_steps * workload.batch_size)

@@ -1,0 +1,328 @@
+"""The table of benchmark workloads: one entry per model (and way of calling fit).
+
+A workload says what the jeras and Keras contestants build and how they call `fit` (the
+same code for both, given the imported module as `keras`), and, where there is one, the
+hand-written JAX model the floor contestant trains (parameters, forward pass, optax
+optimizer); bench_contestants.py holds the loops that run them. Adding a model to the
+benchmarks is adding one entry to WORKLOADS.
+
+Only the standard library is imported at module level (see bench_harness.py): model code
+imports what it needs inside its functions, after the contestant's timed import.
+"""
+
+import dataclasses
+import itertools
+from collections.abc import Callable
+
+JERAS_KERAS_JAX = ("jeras", "keras", "jax")
+JERAS_KERAS = ("jeras", "keras")
+
+
+@dataclasses.dataclass(frozen=True)
+class Ratio:
+    """One line of a report: `numerator.metric / denominator.metric`, with an optional
+    target `(">=" or "<=", threshold)` printed beside it (never asserted)."""
+
+    label: str
+    numerator: str
+    denominator: str
+    metric: str
+    target: tuple | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class FloorModel:
+    """The hand-written JAX version of a workload's model.
+
+    init_params(rng): a list of numpy arrays, drawn with a `numpy.random.Generator`
+        (compiling jax.random's initialisers would add seconds of cold start on CPU).
+    forward(params, x, training, key): class probabilities; `key` drives dropout.
+    optimizer(): the optax transformation equal to the Keras optimizer the others use.
+    scan_on_cpu: whether the floor fuses a whole epoch into one `lax.scan` on CPU too. On
+        accelerators it always does; XLA:CPU runs convolutions inside a loop several times
+        slower than in one compiled call per step, so a convnet's floor steps from Python
+        there, like the engine does.
+    """
+
+    init_params: Callable
+    forward: Callable
+    optimizer: Callable
+    scan_on_cpu: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    """One benchmark: a model, its data and how fit is called.
+
+    build(keras): the compiled model, written once against the Keras API.
+    callbacks(keras): callbacks passed to fit besides the epoch timer.
+    verbose: fit's `verbose`; with 1, the contestant sends the progress bar to a file.
+    val_holdout: the last N training samples are the validation set (never trained on).
+    train_steps / val_steps: default steps per epoch (None: the whole split); the training
+        and validation sets are cut to steps x batch_size samples, so every contestant sees
+        the same samples and a full pass is an epoch.
+    min_val_acc: a sanity floor for full runs of 4 epochs or more (a warning, never fatal).
+    """
+
+    name: str
+    title: str
+    dataset: str
+    input_shape: tuple
+    labels: str  # "sparse" (integer labels) or "one_hot"
+    accuracy_key: str
+    batch_size: int
+    val_holdout: int
+    train_steps: int | None
+    val_steps: int | None
+    build: Callable
+    floor: FloorModel | None
+    ratios: tuple
+    callbacks: Callable = lambda keras: []
+    verbose: int = 0
+    min_val_acc: float | None = None
+
+    @property
+    def contestants(self):
+        return JERAS_KERAS_JAX if self.floor is not None else JERAS_KERAS
+
+
+def standard_ratios(epoch_target=None, with_floor=True):
+    """Steady-state epoch, cold run and predict-on-3 ratios, the first with an optional
+    target. keras/jeras > 1 means jeras is faster; jeras/jax is jeras's overhead over the
+    hand-written loop."""
+    ratios = [
+        Ratio("epoch    keras/jeras", "keras", "jeras", "epoch_s", epoch_target),
+        Ratio("cold     keras/jeras", "keras", "jeras", "cold_s"),
+        Ratio("predict3 keras/jeras", "keras", "jeras", "predict3_ms"),
+    ]
+    if with_floor:
+        ratios += [Ratio("epoch    jeras/jax  ", "jeras", "jax", "epoch_s"),
+                   Ratio("cold     jeras/jax  ", "jeras", "jax", "cold_s")]
+    return tuple(ratios)
+
+
+# --------------------------------------------------------------------------
+# The Keras guide's MLP ("Training & evaluation with the built-in methods")
+# --------------------------------------------------------------------------
+
+
+def build_guide_mlp(keras):
+    layers = keras.layers
+    inputs = keras.Input(shape=(784,), name="digits")
+    x = layers.Dense(64, activation="relu", name="dense_1")(inputs)
+    x = layers.Dense(64, activation="relu", name="dense_2")(x)
+    outputs = layers.Dense(10, activation="softmax", name="predictions")(x)
+    model = keras.Model(inputs=inputs, outputs=outputs)
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy()],
+    )
+    return model
+
+
+def guide_loss_history(keras):
+    """The guide's `LossHistory` callback: per-batch losses, read from the logs."""
+
+    class LossHistory(keras.callbacks.Callback):
+        def on_train_begin(self, logs):
+            self.per_batch_losses = []
+
+        def on_batch_end(self, batch, logs):
+            self.per_batch_losses.append(logs.get("loss"))
+
+    return [LossHistory()]
+
+
+def _glorot_uniform(rng, shape, fan_in, fan_out):
+    import numpy as np
+
+    limit = (6.0 / (fan_in + fan_out)) ** 0.5
+    return rng.uniform(-limit, limit, shape).astype(np.float32)
+
+
+def _dense_params(rng, sizes):
+    import numpy as np
+
+    params = []
+    for fan_in, fan_out in itertools.pairwise(sizes):
+        params += [_glorot_uniform(rng, (fan_in, fan_out), fan_in, fan_out),
+                   np.zeros(fan_out, np.float32)]
+    return params
+
+
+def _mlp_forward(params, x, training, key):
+    import jax
+
+    h = x
+    n_layers = len(params) // 2
+    for i in range(n_layers):
+        h = h @ params[2 * i] + params[2 * i + 1]
+        h = jax.nn.relu(h) if i < n_layers - 1 else jax.nn.softmax(h, axis=-1)
+    return h
+
+
+def _keras_rmsprop():
+    import optax
+
+    # Keras's RMSprop: rho=0.9, epsilon=1e-7 added *inside* the square root, velocity
+    # starting at zero, no momentum, not centered.
+    return optax.rmsprop(learning_rate=1e-3, decay=0.9, eps=1e-7, initial_scale=0.0,
+                         eps_in_sqrt=True, centered=False, momentum=None)
+
+
+def _keras_adam():
+    import optax
+
+    # Keras's Adam (lr 1e-3, betas 0.9/0.999, epsilon 1e-7). Keras folds the bias
+    # corrections into the step size, which scales its epsilon by sqrt(1 - beta_2^t)
+    # relative to optax's; the work per step is the same.
+    return optax.adam(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-7)
+
+
+GUIDE_MLP_FLOOR = FloorModel(
+    init_params=lambda rng: _dense_params(rng, (784, 64, 64, 10)),
+    forward=_mlp_forward,
+    optimizer=_keras_rmsprop,
+    scan_on_cpu=True,
+)
+
+
+def _guide_mlp(name, title, ratios, floor=GUIDE_MLP_FLOOR, **fit):
+    return Workload(
+        name=name, title=title, dataset="fashion_mnist", input_shape=(784,), labels="sparse",
+        accuracy_key="sparse_categorical_accuracy", batch_size=64, val_holdout=10_000,
+        train_steps=None, val_steps=None, build=build_guide_mlp, floor=floor, ratios=ratios,
+        min_val_acc=0.8, **fit)
+
+
+GUIDE_MLP_TITLE = "MLP 784-64-64-10, RMSprop(1e-3), batch 64"
+
+# The targets come from the issue; they are printed beside the ratios, never asserted.
+GUIDE_MLP_RATIOS = (
+    Ratio("epoch    keras/jeras", "keras", "jeras", "epoch_s", (">=", 1.5)),
+    Ratio("cold     keras/jeras", "keras", "jeras", "cold_s", (">=", 1.3)),
+    Ratio("predict3 keras/jeras", "keras", "jeras", "predict3_ms", (">=", 3.0)),
+    Ratio("call     keras/jeras", "keras", "jeras", "call_ms", (">=", 3.0)),
+    Ratio("import   keras/jeras", "keras", "jeras", "import_s", (">=", 1.0)),
+    Ratio("epoch    jeras/jax  ", "jeras", "jax", "epoch_s", ("<=", 1.15)),
+)
+
+
+# --------------------------------------------------------------------------
+# keras-io's "Simple MNIST convnet"
+# --------------------------------------------------------------------------
+
+
+def build_mnist_convnet(keras):
+    layers = keras.layers
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Flatten(),
+        layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+def _convnet_params(rng):
+    import numpy as np
+
+    params = []
+    for cin, cout in ((1, 32), (32, 64)):
+        params += [_glorot_uniform(rng, (3, 3, cin, cout), 9 * cin, 9 * cout),
+                   np.zeros(cout, np.float32)]
+    return params + _dense_params(rng, (5 * 5 * 64, 10))
+
+
+def _convnet_forward(params, x, training, key):
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    def conv_relu(h, kernel, bias):
+        h = lax.conv_general_dilated(h, kernel, (1, 1), "VALID",
+                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        return jax.nn.relu(h + bias)
+
+    def max_pool(h):
+        return lax.reduce_window(h, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+
+    h = max_pool(conv_relu(x, params[0], params[1]))
+    h = max_pool(conv_relu(h, params[2], params[3]))
+    h = h.reshape(h.shape[0], -1)
+    if training:
+        keep = jax.random.bernoulli(key, 0.5, h.shape)
+        h = jnp.where(keep, h / 0.5, 0.0)
+    return jax.nn.softmax(h @ params[4] + params[5], axis=-1)
+
+
+MNIST_CONVNET = Workload(
+    name="mnist_convnet",
+    title="keras-io MNIST convnet (Conv32-Pool-Conv64-Pool-Flatten-Dropout-Dense10), "
+          "Adam, categorical cross-entropy, batch 128",
+    dataset="mnist", input_shape=(28, 28, 1), labels="one_hot", accuracy_key="accuracy",
+    batch_size=128,
+    # keras-io trains with validation_split=0.1: the last 6,000 of 60,000 samples.
+    val_holdout=6_000,
+    # Convolutions are slow on a shared 2-core CPU: 50 steps (6,400 samples) by default.
+    train_steps=50, val_steps=10,
+    build=build_mnist_convnet,
+    floor=FloorModel(init_params=_convnet_params, forward=_convnet_forward,
+                     optimizer=_keras_adam, scan_on_cpu=False),
+    ratios=standard_ratios(epoch_target=(">=", 1.3)),
+    min_val_acc=0.9,
+)
+
+
+# --------------------------------------------------------------------------
+# A wide MLP: big matmuls, where per-step overhead matters least
+# --------------------------------------------------------------------------
+
+
+def build_wide_mlp(keras):
+    layers = keras.layers
+    model = keras.Sequential([
+        keras.Input(shape=(784,)),
+        layers.Dense(4096, activation="relu"),
+        layers.Dense(4096, activation="relu"),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam",
+                  metrics=["accuracy"])
+    return model
+
+
+WIDE_MLP = Workload(
+    name="wide_mlp",
+    title="wide MLP 784-4096-4096-10, Adam, sparse categorical cross-entropy, batch 1024",
+    dataset="fashion_mnist", input_shape=(784,), labels="sparse", accuracy_key="accuracy",
+    batch_size=1024, val_holdout=10_000,
+    # About 0.1 TFLOP per step: a few steps per epoch by default on CPU.
+    train_steps=3, val_steps=1,
+    build=build_wide_mlp,
+    floor=FloorModel(init_params=lambda rng: _dense_params(rng, (784, 4096, 4096, 10)),
+                     forward=_mlp_forward, optimizer=_keras_adam, scan_on_cpu=True),
+    ratios=standard_ratios(),
+    min_val_acc=0.8,
+)
+
+
+WORKLOADS = {w.name: w for w in (
+    _guide_mlp("guide_mlp", GUIDE_MLP_TITLE + ", fit(verbose=0)", GUIDE_MLP_RATIOS),
+    _guide_mlp("guide_mlp_loss_history",
+               GUIDE_MLP_TITLE + ", fit(verbose=0) with the guide's LossHistory callback",
+               standard_ratios((">=", 1.3), with_floor=False),
+               floor=None, callbacks=guide_loss_history),
+    _guide_mlp("guide_mlp_progress_bar",
+               GUIDE_MLP_TITLE + ", fit(verbose=1) with the progress bar sent to a file",
+               standard_ratios((">=", 1.5), with_floor=False),
+               floor=None, verbose=1),
+    MNIST_CONVNET,
+    WIDE_MLP,
+)}
