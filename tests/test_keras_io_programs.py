@@ -172,7 +172,8 @@ def test_mnist_convnet_trains_like_keras(monkeypatch):
         np.testing.assert_allclose(got_history[key], want_history[key], rtol=1e-4, err_msg=key)
     np.testing.assert_allclose(got["score"][0], want["score"][0], rtol=1e-4)
     # Accuracies count samples: equal, or one borderline sample apart.
-    for key, count in (("accuracy", NUM_TRAIN - NUM_TRAIN // 10), ("val_accuracy", NUM_TRAIN // 10)):
+    num_val = NUM_TRAIN // 10
+    for key, count in (("accuracy", NUM_TRAIN - num_val), ("val_accuracy", num_val)):
         np.testing.assert_allclose(got_history[key], want_history[key], atol=1.01 / count,
                                    err_msg=key)
     np.testing.assert_allclose(got["score"][1], want["score"][1], atol=1.01 / NUM_TEST)

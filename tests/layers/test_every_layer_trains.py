@@ -219,9 +219,7 @@ class _Run:
 
 def _fit(lib, model, x, y, path):
     model.compile(optimizer=lib.optimizers.SGD(learning_rate=LEARNING_RATE), loss="mse",
-                  **({"steps_per_execution": 1} if path == "steps_per_execution_1" else {}),
-                  # The Keras oracle runs eagerly: the same numbers, without compiling.
-                  **({"run_eagerly": True} if lib is keras else {}))
+                  **({"steps_per_execution": 1} if path == "steps_per_execution_1" else {}))
     recorder = _recorder(lib) if path == "per_batch_callback" else None
     history = model.fit(x, y, batch_size=BATCH_SIZE, epochs=EPOCHS, shuffle=False, verbose=0,
                         callbacks=[recorder] if recorder else None)
