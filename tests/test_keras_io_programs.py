@@ -106,6 +106,8 @@ def _run(lib, monkeypatch, before_training=None):
         build = build.replace("import jeras as keras", "import keras").replace(
             "from jeras import layers", "from keras import layers")
     namespace = {}
+    # The program draws its initial weights unseeded; a fixed seed keeps the test repeatable.
+    lib.utils.set_random_seed(1)
     with contextlib.redirect_stdout(io.StringIO()):
         exec(build, namespace)
         assert namespace["keras"] is lib
@@ -179,5 +181,8 @@ def test_mnist_convnet_trains_like_keras(monkeypatch):
     np.testing.assert_allclose(got["score"][1], want["score"][1], atol=1.01 / NUM_TEST)
     # The program does learn on these data (so the comparison is not between two stuck runs).
     assert want["score"][1] > 0.3
+    # Adam moves every weight by up to its learning rate (1e-3) a step whatever the size of the
+    # gradient, so a weight whose gradient is ~0 (a dead ReLU's bias) turns rounding noise into
+    # steps of that size: 1e-4 absolute.
     for got_weight, want_weight in zip(got["model"].get_weights(), want["model"].get_weights()):
-        np.testing.assert_allclose(got_weight, want_weight, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(got_weight, want_weight, rtol=1e-4, atol=1e-4)
