@@ -4,6 +4,8 @@ and bad input."""
 
 import itertools
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -65,6 +67,46 @@ def test_default_pool_sizes_and_strides_as_keras():
             (k_config["pool_size"], k_config["strides"])
     with pytest.raises(TypeError):
         jeras.layers.AveragePooling2D()
+
+
+def _compiled_input_gradient(layer, x, cotangent):
+    """d sum(layer(x) * cotangent) / dx, compiled: under `jit` an initial value built as a
+    traced array leaves `reduce_window` without a gradient, so the compiled path is the one to
+    check (it is the one fit() takes)."""
+    return np.asarray(jax.jit(jax.grad(lambda v: jnp.sum(layer(v) * cotangent)))(x))
+
+
+@pytest.mark.parametrize("kind, rank, padding, strides, data_format", _cases())
+def test_pooling_gradient_matches_keras(kind, rank, padding, strides, data_format):
+    name = f"{kind}Pooling{rank}D"
+    kwargs = dict(pool_size=3 if rank < 3 else 2, strides=strides, padding=padding,
+                  data_format=data_format)
+    # Distinct random inputs: no ties inside a max window, so the gradient is unambiguous.
+    x = _input(rank, data_format)
+    k_layer, j_layer = getattr(keras.layers, name)(**kwargs), getattr(jeras.layers, name)(**kwargs)
+    cotangent = _x(*np.asarray(k_layer(x)).shape)
+    k_grad = _compiled_input_gradient(k_layer, x, cotangent)
+    j_grad = _compiled_input_gradient(j_layer, x, cotangent)
+    # float32 sums of at most 27 window terms: 1e-6 absolute.
+    np.testing.assert_allclose(j_grad, k_grad, atol=1e-6, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind, rank, data_format, keepdims", list(itertools.product(
+    ("Max", "Average"), (1, 2, 3), ("channels_last", "channels_first"), (False, True))))
+def test_global_pooling_gradient_matches_keras(kind, rank, data_format, keepdims):
+    name = f"Global{kind}Pooling{rank}D"
+    x = _input(rank, data_format)
+    kwargs = dict(data_format=data_format, keepdims=keepdims)
+    k_layer, j_layer = getattr(keras.layers, name)(**kwargs), getattr(jeras.layers, name)(**kwargs)
+    cotangent = _x(*np.asarray(k_layer(x)).shape)
+    np.testing.assert_allclose(_compiled_input_gradient(j_layer, x, cotangent),
+                               _compiled_input_gradient(k_layer, x, cotangent), atol=1e-6)
+
+
+def test_max_pooling_integer_inputs_pad_with_the_smallest_integer():
+    x = -np.arange(1, 5, dtype="int32").reshape(1, 4, 1)
+    out = np.asarray(jax.jit(jeras.layers.MaxPooling1D(3, strides=1, padding="same"))(x))
+    np.testing.assert_array_equal(out[0, :, 0], [-1, -1, -2, -3])
 
 
 @pytest.mark.parametrize("kind, rank, data_format, keepdims", list(itertools.product(

@@ -4,6 +4,7 @@ through `jax.lax.reduce_window`, and global pooling over all spatial axes
 
 import math
 
+import numpy as np
 import jax
 import jax.numpy as jnp
 
@@ -45,10 +46,14 @@ class _Pooling(Layer):
     def call(self, inputs):
         window, strides = self._window(self.pool_size), self._window(self.strides)
         padding = self.padding.upper()
+        # The initial values are host scalars on purpose: JAX recognises a concrete max / add
+        # identity and lowers to its differentiable window-max / window-sum primitives; an
+        # initial value built with `jnp` is a traced value under `jit`, which leaves a generic
+        # reduce_window that has no gradient (fit() then fails to linearize).
         if self.mode == "max":
-            initial = jnp.array(-jnp.inf, inputs.dtype)
-            return jax.lax.reduce_window(inputs, initial, jax.lax.max, window, strides, padding)
-        zero = jnp.array(0, inputs.dtype)
+            return jax.lax.reduce_window(inputs, _lowest_value(inputs.dtype), jax.lax.max,
+                                         window, strides, padding)
+        zero = np.zeros((), inputs.dtype)
         sums = jax.lax.reduce_window(inputs, zero, jax.lax.add, window, strides, padding)
         if self.padding == "valid":
             return sums / math.prod(self.pool_size)
@@ -56,7 +61,7 @@ class _Pooling(Layer):
         # count them by pooling ones of the spatial shape, which broadcast over batch and
         # channels.
         ones_shape = tuple(d if w != 1 else 1 for d, w in zip(inputs.shape, window))
-        counts = jax.lax.reduce_window(jnp.ones(ones_shape, inputs.dtype), zero, jax.lax.add,
+        counts = jax.lax.reduce_window(np.ones(ones_shape, inputs.dtype), zero, jax.lax.add,
                                        window, strides, padding)
         return sums / counts
 
@@ -235,6 +240,16 @@ class GlobalAveragePooling3D(_GlobalPooling):
     """Mean over depth, height and width; arguments as `GlobalMaxPooling1D`."""
 
     rank, reduce = 3, staticmethod(jnp.mean)
+
+
+def _lowest_value(dtype):
+    """The identity of `max` for `dtype`, as a host scalar: -inf, or the smallest integer."""
+    # jnp's dtype predicates also know bfloat16, which NumPy's do not count as floating.
+    if jnp.issubdtype(dtype, jnp.floating):
+        return np.array(-np.inf, dtype)
+    if jnp.issubdtype(dtype, jnp.integer):
+        return np.array(jnp.iinfo(dtype).min, dtype)
+    raise TypeError(f"Max pooling expects float or integer inputs, got dtype {dtype}.")
 
 
 # The short names Keras exports for the same classes.

@@ -1,0 +1,289 @@
+"""Every layer of the catalogue trains to Keras's numbers.
+
+One parametrised test fits a small model around each public `jeras.layers` class for two epochs
+of 70 samples in batches of 32 (so the last batch of each epoch is short and jeras pads it), and
+compares with real Keras 3 fitted from the same initial weights: the loss history, the weights
+after the first step (which give the first step's gradient) and the final weights.
+
+jeras is fitted on three paths:
+- "fused": the default `fit()`, several steps per compiled call;
+- "steps_per_execution_1": `compile(steps_per_execution=1)`, one step per compiled call once the
+  engine honours the argument (today it may still fuse);
+- "per_batch_callback": a callback overriding `on_train_batch_end`, which needs the values of
+  every batch and so forces one step per compiled call today.
+
+The catalogue is read from `jeras.layers` itself: a layer added there without an entry in
+`CASES` (or in `EXEMPT`, with the reason) makes this test fail.
+"""
+
+import dataclasses
+import inspect
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import keras
+import jeras
+
+NUM_SAMPLES, BATCH_SIZE, EPOCHS = 70, 32, 2
+# Small enough that no case diverges in six steps.
+LEARNING_RATE = 0.01
+PATHS = ("fused", "steps_per_execution_1", "per_batch_callback")
+
+# Tolerances (float32). Losses: means of at most 32 squared errors after a few SGD steps.
+LOSS_RTOL = 1e-5
+# Weights after a few steps of plain SGD from the same start.
+WEIGHT_RTOL, WEIGHT_ATOL = 1e-5, 1e-6
+# First-step gradient recovered as (w0 - w1) / learning_rate: the subtraction of two float32
+# weights near 0.5 leaves ~6e-8 of rounding, divided by the learning rate: ~6e-6.
+GRADIENT_RTOL, GRADIENT_ATOL = 1e-4, 1e-5
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """How to build and train one layer.
+
+    kwargs: constructor arguments, the same for Keras and jeras.
+    input_shapes: one per-sample shape per model input (two for the merging layers).
+    stem_units: a trainable `Dense(units)` in front of the layer on each input, so that the
+        gradient flows *through* the layer (needed for layers without weights), or None to feed
+        the inputs straight in.
+    head: `Flatten` (when the output has more than 2 axes) then `Dense(1)` after the layer;
+        False when the layer alone already maps to one value per sample.
+    """
+
+    kwargs: dict
+    input_shapes: tuple
+    stem_units: tuple | None = None
+    head: bool = True
+
+
+def _square(t):
+    return t * t
+
+
+CASES = {
+    # -- core
+    "Dense": Case(dict(units=1, activation="tanh"), ((5,),), head=False),
+    "Activation": Case(dict(activation="tanh"), ((5,),), stem_units=(4,)),
+    "Identity": Case({}, ((5,),), stem_units=(4,)),
+    "Lambda": Case(dict(function=_square), ((5,),), stem_units=(4,)),
+    # -- regularization
+    "Dropout": Case(dict(rate=0.5, seed=1234), ((6,),), stem_units=(8,)),
+    "ActivityRegularization": Case(dict(l1=0.01, l2=0.02), ((5,),), stem_units=(4,)),
+    # -- reshaping
+    "Flatten": Case({}, ((3, 4),), stem_units=(2,)),
+    "Reshape": Case(dict(target_shape=(2, 3)), ((5,),), stem_units=(6,)),
+    # -- convolution
+    "Conv1D": Case(dict(filters=3, kernel_size=2, dilation_rate=2, padding="same",
+                        activation="tanh"), ((7, 2),)),
+    "Conv2D": Case(dict(filters=3, kernel_size=(2, 3), strides=(2, 1),
+                        data_format="channels_first"), ((2, 5, 6),)),
+    "Conv3D": Case(dict(filters=2, kernel_size=2, padding="same"), ((3, 4, 3, 2),)),
+    # -- pooling (a Dense stem on the last axis gives the pooled values a gradient)
+    "MaxPooling1D": Case(dict(pool_size=2), ((7, 3),), stem_units=(2,)),
+    "MaxPooling2D": Case(dict(pool_size=3, strides=2, padding="same"), ((5, 6, 3),),
+                         stem_units=(2,)),
+    "MaxPooling3D": Case(dict(pool_size=2, data_format="channels_first"), ((2, 4, 4, 5),),
+                         stem_units=(4,)),
+    "AveragePooling1D": Case(dict(pool_size=3, strides=2, padding="same"), ((7, 3),),
+                             stem_units=(2,)),
+    "AveragePooling2D": Case(dict(pool_size=2, data_format="channels_first"), ((2, 5, 4),),
+                             stem_units=(5,)),
+    "AveragePooling3D": Case(dict(pool_size=2, padding="same"), ((3, 4, 3, 2),),
+                             stem_units=(2,)),
+    "GlobalMaxPooling1D": Case({}, ((6, 3),), stem_units=(2,)),
+    "GlobalMaxPooling2D": Case(dict(data_format="channels_first"), ((2, 4, 3),),
+                               stem_units=(5,)),
+    "GlobalMaxPooling3D": Case(dict(keepdims=True), ((3, 3, 2, 2),), stem_units=(2,)),
+    "GlobalAveragePooling1D": Case(dict(data_format="channels_first"), ((3, 6),),
+                                   stem_units=(4,)),
+    "GlobalAveragePooling2D": Case({}, ((4, 3, 2),), stem_units=(3,)),
+    "GlobalAveragePooling3D": Case(dict(keepdims=True), ((3, 2, 3, 2),), stem_units=(2,)),
+    # -- merging
+    "Add": Case({}, ((5,), (3,)), stem_units=(4, 4)),
+    "Subtract": Case({}, ((5,), (3,)), stem_units=(4, 4)),
+    "Multiply": Case({}, ((5,), (3,)), stem_units=(4, 4)),
+    "Average": Case({}, ((5,), (3,)), stem_units=(4, 4)),
+    "Maximum": Case({}, ((5,), (3,)), stem_units=(4, 4)),
+    "Minimum": Case({}, ((5,), (3,)), stem_units=(4, 4)),
+    "Concatenate": Case(dict(axis=-1), ((3, 4), (3, 2)), stem_units=(2, 3)),
+    "Dot": Case(dict(axes=-1, normalize=True), ((5,), (3,)), stem_units=(4, 4)),
+}
+
+# Catalogue classes that cannot be trained by nature, with the reason.
+EXEMPT = {
+    "Layer": "the abstract base class: its `call` is whatever a subclass writes",
+    "InputLayer": "a placeholder for the model's input: no computation and no weights",
+}
+
+
+def _catalogue():
+    """Names of the distinct public Layer classes in `jeras.layers` (aliases such as
+    `MaxPool2D` are the same class and appear once, under the class's own name)."""
+    classes = {obj for obj in vars(jeras.layers).values()
+               if inspect.isclass(obj) and issubclass(obj, jeras.layers.Layer)}
+    return sorted(cls.__name__ for cls in classes)
+
+
+def test_catalogue_and_table_agree():
+    catalogue = set(_catalogue())
+    missing = sorted(catalogue - set(CASES) - set(EXEMPT))
+    assert not missing, (
+        f"jeras.layers has layer classes without a training case: {missing}. Add a `Case` to "
+        f"CASES in {__file__} (or to EXEMPT, with the reason it cannot train).")
+    stale = sorted((set(CASES) | set(EXEMPT)) - catalogue)
+    assert not stale, f"CASES/EXEMPT name classes that jeras.layers does not export: {stale}"
+    assert not set(CASES) & set(EXEMPT)
+
+
+# -- building the same model with either library --------------------------------------------------
+def _build(lib, name, case, layer=None):
+    inputs = [lib.Input(shape) for shape in case.input_shapes]
+    hidden = inputs
+    if case.stem_units is not None:
+        hidden = [lib.layers.Dense(units)(x) for x, units in zip(inputs, case.stem_units)]
+    if layer is None:
+        layer = getattr(lib.layers, name)(**case.kwargs)
+    hidden = layer(hidden if len(hidden) > 1 else hidden[0])
+    if case.head:
+        if len(hidden.shape) > 2:
+            hidden = lib.layers.Flatten()(hidden)
+        hidden = lib.layers.Dense(1)(hidden)
+    return lib.Model(inputs if len(inputs) > 1 else inputs[0], hidden)
+
+
+class _KerasDropoutWithJerasMasks(keras.layers.Dropout):
+    """Keras's Dropout drawing jeras's masks.
+
+    The two libraries turn a seed into masks differently (Keras uses its `[seed, counter]` state
+    as the raw key; jeras folds the counter into `PRNGKey(seed)`), and jeras pads the short last
+    batch, so its mask is drawn for a full batch. This subclass draws the masks the jeras way,
+    which is the one thing it takes from jeras; the rest (training flag inside `fit`, a new key
+    every step, scaling, the gradient through the mask) is Keras's."""
+
+    def __init__(self, *args, full_batch_size, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.full_batch_size = full_batch_size
+
+    def call(self, inputs, training=False):
+        if not training:
+            return inputs
+        state = self.seed_generator.state
+        seed, counter = state.value[0], state.value[1]
+        state.assign(state.value + jnp.array([0, 1], state.value.dtype))
+        key = jax.random.fold_in(jax.random.PRNGKey(seed), counter)
+        rows = max(self.full_batch_size, inputs.shape[0])
+        keep = jax.random.bernoulli(key, 1.0 - self.rate, (rows,) + tuple(inputs.shape[1:]))
+        keep = keep[: inputs.shape[0]]
+        return jnp.where(keep, inputs / (1.0 - self.rate), jnp.zeros_like(inputs))
+
+
+def _keras_layer(name, case):
+    if name == "Dropout":
+        return _KerasDropoutWithJerasMasks(**case.kwargs, full_batch_size=BATCH_SIZE)
+    return None
+
+
+def _data(case):
+    rng = np.random.default_rng(7)
+    xs = [rng.standard_normal((NUM_SAMPLES,) + shape).astype("float32")
+          for shape in case.input_shapes]
+    y = rng.standard_normal((NUM_SAMPLES, 1)).astype("float32")
+    return (xs if len(xs) > 1 else xs[0]), y
+
+
+def _recorder(lib):
+    """A callback that asks for every batch: records the weights after each step."""
+
+    class WeightsAfterEachBatch(lib.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.weights = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.weights.append([np.array(w) for w in self.model.get_weights()])
+
+    return WeightsAfterEachBatch()
+
+
+@dataclasses.dataclass
+class _Run:
+    initial_weights: list
+    losses: list
+    final_weights: list
+    weights_after_step: list | None = None
+
+
+def _fit(lib, model, x, y, path):
+    model.compile(optimizer=lib.optimizers.SGD(learning_rate=LEARNING_RATE), loss="mse",
+                  **({"steps_per_execution": 1} if path == "steps_per_execution_1" else {}))
+    recorder = _recorder(lib) if path == "per_batch_callback" else None
+    history = model.fit(x, y, batch_size=BATCH_SIZE, epochs=EPOCHS, shuffle=False, verbose=0,
+                        callbacks=[recorder] if recorder else None)
+    return history.history["loss"], model.get_weights(), recorder and recorder.weights
+
+
+_KERAS_RUNS = {}
+
+
+def _keras_run(name, case):
+    """Keras's fit of the case, once per layer (shared by the three jeras paths)."""
+    if name not in _KERAS_RUNS:
+        keras.utils.set_random_seed(3)
+        model = _build(keras, name, case, layer=_keras_layer(name, case))
+        initial = model.get_weights()
+        x, y = _data(case)
+        losses, final, after_step = _fit(keras, model, x, y, "per_batch_callback")
+        _KERAS_RUNS[name] = _Run(initial, losses, final, after_step)
+    return _KERAS_RUNS[name]
+
+
+def _jeras_model(name, case, keras_run):
+    model = _build(jeras, name, case)
+    assert [w.shape for w in model.get_weights()] == \
+        [w.shape for w in keras_run.initial_weights], f"{name}: weights differ from Keras's"
+    model.set_weights(keras_run.initial_weights)
+    if name == "Dropout":
+        dropout = next(layer for layer in model.layers if isinstance(layer, jeras.layers.Dropout))
+        # The Keras replica's state is [seed, counter] from the same seed argument.
+        assert np.asarray(dropout.seed_generator.state.value).tolist() == \
+            [0, case.kwargs["seed"]]
+    return model
+
+
+def _params():
+    names = sorted(set(_catalogue()) | set(CASES))
+    return [pytest.param(name, path, id=f"{name}-{path}") for name in names for path in PATHS]
+
+
+@pytest.mark.parametrize("name, path", _params())
+def test_layer_trains_like_keras(name, path):
+    if name in EXEMPT:
+        pytest.skip(f"{name} cannot train: {EXEMPT[name]}")
+    assert name in CASES, f"{name} has no training case (see test_catalogue_and_table_agree)"
+    case = CASES[name]
+    expected = _keras_run(name, case)
+    x, y = _data(case)
+    model = _jeras_model(name, case, expected)
+    losses, final, after_step = _fit(jeras, model, x, y, path)
+
+    np.testing.assert_allclose(losses, expected.losses, rtol=LOSS_RTOL,
+                               err_msg=f"{name} ({path}): loss history")
+    for i, (got, want) in enumerate(zip(final, expected.final_weights)):
+        np.testing.assert_allclose(got, want, rtol=WEIGHT_RTOL, atol=WEIGHT_ATOL,
+                                   err_msg=f"{name} ({path}): final weight {i}")
+    if after_step is not None:
+        assert len(after_step) == len(expected.weights_after_step)
+        for i, (w0, got, want) in enumerate(zip(expected.initial_weights, after_step[0],
+                                                expected.weights_after_step[0])):
+            np.testing.assert_allclose((w0 - got) / LEARNING_RATE, (w0 - want) / LEARNING_RATE,
+                                       rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL,
+                                       err_msg=f"{name} ({path}): first-step gradient {i}")
+        for step, (got_all, want_all) in enumerate(zip(after_step, expected.weights_after_step)):
+            for i, (got, want) in enumerate(zip(got_all, want_all)):
+                np.testing.assert_allclose(got, want, rtol=WEIGHT_RTOL, atol=WEIGHT_ATOL,
+                                           err_msg=f"{name} ({path}): weight {i} after step "
+                                                   f"{step}")
