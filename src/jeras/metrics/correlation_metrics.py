@@ -44,6 +44,8 @@ def concordance_correlation(y_true, y_pred, axis=-1):
 class PearsonCorrelation(MeanMetricWrapper):
     """The mean over samples of `pearson_correlation` along `axis`."""
 
+    exact_under_padding = True
+
     def __init__(self, name="pearson_correlation", dtype=None, axis=-1):
         super().__init__(pearson_correlation, name=name, dtype=dtype, axis=axis)
         self.axis = axis
@@ -52,6 +54,8 @@ class PearsonCorrelation(MeanMetricWrapper):
 
 class ConcordanceCorrelation(MeanMetricWrapper):
     """The mean over samples of `concordance_correlation` along `axis`."""
+
+    exact_under_padding = True
 
     def __init__(self, name="concordance_correlation", dtype=None, axis=-1):
         super().__init__(concordance_correlation, name=name, dtype=dtype, axis=axis)
