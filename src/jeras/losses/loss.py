@@ -29,7 +29,8 @@ class Loss:
             promise; otherwise they run that batch at its own size, as Keras does. False here:
             a loss that reduces over the batch itself cannot keep it. Each class states it for
             itself; a subclass that does not restate it is not exact, since it may compute
-            something else.
+            something else. A class whose exactness depends on its arguments states it as a
+            property of the instance.
     """
 
     exact_under_padding = False

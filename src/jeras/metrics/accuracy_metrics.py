@@ -77,6 +77,13 @@ PADDING_EXACT_METRIC_FUNCTIONS.update({
 
 
 class Accuracy(MeanMetricWrapper):
+    """How often predictions equal labels exactly: the mean over all samples of
+    `y_true == y_pred`.
+
+    Args:
+        name, dtype: as for every `Metric`.
+    """
+
     exact_under_padding = True
 
     def __init__(self, name="accuracy", dtype=None):
@@ -85,6 +92,13 @@ class Accuracy(MeanMetricWrapper):
 
 
 class BinaryAccuracy(MeanMetricWrapper):
+    """How often 0/1 labels match predictions thresholded at `threshold`.
+
+    Args:
+        name, dtype: as for every `Metric`.
+        threshold: a prediction above it counts as 1.
+    """
+
     exact_under_padding = True
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
@@ -93,6 +107,12 @@ class BinaryAccuracy(MeanMetricWrapper):
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
+    """How often the argmax of the predictions matches the argmax of one-hot labels.
+
+    Args:
+        name, dtype: as for every `Metric`.
+    """
+
     exact_under_padding = True
 
     def __init__(self, name="categorical_accuracy", dtype=None):
@@ -101,6 +121,12 @@ class CategoricalAccuracy(MeanMetricWrapper):
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """How often the argmax of the predictions equals the integer label.
+
+    Args:
+        name, dtype: as for every `Metric`.
+    """
+
     exact_under_padding = True
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
@@ -109,6 +135,13 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the class of a one-hot label is among the `k` highest predictions.
+
+    Args:
+        k: how many of the highest-scored classes count.
+        name, dtype: as for every `Metric`.
+    """
+
     exact_under_padding = True
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
@@ -117,6 +150,15 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer label is among the `k` highest predictions.
+
+    Args:
+        k: how many of the highest-scored classes count.
+        name, dtype: as for every `Metric`.
+        from_sorted_ids: whether `y_pred` already holds class ids sorted by score (the top `k`
+            of them are compared with the label) instead of scores.
+    """
+
     exact_under_padding = True
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,

@@ -27,7 +27,8 @@ class Metric:
             and loss makes this promise; otherwise they run that batch at its own size, as
             Keras does. False here: a metric that ignores `sample_weight`, or counts rows
             whatever their weight, cannot keep it. Each class states it for itself; a subclass
-            that does not restate it is not exact, since it may compute something else.
+            that does not restate it is not exact, since it may compute something else. A class
+            whose exactness depends on its arguments states it as a property of the instance.
     """
 
     exact_under_padding = False
