@@ -329,7 +329,7 @@ def test_row_mask_gives_loss_of_real_rows(cls_name, kwargs, kind):
     actual = jax.jit(lambda t, p, m: j_loss._loss_with_mask(t, p, None, m))(t_pad, p_pad, mask)
     expected = getattr(keras.losses, cls_name)(**kwargs)(y_true, y_pred)
     _close(actual, expected)
-    assert j_loss._row_mask_exact
+    assert j_loss.exact_under_padding
 
 
 def test_scalar_custom_loss_ignores_row_mask_instead_of_failing():
@@ -338,7 +338,7 @@ def test_scalar_custom_loss_ignores_row_mask_instead_of_failing():
     y_true, y_pred = _data("soft_2d", 2)
     value = loss._loss_with_mask(y_true, y_pred, None, jnp.ones(B))
     _close(value, np.mean((y_true - y_pred) ** 2))
-    assert not loss._row_mask_exact
+    assert not loss.exact_under_padding
 
 
 # -- names, configs, positional order --------------------------------------------------------------
@@ -617,7 +617,7 @@ def test_custom_loss_subclass_round_trips_like_keras(restore_registries):
     expected = np.sum(np.mean((y_true - y_pred) ** 2, -1) + 0.3 * np.mean((0.5 - y_pred) ** 2, -1))
     _close(back(y_true, y_pred), expected)
     _close(back(y_true, y_pred), k_loss(y_true, y_pred))
-    assert not back._row_mask_exact
+    assert not back.exact_under_padding
 
 
 def test_custom_loss_function_round_trips_like_keras(restore_registries):

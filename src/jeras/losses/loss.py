@@ -6,6 +6,7 @@ import jax.numpy as jnp
 from jeras.backend.config import floatx
 from jeras.backend.dtypes import standardize_dtype
 from jeras.backend.naming import auto_name
+from jeras.losses import functions as F
 from jeras.losses.reduction import (reduce_weighted_values, squeeze_or_expand_to_same_rank,
                                     standardize_reduction)
 from jeras.ops._convert import unwrap
@@ -19,7 +20,26 @@ class Loss:
         reduction: "sum_over_batch_size" (default), "sum", "mean", "mean_with_sample_weight",
             "none" or None.
         dtype: the dtype of the computation (floatx by default).
+
+    Capability:
+        exact_under_padding: a class's promise that its loss of a batch with extra rows masked
+            out (weight 0 in fit()'s row mask) equals its loss of the real rows alone. fit() and
+            evaluate() pad a short last batch to the common batch shape (one compiled step
+            serves the whole epoch) only when every compiled loss and metric makes this
+            promise; otherwise they run that batch at its own size, as Keras does. False here:
+            a loss that reduces over the batch itself cannot keep it. Each class states it for
+            itself; a subclass that does not restate it is not exact, since it may compute
+            something else. A class whose exactness depends on its arguments states it as a
+            property of the instance.
     """
+
+    exact_under_padding = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # The promise is about a class's own computation, so it is not inherited.
+        if "exact_under_padding" not in vars(cls):
+            cls.exact_under_padding = False
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         self.name = name or auto_name(self)
@@ -50,14 +70,6 @@ class Loss:
     def _entry_mask(self, y_true, y_pred):
         return None
 
-    @property
-    def _row_mask_exact(self):
-        """Whether the loss of a padded batch, with the padding rows masked out, equals the loss
-        of the real rows alone. True for jeras's own losses (per-sample values, or batch-wide
-        ones that take the row mask into account); a user's loss may reduce over the batch
-        itself, so fit() should run its last partial batch unpadded."""
-        return type(self).__module__.startswith("jeras.")
-
     def call(self, y_true, y_pred):
         raise NotImplementedError(f"Loss {type(self).__name__} does not implement `call()`.")
 
@@ -78,7 +90,7 @@ def _merge_masks(values, row_mask, entry_mask):
         if mask.ndim and (values.ndim == 0 or values.shape[0] != mask.shape[0]):
             # The loss reduced over the batch axis itself (e.g. a custom function returning a
             # scalar): there are no rows left to mask. Keras never pads batches, so it never
-            # meets this; jeras's fit() should not pad for such losses (`_row_mask_exact`).
+            # meets this; jeras's fit() does not pad for such losses (`exact_under_padding`).
             mask = None
     return mask
 
@@ -88,6 +100,18 @@ def _align(mask, values):
     while mask.ndim < values.ndim:
         mask = jnp.expand_dims(mask, -1)
     return mask
+
+
+# jeras's loss functions, whose values keep one entry per sample, or (dice, tversky, circle) which
+# have a form that takes fit()'s row mask: wrapped, they are exact under padding.
+PADDING_EXACT_LOSS_FUNCTIONS = frozenset({
+    F.mean_squared_error, F.mean_absolute_error, F.mean_absolute_percentage_error,
+    F.mean_squared_logarithmic_error, F.huber, F.log_cosh, F.hinge, F.squared_hinge,
+    F.categorical_hinge, F.kl_divergence, F.poisson, F.cosine_similarity, F.binary_crossentropy,
+    F.categorical_crossentropy, F.sparse_categorical_crossentropy, F.binary_focal_crossentropy,
+    F.categorical_focal_crossentropy, F.categorical_generalized_cross_entropy, F.dice, F.tversky,
+    F.ctc, F.circle,
+})
 
 
 class LossFunctionWrapper(Loss):
@@ -114,10 +138,10 @@ class LossFunctionWrapper(Loss):
         return values, _merge_masks(values, mask, self._entry_mask(y_true, y_pred))
 
     @property
-    def _row_mask_exact(self):
-        return (super()._row_mask_exact
-                and (getattr(self.fn, "__module__", None) or "").startswith("jeras.")
-                and type(self).call is LossFunctionWrapper.call)
+    def exact_under_padding(self):
+        """True when `fn` is one of jeras's loss functions (`PADDING_EXACT_LOSS_FUNCTIONS`), as
+        when compile() wraps `loss="mse"`; a user's function may reduce over the batch."""
+        return self.fn in PADDING_EXACT_LOSS_FUNCTIONS
 
     def get_config(self):
         from jeras.losses import serialize

@@ -6,7 +6,10 @@ import jax.numpy as jnp
 
 from jeras.backend.config import floatx
 from jeras.losses.reduction import squeeze_or_expand_to_same_rank
-from jeras.metrics.reduction_metrics import MeanMetricWrapper
+from jeras.metrics.reduction_metrics import (
+    PADDING_EXACT_METRIC_FUNCTIONS,
+    MeanMetricWrapper,
+)
 from jeras.ops._convert import unwrap
 
 
@@ -67,37 +70,97 @@ def _in_top_k(predictions, targets, k):
     return (higher < k).astype(floatx())
 
 
+PADDING_EXACT_METRIC_FUNCTIONS.update({
+    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
+})
+
+
 class Accuracy(MeanMetricWrapper):
+    """How often predictions equal labels exactly: the mean over all samples of
+    `y_true == y_pred`.
+
+    Args:
+        name, dtype: as for every `Metric`.
+    """
+
+    exact_under_padding = True
+
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(accuracy, name=name, dtype=dtype)
         self._direction = "up"
 
 
 class BinaryAccuracy(MeanMetricWrapper):
+    """How often 0/1 labels match predictions thresholded at `threshold`.
+
+    Args:
+        name, dtype: as for every `Metric`.
+        threshold: a prediction above it counts as 1.
+    """
+
+    exact_under_padding = True
+
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
         self._direction = "up"
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
+    """How often the argmax of the predictions matches the argmax of one-hot labels.
+
+    Args:
+        name, dtype: as for every `Metric`.
+    """
+
+    exact_under_padding = True
+
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
         self._direction = "up"
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """How often the argmax of the predictions equals the integer label.
+
+    Args:
+        name, dtype: as for every `Metric`.
+    """
+
+    exact_under_padding = True
+
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
         self._direction = "up"
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the class of a one-hot label is among the `k` highest predictions.
+
+    Args:
+        k: how many of the highest-scored classes count.
+        name, dtype: as for every `Metric`.
+    """
+
+    exact_under_padding = True
+
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
         self._direction = "up"
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer label is among the `k` highest predictions.
+
+    Args:
+        k: how many of the highest-scored classes count.
+        name, dtype: as for every `Metric`.
+        from_sorted_ids: whether `y_pred` already holds class ids sorted by score (the top `k`
+            of them are compared with the label) instead of scores.
+    """
+
+    exact_under_padding = True
+
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
                  from_sorted_ids=False):
         super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,

@@ -179,11 +179,15 @@ class _ThresholdCount(Metric):
 class TruePositives(_ThresholdCount):
     """Weighted count of positive labels predicted above each threshold (default 0.5)."""
 
+    exact_under_padding = True
+
     _key = TP
 
 
 class FalsePositives(_ThresholdCount):
     """Weighted count of negative labels predicted above each threshold (default 0.5)."""
+
+    exact_under_padding = True
 
     _key = FP
 
@@ -191,11 +195,15 @@ class FalsePositives(_ThresholdCount):
 class TrueNegatives(_ThresholdCount):
     """Weighted count of negative labels predicted at or below each threshold (default 0.5)."""
 
+    exact_under_padding = True
+
     _key = TN
 
 
 class FalseNegatives(_ThresholdCount):
     """Weighted count of positive labels predicted at or below each threshold (default 0.5)."""
+
+    exact_under_padding = True
 
     _key = FN
 
@@ -252,6 +260,8 @@ class Precision(_PrecisionRecall):
         class_id: score only this column of 2-D predictions.
     """
 
+    exact_under_padding = True
+
     _second = FP
 
 
@@ -263,6 +273,8 @@ class Recall(_PrecisionRecall):
         top_k: only each row's k highest predictions may count as positive.
         class_id: score only this column of 2-D predictions.
     """
+
+    exact_under_padding = True
 
     _second = FN
 
@@ -322,6 +334,8 @@ class _AtConstraint(Metric):
 class SensitivityAtSpecificity(_AtConstraint):
     """The best sensitivity (recall) among thresholds whose specificity is >= `specificity`."""
 
+    exact_under_padding = True
+
     _value_name = "specificity"
 
     def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
@@ -335,6 +349,8 @@ class SensitivityAtSpecificity(_AtConstraint):
 
 class SpecificityAtSensitivity(_AtConstraint):
     """The best specificity among thresholds whose sensitivity is >= `sensitivity`."""
+
+    exact_under_padding = True
 
     _value_name = "sensitivity"
 
@@ -350,6 +366,8 @@ class SpecificityAtSensitivity(_AtConstraint):
 class PrecisionAtRecall(_AtConstraint):
     """The best precision among thresholds whose recall is >= `recall`."""
 
+    exact_under_padding = True
+
     _value_name = "recall"
 
     def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
@@ -363,6 +381,8 @@ class PrecisionAtRecall(_AtConstraint):
 
 class RecallAtPrecision(_AtConstraint):
     """The best recall among thresholds whose precision is >= `precision`."""
+
+    exact_under_padding = True
 
     _value_name = "precision"
 
@@ -409,6 +429,8 @@ class AUC(Metric):
             with multi_label they weight the average of per-label areas.
         from_logits: apply a sigmoid to predictions first.
     """
+
+    exact_under_padding = True
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
                  name=None, dtype=None, thresholds=None, multi_label=False, num_labels=None,

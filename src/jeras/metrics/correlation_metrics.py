@@ -5,7 +5,10 @@ import jax.numpy as jnp
 
 from jeras.backend.config import epsilon
 from jeras.losses.reduction import squeeze_or_expand_to_same_rank
-from jeras.metrics.reduction_metrics import MeanMetricWrapper
+from jeras.metrics.reduction_metrics import (
+    PADDING_EXACT_METRIC_FUNCTIONS,
+    MeanMetricWrapper,
+)
 from jeras.ops._convert import unwrap
 
 
@@ -41,8 +44,16 @@ def concordance_correlation(y_true, y_pred, axis=-1):
     return jnp.mean(2 * covariance / (norm + epsilon()), axis=axis)
 
 
+# Pearson's r is left out: it is NaN on a constant row, such as a padding row of zeros.
+PADDING_EXACT_METRIC_FUNCTIONS.add(concordance_correlation)
+
+
 class PearsonCorrelation(MeanMetricWrapper):
     """The mean over samples of `pearson_correlation` along `axis`."""
+
+    # A padding row of constant labels (a generator's short batch is filled with zeros) has
+    # r = 0 / 0 = NaN, which its weight of 0 does not remove (NaN * 0 is NaN).
+    exact_under_padding = False
 
     def __init__(self, name="pearson_correlation", dtype=None, axis=-1):
         super().__init__(pearson_correlation, name=name, dtype=dtype, axis=axis)
@@ -52,6 +63,8 @@ class PearsonCorrelation(MeanMetricWrapper):
 
 class ConcordanceCorrelation(MeanMetricWrapper):
     """The mean over samples of `concordance_correlation` along `axis`."""
+
+    exact_under_padding = True
 
     def __init__(self, name="concordance_correlation", dtype=None, axis=-1):
         super().__init__(concordance_correlation, name=name, dtype=dtype, axis=axis)

@@ -22,6 +22,8 @@ class FBetaScore(Metric):
     The state's shape comes from the number of classes, so it is created at the first update.
     """
 
+    exact_under_padding = True
+
     def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
         super().__init__(name=name, dtype=dtype)
         self._direction = "up"
@@ -117,6 +119,8 @@ class FBetaScore(Metric):
 
 class F1Score(FBetaScore):
     """`FBetaScore` with beta = 1: the harmonic mean of precision and recall."""
+
+    exact_under_padding = True
 
     def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
         super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)

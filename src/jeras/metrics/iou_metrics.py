@@ -83,6 +83,8 @@ class IoU(_IoUBase):
             along `axis`.
     """
 
+    exact_under_padding = True
+
     def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None,
                  sparse_y_true=True, sparse_y_pred=True, axis=-1):
         super().__init__(num_classes, name=name, dtype=dtype, ignore_class=ignore_class,
@@ -117,6 +119,8 @@ class BinaryIoU(IoU):
 
     Labels are converted to the (integer) dtype, so they should be 0 or 1."""
 
+    exact_under_padding = True
+
     def __init__(self, target_class_ids=(0, 1), threshold=0.5, name=None, dtype=None):
         super().__init__(num_classes=2, target_class_ids=target_class_ids, name=name,
                          dtype=dtype)
@@ -135,6 +139,8 @@ class BinaryIoU(IoU):
 class MeanIoU(IoU):
     """IoU averaged over all `num_classes` classes."""
 
+    exact_under_padding = True
+
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True,
                  sparse_y_pred=True, axis=-1):
         super().__init__(num_classes, list(range(num_classes)), name=name, dtype=dtype,
@@ -150,6 +156,8 @@ class MeanIoU(IoU):
 class OneHotIoU(IoU):
     """`IoU` with one-hot labels (and, by default, per-class scores as predictions)."""
 
+    exact_under_padding = True
+
     def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None,
                  sparse_y_pred=False, axis=-1):
         super().__init__(num_classes, target_class_ids, name=name, dtype=dtype,
@@ -164,6 +172,8 @@ class OneHotIoU(IoU):
 
 class OneHotMeanIoU(MeanIoU):
     """`MeanIoU` with one-hot labels (and, by default, per-class scores as predictions)."""
+
+    exact_under_padding = True
 
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
                  sparse_y_pred=False, axis=-1):

@@ -1,94 +1,219 @@
-"""Metrics that average a loss function: the probabilistic and regression families."""
+"""Metrics that average a loss function over all samples (the probabilistic and regression
+families), each a `MeanMetricWrapper` with the arguments, defaults and config of the Keras 3
+class of the same name.
+
+Arguments common to every class:
+    name: the metric's name (Keras's default for the class).
+    dtype: the dtype of the metric's computations and state (floatx by default).
+"""
 
 import jax.numpy as jnp
 
 from jeras.losses import functions as F
 from jeras.losses.reduction import align_rank, squeeze_or_expand_to_same_rank
 from jeras.ops._convert import unwrap
-from jeras.metrics.reduction_metrics import Mean, MeanMetricWrapper, reduce_to_samplewise_values
+from jeras.metrics.reduction_metrics import Mean, MeanMetricWrapper
 
 
-def _metric_class(class_name, fn, default_name, extra=(), direction="down", config_keys=None):
-    """Build a `MeanMetricWrapper` class taking, as the Keras class of the same name,
-    `(name, dtype, *extra)` positionally; `config_keys` lists the `extra` arguments its
-    `get_config` reports (Keras's CosineSimilarity leaves out `axis`)."""
-    params = [("name", default_name), ("dtype", None)] + list(extra)
-    fn_keys = [key for key, _ in extra]
-    reported = fn_keys if config_keys is None else list(config_keys)
+class MeanSquaredError(MeanMetricWrapper):
+    """The mean over all samples of the squared error, averaged over the last axis.
 
-    def __init__(self, *args, **kwargs):
-        if len(args) > len(params):
-            raise TypeError(f"{class_name} takes at most {len(params)} positional arguments.")
-        values = dict(params)
-        for (key, _), value in zip(params, args):
-            values[key] = value
-        for key, value in kwargs.items():
-            if key not in values:
-                raise TypeError(f"{class_name} got an unexpected keyword argument {key!r}.")
-            values[key] = value
-        MeanMetricWrapper.__init__(self, fn, name=values["name"], dtype=values["dtype"],
-                                   **{key: values[key] for key in fn_keys})
-        for key in fn_keys:
-            setattr(self, key, values[key])
-        self._direction = direction
+    Args: name, dtype (see the module docstring).
+    """
 
-    def get_config(self):
-        config = {"name": self.name, "dtype": self.dtype}
-        config.update({key: self._fn_kwargs[key] for key in reported})
-        return config
+    exact_under_padding = True
 
-    cls = type(class_name, (MeanMetricWrapper,), {"__init__": __init__,
-                                                   "get_config": get_config,
-                                                   "__module__": "jeras.metrics"})
-    cls.__doc__ = f"`keras.metrics.{class_name}`: the mean of `{fn.__name__}` over all samples."
-    return cls
+    def __init__(self, name="mean_squared_error", dtype=None):
+        super().__init__(F.mean_squared_error, name=name, dtype=dtype)
 
 
-MeanSquaredError = _metric_class("MeanSquaredError", F.mean_squared_error, "mean_squared_error")
-MeanAbsoluteError = _metric_class("MeanAbsoluteError", F.mean_absolute_error,
-                                  "mean_absolute_error")
-MeanAbsolutePercentageError = _metric_class("MeanAbsolutePercentageError",
-                                            F.mean_absolute_percentage_error,
-                                            "mean_absolute_percentage_error")
-MeanSquaredLogarithmicError = _metric_class("MeanSquaredLogarithmicError",
-                                            F.mean_squared_logarithmic_error,
-                                            "mean_squared_logarithmic_error")
-LogCoshError = _metric_class("LogCoshError", F.log_cosh, "logcosh")
-Hinge = _metric_class("Hinge", F.hinge, "hinge")
-SquaredHinge = _metric_class("SquaredHinge", F.squared_hinge, "squared_hinge")
-CategoricalHinge = _metric_class("CategoricalHinge", F.categorical_hinge, "categorical_hinge")
-KLDivergence = _metric_class("KLDivergence", F.kl_divergence, "kl_divergence")
-Poisson = _metric_class("Poisson", F.poisson, "poisson")
-# Keras's metric takes no `axis` (unlike the loss) and defaults label_smoothing to the int 0.
-BinaryCrossentropy = _metric_class("BinaryCrossentropy", F.binary_crossentropy,
-                                   "binary_crossentropy",
-                                   [("from_logits", False), ("label_smoothing", 0)])
-CategoricalCrossentropy = _metric_class("CategoricalCrossentropy", F.categorical_crossentropy,
-                                        "categorical_crossentropy",
-                                        [("from_logits", False), ("label_smoothing", 0.0),
-                                         ("axis", -1)])
-_SparseCategoricalCrossentropy = _metric_class("SparseCategoricalCrossentropy",
-                                               F.sparse_categorical_crossentropy,
-                                               "sparse_categorical_crossentropy",
-                                               [("from_logits", False), ("ignore_class", None),
-                                                ("axis", -1)])
+class MeanAbsoluteError(MeanMetricWrapper):
+    """The mean over all samples of the absolute error, averaged over the last axis.
+
+    Args: name, dtype (see the module docstring).
+    """
+
+    exact_under_padding = True
+
+    def __init__(self, name="mean_absolute_error", dtype=None):
+        super().__init__(F.mean_absolute_error, name=name, dtype=dtype)
 
 
-class SparseCategoricalCrossentropy(_SparseCategoricalCrossentropy):
-    __doc__ = _SparseCategoricalCrossentropy.__doc__
+class MeanAbsolutePercentageError(MeanMetricWrapper):
+    """The mean over all samples of 100 |y_true - y_pred| / |y_true| (labels near 0 clipped to
+    epsilon), averaged over the last axis.
+
+    Args: name, dtype (see the module docstring).
+    """
+
+    exact_under_padding = True
+
+    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(F.mean_absolute_percentage_error, name=name, dtype=dtype)
+
+
+class MeanSquaredLogarithmicError(MeanMetricWrapper):
+    """The mean over all samples of the squared difference of log(1 + x) of labels and
+    predictions, averaged over the last axis.
+
+    Args: name, dtype (see the module docstring).
+    """
+
+    exact_under_padding = True
+
+    def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
+        super().__init__(F.mean_squared_logarithmic_error, name=name, dtype=dtype)
+
+
+class LogCoshError(MeanMetricWrapper):
+    """The mean over all samples of log(cosh(y_pred - y_true)), averaged over the last axis.
+
+    Args: name, dtype (see the module docstring). Keras's default name is "logcosh".
+    """
+
+    exact_under_padding = True
+
+    def __init__(self, name="logcosh", dtype=None):
+        super().__init__(F.log_cosh, name=name, dtype=dtype)
+
+
+class Hinge(MeanMetricWrapper):
+    """The mean over all samples of the hinge loss max(1 - y_true * y_pred, 0); labels in
+    {0, 1} are mapped to {-1, 1}.
+
+    Args: name, dtype (see the module docstring).
+    """
+
+    exact_under_padding = True
+
+    def __init__(self, name="hinge", dtype=None):
+        super().__init__(F.hinge, name=name, dtype=dtype)
+
+
+class SquaredHinge(MeanMetricWrapper):
+    """The mean over all samples of the squared hinge loss max(1 - y_true * y_pred, 0) ** 2.
+
+    Args: name, dtype (see the module docstring).
+    """
+
+    exact_under_padding = True
+
+    def __init__(self, name="squared_hinge", dtype=None):
+        super().__init__(F.squared_hinge, name=name, dtype=dtype)
+
+
+class CategoricalHinge(MeanMetricWrapper):
+    """The mean over all samples of the categorical hinge loss of one-hot labels.
+
+    Args: name, dtype (see the module docstring).
+    """
+
+    exact_under_padding = True
+
+    def __init__(self, name="categorical_hinge", dtype=None):
+        super().__init__(F.categorical_hinge, name=name, dtype=dtype)
+
+
+class KLDivergence(MeanMetricWrapper):
+    """The mean over all samples of the Kullback-Leibler divergence of `y_pred` from `y_true`.
+
+    Args: name, dtype (see the module docstring).
+    """
+
+    exact_under_padding = True
+
+    def __init__(self, name="kl_divergence", dtype=None):
+        super().__init__(F.kl_divergence, name=name, dtype=dtype)
+
+
+class Poisson(MeanMetricWrapper):
+    """The mean over all samples of the Poisson loss y_pred - y_true * log(y_pred + epsilon).
+
+    Args: name, dtype (see the module docstring).
+    """
+
+    exact_under_padding = True
+
+    def __init__(self, name="poisson", dtype=None):
+        super().__init__(F.poisson, name=name, dtype=dtype)
+
+
+class BinaryCrossentropy(MeanMetricWrapper):
+    """The mean over all samples of the binary cross-entropy of 0/1 labels.
+
+    Args:
+        name, dtype: see the module docstring.
+        from_logits: whether `y_pred` holds logits rather than probabilities.
+        label_smoothing: in [0, 1]; labels move towards 0.5 by this amount.
+
+    Unlike the loss, Keras's metric takes no `axis`.
+    """
+
+    exact_under_padding = True
+
+    def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
+                 label_smoothing=0):
+        super().__init__(F.binary_crossentropy, name=name, dtype=dtype, from_logits=from_logits,
+                         label_smoothing=label_smoothing)
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+
+
+class CategoricalCrossentropy(MeanMetricWrapper):
+    """The mean over all samples of the cross-entropy of one-hot labels.
+
+    Args:
+        name, dtype: see the module docstring.
+        from_logits: whether `y_pred` holds logits rather than probabilities.
+        label_smoothing: in [0, 1]; labels move towards the uniform distribution by this
+            amount.
+        axis: the class axis.
+    """
+
+    exact_under_padding = True
+
+    def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False,
+                 label_smoothing=0, axis=-1):
+        super().__init__(F.categorical_crossentropy, name=name, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+
+class SparseCategoricalCrossentropy(MeanMetricWrapper):
+    """The mean over all samples of the cross-entropy of integer class labels.
+
+    Args:
+        name, dtype: see the module docstring.
+        from_logits: whether `y_pred` holds logits rather than probabilities.
+        ignore_class: a label value whose entries add 0 to the total; as Keras, they are left
+            out of the count only when a `sample_weight` is given.
+        axis: the class axis.
+    """
+
+    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
+                 ignore_class=None, axis=-1):
+        super().__init__(F.sparse_categorical_crossentropy, name=name, dtype=dtype,
+                         from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+        self.from_logits = from_logits
+        self.ignore_class = ignore_class
+        self.axis = axis
+
+    @property
+    def exact_under_padding(self):
+        # With `ignore_class`, a sample_weight of ones (what fit() gives with padding) leaves the
+        # ignored entries out of the count, while no sample_weight (Keras) counts them.
+        return self.ignore_class is None
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        # As Keras: entries labelled `ignore_class` add 0 to the total, and are also left out of
-        # the count, but only when a sample_weight is given (Keras applies the loss's mask only
-        # while weighting).
-        ignore = self._fn_kwargs.get("ignore_class")
-        if ignore is None or sample_weight is None:
+        if self.ignore_class is None or sample_weight is None:
             return super().update_state(y_true, y_pred, sample_weight=sample_weight)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         labels = jnp.asarray(unwrap(y_true))
         if labels.ndim == jnp.ndim(unwrap(y_pred)) and labels.shape[-1] == 1:
             labels = jnp.squeeze(labels, -1)
-        mask = jnp.reshape(labels != ignore, values.shape).astype(self.dtype)
+        mask = jnp.reshape(labels != self.ignore_class, values.shape).astype(self.dtype)
         sample_weight = jnp.asarray(unwrap(sample_weight), dtype=self.dtype)
         mask, sample_weight = squeeze_or_expand_to_same_rank(mask, sample_weight)
         # Per-sample weights on (B, T) losses (fit()'s padding mask) apply along T.
@@ -96,20 +221,40 @@ class SparseCategoricalCrossentropy(_SparseCategoricalCrossentropy):
         return Mean.update_state(self, values, sample_weight=weights)
 
 
-SparseCategoricalCrossentropy.__module__ = "jeras.metrics"
-
-
-def _cosine(y_true, y_pred, axis=-1):
+def _cosine_similarity_score(y_true, y_pred, axis=-1):
+    # The loss function negates the similarity (so that minimising it aligns the vectors); the
+    # metric reports the similarity itself.
     return -F.cosine_similarity(y_true, y_pred, axis=axis)
 
 
-_cosine.__name__ = "cosine_similarity"
-CosineSimilarity = _metric_class("CosineSimilarity", _cosine, "cosine_similarity",
-                                 [("axis", -1)], direction="up", config_keys=())
+class CosineSimilarity(MeanMetricWrapper):
+    """The mean over all samples of the cosine similarity of labels and predictions along
+    `axis` (1: same direction, -1: opposite).
+
+    Args:
+        name, dtype: see the module docstring.
+        axis: the axis along which the similarity is computed. As Keras, the config does not
+            report it.
+    """
+
+    exact_under_padding = True
+
+    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
+        super().__init__(_cosine_similarity_score, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+        self._direction = "up"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
 
 
 class RootMeanSquaredError(Mean):
-    """The square root of the (weighted) mean of squared errors."""
+    """The square root of the (weighted) mean of squared errors.
+
+    Args: name, dtype (see the module docstring).
+    """
+
+    exact_under_padding = True
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name=name, dtype=dtype)

@@ -18,7 +18,26 @@ class Metric:
     Args:
         name: the metric's name (snake_case of the class name, uniquified, by default).
         dtype: dtype of the metric's computations (floatx by default).
+
+    Capability:
+        exact_under_padding: a class's promise that its result is unchanged when rows with
+            sample_weight 0 are added to a batch, and that a sample_weight of ones gives the
+            result of no sample_weight. fit() and evaluate() pad a short last batch with such
+            rows (passing the row mask as the sample weight) only when every compiled metric
+            and loss makes this promise; otherwise they run that batch at its own size, as
+            Keras does. False here: a metric that ignores `sample_weight`, or counts rows
+            whatever their weight, cannot keep it. Each class states it for itself; a subclass
+            that does not restate it is not exact, since it may compute something else. A class
+            whose exactness depends on its arguments states it as a property of the instance.
     """
+
+    exact_under_padding = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # The promise is about a class's own computation, so it is not inherited.
+        if "exact_under_padding" not in vars(cls):
+            cls.exact_under_padding = False
 
     def __init__(self, dtype=None, name=None):
         self.name = name or auto_name(self)

@@ -2,6 +2,7 @@
 
 import jax.numpy as jnp
 
+from jeras.losses import functions as F
 from jeras.losses.reduction import squeeze_or_expand_to_same_rank
 from jeras.metrics.metric import Metric
 from jeras.ops._convert import unwrap
@@ -27,7 +28,27 @@ def reduce_to_samplewise_values(values, sample_weight, dtype, reduce_fn=jnp.mean
     return values, sample_weight
 
 
+# Functions whose values keep one entry per sample and stay finite on fit()'s padding rows:
+# averaged by a `MeanMetricWrapper`, rows of weight 0 add nothing. jeras's per-sample loss
+# functions are here; each module of metric functions adds its own.
+PADDING_EXACT_METRIC_FUNCTIONS = {
+    F.mean_squared_error, F.mean_absolute_error, F.mean_absolute_percentage_error,
+    F.mean_squared_logarithmic_error, F.huber, F.log_cosh, F.hinge, F.squared_hinge,
+    F.categorical_hinge, F.kl_divergence, F.poisson, F.cosine_similarity, F.binary_crossentropy,
+    F.categorical_crossentropy, F.sparse_categorical_crossentropy, F.binary_focal_crossentropy,
+    F.categorical_focal_crossentropy, F.categorical_generalized_cross_entropy,
+}
+
+
 class Sum(Metric):
+    """The (weighted) sum of the values given to `update_state`.
+
+    Args:
+        name, dtype: as for every `Metric`.
+    """
+
+    exact_under_padding = True
+
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
         self.total = self.add_variable(shape=(), initializer="zeros", dtype=self.dtype,
@@ -42,7 +63,13 @@ class Sum(Metric):
 
 
 class Mean(Metric):
-    """The (weighted) mean of the values given to `update_state`."""
+    """The (weighted) mean of the values given to `update_state`.
+
+    Args:
+        name, dtype: as for every `Metric`.
+    """
+
+    exact_under_padding = True
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -68,7 +95,14 @@ class Mean(Metric):
 
 
 class MeanMetricWrapper(Mean):
-    """The mean of `fn(y_true, y_pred, **kwargs)` over all samples seen."""
+    """The mean of `fn(y_true, y_pred, **kwargs)` over all samples seen.
+
+    Args:
+        fn: a function of `(y_true, y_pred, **kwargs)` giving one value per sample (or per
+            entry, averaged per sample).
+        name, dtype: as for every `Metric`.
+        **kwargs: passed to `fn` at every update, and reported by `get_config`.
+    """
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         # As Keras, no name gives the class's automatic name ("mean_metric_wrapper"), not the
@@ -80,6 +114,12 @@ class MeanMetricWrapper(Mean):
 
         if fn in losses._FUNCTIONS.values():
             self._direction = "down"
+
+    @property
+    def exact_under_padding(self):
+        """True when `fn` is one of jeras's functions known to give finite per-sample values
+        (`PADDING_EXACT_METRIC_FUNCTIONS`); a user's function may reduce over the batch."""
+        return self._fn in PADDING_EXACT_METRIC_FUNCTIONS
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         values = self._fn(y_true, y_pred, **self._fn_kwargs)

@@ -27,15 +27,16 @@ class Engine:
         self.metrics_variables = [v for m in model._all_compiled_metrics() for v in m.variables]
         self.state = None
         self._functions = {}
-        # Padding the last batch is exact when every metric honours `sample_weight` (jeras's
-        # own classes do; a user's subclass may not), every compiled loss masks rows exactly,
-        # and no `add_loss` term is computed from the batch.
+        # Padding the last batch is exact when every compiled metric and loss states
+        # `exact_under_padding` (see `Metric` and `Loss`), and no `add_loss` term is computed
+        # from the batch.
         compiled_losses = [loss for _, loss, _ in model._compile_loss.entries] \
             if model._compile_loss is not None else []
         self.exact_padding = (
             not getattr(model, "_has_batch_losses", False)
-            and all(type(m).__module__.startswith("jeras.") for m in model._all_compiled_metrics())
-            and all(getattr(loss, "_row_mask_exact", False) for loss in compiled_losses))
+            and all(getattr(m, "exact_under_padding", False)
+                    for m in model._all_compiled_metrics())
+            and all(getattr(loss, "exact_under_padding", False) for loss in compiled_losses))
 
     # -- state sync ----------------------------------------------------------------------------
     def _groups(self):
