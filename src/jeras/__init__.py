@@ -3,8 +3,7 @@
 `import jeras as keras` and Keras code runs unchanged.
 """
 
-__version__ = "0.1.0"
-
+from jeras.version import __version__
 from jeras import backend, config, ops, activations, initializers, regularizers, constraints
 from jeras import random, saving
 from jeras.backend.variable import Variable

@@ -7,10 +7,12 @@ import itertools
 import pickle
 import random
 
+import jax
 import numpy as np
 
 from jeras.backend.config import floatx
 from jeras.data.array_data import _tree
+from jeras.data.py_dataset import PyDataset
 from jeras.data.workers import WorkerProcesses, WorkerThreads
 
 # The `__getitem__` time a worker task aims at: below it, handing out tasks costs more than the
@@ -48,8 +50,6 @@ def _standardize(tree, what):
 
 
 def batch_size_of(batch):
-    import jax
-
     leaves = jax.tree_util.tree_leaves(batch[0])
     return int(leaves[0].shape[0]) if leaves else 0
 
@@ -254,8 +254,8 @@ def _run_length(seconds_per_batch, queue_size):
 
 def make_source(x, keep_batches=True):
     """A batch source for `x`, or None when `x` is array data."""
+    # Lazy: framework_sources builds on this module's `standardize_batch`.
     from jeras.data.framework_sources import make_framework_source
-    from jeras.utils.py_dataset import PyDataset
 
     if isinstance(x, PyDataset):
         return PyDatasetSource(x)

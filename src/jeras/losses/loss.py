@@ -120,6 +120,8 @@ class LossFunctionWrapper(Loss):
                 and type(self).call is LossFunctionWrapper.call)
 
     def get_config(self):
+        # Lazy: the package's `serialize` knows the whole catalogue, and the package imports
+        # this module.
         from jeras.losses import serialize
 
         # As Keras: the function itself goes into the config, then its keyword arguments.
@@ -132,6 +134,7 @@ class LossFunctionWrapper(Loss):
     def from_config(cls, config):
         config = dict(config)
         if "fn" in config:
+            # Lazy, as `serialize` in get_config.
             from jeras.losses import deserialize
 
             config["fn"] = deserialize(config["fn"])

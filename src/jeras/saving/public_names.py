@@ -1,0 +1,50 @@
+"""The public-name registry: which jeras class or function stands for a Keras public name.
+
+Each catalogue (`jeras.layers`, `jeras.losses`, `jeras.initializers`, ...) registers its public
+namespace at the end of its own import, and `jeras/__init__` imports every catalogue, so once
+`jeras` is imported the registry is full. Lower levels reach higher ones through it instead of
+importing them: serialization turns `keras.layers.Dense` into the jeras class and back, a
+`Variable` resolves a string initializer, an operator on a `KerasTensor` finds the layer that
+records it.
+
+This sits at level 0, beside `object_registration` (the user's custom objects): it imports
+nothing from jeras.
+"""
+
+import types
+
+# namespace -> {public name: class or function}. A namespace is a Keras package below `keras.`
+# ("layers", "optimizers.schedules") or, for the few internal lookups, a dotted name documented
+# where it is registered.
+_NAMESPACES = {}
+
+
+def register_public_names(namespace, objects):
+    """Record the classes and functions of `objects` (a `{name: object}` mapping, typically a
+    package's `vars()`) as `keras.<namespace>.<name>`. Private names (`_x`), modules and plain
+    values are left out. Registering a namespace again replaces it."""
+    if not isinstance(namespace, str) or not namespace:
+        raise TypeError(f"`namespace` must be a non-empty string, got {namespace!r}.")
+    _NAMESPACES[namespace] = {
+        name: obj for name, obj in objects.items()
+        if not name.startswith("_") and callable(obj) and not isinstance(obj, types.ModuleType)}
+
+
+def public_object(namespace, name):
+    """The class or function registered as `keras.<namespace>.<name>`, or None."""
+    return _NAMESPACES.get(namespace, {}).get(name)
+
+
+def required_public_object(namespace, name, needed_by):
+    """As `public_object`, but a missing entry is an error that says what to import: it means
+    the package registering `namespace` was never imported."""
+    found = public_object(namespace, name)
+    if found is None:
+        raise RuntimeError(
+            f"{needed_by} needs `jeras.{namespace}.{name}`, which is not registered: "
+            f"`import jeras` (or `jeras.{namespace.split('.')[0]}`) before using it.")
+    return found
+
+
+def is_registered_namespace(namespace):
+    return namespace in _NAMESPACES
