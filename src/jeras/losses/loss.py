@@ -9,6 +9,8 @@ from jeras.backend.naming import auto_name
 from jeras.losses.reduction import (reduce_weighted_values, squeeze_or_expand_to_same_rank,
                                     standardize_reduction)
 from jeras.ops._convert import unwrap
+from jeras.saving.public_names import required_public_object
+from jeras.saving.serialization import serialize_keras_object
 
 
 class Loss:
@@ -120,13 +122,9 @@ class LossFunctionWrapper(Loss):
                 and type(self).call is LossFunctionWrapper.call)
 
     def get_config(self):
-        # Lazy: the package's `serialize` knows the whole catalogue, and the package imports
-        # this module.
-        from jeras.losses import serialize
-
         # As Keras: the function itself goes into the config, then its keyword arguments.
         config = super().get_config()
-        config["fn"] = serialize(self.fn)
+        config["fn"] = serialize_keras_object(self.fn)
         config.update(self._fn_kwargs)
         return config
 
@@ -134,9 +132,9 @@ class LossFunctionWrapper(Loss):
     def from_config(cls, config):
         config = dict(config)
         if "fn" in config:
-            # Lazy, as `serialize` in get_config.
-            from jeras.losses import deserialize
-
+            # The catalogue's `deserialize` (a name gives the function) lives in the package,
+            # which imports this module: found through the registry.
+            deserialize = required_public_object("losses", "deserialize", "LossFunctionWrapper")
             config["fn"] = deserialize(config["fn"])
         return cls(**config)
 

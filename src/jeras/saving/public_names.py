@@ -13,6 +13,9 @@ nothing from jeras.
 
 import types
 
+# The top-level `jeras` module, once it is fully imported: a lambda read back from a file runs
+# with it as its `keras` global.
+_TOP_LEVEL = {}
 # namespace -> {public name: class or function}. A namespace is a Keras package below `keras.`
 # ("layers", "optimizers.schedules") or, for the few internal lookups, a dotted name documented
 # where it is registered.
@@ -48,3 +51,15 @@ def required_public_object(namespace, name, needed_by):
 
 def is_registered_namespace(namespace):
     return namespace in _NAMESPACES
+
+
+def register_top_level_package(module):
+    """Record the top-level package (`jeras/__init__` calls this once it has imported all)."""
+    _TOP_LEVEL["package"] = module
+
+
+def top_level_package(needed_by):
+    """The top-level `jeras` package, for code that needs the whole public surface."""
+    if "package" not in _TOP_LEVEL:
+        raise RuntimeError(f"{needed_by} needs the whole `jeras` package: `import jeras` first.")
+    return _TOP_LEVEL["package"]

@@ -21,7 +21,7 @@ from jeras.backend.variable import Variable
 from jeras.saving.object_registration import (
     _GLOBAL_CUSTOM_NAMES, _GLOBAL_CUSTOM_OBJECTS, _scoped_objects, custom_object_scope,
     get_registered_name, get_registered_object)
-from jeras.saving.public_names import public_object, required_public_object
+from jeras.saving.public_names import public_object, required_public_object, top_level_package
 from jeras.symbolic.keras_tensor import KerasTensor
 
 # Packages whose classes and functions a config may name, as `keras.<package>.<Name>`. Order
@@ -242,10 +242,9 @@ def load_function(code, defaults=None, closure=None):
     cells = None
     if closure is not None:
         cells = tuple(types.CellType(value) for value in closure)
-    # Lazy on purpose: a lambda from a Keras file refers to `keras`, `ops`, ... as globals, so it
-    # runs against the whole top-level package (level 10), which has to be imported by then.
-    import jeras
-
+    # A lambda from a Keras file refers to `keras`, `ops`, ... as globals, so it runs against the
+    # whole top-level package (level 10), found through the registry.
+    jeras = top_level_package("Loading a Python lambda")
     namespace = {"__builtins__": builtins, "keras": jeras, "jeras": jeras, "ops": jeras.ops,
                  "jnp": jnp, "np": np}
     return types.FunctionType(code_object, namespace, code_object.co_name, defaults, cells)
