@@ -3,7 +3,7 @@
 import jax
 import jax.numpy as jnp
 
-from jeras.backend.config import epsilon, floatx
+from jeras.backend.config import epsilon as _epsilon, floatx
 from jeras.backend.dtypes import standardize_dtype
 from jeras.ops._convert import unwrap
 
@@ -85,7 +85,7 @@ def binary_crossentropy(target, output, from_logits=False):
     target = jnp.asarray(unwrap(target), dtype=jnp.asarray(output).dtype)
     if from_logits:
         return -target * jax.nn.log_sigmoid(output) - (1.0 - target) * jax.nn.log_sigmoid(-output)
-    output = jnp.clip(output, epsilon(), 1.0 - epsilon())
+    output = jnp.clip(output, _epsilon(), 1.0 - _epsilon())
     return -(target * jnp.log(output) + (1.0 - target) * jnp.log(1.0 - output))
 
 
@@ -101,7 +101,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
         log_prob = jax.nn.log_softmax(output, axis=axis)
     else:
         output = output / jnp.sum(output, axis=axis, keepdims=True)
-        log_prob = jnp.log(jnp.clip(output, epsilon(), 1.0 - epsilon()))
+        log_prob = jnp.log(jnp.clip(output, _epsilon(), 1.0 - _epsilon()))
     return -jnp.sum(target * log_prob, axis=axis)
 
 
