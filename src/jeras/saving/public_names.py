@@ -49,10 +49,6 @@ def required_public_object(namespace, name, needed_by):
     return found
 
 
-def is_registered_namespace(namespace):
-    return namespace in _NAMESPACES
-
-
 def register_top_level_package(module):
     """Record the top-level package (`jeras/__init__` calls this once it has imported all)."""
     _TOP_LEVEL["package"] = module
