@@ -3,8 +3,9 @@
 `import jeras as keras` and Keras code runs unchanged.
 """
 
-__version__ = "0.1.0"
+import sys as _sys
 
+from jeras.version import __version__
 from jeras import backend, config, ops, activations, initializers, regularizers, constraints
 from jeras import random, saving
 from jeras.backend.variable import Variable
@@ -19,5 +20,10 @@ from jeras.metrics import Metric
 from jeras.optimizers import Optimizer
 from jeras.callbacks import Callback
 from jeras.saving import register_keras_serializable
+from jeras.saving.public_names import register_top_level_package as _register_top_level_package
 
 version = lambda: __version__  # noqa: E731
+
+# Everything is imported: code below this level that needs the whole package (a lambda read back
+# from a file runs with it as `keras`) finds it through the registry from now on.
+_register_top_level_package(_sys.modules[__name__])

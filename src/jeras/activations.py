@@ -5,6 +5,8 @@ import jax.numpy as jnp
 
 from jeras.ops import nn as _nn
 from jeras.ops._convert import unwrap
+from jeras.saving import serialization as _serialization
+from jeras.saving.public_names import register_public_names as _register_public_names
 
 
 def linear(x):
@@ -72,9 +74,7 @@ def get(identifier):
                 f"Unknown activation {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
         return _BY_NAME[identifier]
     if isinstance(identifier, dict):
-        from jeras.saving.serialization import deserialize_keras_object
-
-        return deserialize_keras_object(identifier)
+        return _serialization.deserialize_keras_object(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation identifier: {identifier!r}.")
@@ -86,9 +86,8 @@ def serialize(activation):
     for name, fn in _BY_NAME.items():
         if fn is activation:
             return name
-    from jeras.saving.serialization import serialize_keras_object
 
-    config = serialize_keras_object(activation)
+    config = _serialization.serialize_keras_object(activation)
     if not isinstance(config, dict) or "config" not in config:
         raise ValueError(f"Cannot serialize activation {activation!r}.")
     return config
@@ -98,3 +97,6 @@ def deserialize(config, custom_objects=None):
     if isinstance(config, str) and custom_objects and config in custom_objects:
         return custom_objects[config]
     return get(config)
+
+# The catalogue under Keras's names, for serialization and for lower levels (see public_names).
+_register_public_names("activations", vars())

@@ -1,6 +1,7 @@
 """`jeras.config`: global settings, as `keras.config`."""
 
 from jeras.backend.config import epsilon, floatx, set_epsilon, set_floatx  # noqa: F401
+from jeras.saving import serialization as _serialization
 
 
 def backend():
@@ -9,6 +10,4 @@ def backend():
 
 def enable_unsafe_deserialization():
     """Allow loading Python lambdas from saved models everywhere (as Keras's function)."""
-    from jeras.saving.serialization import enable_unsafe_deserialization as enable
-
-    enable()
+    _serialization.enable_unsafe_deserialization()

@@ -3,6 +3,8 @@
 import jax.numpy as jnp
 
 from jeras.ops._convert import unwrap
+from jeras.saving import serialization as _serialization
+from jeras.saving.public_names import register_public_names as _register_public_names
 
 
 class Constraint:
@@ -77,9 +79,10 @@ def get(identifier):
                 f"Unknown constraint {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
         return _BY_NAME[identifier]()
     if isinstance(identifier, dict):
-        from jeras.saving.serialization import deserialize_keras_object
-
-        return deserialize_keras_object(identifier)
+        return _serialization.deserialize_keras_object(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret constraint identifier: {identifier!r}.")
+
+# The catalogue under Keras's names, for serialization and for lower levels (see public_names).
+_register_public_names("constraints", vars())

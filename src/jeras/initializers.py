@@ -8,6 +8,9 @@ import jax.numpy as jnp
 from jeras.backend.config import floatx
 from jeras.backend.dtypes import standardize_dtype
 from jeras.backend.random import host_generator
+from jeras.backend.naming import to_snake_case as _to_snake_case
+from jeras.saving import serialization as _serialization
+from jeras.saving.public_names import register_public_names as _register_public_names
 
 # Initial values are drawn on the host with NumPy: drawing them with jax.random would compile one
 # XLA program per weight shape, seconds of start-up for even a small model.
@@ -379,9 +382,7 @@ def get(identifier):
                 f"Unknown initializer {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
         return _BY_NAME[key]()
     if isinstance(identifier, dict):
-        from jeras.saving.serialization import deserialize_keras_object
-
-        return deserialize_keras_object(identifier)
+        return _serialization.deserialize_keras_object(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
     if callable(identifier):
@@ -390,6 +391,7 @@ def get(identifier):
 
 
 def _snake(name):
-    from jeras.backend.naming import to_snake_case
+    return _to_snake_case(name)
 
-    return to_snake_case(name)
+# The catalogue under Keras's names, for serialization and for lower levels (see public_names).
+_register_public_names("initializers", vars())

@@ -4,6 +4,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras.ops._convert import unwrap
+from jeras.saving import serialization as _serialization
+from jeras.saving.public_names import register_public_names as _register_public_names
 
 
 class Regularizer:
@@ -86,9 +88,10 @@ def get(identifier):
                 f"Unknown regularizer {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
         return _BY_NAME[identifier.lower()]()
     if isinstance(identifier, dict):
-        from jeras.saving.serialization import deserialize_keras_object
-
-        return deserialize_keras_object(identifier)
+        return _serialization.deserialize_keras_object(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}.")
+
+# The catalogue under Keras's names, for serialization and for lower levels (see public_names).
+_register_public_names("regularizers", vars())

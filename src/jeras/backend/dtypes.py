@@ -3,11 +3,11 @@
 import numpy as np
 import jax.numpy as jnp
 
+from jeras.backend.config import floatx
+
 
 def standardize_dtype(dtype):
     if dtype is None:
-        from jeras.backend.config import floatx
-
         return floatx()
     if hasattr(dtype, "name") and not isinstance(dtype, str) and not isinstance(dtype, type):
         name = dtype.name

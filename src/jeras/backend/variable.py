@@ -8,6 +8,7 @@ from jeras.backend import config
 from jeras.backend.dtypes import standardize_dtype
 from jeras.backend.naming import uniquify
 from jeras.backend.state_scope import current_scope
+from jeras.saving.public_names import required_public_object
 
 
 class Variable:
@@ -40,9 +41,11 @@ class Variable:
         self.synchronization = synchronization
         self.overwrite_with_gradient = overwrite_with_gradient
         if isinstance(initializer, str):
-            from jeras import initializers
-
-            initializer = initializers.get(initializer)
+            # Initializers sit above the backend: their catalogue registers its `get`.
+            get_initializer = required_public_object(
+                "initializers", "get", f"Variable {name!r} with the string initializer "
+                f"{initializer!r}")
+            initializer = get_initializer(initializer)
         if callable(initializer):
             if shape is None:
                 raise ValueError(

@@ -15,3 +15,6 @@ from jeras.callbacks.remote_monitor import RemoteMonitor
 from jeras.callbacks.swap_ema_weights import SwapEMAWeights
 from jeras.callbacks.tensorboard import TensorBoard
 from jeras.callbacks.terminate_on_nan import TerminateOnNaN
+from jeras.saving.public_names import register_public_names as _register_public_names
+
+_register_public_names("callbacks", vars())

@@ -8,7 +8,7 @@ import numpy as np
 
 from jeras.callbacks.callback import Callback, commit_variable_writes, save_freq_reached
 from jeras.callbacks.model_checkpoint import check_writable_directory
-from jeras.trainer.resume import position_from_arrays, position_to_arrays
+from jeras.data.position import position_from_arrays, position_to_arrays
 
 
 class BackupAndRestore(Callback):

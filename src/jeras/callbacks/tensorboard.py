@@ -16,6 +16,7 @@ import zlib
 
 import numpy as np
 
+from jeras import layers as layers_module
 from jeras.callbacks.callback import Callback
 from jeras.callbacks.learning_rate_scheduler import current_learning_rate
 from jeras.callbacks.model_checkpoint import check_writable_directory
@@ -231,8 +232,6 @@ class TensorBoard(Callback):
         writer.flush()
 
     def _configure_embeddings(self):
-        from jeras import layers as layers_module
-
         embedding_cls = getattr(layers_module, "Embedding", None)
         metadata = self.embeddings_metadata
         remaining = dict(metadata) if isinstance(metadata, dict) else None

@@ -7,51 +7,14 @@ import itertools
 import pickle
 import random
 
-import numpy as np
-
-from jeras.backend.config import floatx
-from jeras.data.array_data import _tree
+from jeras.data.batch_format import standardize_batch
+from jeras.data.framework_sources import make_framework_source
+from jeras.data.py_dataset import PyDataset
 from jeras.data.workers import WorkerProcesses, WorkerThreads
 
 # The `__getitem__` time a worker task aims at: below it, handing out tasks costs more than the
 # batches (seconds).
 _RUN_SECONDS = 1e-3
-
-
-def unpack_batch(batch, where):
-    """Keras's rule: a list is a tuple; a non-tuple is x alone; tuples of 1-3 are (x, y, sw)."""
-    if isinstance(batch, list):
-        batch = tuple(batch)
-    if not isinstance(batch, tuple):
-        return batch, None, None
-    if len(batch) == 0 or len(batch) > 3:
-        raise ValueError(
-            f"{where} must yield a tuple (x,), (x, y) or (x, y, sample_weight); got a tuple of "
-            f"{len(batch)} elements.")
-    return tuple(batch) + (None,) * (3 - len(batch))
-
-
-def standardize_batch(batch, where):
-    x, y, sw = unpack_batch(batch, where)
-    if x is None:
-        raise ValueError(f"{where} yielded a batch without inputs (x is None).")
-    return _standardize(x, "x"), _standardize(y, "y"), _standardize(sw, "sample_weight")
-
-
-def _standardize(tree, what):
-    # The common case, a NumPy array that needs no cast, skips the general checks: this runs
-    # for every batch.
-    if type(tree) is np.ndarray and tree.ndim and (
-            tree.dtype.kind in "biu" or tree.dtype == floatx()):
-        return tree
-    return _tree(tree, what)
-
-
-def batch_size_of(batch):
-    import jax
-
-    leaves = jax.tree_util.tree_leaves(batch[0])
-    return int(leaves[0].shape[0]) if leaves else 0
 
 
 class GeneratorSource:
@@ -254,9 +217,6 @@ def _run_length(seconds_per_batch, queue_size):
 
 def make_source(x, keep_batches=True):
     """A batch source for `x`, or None when `x` is array data."""
-    from jeras.data.framework_sources import make_framework_source
-    from jeras.utils.py_dataset import PyDataset
-
     if isinstance(x, PyDataset):
         return PyDatasetSource(x)
     # Before the generator rule: a Grain IterDataset or a torch DataLoader over an iterable

@@ -8,7 +8,7 @@ batches and shuffles, so a source only makes passes over it and turns its tensor
 import jax
 import numpy as np
 
-from jeras.data.batch_sources import standardize_batch
+from jeras.data.batch_format import standardize_batch
 
 
 def make_framework_source(x):

@@ -16,3 +16,11 @@ from jeras.layers.pooling import (
 from jeras.layers.merging import (
     Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
     concatenate, dot, maximum, minimum, multiply, subtract)
+from jeras.layers import core as _core
+from jeras.saving.public_names import register_public_names as _register_public_names
+
+_register_public_names("layers", vars())
+# Operators on a KerasTensor (level 1) build the layer that records them, and a saved model's
+# `keras.src.ops` entries revive it: both find it here.
+_register_public_names("layers.operations", {"make_operation": _core.make_operation,
+                                             "operation_class": _core.operation_class})

@@ -8,9 +8,11 @@ import jax
 import jax.numpy as jnp
 
 from jeras import activations
+from jeras.backend import config as backend_config
 from jeras.layers.input_spec import InputSpec, assert_input_compatibility
 from jeras.layers.kernel_and_bias import add_kernel_and_bias, set_kernel_and_bias_options
 from jeras.layers.layer import Layer
+from jeras.saving.serialization import serialize_keras_object
 
 
 class _Conv(Layer):
@@ -150,21 +152,19 @@ class _Conv(Layer):
         return (input_shape[0], self.filters) + spatial
 
     def get_config(self):
-        from jeras.saving.serialization import serialize_keras_object as ser
-
         config = super().get_config()
         config.update({
             "filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
             "padding": self.padding, "data_format": self.data_format,
             "dilation_rate": self.dilation_rate, "groups": self.groups,
             "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": ser(self.kernel_initializer),
-            "bias_initializer": ser(self.bias_initializer),
-            "kernel_regularizer": ser(self.kernel_regularizer),
-            "bias_regularizer": ser(self.bias_regularizer),
-            "activity_regularizer": ser(self.activity_regularizer),
-            "kernel_constraint": ser(self.kernel_constraint),
-            "bias_constraint": ser(self.bias_constraint),
+            "kernel_initializer": serialize_keras_object(self.kernel_initializer),
+            "bias_initializer": serialize_keras_object(self.bias_initializer),
+            "kernel_regularizer": serialize_keras_object(self.kernel_regularizer),
+            "bias_regularizer": serialize_keras_object(self.bias_regularizer),
+            "activity_regularizer": serialize_keras_object(self.activity_regularizer),
+            "kernel_constraint": serialize_keras_object(self.kernel_constraint),
+            "bias_constraint": serialize_keras_object(self.bias_constraint),
         })
         return config
 
@@ -240,9 +240,7 @@ def standardize_padding(value, allowed, layer_name):
 def standardize_data_format(value):
     if value is None:
         # Follow a global image_data_format once jeras has one; Keras's default otherwise.
-        from jeras.backend import config
-
-        getter = getattr(config, "image_data_format", None)
+        getter = getattr(backend_config, "image_data_format", None)
         return getter() if getter is not None else "channels_last"
     data_format = str(value).lower()
     if data_format not in ("channels_last", "channels_first"):

@@ -4,9 +4,15 @@ symbolic tensors."""
 import jax.numpy as jnp
 
 from jeras import activations
+from jeras.backend.naming import to_snake_case, uniquify
 from jeras.layers.input_spec import InputSpec
 from jeras.layers.kernel_and_bias import add_kernel_and_bias, set_kernel_and_bias_options
 from jeras.layers.layer import Layer
+from jeras.saving.serialization import (
+    deserialize_keras_object, dump_function, in_safe_mode, lambda_refused_message, load_function,
+    serialize_keras_object)
+from jeras.symbolic.keras_tensor import has_keras_tensors
+from jeras.symbolic.symbolic_call import symbolic_call
 
 
 class Dense(Layer):
@@ -60,18 +66,16 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):
-        from jeras.saving.serialization import serialize_keras_object as ser
-
         config = super().get_config()
         config.update({
             "units": self.units, "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": ser(self.kernel_initializer),
-            "bias_initializer": ser(self.bias_initializer),
-            "kernel_regularizer": ser(self.kernel_regularizer),
-            "bias_regularizer": ser(self.bias_regularizer),
-            "kernel_constraint": ser(self.kernel_constraint),
-            "bias_constraint": ser(self.bias_constraint),
+            "kernel_initializer": serialize_keras_object(self.kernel_initializer),
+            "bias_initializer": serialize_keras_object(self.bias_initializer),
+            "kernel_regularizer": serialize_keras_object(self.kernel_regularizer),
+            "bias_regularizer": serialize_keras_object(self.bias_regularizer),
+            "kernel_constraint": serialize_keras_object(self.kernel_constraint),
+            "bias_constraint": serialize_keras_object(self.bias_constraint),
             "quantization_config": None,
         })
         return config
@@ -119,8 +123,6 @@ class Lambda(Layer):
         return self.function(inputs, **self.arguments)
 
     def get_config(self):
-        from jeras.saving.serialization import serialize_keras_object
-
         config = {"function": _function_config(self.function)}
         if self._output_shape is not None:
             config["output_shape"] = _function_config(self._output_shape) \
@@ -133,8 +135,6 @@ class Lambda(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=None):
-        from jeras.saving.serialization import deserialize_keras_object, in_safe_mode
-
         config = dict(config)
         if safe_mode is None:
             safe_mode = in_safe_mode()
@@ -158,8 +158,6 @@ class Lambda(Layer):
 
 
 def _function_config(fn):
-    from jeras.saving.serialization import dump_function, serialize_keras_object
-
     if getattr(fn, "__name__", None) == "<lambda>":
         code, defaults, closure = dump_function(fn)
         return {"class_name": "__lambda__",
@@ -168,8 +166,6 @@ def _function_config(fn):
 
 
 def _load_lambda(config, safe_mode):
-    from jeras.saving.serialization import lambda_refused_message, load_function
-
     if safe_mode:
         raise ValueError(lambda_refused_message("a `Lambda` layer whose `function` is a Python "
                                                 "lambda"))
@@ -179,7 +175,7 @@ def _load_lambda(config, safe_mode):
     return load_function(inner.get("code"), inner.get("defaults"), inner.get("closure"))
 
 
-class _OperationLayer(Layer):
+class OperationLayer(Layer):
     """The hidden layer that records an operator (`x + y`, `x[0]`) applied to symbolic tensors.
 
     `operation` is the name of the Keras operation class it stands for (`"Add"`), under which
@@ -193,10 +189,7 @@ class _OperationLayer(Layer):
         self.built = True
 
     def __call__(self, *args, **kwargs):
-        from jeras.models.symbolic_call import symbolic_call
-        from jeras.layers.layer import _is_symbolic
-
-        if _is_symbolic(args):
+        if has_keras_tensors(args):
             return symbolic_call(self, args, kwargs)
         return self._fn(*args)
 
@@ -250,14 +243,12 @@ _CONFIGURED_OPERATIONS = {
 
 def make_operation(operation, name=None, **config):
     """The layer for Keras operation `operation` (`"Add"`), named `name` (auto when None)."""
-    from jeras.backend.naming import to_snake_case, uniquify
-
     name = name or uniquify(to_snake_case(operation))
     if operation in _CONFIGURED_OPERATIONS:
         fn = _CONFIGURED_OPERATIONS[operation](**config)
     else:
         fn = _OPERATIONS[operation]
-    return _OperationLayer(fn, name=name, operation=operation, config=config)
+    return OperationLayer(fn, name=name, operation=operation, config=config)
 
 
 class _RevivedOperation:

@@ -3,6 +3,8 @@
 from jeras.backend.config import floatx
 from jeras.backend.dtypes import standardize_dtype
 from jeras.layers.layer import Layer
+from jeras.symbolic.keras_tensor import KerasTensor
+from jeras.symbolic.node import Node
 
 
 class InputLayer(Layer):
@@ -23,9 +25,6 @@ class InputLayer(Layer):
         self.ragged = bool(ragged)
         self.optional = optional
         self.built = True
-        # Imported here: the models package imports the layers package.
-        from jeras.models.keras_tensor import KerasTensor
-        from jeras.models.node import Node
 
         tensor = input_tensor or KerasTensor(self._batch_shape, dtype=self._dtype,
                                              sparse=self.sparse, name=name)

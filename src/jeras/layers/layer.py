@@ -19,11 +19,14 @@ from jeras.backend.naming import auto_name
 from jeras.backend.random import SeedGenerator
 from jeras.backend.variable import Variable
 from jeras.layers.input_spec import InputSpec, assert_input_compatibility
+from jeras.saving.serialization import serialize_keras_object
+from jeras.symbolic.keras_tensor import has_keras_tensors
+from jeras.symbolic.symbolic_call import symbolic_call
 
 _context = threading.local()
 
 
-def _call_stack():
+def call_stack():
     stack = getattr(_context, "stack", None)
     if stack is None:
         stack = _context.stack = []
@@ -31,10 +34,10 @@ def _call_stack():
 
 
 def current_name_path():
-    return [frame.name for frame in _call_stack()]
+    return [frame.name for frame in call_stack()]
 
 
-class _CallFrame:
+class CallFrame:
     __slots__ = ("layer", "name", "training")
 
     def __init__(self, layer, training):
@@ -44,17 +47,10 @@ class _CallFrame:
 
 
 def _inherited_training():
-    for frame in reversed(_call_stack()):
+    for frame in reversed(call_stack()):
         if frame.training is not None:
             return frame.training
     return None
-
-
-def _is_symbolic(x):
-    from jeras.models.keras_tensor import KerasTensor
-
-    return any(isinstance(leaf, KerasTensor) for leaf in jax.tree_util.tree_leaves(
-        x, is_leaf=lambda v: isinstance(v, KerasTensor)))
 
 
 class Layer:
@@ -187,7 +183,7 @@ class Layer:
                             autocast=autocast, aggregation=aggregation, name=name,
                             overwrite_with_gradient=overwrite_with_gradient)
         variable.path = "/".join(current_name_path() + [variable.name]) \
-            if _call_stack() and _call_stack()[-1].layer is self \
+            if call_stack() and call_stack()[-1].layer is self \
             else "/".join(current_name_path() + [self.name, variable.name])
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)
@@ -343,16 +339,14 @@ class Layer:
         raise NotImplementedError
 
     def __call__(self, *args, **kwargs):
-        if args and _is_symbolic(args[0]) or _is_symbolic(kwargs):
-            from jeras.models.symbolic_call import symbolic_call
-
+        if args and has_keras_tensors(args[0]) or has_keras_tensors(kwargs):
             return symbolic_call(self, args, kwargs)
         return self._concrete_call(args, kwargs)
 
     def _concrete_call(self, args, kwargs):
         if not args:
             raise ValueError(f"Layer {self.name!r} was called without inputs.")
-        inputs = _to_arrays(args[0], self.compute_dtype if self.autocast else None)
+        inputs = to_arrays(args[0], self.compute_dtype if self.autocast else None)
         args = (inputs,) + tuple(args[1:])
         self._maybe_build(inputs)
         self._check_inputs(inputs)
@@ -361,10 +355,10 @@ class Layer:
             training = _inherited_training()
         if self._call_has_training:
             kwargs["training"] = training
-        stack = _call_stack()
+        stack = call_stack()
         if not stack:
             self._clear_losses()
-        stack.append(_CallFrame(self, training))
+        stack.append(CallFrame(self, training))
         try:
             outputs = self.call(*args, **kwargs)
         finally:
@@ -386,8 +380,8 @@ class Layer:
         self._build_with_shapes(shapes)
 
     def _build_with_shapes(self, shapes):
-        stack = _call_stack()
-        stack.append(_CallFrame(self, None))
+        stack = call_stack()
+        stack.append(CallFrame(self, None))
         try:
             self.build(shapes)
         finally:
@@ -495,8 +489,6 @@ _UNTRACKED_ATTRIBUTES = {"_inbound_nodes", "_outbound_nodes", "_constructor_args
 
 
 def _serialize(obj):
-    from jeras.saving.serialization import serialize_keras_object
-
     return serialize_keras_object(obj)
 
 
@@ -551,7 +543,7 @@ class _DTypePolicy:
                 "registered_name": None}
 
 
-def _to_arrays(x, dtype):
+def to_arrays(x, dtype):
     """Inputs as JAX arrays; floats cast to the layer's compute dtype (Keras's autocast)."""
 
     def convert(v):

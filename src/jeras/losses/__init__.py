@@ -2,6 +2,9 @@
 
 import types
 
+from jeras.saving import object_registration as _object_registration
+from jeras.saving import serialization as _serialization
+from jeras.saving.public_names import register_public_names as _register_public_names
 from jeras.losses.loss import Loss, LossFunctionWrapper
 from jeras.losses.reduction import reduce_weighted_values
 from jeras.losses.functions import (
@@ -56,9 +59,8 @@ def get(identifier):
         obj = _FUNCTIONS.get(identifier) or _CLASSES.get(identifier)
         if obj is None:
             # Beyond Keras: a name given to `register_keras_serializable` also resolves.
-            from jeras.saving.object_registration import get_registered_object
 
-            obj = get_registered_object(identifier)
+            obj = _object_registration.get_registered_object(identifier)
         if obj is None:
             raise ValueError(
                 f"Unknown loss identifier {identifier!r}. Valid names: "
@@ -73,25 +75,24 @@ def get(identifier):
 
 
 def serialize(loss):
-    from jeras.saving.object_registration import get_registered_name
-    from jeras.saving.serialization import serialize_keras_object
-
     if isinstance(loss, types.FunctionType) and loss.__name__ != "<lambda>":
         # Keras writes any named function this way: module "builtins" and, as the config, its
         # registered name ("package>name") or plain name. Keras's `losses.deserialize` reads a
         # function dict with another module back as the string "function", so the dict must
         # be Keras's exactly.
         return {"module": "builtins", "class_name": "function",
-                "config": get_registered_name(loss), "registered_name": "function"}
-    return serialize_keras_object(loss)
+                "config": _object_registration.get_registered_name(loss),
+                "registered_name": "function"}
+    return _serialization.serialize_keras_object(loss)
 
 
 def deserialize(config, custom_objects=None):
-    from jeras.saving.serialization import deserialize_keras_object
-
     if isinstance(config, str):
         if custom_objects and config in custom_objects:
             return custom_objects[config]
         return get(config)
-    return deserialize_keras_object(config, custom_objects=custom_objects,
-                                    module_objects={**_FUNCTIONS, **_CLASSES})
+    return _serialization.deserialize_keras_object(config, custom_objects=custom_objects,
+                                                   module_objects={**_FUNCTIONS, **_CLASSES})
+
+# The catalogue under Keras's names, for serialization and for lower levels (see public_names).
+_register_public_names("losses", vars())

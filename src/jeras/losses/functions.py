@@ -7,6 +7,7 @@ import jax.numpy as jnp
 
 from jeras.backend.config import epsilon
 from jeras.losses.reduction import squeeze_or_expand_to_same_rank
+from jeras.ops import nn
 from jeras.ops._convert import unwrap
 
 
@@ -132,49 +133,11 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 
 
 # -- cross-entropies ---------------------------------------------------------------------------
-def _binary_crossentropy_elementwise(target, output, from_logits):
-    target = jnp.asarray(target, dtype=jnp.asarray(output).dtype)
-    if from_logits:
-        return -target * jax.nn.log_sigmoid(output) - (1.0 - target) * jax.nn.log_sigmoid(-output)
-    output = jnp.clip(output, epsilon(), 1.0 - epsilon())
-    return -(target * jnp.log(output) + (1.0 - target) * jnp.log(1.0 - output))
-
-
-def _categorical_crossentropy_core(target, output, from_logits, axis):
-    target = jnp.asarray(target, dtype=jnp.asarray(output).dtype)
-    if target.shape != output.shape:
-        raise ValueError(
-            f"categorical_crossentropy: `target` and `output` must have the same shape, got "
-            f"target.shape={tuple(target.shape)} and output.shape={tuple(output.shape)}. For "
-            "integer class labels use sparse_categorical_crossentropy.")
-    if from_logits:
-        log_prob = jax.nn.log_softmax(output, axis=axis)
-    else:
-        output = output / jnp.sum(output, axis=axis, keepdims=True)
-        log_prob = jnp.log(jnp.clip(output, epsilon(), 1.0 - epsilon()))
-    return -jnp.sum(target * log_prob, axis=axis)
-
-
-def _sparse_categorical_crossentropy_core(target, output, from_logits, axis):
-    target = jnp.asarray(target)
-    if target.ndim == output.ndim and target.shape[-1] == 1:
-        target = jnp.squeeze(target, -1)
-    if target.shape != output.shape[:-1]:
-        raise ValueError(
-            f"sparse_categorical_crossentropy: labels of shape {tuple(target.shape)} do not match "
-            f"predictions of shape {tuple(output.shape)}; expected labels of shape "
-            f"{tuple(output.shape[:-1])} holding class indices. For one-hot labels use "
-            "categorical_crossentropy.")
-    num_classes = output.shape[axis]
-    one_hot = jax.nn.one_hot(target.astype("int32"), num_classes, axis=axis, dtype=output.dtype)
-    return _categorical_crossentropy_core(one_hot, output, from_logits, axis)
-
-
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     y_true, y_pred = _pair(y_true, y_pred, "binary_crossentropy")
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    return jnp.mean(_binary_crossentropy_elementwise(y_true, y_pred, from_logits), axis=axis)
+    return jnp.mean(nn.binary_crossentropy(y_true, y_pred, from_logits), axis=axis)
 
 
 def _warn_single_class(y_pred, loss_name):
@@ -196,7 +159,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     if label_smoothing:
         num_classes = y_true.shape[-1]
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
-    return _categorical_crossentropy_core(y_true, y_pred, from_logits, axis)
+    return nn.categorical_crossentropy(y_true, y_pred, from_logits, axis)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
@@ -209,7 +172,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     if ignore_class is not None:
         valid = y_true != ignore_class
         y_true = jnp.where(valid, y_true, 0)
-    result = _sparse_categorical_crossentropy_core(y_true, y_pred, from_logits, axis)
+    result = nn.sparse_categorical_crossentropy(y_true, y_pred, from_logits, axis)
     if ignore_class is not None:
         result = jnp.where(valid, result, 0.0)
     return result
@@ -225,7 +188,7 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     # Logits are turned into probabilities up front, so both cases use the clipped probability
     # form of the cross-entropy (as Keras does), and the focal factor sees the same p.
     prob = jax.nn.sigmoid(y_pred) if from_logits else y_pred
-    bce = _binary_crossentropy_elementwise(y_true, prob, from_logits=False)
+    bce = nn.binary_crossentropy(y_true, prob, from_logits=False)
     # The focal factor uses the unclipped p.
     p_t = y_true * prob + (1.0 - y_true) * (1.0 - prob)
     focal = jnp.power(1.0 - p_t, gamma) * bce

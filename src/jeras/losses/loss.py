@@ -10,6 +10,8 @@ from jeras.losses import functions as F
 from jeras.losses.reduction import (reduce_weighted_values, squeeze_or_expand_to_same_rank,
                                     standardize_reduction)
 from jeras.ops._convert import unwrap
+from jeras.saving.public_names import required_public_object
+from jeras.saving.serialization import serialize_keras_object
 
 
 class Loss:
@@ -144,11 +146,9 @@ class LossFunctionWrapper(Loss):
         return self.fn in PADDING_EXACT_LOSS_FUNCTIONS
 
     def get_config(self):
-        from jeras.losses import serialize
-
         # As Keras: the function itself goes into the config, then its keyword arguments.
         config = super().get_config()
-        config["fn"] = serialize(self.fn)
+        config["fn"] = serialize_keras_object(self.fn)
         config.update(self._fn_kwargs)
         return config
 
@@ -156,8 +156,9 @@ class LossFunctionWrapper(Loss):
     def from_config(cls, config):
         config = dict(config)
         if "fn" in config:
-            from jeras.losses import deserialize
-
+            # The catalogue's `deserialize` (a name gives the function) lives in the package,
+            # which imports this module: found through the registry.
+            deserialize = required_public_object("losses", "deserialize", "LossFunctionWrapper")
             config["fn"] = deserialize(config["fn"])
         return cls(**config)
 

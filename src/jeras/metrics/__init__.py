@@ -25,6 +25,9 @@ from jeras.metrics.correlation_metrics import (
     ConcordanceCorrelation, PearsonCorrelation, concordance_correlation, pearson_correlation,
 )
 from jeras.backend.naming import to_snake_case as _snake
+from jeras.saving import object_registration as _object_registration
+from jeras.saving import serialization as _serialization
+from jeras.saving.public_names import register_public_names as _register_public_names
 
 _CLASSES = [
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
@@ -60,9 +63,7 @@ def get(identifier):
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier)
         if cls is None:
-            from jeras.saving.object_registration import get_registered_object
-
-            registered = get_registered_object(identifier)
+            registered = _object_registration.get_registered_object(identifier)
             if registered is not None:
                 return get(registered() if isinstance(registered, type) else registered)
             raise ValueError(
@@ -79,13 +80,12 @@ def get(identifier):
 
 
 def serialize(metric):
-    from jeras.saving.serialization import serialize_keras_object
-
-    return serialize_keras_object(metric)
+    return _serialization.serialize_keras_object(metric)
 
 
 def deserialize(config, custom_objects=None):
-    from jeras.saving.serialization import deserialize_keras_object
+    return _serialization.deserialize_keras_object(config, custom_objects=custom_objects,
+                                                   module_objects={c.__name__: c for c in _CLASSES})
 
-    return deserialize_keras_object(config, custom_objects=custom_objects,
-                                    module_objects={c.__name__: c for c in _CLASSES})
+# The catalogue under Keras's names, for serialization and for lower levels (see public_names).
+_register_public_names("metrics", vars())

@@ -2,6 +2,7 @@
 
 import jax.numpy as jnp
 
+from jeras import losses
 from jeras.losses import functions as F
 from jeras.losses.reduction import squeeze_or_expand_to_same_rank
 from jeras.metrics.metric import Metric
@@ -110,7 +111,6 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
-        from jeras import losses
 
         if fn in losses._FUNCTIONS.values():
             self._direction = "down"

@@ -2,11 +2,13 @@
 
 import jax
 
+from jeras.layers.core import OperationLayer
 from jeras.layers.input_layer import InputLayer
 from jeras.layers.layer import Layer
+from jeras.models.functional_config import functional_get_config
 from jeras.models.graph import map_graph
-from jeras.models.keras_tensor import KerasTensor
 from jeras.models.model import Model
+from jeras.symbolic.keras_tensor import KerasTensor
 from jeras.trainer.trainer import Trainer
 
 
@@ -29,6 +31,9 @@ class Functional(Model):
         trainable: whether the model's weights are updated by `fit()` (default True).
         **kwargs: further `Layer` arguments, e.g. `dtype`.
     """
+
+    # The weights-file walk visits `layers` before the attributes, as Keras does for graphs.
+    layers_saved_first = True
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
@@ -67,9 +72,7 @@ class Functional(Model):
     def layers(self):
         # Operators on symbolic tensors (`x + y`, `x[0]`) are graph nodes but not layers, as in
         # Keras, where they are plain operations.
-        from jeras.layers.core import _OperationLayer
-
-        return [layer for layer in self._graph_layers if not isinstance(layer, _OperationLayer)]
+        return [layer for layer in self._graph_layers if not isinstance(layer, OperationLayer)]
 
     @property
     def inputs(self):
@@ -175,6 +178,4 @@ class Functional(Model):
         return {"input_shape": None}
 
     def get_config(self):
-        from jeras.saving.functional_config import functional_get_config
-
         return functional_get_config(self)

@@ -5,7 +5,7 @@ by when a depth-first walk from the outputs first met them. Matching that order 
 the order of `model.layers` and so of `get_weights()`.
 """
 
-from jeras.models.keras_tensor import KerasTensor
+from jeras.symbolic.keras_tensor import KerasTensor
 
 
 def map_graph(inputs, outputs):

@@ -1,13 +1,22 @@
 """`Model`: a layer that can be trained. `Model(inputs, outputs)` builds a functional model;
 subclasses define `__init__` and `call`."""
 
+import inspect
+import json
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jeras.backend.state_scope import StateScope, current_scope
 from jeras.backend.variable import Variable
-from jeras.layers.layer import Layer, _call_stack, _to_arrays
+from jeras.layers.layer import Layer, call_stack, to_arrays
+from jeras.models.functional_config import functional_from_config
+from jeras.models.summary import print_summary
+from jeras.saving.saving_lib import load_weights, save_model, save_weights
+from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jeras.symbolic.keras_tensor import KerasTensor
 from jeras.trainer.trainer import Trainer
 
 
@@ -27,10 +36,14 @@ class Model(Trainer, Layer):
         dtype: the dtype of the model's weights and computations (floatx by default).
     """
 
+    # Saveable children the weights-file walk visits besides the object's own attributes (when
+    # not None), as Keras names them.
+    saveable_attributes = ("layers", "optimizer")
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and (len(args) >= 2 or ("inputs" in kwargs and "outputs" in kwargs)
                              or (len(args) == 1 and "outputs" in kwargs)):
-            from jeras.models.functional import Functional
+            from jeras.models.functional import Functional  # lazy: it subclasses Model
 
             return Functional.__new__(Functional, *args, **kwargs)
         return super().__new__(cls, *args, **kwargs)
@@ -39,7 +52,7 @@ class Model(Trainer, Layer):
         if len(args) >= 2 or "outputs" in kwargs:
             # A subclass whose `__init__` builds a graph and passes `inputs`/`outputs` up: it
             # becomes a functional model, as in Keras.
-            from jeras.models.functional import Functional
+            from jeras.models.functional import Functional  # lazy: it subclasses Model
 
             if not isinstance(self, Functional):
                 _make_functional_subclass(type(self))
@@ -57,7 +70,7 @@ class Model(Trainer, Layer):
         Trainer.__init__(self)
 
     def __call__(self, *args, **kwargs):
-        if current_scope() is None and not _call_stack() and args and \
+        if current_scope() is None and not call_stack() and args and \
                 not _any_symbolic_or_traced((args, kwargs)) and self._jit_call_allowed(args, kwargs):
             return self._compiled_call(args[0], kwargs.get("training", False))
         return Layer.__call__(self, *args, **kwargs)
@@ -140,8 +153,6 @@ class Model(Trainer, Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
-        from jeras.models.summary import print_summary
-
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable,
                       layer_range=layer_range)
@@ -168,8 +179,6 @@ class Model(Trainer, Layer):
 
     def build(self, input_shape=None):
         if input_shape is not None and not self.built:
-            import jax.numpy as jnp
-
             def zeros(shape):
                 return jnp.zeros(tuple(1 if d is None else d for d in shape))
 
@@ -183,36 +192,25 @@ class Model(Trainer, Layer):
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Save the model to a `.keras` file (or, for a path without an extension, to a
         directory holding the same files): config, weights, compile and optimizer state."""
-        from jeras.saving.saving_lib import save_model
-
         save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         """Save the model's (and the optimizer's) variables to a `.weights.h5` file."""
-        from jeras.saving.saving_lib import save_weights
-
         save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Load variables from a `.weights.h5` file, a `.keras` file or a saved model
         directory (Keras's files too)."""
-        from jeras.saving.saving_lib import load_weights
-
         load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def to_json(self, **kwargs):
         """The model's config as a JSON string (`keras.models.model_from_json` reads it)."""
-        import json
-
-        from jeras.saving.serialization import serialize_keras_object
-
         return json.dumps(serialize_keras_object(self), **kwargs)
 
     def get_compile_config(self):
         """The arguments `compile()` was called with, serialized; {} when not compiled."""
         if not self.compiled or not hasattr(self, "_compile_config"):
             return {}
-        from jeras.saving.serialization import serialize_keras_object
 
         config = dict(self._compile_config)
         # Keras records the optimizer object compile() resolved and the resolved jit setting.
@@ -227,10 +225,6 @@ class Model(Trainer, Layer):
 
     def compile_from_config(self, config):
         """Compile the model from `get_compile_config()`'s output (used when loading)."""
-        import warnings
-
-        from jeras.saving.serialization import deserialize_keras_object
-
         if type(self).compile is not Trainer.compile:
             warnings.warn(
                 "`compile()` was not called as part of model loading because the model's "
@@ -249,10 +243,7 @@ class Model(Trainer, Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A model from `get_config()`: the graph for functional models, else `cls(**config)`."""
-        import inspect
-
-        from jeras.models.functional import Functional
-        from jeras.saving.functional_config import functional_from_config
+        from jeras.models.functional import Functional  # lazy: it subclasses Model
 
         is_graph = all(key in config for key in ("name", "layers", "input_layers",
                                                  "output_layers"))
@@ -274,7 +265,7 @@ class Model(Trainer, Layer):
 
 def _make_functional_subclass(cls):
     """Put `Functional` in place of `Model` among the bases of `cls` and of its ancestors."""
-    from jeras.models.functional import Functional
+    from jeras.models.functional import Functional  # lazy: it subclasses Model
 
     def rebase(klass):
         if klass is Model:
@@ -296,8 +287,6 @@ def _as_call_input(value):
 
 
 def _any_symbolic_or_traced(tree):
-    from jeras.models.keras_tensor import KerasTensor
-
     for leaf in jax.tree_util.tree_leaves(tree, is_leaf=lambda v: isinstance(v, KerasTensor)):
         if isinstance(leaf, (KerasTensor, jax.core.Tracer)):
             return True

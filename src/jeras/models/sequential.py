@@ -3,9 +3,10 @@
 import jax
 
 from jeras.layers.input_layer import InputLayer, Input
-from jeras.layers.layer import Layer
-from jeras.models.keras_tensor import KerasTensor
+from jeras.layers.layer import CallFrame, Layer, call_stack
 from jeras.models.model import Model
+from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jeras.symbolic.keras_tensor import KerasTensor
 
 
 class Sequential(Model):
@@ -20,6 +21,9 @@ class Sequential(Model):
         trainable: whether the model's weights are updated by `fit()` (default True).
         name: the model's name ("sequential" plus a counter by default).
     """
+
+    # The weights-file walk visits `layers` before the attributes, as Keras does for graphs.
+    layers_saved_first = True
 
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(trainable=trainable, name=name)
@@ -67,8 +71,6 @@ class Sequential(Model):
             self._build_graph(self._stack[0].batch_shape, self._stack[0].dtype)
 
     def _build_graph(self, batch_shape, dtype):
-        from jeras.layers.layer import _call_stack, _CallFrame
-
         stack = self._stack
         if isinstance(stack[0], InputLayer):
             tensor = stack[0].output_tensor
@@ -78,17 +80,18 @@ class Sequential(Model):
             layers = stack
         inputs = tensor
         # Build inside this model's name scope, so weight paths read `sequential/dense/kernel`.
-        frames = _call_stack()
+        frames = call_stack()
         # A build started by the layer machinery (first call) has opened the scope already.
         opened = not frames or frames[-1].layer is not self
         if opened:
-            frames.append(_CallFrame(self, None))
+            frames.append(CallFrame(self, None))
         try:
             for layer in layers:
                 tensor = layer(tensor)
         finally:
             if opened:
                 frames.pop()
+        # Lazy, as everywhere in this package: Functional subclasses Model.
         from jeras.models.functional import Functional
 
         self._functional = Functional.__new__(Functional, inputs, tensor)
@@ -152,8 +155,6 @@ class Sequential(Model):
         return self._functional.input_names if self._functional else []
 
     def get_config(self):
-        from jeras.saving.serialization import serialize_keras_object
-
         return {"name": self.name, "trainable": self.trainable,
                 "dtype": self.dtype_policy.get_config_dict(),
                 "layers": [serialize_keras_object(l) for l in self._stack],
@@ -161,8 +162,6 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from jeras.saving.serialization import deserialize_keras_object
-
         layer_configs = config.get("layers")
         if not isinstance(layer_configs, list):
             raise ValueError("Invalid Sequential config: `layers` must be a list of layer "

@@ -14,6 +14,7 @@ import shutil
 import sys
 
 from jeras.backend.dtypes import standardize_dtype
+from jeras.layers.core import OperationLayer
 
 _HEADERS = {"layer": "Layer (type)", "shape": "Output Shape", "params": "Param #",
             "connections": "Connected to", "trainable": "Trainable"}
@@ -53,6 +54,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
 # -- what the table lists ------------------------------------------------------------------------
 def _summary_layers(model):
     """The rows' layers, and the nodes of the model's graph (None when it has no graph)."""
+    # Lazy: model.py imports this module, and both these classes subclass Model.
     from jeras.models.functional import Functional
     from jeras.models.sequential import Sequential
 
@@ -167,9 +169,7 @@ def _layer_rows(layer, columns, model_nodes, expand_nested, level):
 
 
 def _is_operation(layer):
-    from jeras.layers.core import _OperationLayer
-
-    return isinstance(layer, _OperationLayer)
+    return isinstance(layer, OperationLayer)
 
 
 def _class_name(layer):

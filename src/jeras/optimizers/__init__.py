@@ -15,6 +15,8 @@ from jeras.optimizers.adafactor import Adafactor
 from jeras.optimizers.lamb import Lamb
 from jeras.optimizers.optax_optimizer import OptaxOptimizer, is_gradient_transformation
 from jeras.optimizers import schedules
+from jeras.saving import serialization as _serialization
+from jeras.saving.public_names import register_public_names as _register_public_names
 
 # The names `get` and `deserialize` know: lowercase class names, as Keras registers them. Keras
 # leaves `Lamb` out of its registry (the class exists, `get("lamb")` fails), and so do we.
@@ -51,14 +53,10 @@ def get(identifier):
 
 
 def serialize(optimizer):
-    from jeras.saving.serialization import serialize_keras_object
-
-    return serialize_keras_object(optimizer)
+    return _serialization.serialize_keras_object(optimizer)
 
 
 def deserialize(config, custom_objects=None):
-    from jeras.saving.serialization import deserialize_keras_object
-
     class_name = config.get("class_name", "") if isinstance(config, dict) else ""
     if class_name.lower() in _UNREGISTERED and not (custom_objects and class_name in
                                                     custom_objects):
@@ -67,5 +65,8 @@ def deserialize(config, custom_objects=None):
     module_objects.update(_BY_NAME)
     if class_name.lower() in _BY_NAME:
         config = dict(config, class_name=_BY_NAME[class_name.lower()].__name__)
-    return deserialize_keras_object(config, custom_objects=custom_objects,
-                                    module_objects=module_objects)
+    return _serialization.deserialize_keras_object(config, custom_objects=custom_objects,
+                                                   module_objects=module_objects)
+
+# The catalogue under Keras's names, for serialization and for lower levels (see public_names).
+_register_public_names("optimizers", vars())

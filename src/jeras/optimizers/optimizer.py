@@ -7,10 +7,13 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
+from jeras import initializers
+from jeras.backend.config import floatx
 from jeras.backend.naming import auto_name
 from jeras.backend.state_scope import StateScope
 from jeras.backend.variable import Variable
-from jeras.optimizers.schedules.learning_rate_schedule import LearningRateSchedule
+from jeras.optimizers.schedules.learning_rate_schedule import LearningRateSchedule, serialize
+from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
 
 
 def _raw(value):
@@ -153,11 +156,8 @@ class Optimizer:
         return out + self._ema_averages + self._accumulators + self._slots
 
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none", name=None):
-        from jeras import initializers
-        from jeras.backend import config
-
         variable = Variable(initializers.get(initializer), shape=tuple(shape),
-                            dtype=dtype or config.floatx(), trainable=False, name=name)
+                            dtype=dtype or floatx(), trainable=False, name=name)
         variable.path = f"{self.name}/{variable.name}"
         self._slots.append(variable)
         return variable
@@ -166,7 +166,6 @@ class Optimizer:
         """A slot shaped like `reference_variable`, named `<path with _ for />_<name>`."""
         name = name or "var"
         base = reference_variable.path.replace("/", "_")
-        from jeras import initializers
 
         variable = Variable(initializers.get(initializer), shape=reference_variable.shape,
                             dtype=reference_variable.dtype, trainable=False,
@@ -383,12 +382,8 @@ class Optimizer:
         if isinstance(lr, Variable):
             lr = float(np.asarray(lr.value))
         elif isinstance(lr, LearningRateSchedule):
-            from jeras.optimizers.schedules import serialize
-
             lr = serialize(lr)
         elif callable(lr):
-            from jeras.saving.serialization import serialize_keras_object
-
             lr = serialize_keras_object(lr)
         return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
@@ -402,8 +397,6 @@ class Optimizer:
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
-            from jeras.saving.serialization import deserialize_keras_object
-
             config["learning_rate"] = deserialize_keras_object(config["learning_rate"],
                                                                custom_objects=custom_objects)
         return cls(**config)

@@ -22,9 +22,12 @@ import zipfile
 
 import numpy as np
 
+from jeras.backend.variable import Variable
+from jeras.layers.layer import Layer
 from jeras.saving.serialization import (
     ObjectSharingScope, SafeModeScope, deserialize_keras_object, serialize_keras_object)
 from jeras.saving.state_walk import walk_saveables
+from jeras.version import __version__
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
@@ -102,11 +105,9 @@ def _archive_bytes(model):
 
 def _model_json(model):
     config_json = json.dumps(serialize_keras_object(model))
-    import jeras
-
     metadata_json = json.dumps({
         "keras_version": KERAS_FORMAT_VERSION,
-        "jeras_version": jeras.__version__,
+        "jeras_version": __version__,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
     })
     return config_json, metadata_json
@@ -209,8 +210,6 @@ class _WriteStore:
 
 
 def _to_numpy(value):
-    from jeras.backend.variable import Variable
-
     if isinstance(value, Variable):
         value = value.value
     return np.asarray(value)
@@ -303,8 +302,6 @@ def _inside(directory, name):
 
 
 def _model_from_config(config_json, custom_objects, compile, safe_mode):
-    from jeras.layers.layer import Layer
-
     try:
         config = json.loads(config_json)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:

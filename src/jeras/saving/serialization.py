@@ -8,17 +8,21 @@ name so that jeras reads Keras files.
 
 import base64
 import builtins
-import importlib
 import marshal
 import threading
 import types
 import warnings
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
+from jeras.backend.variable import Variable
 from jeras.saving.object_registration import (
-    _GLOBAL_CUSTOM_NAMES, _scoped_objects, custom_object_scope, get_registered_name,
-    get_registered_object)
+    _GLOBAL_CUSTOM_NAMES, _GLOBAL_CUSTOM_OBJECTS, _scoped_objects, custom_object_scope,
+    get_registered_name, get_registered_object)
+from jeras.saving.public_names import public_object, required_public_object, top_level_package
+from jeras.symbolic.keras_tensor import KerasTensor
 
 # Packages whose classes and functions a config may name, as `keras.<package>.<Name>`. Order
 # matters for functions: the first package holding a name wins, as in Keras.
@@ -109,8 +113,6 @@ def serialize_keras_object(obj):
             "step": serialize_keras_object(obj.step)}}
     if obj is Ellipsis:
         return {"class_name": "__ellipsis__", "config": {}}
-    from jeras.models.keras_tensor import KerasTensor
-
     if isinstance(obj, KerasTensor):
         history = obj._keras_history
         if history is not None:
@@ -188,19 +190,14 @@ def keras_public_name(cls):
     module = getattr(cls, "__module__", "") or ""
     if not module.startswith("jeras."):
         return None
-    from jeras.models.functional import Functional
-    from jeras.models.model import Model
-    from jeras.models.sequential import Sequential
-
-    if cls is Functional:
+    if cls is public_object("models", "Functional"):
         return _FUNCTIONAL_MODULE, "Functional", "Functional"
-    if cls in (Model, Sequential):
+    if cls in (public_object("models", "Model"), public_object("models", "Sequential")):
         return "keras", cls.__name__, None
     for package in _PUBLIC_PACKAGES:
         prefix = "jeras." + package
         if module == prefix or module.startswith(prefix + "."):
-            public = importlib.import_module(prefix)
-            if getattr(public, cls.__name__, None) is cls:
+            if public_object(package, cls.__name__) is cls:
                 return "keras." + package, cls.__name__, None
             return None
     return None
@@ -208,14 +205,10 @@ def keras_public_name(cls):
 
 def _as_array(obj):
     """A NumPy view of array-likes that are values (JAX/NumPy arrays, Variables), else None."""
-    from jeras.backend.variable import Variable
-
     if isinstance(obj, Variable):
         return np.asarray(obj.value)
     if isinstance(obj, (np.ndarray, np.generic)):
         return np.asarray(obj)
-    import jax
-
     if isinstance(obj, jax.Array):
         return np.asarray(obj)
     return None
@@ -249,9 +242,9 @@ def load_function(code, defaults=None, closure=None):
     cells = None
     if closure is not None:
         cells = tuple(types.CellType(value) for value in closure)
-    import jeras
-    import jax.numpy as jnp
-
+    # A lambda from a Keras file refers to `keras`, `ops`, ... as globals, so it runs against the
+    # whole top-level package (level 10), found through the registry.
+    jeras = top_level_package("Loading a Python lambda")
     namespace = {"__builtins__": builtins, "keras": jeras, "jeras": jeras, "ops": jeras.ops,
                  "jnp": jnp, "np": np}
     return types.FunctionType(code_object, namespace, code_object.co_name, defaults, cells)
@@ -334,14 +327,10 @@ _NOT_SPECIAL = object()
 
 def _deserialize_special(class_name, inner, custom_objects, safe_mode):
     if class_name == "__keras_tensor__":
-        from jeras.models.keras_tensor import KerasTensor
-
         tensor = KerasTensor(inner["shape"], dtype=inner["dtype"])
         tensor._pre_serialization_keras_history = inner.get("keras_history")
         return tensor
     if class_name == "__tensor__":
-        import jax.numpy as jnp
-
         return jnp.asarray(np.asarray(inner["value"], dtype=inner["dtype"]))
     if class_name == "__numpy__":
         return np.asarray(inner["value"], dtype=inner["dtype"])
@@ -376,8 +365,7 @@ def _retrieve_function(name, module, custom_objects, module_objects, config):
             if wanted in _FUNCTION_PACKAGES:
                 packages = (wanted,) + tuple(p for p in packages if p != wanted)
         for package in packages:
-            public = importlib.import_module("jeras." + package)
-            fn = getattr(public, name, None)
+            fn = public_object(package, name)
             # Only the catalogue's own functions: nothing a package happens to import.
             if callable(fn) and not isinstance(fn, (type, types.ModuleType)) and \
                     (getattr(fn, "__module__", "") or "").startswith(("jeras", "jax")):
@@ -394,8 +382,6 @@ def _retrieve_function(name, module, custom_objects, module_objects, config):
 
 
 def get_all_custom():
-    from jeras.saving.object_registration import _GLOBAL_CUSTOM_OBJECTS
-
     return {**_GLOBAL_CUSTOM_OBJECTS, **_scoped_objects()}
 
 
@@ -407,12 +393,10 @@ def _retrieve_class(class_name, registered_name, module, custom_objects, module_
     if found is not None:
         return found
     if module == _FUNCTIONAL_MODULE or (class_name == "Functional" and module in (None, "")):
-        from jeras.models.functional import Functional
-
-        return Functional
+        return required_public_object("models", "Functional", "Loading a functional model")
     if module and module.startswith("keras.src.ops"):
-        from jeras.layers.core import operation_class
-
+        operation_class = required_public_object(
+            "layers.operations", "operation_class", "Loading an operator on symbolic tensors")
         cls = operation_class(class_name)
         if cls is not None:
             return cls
@@ -439,12 +423,8 @@ def _retrieve_class(class_name, registered_name, module, custom_objects, module_
 
 def _public_class(class_name, module):
     """The jeras class a Keras module path and class name stand for."""
-    if module == "keras":
-        import jeras
-
-        top = {"Sequential": jeras.Sequential, "Model": jeras.Model}
-        if class_name in top:
-            return top[class_name]
+    if module == "keras" and class_name in ("Sequential", "Model"):
+        return required_public_object("models", class_name, f"Loading a {class_name}")
     parts = module.split(".")
     preferred = None
     if len(parts) >= 2 and parts[1] != "src":
@@ -456,14 +436,11 @@ def _public_class(class_name, module):
         packages.remove(preferred)
         packages.insert(0, preferred)
     for package in packages:
-        public = importlib.import_module("jeras." + package)
-        cls = getattr(public, class_name, None)
+        cls = public_object(package, class_name)
         if isinstance(cls, type) and hasattr(cls, "from_config"):
             return cls
     if class_name in ("Sequential", "Model", "Functional"):
-        import jeras.models
-
-        return getattr(jeras.models, class_name)
+        return required_public_object("models", class_name, f"Loading a {class_name}")
     return None
 
 

@@ -8,6 +8,10 @@ walks its objects the same way so that the files are interchangeable.
 """
 
 from jeras.backend.naming import to_snake_case
+from jeras.layers.layer import Layer
+from jeras.losses.loss import Loss
+from jeras.metrics.metric import Metric
+from jeras.optimizers.optimizer import Optimizer
 
 
 def walk_saveables(model, visit, visited=None):
@@ -56,9 +60,6 @@ def _unique(name, used):
 
 def _is_saveable(obj):
     """Objects whose variables go into the file: layers (models included) and optimizers."""
-    from jeras.layers.layer import Layer
-    from jeras.optimizers.optimizer import Optimizer
-
     return isinstance(obj, (Layer, Optimizer))
 
 
@@ -67,9 +68,6 @@ def _is_named_object(obj):
     losses too, though they save nothing)."""
     if _is_saveable(obj):
         return True
-    from jeras.losses.loss import Loss
-    from jeras.metrics.metric import Metric
-
     return isinstance(obj, (Loss, Metric))
 
 
@@ -88,16 +86,13 @@ _FRAMEWORK_ATTRIBUTES = {
 
 
 def _children(obj):
-    """`(attribute, value)` pairs of `obj` that may hold saveables, in Keras's visiting order."""
-    from jeras.models.functional import Functional
-    from jeras.models.model import Model
-    from jeras.models.sequential import Sequential
-    from jeras.optimizers.optimizer import Optimizer
-
+    """`(attribute, value)` pairs of `obj` that may hold saveables, in Keras's visiting order.
+    Models sit above this walk: they state what it visits (`layers_saved_first`,
+    `saveable_attributes`) as class attributes."""
     if isinstance(obj, Optimizer):
         # jeras optimizers hold no nested optimizers; their slots are plain variables.
         return
-    if isinstance(obj, (Functional, Sequential)):
+    if getattr(type(obj), "layers_saved_first", False):
         yield "layers", obj.layers
     names = set()
     for name, value in vars(obj).items():
@@ -111,10 +106,9 @@ def _children(obj):
         # Properties of the user's classes show in `dir()`, so Keras visits them too.
         names.update(name for name, value in vars(klass).items()
                      if isinstance(value, property) and not name.startswith("__"))
-    if isinstance(obj, Model):
-        names.add("layers")
-        if getattr(obj, "optimizer", None) is not None:
-            names.add("optimizer")
+    for name in getattr(type(obj), "saveable_attributes", ()):
+        if getattr(obj, name, None) is not None:
+            names.add(name)
     for name in sorted(names, key=lambda n: "~" + n if n.startswith("_") else n):
         try:
             value = getattr(obj, name)

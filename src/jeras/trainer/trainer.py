@@ -14,10 +14,11 @@ from jeras.data.array_data import ArrayData, BatchStream, epoch_index_matrix, pa
 from jeras.data.batch_sources import SourceStream, make_source
 from jeras.data.class_weight import class_weight_to_sample_weight, with_class_weights
 from jeras.data.prefetch import ChunkFeeder
+from jeras.layers.layer import Layer
 from jeras.metrics.reduction_metrics import Mean
 from jeras.trainer.compile_utils import CompileLoss, CompileMetrics, flatten_outputs
-from jeras.trainer.engine import Engine
-from jeras.trainer.resume import capture_position, restore_position
+from jeras.trainer.engine import Engine, _flatten_sample_weights
+from jeras.data.position import capture_position, restore_position
 
 # Steps fused into one compiled call when no callback needs per-batch values: long enough to
 # amortise dispatch, short enough for a live progress bar.
@@ -180,8 +181,6 @@ class Trainer:
     # -- engine management ---------------------------------------------------------------------
     def _ensure_built(self, x_sample):
         if not self.built:
-            from jeras.layers.layer import Layer
-
             Layer.__call__(self, x_sample, training=False)
             self._clear_losses()
 
@@ -463,8 +462,6 @@ class Trainer:
                 self._check_sample_weights(data)
 
     def _check_sample_weights(self, data):
-        from jeras.trainer.engine import _flatten_sample_weights
-
         names = self._compile_loss.output_names
         targets = flatten_outputs(data.y, names, "`y`") if data.y is not None else \
             [None] * len(names)

@@ -2,7 +2,7 @@
 
 from jeras.backend.random import set_random_seed
 from jeras.utils.progbar import Progbar
-from jeras.utils.py_dataset import PyDataset, Sequence
+from jeras.data.py_dataset import PyDataset, Sequence
 from jeras.utils.plot_history import plot_history
 from jeras.utils.plot_model import model_to_dot, plot_model
 from jeras.saving.object_registration import custom_object_scope, register_keras_serializable

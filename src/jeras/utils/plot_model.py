@@ -8,6 +8,8 @@ import os
 import re
 import sys
 
+from jeras.saving.public_names import required_public_object
+
 
 def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
                show_layer_names=False, rankdir="TB", expand_nested=False, dpi=200,
@@ -176,9 +178,9 @@ def _is_functional(model):
 
 
 def _is_sequential(model):
-    from jeras.models.sequential import Sequential
-
-    return isinstance(model, Sequential)
+    # Through the registry, not an import: `jeras.utils` loads this module, and the callbacks
+    # (below models) import `jeras.utils.progbar`.
+    return isinstance(model, required_public_object("models", "Sequential", "plot_model"))
 
 
 def _is_nested_model(layer):
@@ -193,7 +195,7 @@ def display_class_name(layer):
     """The class a box shows: operators on symbolic tensors (`x + y`) show as Keras names them
     (`Add`), not as jeras's internal wrapper."""
     name = type(layer).__name__
-    if name == "_OperationLayer":
+    if name == "OperationLayer":
         base = re.sub(r"_\d+$", "", layer.name)
         return "".join(part.capitalize() for part in base.split("_"))
     return name

@@ -3,3 +3,6 @@
 from jeras.optimizers.schedules.learning_rate_schedule import (
     LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
     InverseTimeDecay, CosineDecay, CosineDecayRestarts, serialize, deserialize)
+from jeras.saving.public_names import register_public_names as _register_public_names
+
+_register_public_names("optimizers.schedules", vars())

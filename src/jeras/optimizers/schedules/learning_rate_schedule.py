@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from jeras.backend import config
+from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
 
 
 class LearningRateSchedule:
@@ -323,8 +324,6 @@ _BUILT_IN = {cls.__name__: cls for cls in (
 
 def serialize(learning_rate_schedule):
     """The schedule as Keras writes it inside an optimizer config."""
-    from jeras.saving.serialization import serialize_keras_object
-
     config = serialize_keras_object(learning_rate_schedule)
     if _BUILT_IN.get(type(learning_rate_schedule).__name__) is type(learning_rate_schedule):
         # Keras files name the public module of the built-in schedules.
@@ -333,7 +332,5 @@ def serialize(learning_rate_schedule):
 
 
 def deserialize(config, custom_objects=None):
-    from jeras.saving.serialization import deserialize_keras_object
-
     return deserialize_keras_object(config, custom_objects=custom_objects,
                                     module_objects=_BUILT_IN)

@@ -2,7 +2,7 @@
 
 import jax
 
-from jeras.models.keras_tensor import KerasTensor
+from jeras.symbolic.keras_tensor import KerasTensor
 
 
 def _is_kt(x):

@@ -10,8 +10,9 @@ import inspect
 
 import jax
 
-from jeras.models.keras_tensor import KerasTensor
+from jeras.layers.layer import Layer
 from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jeras.symbolic.keras_tensor import KerasTensor
 
 
 def _is_kt(x):
@@ -21,6 +22,7 @@ def _is_kt(x):
 def functional_like_constructor(cls):
     """Whether `cls.__init__` takes the functional arguments, so that its config is the graph
     (a subclass with its own constructor arguments is saved with those instead)."""
+    # Lazy: functional.py imports this module for its get_config.
     from jeras.models.functional import Functional
 
     spec = inspect.getfullargspec(cls.__init__)
@@ -30,8 +32,7 @@ def functional_like_constructor(cls):
 
 
 def functional_get_config(model):
-    from jeras.layers.layer import Layer
-    from jeras.models.functional import Functional
+    from jeras.models.functional import Functional  # lazy: functional.py imports this module
 
     if not functional_like_constructor(type(model)):
         return Layer.get_config(model)
@@ -110,8 +111,7 @@ class _NodeNotReady(Exception):
 
 def functional_from_config(cls, config, custom_objects=None):
     """Rebuild a functional model of class `cls` from its `get_config()`."""
-    from jeras.layers.layer import Layer
-    from jeras.models.functional import Functional
+    from jeras.models.functional import Functional  # lazy: functional.py imports this module
 
     config = dict(config)
     for key in ("layers", "input_layers", "output_layers"):

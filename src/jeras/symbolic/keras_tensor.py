@@ -6,6 +6,7 @@ import jax.numpy as jnp
 
 from jeras.backend.dtypes import standardize_dtype
 from jeras.backend.naming import uniquify
+from jeras.saving.public_names import required_public_object
 
 
 class KerasTensor:
@@ -60,8 +61,10 @@ class KerasTensor:
 def _op_layer(operation, **config):
     """The layer recording Keras operation `operation` (`"Add"`); its automatic name is the
     one Keras gives that operation (`add`, `true_divide`), so names and clashes match."""
-    from jeras.layers.core import make_operation
-
+    # Layers sit above symbolic tensors: `jeras.layers` registers the layer that records an
+    # operator, and it is looked up here when the operator is used.
+    make_operation = required_public_object(
+        "layers.operations", "make_operation", f"The operator {operation!r} on a KerasTensor")
     return make_operation(operation, **config)
 
 
@@ -92,3 +95,9 @@ KerasTensor.__round__ = lambda self, ndigits=None: _op_layer("Round", decimals=n
 
 def is_keras_tensor(x):
     return isinstance(x, KerasTensor)
+
+
+def has_keras_tensors(x):
+    """Whether the nested structure `x` holds a `KerasTensor` anywhere (a symbolic call)."""
+    return any(isinstance(leaf, KerasTensor) for leaf in jax.tree_util.tree_leaves(
+        x, is_leaf=lambda v: isinstance(v, KerasTensor)))

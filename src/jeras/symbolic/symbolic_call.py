@@ -6,8 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras.backend.state_scope import StateScope
-from jeras.models.keras_tensor import KerasTensor
-from jeras.models.node import Node
+from jeras.symbolic.keras_tensor import KerasTensor
+from jeras.symbolic.node import Node
 
 # Unknown dimensions are traced at two different sizes; an output dimension that follows them is
 # reported as unknown (None).

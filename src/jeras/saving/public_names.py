@@ -1,0 +1,61 @@
+"""The public-name registry: which jeras class or function stands for a Keras public name.
+
+Each catalogue (`jeras.layers`, `jeras.losses`, `jeras.initializers`, ...) registers its public
+namespace at the end of its own import, and `jeras/__init__` imports every catalogue, so once
+`jeras` is imported the registry is full. Lower levels reach higher ones through it instead of
+importing them: serialization turns `keras.layers.Dense` into the jeras class and back, a
+`Variable` resolves a string initializer, an operator on a `KerasTensor` finds the layer that
+records it.
+
+This sits at level 0, beside `object_registration` (the user's custom objects): it imports
+nothing from jeras.
+"""
+
+import types
+
+# The top-level `jeras` module, once it is fully imported: a lambda read back from a file runs
+# with it as its `keras` global.
+_TOP_LEVEL = {}
+# namespace -> {public name: class or function}. A namespace is a Keras package below `keras.`
+# ("layers", "optimizers.schedules") or, for the few internal lookups, a dotted name documented
+# where it is registered.
+_NAMESPACES = {}
+
+
+def register_public_names(namespace, objects):
+    """Record the classes and functions of `objects` (a `{name: object}` mapping, typically a
+    package's `vars()`) as `keras.<namespace>.<name>`. Private names (`_x`), modules and plain
+    values are left out. Registering a namespace again replaces it."""
+    if not isinstance(namespace, str) or not namespace:
+        raise TypeError(f"`namespace` must be a non-empty string, got {namespace!r}.")
+    _NAMESPACES[namespace] = {
+        name: obj for name, obj in objects.items()
+        if not name.startswith("_") and callable(obj) and not isinstance(obj, types.ModuleType)}
+
+
+def public_object(namespace, name):
+    """The class or function registered as `keras.<namespace>.<name>`, or None."""
+    return _NAMESPACES.get(namespace, {}).get(name)
+
+
+def required_public_object(namespace, name, needed_by):
+    """As `public_object`, but a missing entry is an error that says what to import: it means
+    the package registering `namespace` was never imported."""
+    found = public_object(namespace, name)
+    if found is None:
+        raise RuntimeError(
+            f"{needed_by} needs `jeras.{namespace}.{name}`, which is not registered: "
+            f"`import jeras` (or `jeras.{namespace.split('.')[0]}`) before using it.")
+    return found
+
+
+def register_top_level_package(module):
+    """Record the top-level package (`jeras/__init__` calls this once it has imported all)."""
+    _TOP_LEVEL["package"] = module
+
+
+def top_level_package(needed_by):
+    """The top-level `jeras` package, for code that needs the whole public surface."""
+    if "package" not in _TOP_LEVEL:
+        raise RuntimeError(f"{needed_by} needs the whole `jeras` package: `import jeras` first.")
+    return _TOP_LEVEL["package"]
