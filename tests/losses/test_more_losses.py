@@ -14,14 +14,10 @@ import keras
 
 import jeras
 from jeras.saving import object_registration
+from oracle import assert_close, sample_weights, target_and_prediction
 
 B = 6
-ATOL = RTOL = 1e-5
 REDUCTIONS = ["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", None]
-
-
-def _close(actual, expected, atol=ATOL, rtol=RTOL):
-    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), atol=atol, rtol=rtol)
 
 
 def _unit_rows(rng, shape):
@@ -33,8 +29,7 @@ def _data(kind, seed):
     """(y_true, y_pred) NumPy arrays of the kind a loss expects."""
     rng = np.random.default_rng(seed)
     if kind == "binary_probs":
-        return (rng.integers(0, 2, (B, 3)).astype("float32"),
-                rng.uniform(0.02, 0.98, (B, 3)).astype("float32"))
+        return target_and_prediction(kind, rng, (B, 3))
     if kind == "binary_extreme":
         # Probabilities of exactly 0 and 1 reach the epsilon clipping.
         return (rng.integers(0, 2, (B, 3)).astype("float32"),
@@ -49,8 +44,7 @@ def _data(kind, seed):
         p = rng.uniform(0.05, 1.0, (B, 4)).astype("float32")
         return np.eye(4, dtype="float32")[rng.integers(0, 4, B)], p / p.sum(-1, keepdims=True)
     if kind == "onehot_unnormalized":
-        return (np.eye(4, dtype="float32")[rng.integers(0, 4, B)],
-                rng.uniform(0.1, 2.0, (B, 4)).astype("float32"))
+        return target_and_prediction(kind, rng, (B, 4))
     if kind == "onehot_logits":
         return (np.eye(4, dtype="float32")[rng.integers(0, 4, (B, 2))],
                 2 * rng.normal(size=(B, 2, 4)).astype("float32"))
@@ -145,15 +139,11 @@ def test_function_matches_keras(case):
         expected = getattr(keras.losses, fn_name)(y_true, y_pred, **fn_kwargs)
     actual = getattr(jeras.losses, fn_name)(y_true, y_pred, **fn_kwargs)
     assert np.shape(actual) == np.shape(expected)
-    _close(actual, expected)
+    assert_close(actual, expected)
 
 
 def _weights(kind, seed):
-    if kind is None:
-        return None
-    w = np.random.default_rng(seed + 50).uniform(0.0, 2.0, B).astype("float32")
-    w[1] = 0.0
-    return w if kind == "b" else w[:, None]
+    return sample_weights(kind, np.random.default_rng(seed + 50), (B,))
 
 
 # The reduction code is shared and tested in test_losses.py: every reduction runs on the losses
@@ -187,7 +177,7 @@ def test_class_matches_keras(case, reduction):
             expected = k_loss(y_true, y_pred, sample_weight=sw[:, None])
         actual = j_loss(y_true, y_pred, sample_weight=sw)
         assert np.shape(actual) == np.shape(expected), (wkind, np.shape(actual))
-        _close(actual, expected)
+        assert_close(actual, expected)
 
 
 JIT_CASES = [3, 10, 13, 19, 20, 24]
@@ -199,7 +189,7 @@ def test_class_under_jit_matches_keras(case):
     y_true, y_pred = _data(kind, 7)
     j_loss = getattr(jeras.losses, cls_name)(**kwargs)
     actual = jax.jit(lambda t, p: j_loss(t, p))(y_true, y_pred)
-    _close(actual, getattr(keras.losses, cls_name)(**kwargs)(y_true, y_pred))
+    assert_close(actual, getattr(keras.losses, cls_name)(**kwargs)(y_true, y_pred))
 
 
 # -- gradients ------------------------------------------------------------------------------------
@@ -218,7 +208,7 @@ def test_gradient_matches_keras(cls_name, kwargs, kind):
     expected = jax.jit(jax.grad(lambda p: k_loss(y_true, p)))(jnp.asarray(y_pred))
     actual = jax.jit(jax.grad(lambda p: j_loss(y_true, p)))(jnp.asarray(y_pred))
     assert np.all(np.isfinite(np.asarray(actual)))
-    _close(actual, expected, atol=1e-5, rtol=1e-4)
+    assert_close(actual, expected, atol=1e-5, rtol=1e-4)
 
 
 # -- CTC --------------------------------------------------------------------------------------------
@@ -241,7 +231,7 @@ def test_ctc_matches_brute_force_enumeration():
     labels = np.array([[1, 2, 0], [2, 2, 0], [1, 0, 0], [0, 0, 0], [2, 1, 2]])
     logits = rng.normal(size=(5, 5, 3)).astype("float64")
     expected = [_brute_force_ctc(labels[b], logits[b]) for b in range(5)]
-    _close(jeras.losses.ctc(labels, logits.astype("float32")), expected, atol=1e-5, rtol=1e-5)
+    assert_close(jeras.losses.ctc(labels, logits.astype("float32")), expected, atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -252,7 +242,7 @@ def test_ctc_random_inputs_match_keras(seed):
     for b in range(B):
         labels[b, rng.integers(0, 4):] = 0  # random trailing padding
     logits = (2 * rng.normal(size=(B, 7, 5))).astype("float32")
-    _close(jeras.losses.ctc(labels, logits), keras.losses.ctc(labels, logits), rtol=2e-5)
+    assert_close(jeras.losses.ctc(labels, logits), keras.losses.ctc(labels, logits), rtol=2e-5)
 
 
 def test_ctc_follows_keras_length_convention():
@@ -261,7 +251,7 @@ def test_ctc_follows_keras_length_convention():
     rng = np.random.default_rng(5)
     labels = np.array([[3, 0, 2], [0, 1, 0], [0, 0, 4], [1, 0, 0], [2, 2, 0], [4, 0, 4]])
     logits = rng.normal(size=(B, 7, 5)).astype("float32")
-    _close(jeras.losses.ctc(labels, logits), keras.losses.ctc(labels, logits))
+    assert_close(jeras.losses.ctc(labels, logits), keras.losses.ctc(labels, logits))
 
 
 def test_ctc_impossible_alignment_is_large_and_finite():
@@ -297,9 +287,9 @@ def test_circle_output_mask_averages_over_positive_rows():
     values = np.asarray(keras.losses.circle(y_true, y_pred))
     assert (values == 0).sum() == 2
     expected = values[values > 0].mean()
-    _close(jeras.losses.Circle()(y_true, y_pred), expected)
+    assert_close(jeras.losses.Circle()(y_true, y_pred), expected)
     # The function compiled as a loss (wrapped, as compile() does) keeps that behaviour.
-    _close(jeras.losses.LossFunctionWrapper(jeras.losses.circle)(y_true, y_pred), expected)
+    assert_close(jeras.losses.LossFunctionWrapper(jeras.losses.circle)(y_true, y_pred), expected)
     assert float(jeras.losses.Circle()(np.arange(B), y_pred)) == 0.0
 
 
@@ -308,7 +298,7 @@ def test_circle_with_reference_embeddings_matches_keras():
     y_true, y_pred = _data("circle", 8)
     refs, ref_labels = _unit_rows(rng, (5, 4)), np.array([0, 1, 2, 2, 4])
     kwargs = {"ref_labels": ref_labels, "ref_embeddings": refs, "remove_diagonal": False}
-    _close(jeras.losses.circle(y_true, y_pred, **kwargs),
+    assert_close(jeras.losses.circle(y_true, y_pred, **kwargs),
            keras.losses.circle(y_true, y_pred, **kwargs))
 
 
@@ -328,7 +318,7 @@ def test_row_mask_gives_loss_of_real_rows(cls_name, kwargs, kind):
     j_loss = getattr(jeras.losses, cls_name)(**kwargs)
     actual = jax.jit(lambda t, p, m: j_loss._loss_with_mask(t, p, None, m))(t_pad, p_pad, mask)
     expected = getattr(keras.losses, cls_name)(**kwargs)(y_true, y_pred)
-    _close(actual, expected)
+    assert_close(actual, expected)
     assert j_loss._row_mask_exact
 
 
@@ -337,7 +327,7 @@ def test_scalar_custom_loss_ignores_row_mask_instead_of_failing():
     loss = jeras.losses.LossFunctionWrapper(lambda t, p: jnp.mean(jnp.square(t - p)), name="m")
     y_true, y_pred = _data("soft_2d", 2)
     value = loss._loss_with_mask(y_true, y_pred, None, jnp.ones(B))
-    _close(value, np.mean((y_true - y_pred) ** 2))
+    assert_close(value, np.mean((y_true - y_pred) ** 2))
     assert not loss._row_mask_exact
 
 
@@ -410,9 +400,9 @@ def test_generalized_cross_entropy_column_labels_give_per_sample_values():
     # broadcasts into a (batch, batch) matrix. jeras computes the documented value.
     y_true, y_pred = _data("sparse_probs", 6)
     expected = (1.0 - y_pred[np.arange(B), y_true] ** 0.5) / 0.5
-    _close(jeras.losses.categorical_generalized_cross_entropy(y_true[:, None], y_pred, 0.5),
+    assert_close(jeras.losses.categorical_generalized_cross_entropy(y_true[:, None], y_pred, 0.5),
            expected)
-    _close(jeras.losses.CategoricalGeneralizedCrossEntropy()(y_true[:, None], y_pred),
+    assert_close(jeras.losses.CategoricalGeneralizedCrossEntropy()(y_true[:, None], y_pred),
            expected.mean())
 
 
@@ -557,7 +547,7 @@ def test_loss_function_wrapper_config_holds_the_function_like_keras():
     back = jeras.losses.LossFunctionWrapper.from_config(j_loss.get_config())
     assert back.fn is jeras.losses.tversky and back.get_config() == k_cfg
     y_true, y_pred = _data("masks", 3)
-    _close(back(y_true, y_pred), KerasWrapper(keras.losses.tversky, alpha=0.2,
+    assert_close(back(y_true, y_pred), KerasWrapper(keras.losses.tversky, alpha=0.2,
                                               axis=(1, 2))(y_true, y_pred))
     assert KerasWrapper(keras.losses.dice).name.startswith("loss_function_wrapper")
     assert jeras.losses.LossFunctionWrapper(jeras.losses.dice).name.startswith(
@@ -615,8 +605,8 @@ def test_custom_loss_subclass_round_trips_like_keras(restore_registries):
     assert type(jeras.losses.get(j_dict)) is JerasMSE
     y_true, y_pred = _data("soft_2d", 4)
     expected = np.sum(np.mean((y_true - y_pred) ** 2, -1) + 0.3 * np.mean((0.5 - y_pred) ** 2, -1))
-    _close(back(y_true, y_pred), expected)
-    _close(back(y_true, y_pred), k_loss(y_true, y_pred))
+    assert_close(back(y_true, y_pred), expected)
+    assert_close(back(y_true, y_pred), k_loss(y_true, y_pred))
     assert not back._row_mask_exact
 
 
@@ -642,7 +632,7 @@ def test_custom_loss_function_round_trips_like_keras(restore_registries):
                       "registered_name": "function"}
     assert jeras.losses.deserialize(j_dict, custom_objects={"plain": plain}) is plain
     y_true, y_pred = _data("soft_2d", 5)
-    _close(jeras.losses.get(plain)(y_true, y_pred), np.mean(np.abs(y_true - y_pred), -1))
+    assert_close(jeras.losses.get(plain)(y_true, y_pred), np.mean(np.abs(y_true - y_pred), -1))
 
 
 # -- in a compiled model: the fused training step with a padded last batch -------------------------
@@ -681,6 +671,6 @@ def test_fit_and_evaluate_match_keras(cls_name, kwargs, kind):
     # batch_size 4 leaves a last batch of 2: Keras runs it short, jeras pads it.
     k_hist = k_model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history
     j_hist = j_model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history
-    _close(j_hist["loss"], k_hist["loss"], rtol=1e-4)
+    assert_close(j_hist["loss"], k_hist["loss"], rtol=1e-4)
     for k_w, j_w in zip(k_model.get_weights(), j_model.get_weights()):
-        _close(j_w, k_w, rtol=1e-4)
+        assert_close(j_w, k_w, rtol=1e-4)
