@@ -77,6 +77,16 @@ def _is_structure(values):
     return any(isinstance(v, (dict, list, tuple)) or np.ndim(v) > 0 for v in values)
 
 
+def as_numpy(tree):
+    """Nested dicts / lists / tuples of arrays with every leaf a NumPy array (tuples become
+    lists, as `predict` returns lists)."""
+    if isinstance(tree, dict):
+        return {key: as_numpy(value) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [as_numpy(value) for value in tree]
+    return np.asarray(tree)
+
+
 def assert_same_history(actual, expected, atol=FLOAT32_ATOL, rtol=FLOAT32_RTOL):
     """Two `History.history` dicts: the same keys, each per-epoch list close."""
     assert sorted(actual) == sorted(expected)
