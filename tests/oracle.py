@@ -72,9 +72,11 @@ def assert_close(actual, expected, atol=FLOAT32_ATOL, rtol=FLOAT32_RTOL, err_msg
 
 
 def _is_structure(values):
-    # A list of arrays of different shapes (weights, outputs) is a structure; a list of numbers
-    # (a history's per-epoch values) is one array.
-    return any(isinstance(v, (dict, list, tuple)) or np.ndim(v) > 0 for v in values)
+    # A list holding arrays (weights, outputs; shapes may differ) or dicts is a structure; a
+    # list of numbers, nested or not (a history's per-epoch values, a literal matrix), is one
+    # array.
+    return any(isinstance(v, dict) or (hasattr(v, "shape") and np.ndim(v) > 0)
+               or (isinstance(v, (list, tuple)) and _is_structure(v)) for v in values)
 
 
 def as_numpy(tree):
