@@ -137,6 +137,22 @@ def same_class_pair(module_path, cls_name, *args, **kwargs):
     return lookup(keras), lookup(jeras)
 
 
+def assert_layer_matches_keras(cls_name, inputs, atol=FLOAT32_ATOL, rtol=FLOAT32_RTOL,
+                               **kwargs):
+    """Call `keras.layers.<cls_name>(**kwargs)` and the jeras layer on the same inputs, the
+    jeras layer holding Keras's weights (if it has any); the outputs must have the same shape
+    and agree (within `matmul_tolerance(atol, rtol)`). Returns the jeras output as NumPy."""
+    k_layer = getattr(keras.layers, cls_name)(**kwargs)
+    j_layer = getattr(jeras.layers, cls_name)(**kwargs)
+    expected = as_numpy(k_layer(inputs))
+    if k_layer.weights:
+        j_layer(inputs)  # builds the weights Keras's are copied into
+        j_layer.set_weights(k_layer.get_weights())
+    got = as_numpy(j_layer(inputs))
+    assert_close(got, expected, check_shape=True, **matmul_tolerance(atol, rtol))
+    return got
+
+
 # -- metric sequences ------------------------------------------------------------------------
 def assert_metric_sequence_matches(k_metric, j_metric, make_batch, weight_kinds, make_weights,
                                    seed=0, atol=FLOAT32_ATOL, rtol=FLOAT32_RTOL):
@@ -227,6 +243,13 @@ def target_and_prediction(kind, rng, shape):
         return rng.integers(0, shape[-1], size=shape[:-1]), probabilities(rng, shape)
     if kind == "sparse_probs_col":
         return rng.integers(0, shape[-1], size=shape[:-1] + (1,)), probabilities(rng, shape)
+    if kind == "masks":
+        # Segmentation-like: {0, 1} targets, soft predictions in [0, 1).
+        return (rng.integers(0, 2, size=shape).astype("float32"),
+                rng.uniform(0, 1, size=shape).astype("float32"))
+    if kind == "soft":
+        return (rng.uniform(0, 1, size=shape).astype("float32"),
+                rng.uniform(0, 1, size=shape).astype("float32"))
     if kind == "sparse_logits":
         return rng.integers(0, shape[-1], size=shape[:-1]), 2 * normal()
     raise AssertionError(f"unknown data kind {kind!r}")

@@ -1,4 +1,6 @@
-"""Differential tests: jeras.optimizers against real Keras 3 (JAX backend)."""
+"""Differential tests of SGD, RMSprop and Adam against real Keras 3 (JAX backend), and through
+them of the arguments every optimizer shares (clipping, weight decay, EMA, gradient
+accumulation, loss scaling, learning-rate schedules), `get`, names and configs."""
 
 import re
 

@@ -15,7 +15,7 @@ STEPS = 20
 # A matrix and a rank-3 tensor exercise Adafactor's factored second moment; the vectors and the
 # 1-element variable its unfactored one.
 SHAPES = {"kernel": (4, 3), "bias": (3,), "scale": (1,), "conv": (2, 3, 4)}
-NEW = ["AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl", "Lion", "Adafactor", "Lamb"]
+ADAPTIVE = ["AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl", "Lion", "Adafactor", "Lamb"]
 
 
 def _initial_values(seed=0):
@@ -162,7 +162,7 @@ def test_get_base_class_name_raises_type_error_like_keras():
         jeras.optimizers.get("optimizer")
 
 
-@pytest.mark.parametrize("cls_name", NEW)
+@pytest.mark.parametrize("cls_name", ADAPTIVE)
 def test_config_round_trip_and_dict_get_match_keras(cls_name):
     kwargs = dict(next(kw for c, kw in reversed(CONFIGS) if c == cls_name), name="opt")
     k_cfg = getattr(keras.optimizers, cls_name)(**kwargs).get_config()
@@ -175,13 +175,13 @@ def test_config_round_trip_and_dict_get_match_keras(cls_name):
             keras.optimizers.get(as_dict).get_config()
 
 
-@pytest.mark.parametrize("cls_name", NEW)
+@pytest.mark.parametrize("cls_name", ADAPTIVE)
 def test_default_names_are_keras_auto_names(cls_name):
     k_opt, j_opt = getattr(keras.optimizers, cls_name)(), getattr(jeras.optimizers, cls_name)()
     assert _base(j_opt.name) == _base(k_opt.name)
 
 
-@pytest.mark.parametrize("cls_name", NEW)
+@pytest.mark.parametrize("cls_name", ADAPTIVE)
 @pytest.mark.parametrize("learning_rate", [1, np.float32(0.1)], ids=["int", "np_float32"])
 def test_non_float_learning_rate_raises_like_keras(cls_name, learning_rate):
     with pytest.raises(ValueError):
