@@ -290,3 +290,11 @@ def classification_data(n=203, features=12, classes=4, seed=0):
     w = rng.normal(size=(features, classes))
     y = np.argmax(x @ w + 0.5 * rng.normal(size=(n, classes)), axis=1).astype("float32")
     return x, y
+
+
+def regression_data(n=32, features=4, outputs=2, seed=0):
+    """Features and targets (float32) from a random linear map plus a little noise."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, features)).astype("float32")
+    y = x @ rng.normal(size=(features, outputs)) + 0.1 * rng.normal(size=(n, outputs))
+    return x, y.astype("float32")

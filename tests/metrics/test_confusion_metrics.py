@@ -39,14 +39,10 @@ def _data(kind, rng, shape):
     raise AssertionError(kind)
 
 
-def _weights(kind, rng, shape):
-    return sample_weights(kind, rng, shape)
-
-
 def _run_sequence(k_metric, j_metric, kind, shape, weight_kinds, seed=0):
     assert_metric_sequence_matches(
         k_metric, j_metric, lambda rng: _data(kind, rng, shape), weight_kinds,
-        lambda wkind, rng: _weights(wkind, rng, shape), seed=seed)
+        lambda wkind, rng: sample_weights(wkind, rng, shape), seed=seed)
 
 
 ALL_W = [None, "b", "b1", "full"]
@@ -214,7 +210,7 @@ def test_stateless_forms_under_jit_match_keras(cls_name, kwargs):
     rng = np.random.default_rng(7)
     for wkind in [None, "b", None]:
         y_true, y_pred = _data("uniform", rng, (B, 3))
-        sw = _weights(wkind, rng, (B, 3))
+        sw = sample_weights(wkind, rng, (B, 3))
         k_metric.update_state(y_true, y_pred, sample_weight=sw)
         values = update(values, y_true, y_pred, sample_weight=sw)
         assert_close(result(values), k_metric.result())

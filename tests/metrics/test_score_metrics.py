@@ -49,14 +49,10 @@ def _data(kind, rng, shape):
     raise AssertionError(kind)
 
 
-def _weights(kind, rng, shape):
-    return sample_weights(kind, rng, shape)
-
-
 def _run_sequence(k_metric, j_metric, kind, shape, weight_kinds, seed=0):
     assert_metric_sequence_matches(
         k_metric, j_metric, lambda rng: _data(kind, rng, shape), weight_kinds,
-        lambda wkind, rng: _weights(wkind, rng, shape), seed=seed)
+        lambda wkind, rng: sample_weights(wkind, rng, shape), seed=seed)
 
 
 VEC_W = [None, "b"]
@@ -235,7 +231,7 @@ def test_symbolic_build_then_jit_matches_keras(cls_name, kwargs, kind):
     result = jax.jit(j_metric.stateless_result)
     values = [v.value for v in j_metric.variables]
     for wkind in [None, None]:
-        sw = _weights(wkind, rng, (B, 3))
+        sw = sample_weights(wkind, rng, (B, 3))
         k_metric.update_state(y_true, y_pred, sample_weight=sw)
         values = update(values, y_true, y_pred, sample_weight=sw)
         with warnings.catch_warnings():

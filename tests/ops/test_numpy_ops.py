@@ -10,7 +10,7 @@ import pytest
 
 import jeras
 from jeras.ops.numpy import _SAME_AS_JNP
-from oracle import assert_close
+from oracle import assert_close, matmul_tolerance
 
 RNG = np.random.default_rng(3)
 
@@ -51,6 +51,8 @@ BINARY_FLOAT = ["add", "subtract", "multiply", "divide", "true_divide", "maximum
                 "less", "less_equal", "isclose", "power"]
 BINARY_INT = ["add", "subtract", "multiply", "floor_divide", "mod", "maximum", "minimum"]
 LOGICAL = ["logical_and", "logical_or", "logical_xor"]
+# Contractions run on a GPU's matrix units (TF32 by default), not in plain float32.
+CONTRACTIONS = {"matmul", "dot", "vdot", "tensordot", "einsum"}
 REDUCTIONS = ["sum", "mean", "max", "min", "amax", "amin", "prod", "std", "var", "median"]
 
 # (name, arguments, keyword arguments)
@@ -134,8 +136,8 @@ def test_values_and_shapes_match_numpy(case):
             assert_close(np.asarray(g, "float64"), np.asarray(e, "float64"))
         return
     assert np.shape(got) == np.shape(expected), (np.shape(got), np.shape(expected))
-    assert_close(np.asarray(got, "float64"), np.asarray(expected, "float64"), atol=1e-5,
-                 rtol=1e-5)
+    tolerance = matmul_tolerance() if name in CONTRACTIONS else {"atol": 1e-5, "rtol": 1e-5}
+    assert_close(np.asarray(got, "float64"), np.asarray(expected, "float64"), **tolerance)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if hasattr(keras.ops, c[0])],
@@ -180,7 +182,8 @@ def test_python_scalars_promote_like_keras(name, args):
 ], ids=["sum", "matmul", "add", "concatenate-list", "where", "reshape"])
 def test_variables_are_accepted_wherever_arrays_are(name, args):
     variable = jeras.Variable(X, name="x")
-    assert_close(getattr(jeras.ops, name)(*args(variable)), getattr(np, name)(*args(X)))
+    assert_close(getattr(jeras.ops, name)(*args(variable)), getattr(np, name)(*args(X)),
+                 **matmul_tolerance())
 
 
 # -- the functions jeras writes itself ---------------------------------------------------------
