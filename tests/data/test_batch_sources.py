@@ -11,6 +11,10 @@ import keras
 import jeras
 
 from _worker_datasets import Batches as JBatches, X, Y, dataset_class
+from oracle import assert_same_history, matmul_tolerance
+
+# The same data through two input paths into the same compiled step: float32 rounding only.
+SAME_RUN_TOLERANCE = {"atol": 1e-6, "rtol": 1e-5}
 
 rng = np.random.default_rng(0)
 
@@ -35,12 +39,6 @@ def _generator(batch_size=16, limit=None):
         yield X[i:i + batch_size], Y[i:i + batch_size]
 
 
-def _assert_same(h1, h2):
-    assert sorted(h1) == sorted(h2)
-    for key in h1:
-        np.testing.assert_allclose(h1[key], h2[key], rtol=1e-5, atol=1e-6, err_msg=key)
-
-
 @pytest.mark.parametrize("workers", [1, 3])
 def test_pydataset_trains_exactly_as_arrays_whatever_the_workers(workers):
     arrays_model, dataset_model = _compiled_pair()
@@ -49,7 +47,7 @@ def test_pydataset_trains_exactly_as_arrays_whatever_the_workers(workers):
     dataset = JBatches(16, workers=workers)
     h_dataset = dataset_model.fit(dataset, epochs=2, shuffle=False, verbose=0,
                                   validation_data=(X[:50], Y[:50])).history
-    _assert_same(h_arrays, h_dataset)
+    assert_same_history(h_arrays, h_dataset, **SAME_RUN_TOLERANCE)
     assert dataset.epochs_ended == 2
     np.testing.assert_allclose(dataset_model.predict(JBatches(16, workers=workers), verbose=0),
                                arrays_model.predict(X, verbose=0), atol=1e-6)
@@ -65,7 +63,7 @@ def test_shuffled_pydataset_is_identical_with_one_or_many_workers():
     h_a = a.fit(JBatches(16, workers=1), epochs=2, verbose=0).history
     random.seed(3)
     h_b = b.fit(JBatches(16, workers=4), epochs=2, verbose=0).history
-    _assert_same(h_a, h_b)
+    assert_same_history(h_a, h_b, **SAME_RUN_TOLERANCE)
 
 
 def test_pydataset_matches_keras():
@@ -73,14 +71,14 @@ def test_pydataset_matches_keras():
     KBatches = dataset_class(keras.utils.PyDataset)
     h_keras = k_model.fit(KBatches(16), epochs=2, shuffle=False, verbose=0).history
     h_jeras = j_model.fit(JBatches(16), epochs=2, shuffle=False, verbose=0).history
-    _assert_same(h_keras, h_jeras)
+    assert_same_history(h_keras, h_jeras, **matmul_tolerance(atol=1e-6, rtol=1e-5))
 
 
 def test_finite_generator_is_reused_across_epochs():
     arrays_model, generator_model = _compiled_pair()
     h_arrays = arrays_model.fit(X, Y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
     h_gen = generator_model.fit(_generator(), epochs=3, verbose=0).history
-    _assert_same(h_arrays, h_gen)
+    assert_same_history(h_arrays, h_gen, **SAME_RUN_TOLERANCE)
 
 
 def test_infinite_generator_with_steps_per_epoch_continues_through_the_stream():
@@ -93,7 +91,7 @@ def test_infinite_generator_with_steps_per_epoch_continues_through_the_stream():
     h_arrays = arrays_model.fit(X, Y, batch_size=16, epochs=3, steps_per_epoch=4,
                                 shuffle=False, verbose=0).history
     h_gen = generator_model.fit(endless(), epochs=3, steps_per_epoch=4, verbose=0).history
-    _assert_same(h_arrays, h_gen)
+    assert_same_history(h_arrays, h_gen, **SAME_RUN_TOLERANCE)
 
 
 def test_generator_of_x_only_for_predict_and_sample_weight_triples():
@@ -182,7 +180,7 @@ def test_pandas_dataframe_and_series_train_as_arrays():
     h_arrays = arrays_model.fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0).history
     h_pandas = pandas_model.fit(frame, labels, batch_size=16, epochs=2, shuffle=False,
                                 verbose=0).history
-    _assert_same(h_arrays, h_pandas)
+    assert_same_history(h_arrays, h_pandas, **SAME_RUN_TOLERANCE)
     np.testing.assert_allclose(pandas_model.predict(frame, verbose=0),
                                arrays_model.predict(X, verbose=0), atol=1e-6)
 
@@ -222,7 +220,7 @@ def test_class_weight_with_a_source_trains_as_with_arrays(form):
     data = JBatches(16, workers=2) if form == "pydataset" else _generator()
     h_source = source_model.fit(data, epochs=2, shuffle=False, verbose=0,
                                 class_weight=CLASS_WEIGHT).history
-    _assert_same(h_arrays, h_source)
+    assert_same_history(h_arrays, h_source, **SAME_RUN_TOLERANCE)
     unweighted = _weighted_pair()[0].fit(X, Y, batch_size=16, epochs=1, shuffle=False,
                                          verbose=0).history
     assert unweighted["loss"][0] != pytest.approx(h_arrays["loss"][0], rel=1e-3)
@@ -258,8 +256,8 @@ def test_validation_data_as_a_pydataset_or_a_generator_matches_arrays():
         histories.append(model.fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0,
                                    validation_data=form).history)
     assert "val_loss" in histories[0]
-    _assert_same(histories[0], histories[1])
-    _assert_same(histories[0], histories[2])
+    assert_same_history(histories[0], histories[1], **SAME_RUN_TOLERANCE)
+    assert_same_history(histories[0], histories[2], **SAME_RUN_TOLERANCE)
 
 
 @pytest.mark.parametrize("batch_size, steps, runs_out", [(29, 7, False), (16, 7, True)])
@@ -278,7 +276,7 @@ def test_steps_per_epoch_through_a_finite_pydataset_follows_the_arrays_rule(
     with warnings.catch_warnings(record=True) as from_dataset:
         warnings.simplefilter("always")
         got = dataset_model.fit(JBatches(batch_size), **kwargs).history
-    _assert_same(want, got)
+    assert_same_history(want, got, **SAME_RUN_TOLERANCE)
     ran_out = ["ran out of data" in str(w.message) for w in from_dataset]
     assert any(ran_out) == runs_out
     assert sum(ran_out) == sum("ran out of data" in str(w.message) for w in from_arrays)

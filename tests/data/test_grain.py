@@ -11,7 +11,7 @@ import pytest
 import jeras
 from jeras.data.batch_sources import make_source
 
-from same_as_arrays import (BATCH, X, Y, assert_same_history, check_same_as_arrays,
+from same_as_arrays import (BATCH, X, Y, check_same_as_arrays,
                             check_steps_per_epoch_continues, compiled_pair, numpy_batches)
 
 grain = pytest.importorskip("grain")

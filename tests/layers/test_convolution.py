@@ -8,6 +8,7 @@ import pytest
 
 import keras
 import jeras
+from oracle import assert_close, matmul_tolerance
 
 RNG = np.random.default_rng(7)
 CLASSES = {1: "Conv1D", 2: "Conv2D", 3: "Conv3D"}
@@ -47,7 +48,7 @@ def _compare(rank, channels, data_format, atol=1e-5, **kwargs):
     k_out = np.asarray(k_layer(x))
     j_out = np.asarray(j_layer(x))
     assert j_out.shape == k_out.shape
-    np.testing.assert_allclose(j_out, k_out, atol=atol, rtol=1e-5)
+    assert_close(j_out, k_out, **matmul_tolerance(atol=atol, rtol=1e-5))
     return j_layer
 
 

@@ -7,21 +7,16 @@ import pytest
 
 import keras
 import jeras
+from oracle import assert_layer_matches_keras
 
 RNG = np.random.default_rng(5)
+# Elementwise float32 results: a few ulps at most.
+TOLERANCE = {"atol": 1e-6, "rtol": 1e-6}
 ELEMENTWISE = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"]
 
 
 def _x(*shape):
     return RNG.standard_normal(shape).astype("float32")
-
-
-def _both(name, inputs, **kwargs):
-    k_out = np.asarray(getattr(keras.layers, name)(**kwargs)(inputs))
-    j_out = np.asarray(getattr(jeras.layers, name)(**kwargs)(inputs))
-    assert j_out.shape == k_out.shape
-    np.testing.assert_allclose(j_out, k_out, atol=1e-6, rtol=1e-6)
-    return j_out
 
 
 _SHAPES = {
@@ -36,7 +31,7 @@ _SHAPES = {
     (name, case) for name in ELEMENTWISE for case in _SHAPES
     if not (name == "Subtract" and len(_SHAPES[case]) != 2)])
 def test_elementwise_merge_matches_keras(name, case):
-    _both(name, [_x(*s) for s in _SHAPES[case]])
+    assert_layer_matches_keras(name, [_x(*s) for s in _SHAPES[case]], **TOLERANCE)
 
 
 def test_elementwise_formulas_numpy():
@@ -58,7 +53,7 @@ def test_elementwise_formulas_numpy():
     (-2, [(2, 3, 4), (2, 5, 4)]),
 ])
 def test_concatenate_matches_keras(axis, shapes):
-    _both("Concatenate", [_x(*s) for s in shapes], axis=axis)
+    assert_layer_matches_keras("Concatenate", [_x(*s) for s in shapes], axis=axis, **TOLERANCE)
 
 
 @pytest.mark.parametrize("axes, normalize, shapes", [
@@ -72,7 +67,8 @@ def test_concatenate_matches_keras(axis, shapes):
     ((3, 1), True, [(2, 2, 3, 4), (2, 4, 5)]),
 ])
 def test_dot_matches_keras(axes, normalize, shapes):
-    _both("Dot", [_x(*s) for s in shapes], axes=axes, normalize=normalize)
+    assert_layer_matches_keras("Dot", [_x(*s) for s in shapes], axes=axes,
+                               normalize=normalize, **TOLERANCE)
 
 
 def test_dot_normalized_is_cosine_similarity_and_zero_vector_stays_zero():

@@ -6,74 +6,33 @@ import pytest
 import keras
 
 import jeras
+from oracle import assert_close, one_hot_labels, sample_weights, target_and_prediction
 
 B, C = 4, 3
 REDUCTIONS = ["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", None]
 WEIGHTS = ["none", "b", "b1"]
-ATOL = RTOL = 1e-5
 
 
-def _rng(seed):
-    return np.random.default_rng(seed)
-
-
-def _probs(rng, shape):
-    x = rng.uniform(0.05, 1.0, size=shape).astype("float32")
-    return x / x.sum(-1, keepdims=True)
-
-
-def _onehot(rng, shape):
-    labels = rng.integers(0, shape[-1], size=shape[:-1])
-    return np.eye(shape[-1], dtype="float32")[labels]
-
-
-# Each data kind returns (y_true, y_pred) as float32 / int NumPy arrays.
 def _data(kind, seed, shape=(B, C)):
-    rng = _rng(seed)
+    """(y_true, y_pred) of `kind`: the shared catalogue plus the kinds only losses need."""
+    rng = np.random.default_rng(seed)
     normal = lambda: rng.normal(size=shape).astype("float32")  # noqa: E731
-    if kind == "regression":
-        return normal(), normal()
     if kind == "nonzero_true":
         # MAPE divides by |y_true|: keep it away from 0 so float rounding stays small.
         t = rng.uniform(0.5, 2.0, size=shape).astype("float32") * rng.choice([-1, 1], size=shape)
         return t.astype("float32"), normal()
-    if kind == "positive":
-        return rng.uniform(0, 3, size=shape).astype("float32"), rng.uniform(0.1, 3, size=shape).astype("float32")
     if kind == "msle_mixed":
         return normal() + 0.5, normal() + 0.5
-    if kind == "hinge01":
-        return rng.integers(0, 2, size=shape).astype("float32"), normal()
-    if kind == "hinge_pm1":
-        return rng.choice([-1.0, 1.0], size=shape).astype("float32"), normal()
     if kind == "onehot_scores":
-        return _onehot(rng, shape), normal()
-    if kind == "probs":
-        return _probs(rng, shape), _probs(rng, shape)
-    if kind == "binary_probs":
-        return (rng.integers(0, 2, size=shape).astype("float32"),
-                rng.uniform(0.02, 0.98, size=shape).astype("float32"))
+        return one_hot_labels(rng, shape), normal()
     if kind == "soft_binary_probs":
         return (rng.uniform(0, 1, size=shape).astype("float32"),
                 rng.uniform(0.02, 0.98, size=shape).astype("float32"))
-    if kind == "binary_logits":
-        return rng.integers(0, 2, size=shape).astype("float32"), 2 * normal()
     if kind == "binary_extreme":
         # Probabilities at exactly 0 and 1 exercise the epsilon clipping.
         return (rng.integers(0, 2, size=shape).astype("float32"),
                 rng.choice([0.0, 1.0, 0.5], size=shape).astype("float32"))
-    if kind == "onehot_probs":
-        return _onehot(rng, shape), _probs(rng, shape)
-    if kind == "onehot_unnormalized":
-        return _onehot(rng, shape), rng.uniform(0.1, 2.0, size=shape).astype("float32")
-    if kind == "onehot_logits":
-        return _onehot(rng, shape), 2 * normal()
-    if kind == "sparse_probs":
-        return rng.integers(0, shape[-1], size=shape[:-1]), _probs(rng, shape)
-    if kind == "sparse_probs_col":
-        return rng.integers(0, shape[-1], size=shape[:-1] + (1,)), _probs(rng, shape)
-    if kind == "sparse_logits":
-        return rng.integers(0, shape[-1], size=shape[:-1]), 2 * normal()
-    raise AssertionError(kind)
+    return target_and_prediction(kind, rng, shape)
 
 
 # (class name, constructor kwargs, function name, data kind, shape)
@@ -133,15 +92,8 @@ CASE_IDS = [f"{c[0]}-{'_'.join(f'{k}={v}' for k, v in c[1].items()) or 'default'
 
 
 def _weights(kind, seed):
-    if kind == "none":
-        return None
-    w = _rng(seed + 100).uniform(0.0, 2.0, size=(B,)).astype("float32")
-    w[0] = 0.0  # a zero weight, as a padding row would have
-    return w if kind == "b" else w[:, None]
-
-
-def _close(actual, expected):
-    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), atol=ATOL, rtol=RTOL)
+    # A zero weight in the first row, as a padding row would have.
+    return sample_weights(kind, np.random.default_rng(seed + 100), (B,), zero_at=0)
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
@@ -152,7 +104,7 @@ def test_loss_function_matches_keras(case):
     expected = getattr(keras.losses, fn_name)(y_true, y_pred, **kwargs)
     actual = getattr(jeras.losses, fn_name)(y_true, y_pred, **kwargs)
     assert np.shape(actual) == np.shape(expected)
-    _close(actual, expected)
+    assert_close(actual, expected)
 
 
 # The reduction code is shared by all classes: every reduction runs on the cases whose values
@@ -185,7 +137,7 @@ def test_loss_class_matches_keras(case, reduction):
             expected = k_loss(y_true, y_pred, sample_weight=sw[:, None])
         actual = j_loss(y_true, y_pred, sample_weight=sw)
         assert np.shape(actual) == np.shape(expected), (wkind, np.shape(actual), np.shape(expected))
-        _close(actual, expected)
+        assert_close(actual, expected)
 
 
 def test_loss_reduction_none_string_matches_keras():
@@ -193,7 +145,7 @@ def test_loss_reduction_none_string_matches_keras():
     sw = _weights("b", 3)
     expected = keras.losses.MeanAbsoluteError(reduction="none")(y_true, y_pred, sample_weight=sw)
     actual = jeras.losses.MeanAbsoluteError(reduction="none")(y_true, y_pred, sample_weight=sw)
-    _close(actual, expected)
+    assert_close(actual, expected)
 
 
 def test_sample_weight_does_not_renormalize():
@@ -202,20 +154,20 @@ def test_sample_weight_does_not_renormalize():
     y_true = np.array([[1.0], [1.0], [1.0], [1.0]], "float32")
     y_pred = np.full((4, 1), 0.5, "float32")
     value = loss(y_true, y_pred, sample_weight=np.array([1.0, 0.0, 0.0, 0.0], "float32"))
-    _close(value, np.log(2.0) / 4)
+    assert_close(value, np.log(2.0) / 4)
 
 
 def test_integer_inputs_are_cast_like_keras():
     y_true = np.array([[0, 1], [1, 1]])
     y_pred = np.array([[1, 3], [2, 0]])
     for name in ("MeanSquaredError", "MeanAbsoluteError", "Hinge"):
-        _close(getattr(jeras.losses, name)()(y_true, y_pred),
+        assert_close(getattr(jeras.losses, name)()(y_true, y_pred),
                getattr(keras.losses, name)()(y_true, y_pred))
 
 
 def test_bce_known_value():
     # Reference: BCE(1, p=0) = -log(1e-7).
-    _close(jeras.losses.binary_crossentropy(np.array([[1.0]]), np.array([[0.0]])),
+    assert_close(jeras.losses.binary_crossentropy(np.array([[1.0]]), np.array([[0.0]])),
            [-np.log(1e-7)])
 
 
@@ -283,7 +235,7 @@ def test_get_string_returns_function_like_keras(identifier):
     assert j_fn.__name__ == k_fn.__name__
     assert j_fn is getattr(jeras.losses, k_fn.__name__)
     y_true, y_pred = _data("sparse_probs" if identifier.startswith("sparse") else "probs", 5)
-    _close(j_fn(y_true, y_pred), k_fn(y_true, y_pred))
+    assert_close(j_fn(y_true, y_pred), k_fn(y_true, y_pred))
 
 
 @pytest.mark.parametrize("identifier", CLASS_NAMES)

@@ -9,13 +9,9 @@ import keras
 
 import jeras
 from jeras.backend.state_scope import StateScope
+from oracle import assert_close, assert_metric_sequence_matches, sample_weights
 
 B = 6
-ATOL = RTOL = 1e-5
-
-
-def _close(actual, expected, atol=ATOL):
-    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), atol=atol, rtol=RTOL)
 
 
 # Prediction values that sit exactly on thresholds of the default grids (0, 0.25, 0.5, 0.75,
@@ -43,40 +39,10 @@ def _data(kind, rng, shape):
     raise AssertionError(kind)
 
 
-def _weights(kind, rng, shape):
-    if kind is None:
-        return None
-    if kind == "full":
-        w = rng.uniform(0.0, 2.0, size=shape).astype("float32")
-        w.reshape(-1)[0] = 0.0
-        return w
-    w = rng.uniform(0.0, 2.0, size=(shape[0],)).astype("float32")
-    w[1] = 0.0
-    return w if kind == "b" else w[:, None]
-
-
 def _run_sequence(k_metric, j_metric, kind, shape, weight_kinds, seed=0):
-    """Updates with each weight kind, comparing result() and the state after each; then a
-    reset and one more update."""
-    rng = np.random.default_rng(seed)
-    for wkind in weight_kinds:
-        y_true, y_pred = _data(kind, rng, shape)
-        sw = _weights(wkind, rng, shape)
-        k_metric.update_state(y_true, y_pred, sample_weight=sw)
-        j_metric.update_state(y_true, y_pred, sample_weight=sw)
-        _close(j_metric.result(), k_metric.result())
-        assert len(j_metric.variables) == len(k_metric.variables)
-        for j_var, k_var in zip(j_metric.variables, k_metric.variables):
-            _close(j_var.value, k_var.value)
-    k_metric.reset_state()
-    j_metric.reset_state()
-    _close(j_metric.result(), k_metric.result())
-    for variable in j_metric.variables:
-        _close(variable.value, np.zeros(variable.shape))
-    y_true, y_pred = _data(kind, rng, shape)
-    k_metric.update_state(y_true, y_pred)
-    j_metric.update_state(y_true, y_pred)
-    _close(j_metric.result(), k_metric.result())
+    assert_metric_sequence_matches(
+        k_metric, j_metric, lambda rng: _data(kind, rng, shape), weight_kinds,
+        lambda wkind, rng: sample_weights(wkind, rng, shape), seed=seed)
 
 
 ALL_W = [None, "b", "b1", "full"]
@@ -160,12 +126,12 @@ def test_threshold_counts_follow_strict_comparison():
                          (jeras.metrics.FalseNegatives, "fn")):
             metric = cls(thresholds=thresholds)
             metric.update_state(y_true, y_pred, sample_weight=sw)
-            _close(metric.result(), expected[key])
+            assert_close(metric.result(), expected[key])
     # A single threshold gives a scalar.
     metric = jeras.metrics.TruePositives()
     metric.update_state(y_true, y_pred)
     assert np.shape(metric.result()) == ()
-    _close(metric.result(), _np_counts(y_true, y_pred, [0.5])["tp"][0])
+    assert_close(metric.result(), _np_counts(y_true, y_pred, [0.5])["tp"][0])
 
 
 def test_precision_recall_formula_and_zero_division():
@@ -175,12 +141,12 @@ def test_precision_recall_formula_and_zero_division():
     precision.update_state(y_true, y_pred)
     recall.update_state(y_true, y_pred)
     # Above 0.5: indices 0, 1, 5 -> one true positive; positives: 0, 2, 3.
-    _close(precision.result(), 1 / 3)
-    _close(recall.result(), 1 / 3)
+    assert_close(precision.result(), 1 / 3)
+    assert_close(recall.result(), 1 / 3)
     # Nothing predicted positive: precision is 0 rather than NaN.
     empty = jeras.metrics.Precision(thresholds=[0.5, 1.0])
     empty.update_state(y_true, np.zeros(6, "float32"))
-    _close(empty.result(), [0.0, 0.0])
+    assert_close(empty.result(), [0.0, 0.0])
 
 
 def test_precision_top_k_keeps_only_top_predictions():
@@ -190,18 +156,18 @@ def test_precision_top_k_keeps_only_top_predictions():
     hits = np.take_along_axis(y_true, top2, axis=-1)
     metric = jeras.metrics.Precision(top_k=2)
     metric.update_state(y_true, y_pred)
-    _close(metric.result(), hits.mean())
+    assert_close(metric.result(), hits.mean())
     # With a threshold too, a top-k prediction must also exceed it.
     kept = np.take_along_axis(y_pred, top2, axis=-1) > 0.5
     metric = jeras.metrics.Precision(top_k=2, thresholds=0.5)
     metric.update_state(y_true, y_pred)
-    _close(metric.result(), (hits * kept).sum() / kept.sum())
+    assert_close(metric.result(), (hits * kept).sum() / kept.sum())
 
 
 def test_auc_known_value_and_numpy_trapezoid():
     y_true = np.array([0, 0, 1, 1], "float32")
     y_pred = np.array([0.1, 0.4, 0.35, 0.8], "float32")
-    _close(jeras.metrics.AUC()(y_true, y_pred), 0.75)
+    assert_close(jeras.metrics.AUC()(y_true, y_pred), 0.75)
     # On explicit thresholds, ROC-AUC is the trapezoid rule over (FPR, TPR) points taken at
     # [-eps, thresholds..., 1 + eps].
     rng = np.random.default_rng(5)
@@ -211,7 +177,7 @@ def test_auc_known_value_and_numpy_trapezoid():
     tpr = counts["tp"] / (counts["tp"] + counts["fn"])
     fpr = counts["fp"] / (counts["fp"] + counts["tn"])
     expected = np.sum((fpr[:-1] - fpr[1:]) * (tpr[:-1] + tpr[1:]) / 2)
-    _close(jeras.metrics.AUC(thresholds=thresholds)(y_true, y_pred), expected)
+    assert_close(jeras.metrics.AUC(thresholds=thresholds)(y_true, y_pred), expected)
 
 
 def test_sensitivity_at_specificity_numpy():
@@ -222,7 +188,7 @@ def test_sensitivity_at_specificity_numpy():
     counts = _np_counts(y_true, y_pred, np.arange(5) / 4)
     sensitivity = counts["tp"] / (counts["tp"] + counts["fn"])
     specificity = counts["tn"] / (counts["tn"] + counts["fp"])
-    _close(metric.result(), np.max(np.where(specificity >= 0.7, sensitivity, 0)))
+    assert_close(metric.result(), np.max(np.where(specificity >= 0.7, sensitivity, 0)))
 
 
 # -- compiled use ----------------------------------------------------------------------------
@@ -244,13 +210,13 @@ def test_stateless_forms_under_jit_match_keras(cls_name, kwargs):
     rng = np.random.default_rng(7)
     for wkind in [None, "b", None]:
         y_true, y_pred = _data("uniform", rng, (B, 3))
-        sw = _weights(wkind, rng, (B, 3))
+        sw = sample_weights(wkind, rng, (B, 3))
         k_metric.update_state(y_true, y_pred, sample_weight=sw)
         values = update(values, y_true, y_pred, sample_weight=sw)
-        _close(result(values), k_metric.result())
+        assert_close(result(values), k_metric.result())
     # The variables themselves were not touched.
     assert all(float(np.abs(np.asarray(v.value)).sum()) == 0 for v in j_metric.variables)
-    _close(result(jax.jit(j_metric.stateless_reset_state)()), 0.0 * np.asarray(
+    assert_close(result(jax.jit(j_metric.stateless_reset_state)()), 0.0 * np.asarray(
         k_metric.result()))
 
 
@@ -304,7 +270,7 @@ def test_multi_label_auc_builds_from_a_symbolic_update():
     values = jax.jit(metric.stateless_update_state)([v.value for v in metric.variables],
                                                    y_true, y_pred)
     k_metric.update_state(y_true, y_pred)
-    _close(metric.stateless_result(values), k_metric.result())
+    assert_close(metric.stateless_result(values), k_metric.result())
 
 
 # -- names, configs, lookups -----------------------------------------------------------------
@@ -385,14 +351,14 @@ def test_auc_label_weights_config_round_trips():
     j_metric = jeras.metrics.AUC(**kwargs)
     j_cfg = j_metric.get_config()
     # Keras reports the weights as an array of the metric's dtype.
-    _close(j_cfg.pop("label_weights"), k_cfg.pop("label_weights"))
+    assert_close(j_cfg.pop("label_weights"), k_cfg.pop("label_weights"))
     assert j_cfg == k_cfg
     restored = jeras.metrics.deserialize(jeras.metrics.serialize(j_metric))
-    _close(restored.label_weights, [1.0, 2.0, 0.5])
+    assert_close(restored.label_weights, [1.0, 2.0, 0.5])
     # A config written by Keras's serializer holds the weights as a "__tensor__" dict (Keras
     # itself cannot read that back); jeras accepts it.
     written = keras.metrics.serialize(keras.metrics.AUC(**kwargs))
-    _close(jeras.metrics.deserialize(written).label_weights, [1.0, 2.0, 0.5])
+    assert_close(jeras.metrics.deserialize(written).label_weights, [1.0, 2.0, 0.5])
 
 
 POSITIONAL = [

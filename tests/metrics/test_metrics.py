@@ -6,26 +6,14 @@ import pytest
 import keras
 
 import jeras
+from oracle import (assert_close, assert_metric_sequence_matches, sample_weights,
+                    target_and_prediction)
 
 B, C = 4, 5
-ATOL = RTOL = 1e-5
-
-
-def _close(actual, expected):
-    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), atol=ATOL, rtol=RTOL)
-
-
-def _probs(rng, shape):
-    x = rng.uniform(0.05, 1.0, size=shape).astype("float32")
-    return x / x.sum(-1, keepdims=True)
-
-
-def _onehot(rng, shape):
-    return np.eye(shape[-1], dtype="float32")[rng.integers(0, shape[-1], size=shape[:-1])]
 
 
 def _data(kind, rng, shape):
-    normal = lambda: rng.normal(size=shape).astype("float32")  # noqa: E731
+    """(y_true, y_pred) of `kind`: the shared catalogue plus the kinds only metrics need."""
     if kind == "int_equal":
         # Small integer alphabet so that matches and mismatches both occur.
         return rng.integers(0, 3, size=shape), rng.integers(0, 3, size=shape).astype("float32")
@@ -33,35 +21,13 @@ def _data(kind, rng, shape):
         # Includes exactly 0.5 and 0.7, where the strict `>` threshold matters.
         return (rng.integers(0, 2, size=shape).astype("float32"),
                 rng.choice([0.1, 0.5, 0.7, 0.9, 0.3], size=shape).astype("float32"))
-    if kind == "onehot_probs":
-        return _onehot(rng, shape), _probs(rng, shape)
-    if kind == "sparse_probs":
-        return rng.integers(0, shape[-1], size=shape[:-1]), _probs(rng, shape)
-    if kind == "sparse_probs_col":
-        return rng.integers(0, shape[-1], size=shape[:-1] + (1,)), _probs(rng, shape)
     if kind == "sorted_ids":
         ids = np.argsort(-rng.uniform(size=shape), axis=-1).astype("float32")
         return rng.integers(0, shape[-1], size=shape[:-1]), ids
-    if kind == "regression":
-        return normal(), normal()
-    if kind == "positive":
-        return rng.uniform(0, 3, size=shape).astype("float32"), rng.uniform(0.1, 3, size=shape).astype("float32")
     if kind == "nonzero_true":
-        return rng.uniform(0.5, 2.0, size=shape).astype("float32"), normal()
-    if kind == "hinge":
-        return rng.integers(0, 2, size=shape).astype("float32"), normal()
-    if kind == "probs":
-        return _probs(rng, shape), _probs(rng, shape)
-    if kind == "binary_probs":
-        return (rng.integers(0, 2, size=shape).astype("float32"),
-                rng.uniform(0.02, 0.98, size=shape).astype("float32"))
-    if kind == "binary_logits":
-        return rng.integers(0, 2, size=shape).astype("float32"), 2 * normal()
-    if kind == "onehot_logits":
-        return _onehot(rng, shape), 2 * normal()
-    if kind == "sparse_logits":
-        return rng.integers(0, shape[-1], size=shape[:-1]), 2 * normal()
-    raise AssertionError(kind)
+        return (rng.uniform(0.5, 2.0, size=shape).astype("float32"),
+                rng.normal(size=shape).astype("float32"))
+    return target_and_prediction(kind, rng, shape)
 
 
 # (class name, constructor kwargs, data kind, shape)
@@ -93,8 +59,8 @@ CASES = [
     ("LogCoshError", {}, "regression", (B, 3)),
     ("CosineSimilarity", {}, "regression", (B, 3)),
     ("CosineSimilarity", {"axis": 1}, "regression", (B, 3, 2)),
-    ("Hinge", {}, "hinge", (B, 3)),
-    ("SquaredHinge", {}, "hinge", (B, 3)),
+    ("Hinge", {}, "hinge01", (B, 3)),
+    ("SquaredHinge", {}, "hinge01", (B, 3)),
     ("CategoricalHinge", {}, "onehot_logits", (B, C)),
     ("KLDivergence", {}, "probs", (B, C)),
     ("Poisson", {}, "positive", (B, 3)),
@@ -113,32 +79,12 @@ CASE_IDS = [f"{c[0]}-{'_'.join(f'{k}={v}' for k, v in c[1].items()) or 'default'
 
 
 def _weights(kind, rng):
-    if kind is None:
-        return None
-    w = rng.uniform(0.0, 2.0, size=(B,)).astype("float32")
-    w[1] = 0.0
-    return w if kind == "b" else w[:, None]
+    return sample_weights(kind, rng, (B,))
 
 
 def _run_sequence(k_metric, j_metric, make_batch, weight_kinds, seed=0):
-    """Several update_state calls, checking result() after each, then reset and one more."""
-    rng = np.random.default_rng(seed)
-    for wkind in weight_kinds:
-        y_true, y_pred = make_batch(rng)
-        sw = _weights(wkind, rng)
-        k_metric.update_state(y_true, y_pred, sample_weight=sw)
-        j_metric.update_state(y_true, y_pred, sample_weight=sw)
-        _close(j_metric.result(), k_metric.result())
-    k_metric.reset_state()
-    j_metric.reset_state()
-    _close(j_metric.result(), k_metric.result())
-    for variable in j_metric.variables:
-        _close(variable.value, np.zeros(variable.shape))
-    y_true, y_pred = make_batch(rng)
-    k_metric.update_state(y_true, y_pred)
-    j_metric.update_state(y_true, y_pred)
-    _close(j_metric.result(), k_metric.result())
-    _close([v.value for v in j_metric.variables], [v.value for v in k_metric.variables])
+    assert_metric_sequence_matches(k_metric, j_metric, make_batch, weight_kinds,
+                                   _weights, seed=seed)
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
@@ -163,15 +109,15 @@ def test_reduction_metrics_match_keras(cls_name, shape):
             sw = _weights(wkind, rng)
         k_metric.update_state(values, sample_weight=sw)
         j_metric.update_state(values, sample_weight=sw)
-        _close(j_metric.result(), k_metric.result())
-        _close([v.value for v in j_metric.variables], [v.value for v in k_metric.variables])
+        assert_close(j_metric.result(), k_metric.result())
+        assert_close([v.value for v in j_metric.variables], [v.value for v in k_metric.variables])
     k_metric.reset_state()
     j_metric.reset_state()
-    _close(j_metric.result(), k_metric.result())
+    assert_close(j_metric.result(), k_metric.result())
     # A scalar value counts as one sample.
     k_metric.update_state(3.0)
     j_metric.update_state(3.0)
-    _close(j_metric.result(), k_metric.result())
+    assert_close(j_metric.result(), k_metric.result())
 
 
 def test_mean_metric_wrapper_with_custom_fn():
@@ -303,7 +249,7 @@ def test_get_mse_is_mean_squared_error_named_mse():
     assert isinstance(metric, jeras.metrics.MeanSquaredError)
     assert metric.name == "mse"
     metric.update_state(np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]]))
-    _close(metric.result(), 2.5)
+    assert_close(metric.result(), 2.5)
 
 
 @pytest.mark.parametrize("identifier", ["nope", "mean_square_error", "acc", "crossentropy"])
@@ -325,7 +271,7 @@ def test_get_passes_objects_and_wraps_functions():
     wrapped = jeras.metrics.get(my_fn)
     assert isinstance(wrapped, jeras.metrics.MeanMetricWrapper) and wrapped.name == "my_fn"
     wrapped.update_state(np.array([[1.0, 3.0]]), np.array([[0.0, 0.0]]))
-    _close(wrapped.result(), 2.0)
+    assert_close(wrapped.result(), 2.0)
 
 
 # -- the guide's custom metric pattern ------------------------------------------------------
@@ -361,18 +307,18 @@ def test_custom_metric_subclass_matches_hand_count():
     y_pred = np.array([0.9, 0.2, 0.8, 0.6, 0.1, 0.51], "float32")
     metric.update_state(y_true, y_pred)
     # True positives: indices 0, 3, 5 -> 3 of 6.
-    _close(metric.true_positives.value, 3.0)
-    _close(metric.result(), 3.0 / 6.0)
+    assert_close(metric.true_positives.value, 3.0)
+    assert_close(metric.result(), 3.0 / 6.0)
     weights = np.array([2.0, 1.0, 1.0, 0.0, 1.0, 0.5], "float32")
     metric.update_state(y_true, y_pred, sample_weight=weights)
     # Weighted true positives: 2 (idx 0) + 0 (idx 3) + 0.5 (idx 5); weight sum 5.5.
-    _close(metric.true_positives.value, 3.0 + 2.5)
-    _close(metric.result(), 5.5 / (6.0 + 5.5))
+    assert_close(metric.true_positives.value, 3.0 + 2.5)
+    assert_close(metric.result(), 5.5 / (6.0 + 5.5))
     metric.reset_state()
-    _close(metric.true_positives.value, 0.0)
-    _close(metric.seen.value, 0.0)
+    assert_close(metric.true_positives.value, 0.0)
+    assert_close(metric.seen.value, 0.0)
     metric.update_state(y_true[:2], y_pred[:2])
-    _close(metric.result(), 0.5)
+    assert_close(metric.result(), 0.5)
     assert metric.get_config() == {"name": "count_positives", "dtype": "float32"}
 
 
@@ -385,4 +331,4 @@ def test_custom_metric_runs_eagerly_in_fit():
     logs = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
     pred = np.asarray(model.predict(x, verbose=0))
     expected = np.sum((y[:, 0] == 1) & (pred[:, 0] > 0.5)) / 8.0
-    _close(logs["count_positives"], expected)
+    assert_close(logs["count_positives"], expected)

@@ -4,7 +4,6 @@ labels and predictions."""
 import warnings
 
 import numpy as np
-import pytest
 
 import keras
 

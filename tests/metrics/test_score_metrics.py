@@ -11,13 +11,9 @@ import keras
 
 import jeras
 from jeras.backend.state_scope import StateScope
+from oracle import assert_close, assert_metric_sequence_matches, sample_weights
 
 B = 6
-ATOL = RTOL = 1e-5
-
-
-def _close(actual, expected, atol=ATOL):
-    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), atol=atol, rtol=RTOL)
 
 
 def _data(kind, rng, shape):
@@ -53,46 +49,10 @@ def _data(kind, rng, shape):
     raise AssertionError(kind)
 
 
-def _weights(kind, rng, shape):
-    if kind is None:
-        return None
-    if kind == "full":
-        return rng.uniform(0.0, 2.0, size=shape).astype("float32")
-    if kind == "int_rows":
-        return rng.integers(0, 3, size=(shape[0],))
-    if kind == "int":
-        # IoU weighs every entry: one integer weight per label.
-        return rng.integers(0, 3, size=shape)
-    w = rng.uniform(0.0, 2.0, size=(shape[0],)).astype("float32")
-    w[1] = 0.0
-    return w if kind == "b" else w[:, None]
-
-
 def _run_sequence(k_metric, j_metric, kind, shape, weight_kinds, seed=0):
-    """Updates with each weight kind, comparing result() and the state after each; then a
-    reset and one more update."""
-    rng = np.random.default_rng(seed)
-    for wkind in weight_kinds:
-        y_true, y_pred = _data(kind, rng, shape)
-        sw = _weights(wkind, rng, shape)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            k_metric.update_state(y_true, y_pred, sample_weight=sw)
-            j_metric.update_state(y_true, y_pred, sample_weight=sw)
-            k_result, j_result = k_metric.result(), j_metric.result()
-        _close(j_result, k_result)
-        assert len(j_metric.variables) == len(k_metric.variables)
-        for j_var, k_var in zip(j_metric.variables, k_metric.variables):
-            _close(j_var.value, k_var.value)
-    k_metric.reset_state()
-    j_metric.reset_state()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _close(j_metric.result(), k_metric.result())
-    y_true, y_pred = _data(kind, rng, shape)
-    k_metric.update_state(y_true, y_pred)
-    j_metric.update_state(y_true, y_pred)
-    _close(j_metric.result(), k_metric.result())
+    assert_metric_sequence_matches(
+        k_metric, j_metric, lambda rng: _data(kind, rng, shape), weight_kinds,
+        lambda wkind, rng: sample_weights(wkind, rng, shape), seed=seed)
 
 
 VEC_W = [None, "b"]
@@ -161,11 +121,11 @@ def test_f1_score_numpy_formula():
     per_class = 5 * precision * recall / (4 * precision + recall + 1e-7)
     metric = jeras.metrics.FBetaScore(beta=2.0)
     metric.update_state(y_true, y_pred, sample_weight=sw)
-    _close(metric.result(), per_class)
+    assert_close(metric.result(), per_class)
     weighted = jeras.metrics.FBetaScore(beta=2.0, average="weighted")
     weighted.update_state(y_true, y_pred, sample_weight=sw)
     support = (w * y_true).sum(0)
-    _close(weighted.result(), np.sum(per_class * support / (support.sum() + 1e-7)))
+    assert_close(weighted.result(), np.sum(per_class * support / (support.sum() + 1e-7)))
 
 
 def test_iou_drops_out_of_range_labels_and_predictions():
@@ -185,8 +145,8 @@ def test_iou_drops_out_of_range_labels_and_predictions():
     np.testing.assert_array_equal(np.asarray(k_metric.total_cm.value), cm)
     tp = np.diag(cm)
     union = cm.sum(0) + cm.sum(1) - tp
-    _close(j_metric.result(), np.mean(tp / union))
-    _close(j_metric.result(), k_metric.result())
+    assert_close(j_metric.result(), np.mean(tp / union))
+    assert_close(j_metric.result(), k_metric.result())
 
 
 def test_iou_integer_weights_truncate_float_weights_like_keras():
@@ -210,11 +170,11 @@ def test_r2_score_numpy_formula_and_constant_column():
     ss_res = ((y_true - y_pred) ** 2).sum(0)
     ss_tot = ((y_true - y_true.mean(0)) ** 2).sum(0)
     expected = 1 - ss_res[:2] / ss_tot[:2]
-    _close(metric.result(), [expected[0], expected[1], 0.0], atol=1e-4)
+    assert_close(metric.result(), [expected[0], expected[1], 0.0], atol=1e-4)
     adjusted = jeras.metrics.R2Score(num_regressors=2)
     adjusted.update_state(y_true[:, :2], y_pred[:, :2])
     n = 2 * B
-    _close(adjusted.result(), 1 - (1 - expected.mean()) * (n - 1) / (n - 2 - 1), atol=1e-4)
+    assert_close(adjusted.result(), 1 - (1 - expected.mean()) * (n - 1) / (n - 2 - 1), atol=1e-4)
 
 
 def test_r2_score_fallback_warns_like_keras():
@@ -234,13 +194,13 @@ def test_correlations_numpy_formula():
     rng = np.random.default_rng(4)
     y_true, y_pred = _data("correlated", rng, (B, 4))
     pearson = [np.corrcoef(t, p)[0, 1] for t, p in zip(y_true, y_pred)]
-    _close(jeras.metrics.PearsonCorrelation()(y_true, y_pred), np.mean(pearson), atol=1e-5)
-    _close(jeras.metrics.pearson_correlation(y_true, y_pred), pearson, atol=1e-5)
+    assert_close(jeras.metrics.PearsonCorrelation()(y_true, y_pred), np.mean(pearson), atol=1e-5)
+    assert_close(jeras.metrics.pearson_correlation(y_true, y_pred), pearson, atol=1e-5)
     # Lin's concordance with the textbook covariance.
     mt, mp = y_true.mean(-1, keepdims=True), y_pred.mean(-1, keepdims=True)
     norm = y_true.var(-1, keepdims=True) + y_pred.var(-1, keepdims=True) + (mt - mp) ** 2
     concordance = np.mean(2 * (y_true - mt) * (y_pred - mp) / (norm + 1e-7), axis=-1)
-    _close(jeras.metrics.concordance_correlation(y_true, y_pred), concordance)
+    assert_close(jeras.metrics.concordance_correlation(y_true, y_pred), concordance)
 
 
 # -- compiled use ----------------------------------------------------------------------------
@@ -271,12 +231,12 @@ def test_symbolic_build_then_jit_matches_keras(cls_name, kwargs, kind):
     result = jax.jit(j_metric.stateless_result)
     values = [v.value for v in j_metric.variables]
     for wkind in [None, None]:
-        sw = _weights(wkind, rng, (B, 3))
+        sw = sample_weights(wkind, rng, (B, 3))
         k_metric.update_state(y_true, y_pred, sample_weight=sw)
         values = update(values, y_true, y_pred, sample_weight=sw)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _close(result(values), k_metric.result())
+            assert_close(result(values), k_metric.result())
         y_true, y_pred = _data(kind, rng, (B, 3))
     assert [v.path for v in j_metric.variables] == [f"{j_metric.name}/{v.name}"
                                                    for v in k_metric.variables]
@@ -466,4 +426,4 @@ def test_one_hot_iou_class_axis_other_than_last():
     j_metric.update_state(y_true[:, None, :].swapaxes(1, 2), y_pred[:, None, :].swapaxes(1, 2))
     k_last = keras.metrics.OneHotMeanIoU(num_classes=3)
     k_last.update_state(y_true, y_pred)
-    _close(j_metric.result(), k_last.result())
+    assert_close(j_metric.result(), k_last.result())

@@ -14,20 +14,19 @@ import pytest
 
 import keras
 import jeras
+from oracle import as_numpy, assert_close, keras_and_jeras, matmul_tolerance
 
 RNG = np.random.default_rng(0)
+# float32: a few ulps apart when XLA fuses differently, hence the relative term.
+PREDICTION_TOLERANCE = matmul_tolerance(atol=1e-6, rtol=1e-6)
 
 
 def _x(*shape):
     return RNG.standard_normal(shape).astype("float32")
 
 
-def _both(builder):
-    keras.backend.clear_session()
-    jeras.backend.clear_session()
-    k_model = builder(keras)
-    j_model = builder(jeras)
-    return k_model, j_model
+def _fresh_pair(builder):
+    return keras_and_jeras(builder, same_weights=False, clear_session=True)
 
 
 def _assert_same_structure(k_model, j_model):
@@ -38,41 +37,15 @@ def _assert_same_structure(k_model, j_model):
     assert j_model.count_params() == k_model.count_params()
 
 
-def _assert_close(actual, expected, atol=1e-6):
-    if isinstance(expected, dict):
-        assert isinstance(actual, dict)
-        assert sorted(actual) == sorted(expected)
-        for key in expected:
-            _assert_close(actual[key], expected[key], atol)
-    elif isinstance(expected, (list, tuple)):
-        assert isinstance(actual, (list, tuple))
-        assert len(actual) == len(expected)
-        for a, e in zip(actual, expected):
-            _assert_close(a, e, atol)
-    else:
-        actual = np.asarray(actual)
-        assert actual.shape == expected.shape
-        # float32: a few ulps apart when XLA fuses differently, hence the relative term.
-        np.testing.assert_allclose(actual, expected, atol=atol, rtol=1e-6)
-
-
-def _as_numpy(tree):
-    if isinstance(tree, dict):
-        return {k: _as_numpy(v) for k, v in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        return [_as_numpy(v) for v in tree]
-    return np.asarray(tree)
-
-
 def _assert_same_predictions(k_model, j_model, x):
     j_model.set_weights(k_model.get_weights())
     # Keras's eager call (op by op) is its reference forward pass; it avoids compiling Keras's
     # predict function in every test.
-    expected = _as_numpy(k_model(x, training=False))
+    expected = as_numpy(k_model(x, training=False))
     predicted = j_model.predict(x, verbose=0)
-    _assert_close(predicted, expected)
+    assert_close(predicted, expected, check_shape=True, **PREDICTION_TOLERANCE)
     # The eager call gives what predict gives.
-    _assert_close(j_model(x), expected)
+    assert_close(j_model(x), expected, check_shape=True, **PREDICTION_TOLERANCE)
     return predicted
 
 
@@ -90,7 +63,7 @@ def _two_in_two_out(K):
 
 
 def test_multi_input_multi_output_lists():
-    k_model, j_model = _both(_two_in_two_out)
+    k_model, j_model = _fresh_pair(_two_in_two_out)
     _assert_same_structure(k_model, j_model)
     assert j_model.output_names == k_model.output_names == ["head_1", "head_2"]
     assert j_model.name == "two_by_two"
@@ -100,7 +73,7 @@ def test_multi_input_multi_output_lists():
 
 
 def test_shared_layer_is_one_layer_with_one_set_of_weights():
-    k_model, j_model = _both(_two_in_two_out)
+    k_model, j_model = _fresh_pair(_two_in_two_out)
     names = [l.name for l in j_model.layers]
     assert names.count("shared") == 1
     shared = j_model.get_layer("shared")
@@ -116,7 +89,8 @@ def test_shared_layer_is_one_layer_with_one_set_of_weights():
     sb = hb @ w["shared/kernel"] + w["shared/bias"]
     out_1 = sa @ w["head_1/kernel"] + w["head_1/bias"]
     out_2 = 1 / (1 + np.exp(-(sb @ w["head_2/kernel"] + w["head_2/bias"])))
-    _assert_close(j_model([a, b]), [out_1, out_2], atol=1e-5)
+    assert_close(j_model([a, b]), [out_1, out_2], check_shape=True,
+                 **matmul_tolerance(atol=1e-5, rtol=1e-6))
 
 
 def _dict_model(K):
@@ -132,7 +106,7 @@ def _dict_model(K):
 
 
 def test_dict_inputs_and_outputs():
-    k_model, j_model = _both(_dict_model)
+    k_model, j_model = _fresh_pair(_dict_model)
     _assert_same_structure(k_model, j_model)
     # Keras: output layer names, in the flattened (sorted-key) order of the output dict.
     assert j_model.output_names == k_model.output_names == ["y_head", "z_head"]
@@ -164,7 +138,7 @@ def _nested(K):
 
 
 def test_nested_functional_model():
-    k_model, j_model = _both(_nested)
+    k_model, j_model = _fresh_pair(_nested)
     _assert_same_structure(k_model, j_model)
     assert [l.name for l in j_model.layers] == ["outer_in", "pre", "inner", "post"]
     assert [l.name for l in j_model.get_layer("inner").layers] == \
@@ -196,7 +170,7 @@ def _seq_lazy(K):
 
 @pytest.mark.parametrize("builder", [_seq_with_input, _seq_with_input_shape])
 def test_sequential_with_known_input(builder):
-    k_model, j_model = _both(builder)
+    k_model, j_model = _fresh_pair(builder)
     assert j_model.built and k_model.built
     _assert_same_structure(k_model, j_model)
     assert all(w.path.startswith(j_model.name + "/") for w in j_model.weights)
@@ -204,7 +178,7 @@ def test_sequential_with_known_input(builder):
 
 
 def test_sequential_built_lazily_on_first_call():
-    k_model, j_model = _both(_seq_lazy)
+    k_model, j_model = _fresh_pair(_seq_lazy)
     assert not j_model.built and not k_model.built
     assert j_model.weights == [] and k_model.weights == []
     x = _x(5, 4)
@@ -226,7 +200,7 @@ def test_sequential_add_and_pop():
         model.pop()
         return model
 
-    k_model, j_model = _both(build)
+    k_model, j_model = _fresh_pair(build)
     _assert_same_structure(k_model, j_model)
     _assert_same_predictions(k_model, j_model, _x(3, 4))
 
@@ -247,7 +221,7 @@ def _subclassed(K):
 
 
 def test_subclassed_model():
-    k_model, j_model = _both(_subclassed)
+    k_model, j_model = _fresh_pair(_subclassed)
     assert not j_model.built
     assert [l.name for l in j_model.layers] == [l.name for l in k_model.layers]
     x = _x(6, 3)
@@ -281,7 +255,7 @@ def test_subclassed_model_inside_functional_and_sequential():
                             name="stack")
 
     for builder in (functional, sequential):
-        k_model, j_model = _both(builder)
+        k_model, j_model = _fresh_pair(builder)
         _assert_same_structure(k_model, j_model)
         _assert_same_predictions(k_model, j_model, _x(4, 3))
 
@@ -310,7 +284,7 @@ def test_automatic_names_after_clear_session():
         plain = K.layers.Dense(1)
         return functional, second, sequential, subclassed, plain
 
-    k_models, j_models = _both(build)
+    k_models, j_models = _fresh_pair(build)
     k_f, k_second, k_s, _, k_plain = k_models
     j_f, j_second, j_s, _, j_plain = j_models
     assert (j_f.name, j_second.name, j_s.name) == (k_f.name, k_second.name, k_s.name) == \
@@ -326,7 +300,7 @@ def test_automatic_names_after_clear_session():
 
 
 def test_get_layer_by_name_and_index():
-    k_model, j_model = _both(_two_in_two_out)
+    k_model, j_model = _fresh_pair(_two_in_two_out)
     assert j_model.get_layer("head_2").name == k_model.get_layer("head_2").name
     assert j_model.get_layer(index=2).name == k_model.get_layer(index=2).name
     with pytest.raises(ValueError, match="nope"):
@@ -336,7 +310,7 @@ def test_get_layer_by_name_and_index():
 # -- summary --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("builder", [_two_in_two_out, _nested, _seq_with_input])
 def test_summary_lists_layers_and_total_params(builder):
-    k_model, j_model = _both(builder)
+    k_model, j_model = _fresh_pair(builder)
     lines = []
     j_model.summary(print_fn=lambda line, **kwargs: lines.append(line))
     text = "\n".join(lines)
@@ -377,7 +351,7 @@ def test_operators_on_symbolic_tensors_are_named_as_keras_operations():
                    hidden[:, :2]]
         return K.Model(inputs, outputs, name="ops_model")
 
-    k_model, j_model = _both(build)
+    k_model, j_model = _fresh_pair(build)
     assert [l.name for l in j_model.layers] == [l.name for l in k_model.layers] == ["x", "h"]
     assert j_model.output_names == k_model.output_names
     _assert_same_predictions(k_model, j_model, _x(5, 4))
@@ -388,7 +362,7 @@ def test_single_element_lists_kept_in_input_and_output():
         inputs = K.Input((4,), name="x")
         return K.Model([inputs], [K.layers.Dense(2, name="d")(inputs)])
 
-    k_model, j_model = _both(build)
+    k_model, j_model = _fresh_pair(build)
     assert type(j_model.input) is type(k_model.input) is list
     assert type(j_model.output) is type(k_model.output) is list
     x = _x(3, 4)
@@ -405,7 +379,7 @@ def test_unbuilt_sequential_called_inside_a_functional_model():
         inputs = K.Input((4,), name="i")
         return K.Model(inputs, K.layers.Dense(1, name="head")(inner(inputs)), name="outer")
 
-    k_model, j_model = _both(build)
+    k_model, j_model = _fresh_pair(build)
     _assert_same_structure(k_model, j_model)
     assert [w.path for w in j_model.weights][0] == "inner_seq/ia/kernel"
     _assert_same_predictions(k_model, j_model, _x(3, 4))
@@ -422,7 +396,7 @@ def test_subclass_that_passes_inputs_and_outputs_is_functional():
 
         return Built(units=3, name="built"), Built(name="built_again")
 
-    (k_model, k_second), (j_model, j_second) = _both(build)
+    (k_model, k_second), (j_model, j_second) = _fresh_pair(build)
     assert isinstance(j_model, jeras.models.Functional)
     assert j_model.units == 3 and j_second.units == 2
     _assert_same_structure(k_model, j_model)

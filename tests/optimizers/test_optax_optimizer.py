@@ -11,15 +11,9 @@ import pytest
 import keras
 
 import jeras
+from oracle import regression_data
 
 optax = pytest.importorskip("optax")
-
-
-def _data(n=32, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 4)).astype("float32")
-    y = (x @ rng.normal(size=(4, 2)) + 0.1 * rng.normal(size=(n, 2))).astype("float32")
-    return x, y
 
 
 def _model(lib):
@@ -39,7 +33,7 @@ def _weights():
 
 
 def _fit(lib, optimizer, epochs=3):
-    x, y = _data()
+    x, y = regression_data()
     model = _model(lib)
     model.set_weights(_weights())
     model.compile(optimizer=optimizer, loss="mse")

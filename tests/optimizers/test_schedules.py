@@ -12,6 +12,7 @@ import pytest
 import keras
 
 import jeras
+from oracle import same_class_pair
 
 STEPS = np.array([0, 1, 2, 3, 5, 7, 9, 10, 11, 15, 19, 20, 21, 29, 30, 31, 45, 60, 61, 99, 100,
                   101, 150, 250, 1000], dtype="int32")
@@ -44,14 +45,9 @@ SCHEDULES = [
 IDS = [f"{c}-{i}" for i, (c, _) in enumerate(SCHEDULES)]
 
 
-def _pair(cls_name, kwargs):
-    return (getattr(keras.optimizers.schedules, cls_name)(**kwargs),
-            getattr(jeras.optimizers.schedules, cls_name)(**kwargs))
-
-
 @pytest.mark.parametrize("cls_name,kwargs", SCHEDULES, ids=IDS)
 def test_values_match_keras_eager_and_traced(cls_name, kwargs):
-    k_sched, j_sched = _pair(cls_name, kwargs)
+    k_sched, j_sched = same_class_pair("optimizers.schedules", cls_name, **kwargs)
     # Keras's schedules run an `ops.cond` that compiles anew on every eager call (0.3 s each):
     # one vmapped call gives all its values at once.
     expected = np.asarray(jax.vmap(k_sched)(jnp.asarray(STEPS)))
@@ -65,7 +61,7 @@ def test_values_match_keras_eager_and_traced(cls_name, kwargs):
 
 @pytest.mark.parametrize("cls_name,kwargs", SCHEDULES, ids=IDS)
 def test_config_matches_keras_and_round_trips(cls_name, kwargs):
-    k_sched, j_sched = _pair(cls_name, kwargs)
+    k_sched, j_sched = same_class_pair("optimizers.schedules", cls_name, **kwargs)
     assert j_sched.get_config() == k_sched.get_config()
     again = type(j_sched).from_config(j_sched.get_config())
     assert again.get_config() == k_sched.get_config()

@@ -17,9 +17,12 @@ import pytest
 
 import keras
 import jeras
+from oracle import as_numpy, assert_close, matmul_tolerance
 
 RNG = np.random.default_rng(0)
 ATOL = 1e-6
+FORWARD_TOLERANCE = matmul_tolerance(atol=ATOL, rtol=0)
+AFTER_A_TRAINING_STEP_TOLERANCE = matmul_tolerance(atol=1e-5, rtol=0)
 
 
 def _x(*shape):
@@ -31,34 +34,13 @@ def _clear():
     jeras.backend.clear_session()
 
 
-def _as_numpy(out):
-    if isinstance(out, dict):
-        return {k: np.asarray(v) for k, v in out.items()}
-    if isinstance(out, (list, tuple)):
-        return [np.asarray(v) for v in out]
-    return np.asarray(out)
-
-
 def _predict(model, x):
-    return _as_numpy(model.predict(x, verbose=0))
+    return as_numpy(model.predict(x, verbose=0))
 
 
 def _keras_forward(model, x):
     # Keras's eager call: its reference forward pass, without compiling a predict function.
-    return _as_numpy(model(x, training=False))
-
-
-def _assert_close(actual, expected, atol=ATOL):
-    if isinstance(expected, dict):
-        assert sorted(actual) == sorted(expected)
-        for key in expected:
-            _assert_close(actual[key], expected[key], atol)
-    elif isinstance(expected, list):
-        assert len(actual) == len(expected)
-        for a, e in zip(actual, expected):
-            _assert_close(a, e, atol)
-    else:
-        np.testing.assert_allclose(actual, expected, atol=atol, rtol=0)
+    return as_numpy(model(x, training=False))
 
 
 def _weights_layout(path):
@@ -234,7 +216,7 @@ def test_jeras_file_opens_in_keras(name, tmp_path):
     assert "keras_version" in metadata and "date_saved" in metadata
 
     reloaded = keras.saving.load_model(path)
-    _assert_close(_keras_forward(reloaded, x), _predict(model, x))
+    assert_close(_keras_forward(reloaded, x), _predict(model, x), **FORWARD_TOLERANCE)
     assert reloaded.name == model.name
     assert [l.name for l in reloaded.layers] == [l.name for l in model.layers]
 
@@ -253,7 +235,7 @@ def test_jeras_file_opens_in_keras(name, tmp_path):
     k_loss = reloaded.train_on_batch(x, y, return_dict=True)["loss"]
     j_loss = model.train_on_batch(x, y, return_dict=True)["loss"]
     np.testing.assert_allclose(j_loss, k_loss, rtol=1e-5)
-    _assert_close(_predict(model, x), _keras_forward(reloaded, x), atol=1e-5)
+    assert_close(_predict(model, x), _keras_forward(reloaded, x), **AFTER_A_TRAINING_STEP_TOLERANCE)
 
 
 @pytest.mark.parametrize("name", list(_BUILDERS))
@@ -264,7 +246,7 @@ def test_keras_file_opens_in_jeras(name, tmp_path):
     model.save(path)
 
     reloaded = jeras.saving.load_model(path)
-    _assert_close(_predict(reloaded, x), _keras_forward(model, x))
+    assert_close(_predict(reloaded, x), _keras_forward(model, x), **FORWARD_TOLERANCE)
     assert reloaded.compiled
     assert reloaded.name == model.name
     assert [l.name for l in reloaded.layers] == [l.name for l in model.layers]
@@ -279,7 +261,7 @@ def test_keras_file_opens_in_jeras(name, tmp_path):
     k_loss = model.train_on_batch(x, y, return_dict=True)["loss"]
     j_loss = reloaded.train_on_batch(x, y, return_dict=True)["loss"]
     np.testing.assert_allclose(j_loss, k_loss, rtol=1e-5)
-    _assert_close(_predict(reloaded, x), _keras_forward(model, x), atol=1e-5)
+    assert_close(_predict(reloaded, x), _keras_forward(model, x), **AFTER_A_TRAINING_STEP_TOLERANCE)
 
 
 # -- jeras alone, and weights files ----------------------------------------------------------------

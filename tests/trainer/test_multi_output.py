@@ -6,6 +6,9 @@ import pytest
 
 import keras
 import jeras
+from oracle import assert_same_history, for_library, keras_and_jeras, matmul_tolerance
+
+HISTORY_TOLERANCE = matmul_tolerance(atol=1e-4, rtol=1e-4)
 
 
 def _model(lib):
@@ -28,39 +31,19 @@ def _data(n=90, seed=0):
     return xa, xb, ys, yc
 
 
-def _pair():
-    k_model, j_model = _model(keras), _model(jeras)
-    j_model.set_weights(k_model.get_weights())
-    return k_model, j_model
-
-
-def _resolve(spec, lib):
-    """Build the same compile argument for each library from a recipe."""
-    if callable(spec):
-        return spec(lib)
-    return spec
-
-
 def _fit_both(compile_kwargs, fit_kwargs, x=None, y=None):
     xa, xb, ys, yc = _data()
     x = x or (lambda d: [d[0], d[1]])
     y = y or (lambda d: [d[2], d[3]])
     data = (xa, xb, ys, yc)
     histories = []
-    for model, lib in zip(_pair(), (keras, jeras)):
+    for model, lib in zip(keras_and_jeras(_model), (keras, jeras)):
         model.compile(optimizer="rmsprop",
-                      **{k: _resolve(v, lib) for k, v in compile_kwargs.items()})
+                      **{k: for_library(v, lib) for k, v in compile_kwargs.items()})
         kwargs = {k: (v(data) if callable(v) else v) for k, v in fit_kwargs.items()}
         histories.append(model.fit(x(data), y(data), batch_size=16, epochs=2, shuffle=False,
                                    verbose=0, **kwargs).history)
     return histories
-
-
-def _assert_same(h_keras, h_jeras):
-    assert sorted(h_jeras) == sorted(h_keras)
-    for key in h_keras:
-        np.testing.assert_allclose(h_jeras[key], h_keras[key], rtol=1e-4, atol=1e-4,
-                                   err_msg=key)
 
 
 CASES = {
@@ -84,7 +67,7 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_multi_output_logs_match_keras(case):
     h_keras, h_jeras = _fit_both(CASES[case], {"validation_split": 0.2})
-    _assert_same(h_keras, h_jeras)
+    assert_same_history(h_jeras, h_keras, **HISTORY_TOLERANCE)
 
 
 def test_dict_inputs_and_targets_by_name_match_keras():
@@ -92,7 +75,7 @@ def test_dict_inputs_and_targets_by_name_match_keras():
         dict(loss=["mse", "categorical_crossentropy"], metrics=[["mae"], ["accuracy"]]), {},
         x=lambda d: {"title": d[0], "body": d[1]},
         y=lambda d: {"score_output": d[2], "class_output": d[3]})
-    _assert_same(h_keras, h_jeras)
+    assert_same_history(h_jeras, h_keras, **HISTORY_TOLERANCE)
 
 
 def test_per_output_sample_weights_match_keras():
@@ -102,29 +85,29 @@ def test_per_output_sample_weights_match_keras():
     h_keras, h_jeras = _fit_both(
         dict(loss=["mse", "categorical_crossentropy"], weighted_metrics=[["mae"], ["accuracy"]]),
         {"sample_weight": lambda d: [sw_score, sw_class]})
-    _assert_same(h_keras, h_jeras)
+    assert_same_history(h_jeras, h_keras, **HISTORY_TOLERANCE)
     h_keras, h_jeras = _fit_both(
         dict(loss=["mse", "categorical_crossentropy"]), {"sample_weight": lambda d: sw_score})
-    _assert_same(h_keras, h_jeras)
+    assert_same_history(h_jeras, h_keras, **HISTORY_TOLERANCE)
 
 
 def test_loss_dict_that_leaves_an_output_out_trains_like_none():
     # The guide's form (Keras 3 itself refuses it): an output missing from the loss dict has no
     # loss, exactly as `None` for that output in Keras.
     xa, xb, ys, yc = _data()
-    k_model, j_model = _pair()
+    k_model, j_model = keras_and_jeras(_model)
     k_model.compile(optimizer="rmsprop", loss=[None, "categorical_crossentropy"])
     j_model.compile(optimizer="rmsprop", loss={"class_output": "categorical_crossentropy"})
     h_keras = k_model.fit([xa, xb], [ys, yc], batch_size=16, epochs=2, shuffle=False,
                           verbose=0).history
     h_jeras = j_model.fit([xa, xb], {"class_output": yc}, batch_size=16, epochs=2,
                           shuffle=False, verbose=0).history
-    _assert_same(h_keras, h_jeras)
+    assert_same_history(h_jeras, h_keras, **HISTORY_TOLERANCE)
 
 
 def test_predict_returns_the_output_structure():
     xa, xb, _, _ = _data()
-    k_model, j_model = _pair()
+    k_model, j_model = keras_and_jeras(_model)
     p_keras = k_model.predict([xa, xb], verbose=0)
     p_jeras = j_model.predict([xa, xb], verbose=0)
     assert isinstance(p_jeras, list) and len(p_jeras) == 2
@@ -135,7 +118,7 @@ def test_predict_returns_the_output_structure():
 def test_metrics_names_and_evaluate_order_match_keras():
     xa, xb, ys, yc = _data()
     results = []
-    for model, lib in zip(_pair(), (keras, jeras)):
+    for model, lib in zip(keras_and_jeras(_model), (keras, jeras)):
         model.compile(optimizer="sgd", loss=["mse", "categorical_crossentropy"],
                       metrics=[["mae"], ["accuracy"]])
         values = model.evaluate([xa, xb], [ys, yc], verbose=0)

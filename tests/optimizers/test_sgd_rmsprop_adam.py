@@ -1,4 +1,6 @@
-"""Differential tests: jeras.optimizers against real Keras 3 (JAX backend)."""
+"""Differential tests of SGD, RMSprop and Adam against real Keras 3 (JAX backend), and through
+them of the arguments every optimizer shares (clipping, weight decay, EMA, gradient
+accumulation, loss scaling, learning-rate schedules), `get`, names and configs."""
 
 import re
 
@@ -8,14 +10,11 @@ import pytest
 import keras
 
 import jeras
+from oracle import assert_close
 
 STEPS = 20
 SHAPES = {"kernel": (3, 2), "bias": (2,), "scale": (1,)}
 RTOL, ATOL = 1e-5, 1e-6
-
-
-def _close(actual, expected, rtol=RTOL, atol=ATOL):
-    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), rtol=rtol, atol=atol)
 
 
 def _initial_values(seed=0):
@@ -102,13 +101,13 @@ def test_trajectory_matches_keras(cls_name, kwargs):
     k_opt, k_vars = _run(keras, cls_name, kwargs, GRADS[:steps])
     j_opt, j_vars = _run(jeras, cls_name, kwargs, GRADS[:steps])
     for jv, kv in zip(j_vars, k_vars):
-        _close(jv.value, kv.value)
+        assert_close(jv.value, kv.value, atol=ATOL, rtol=RTOL)
         assert jv.shape == tuple(kv.shape)
     assert _slot_paths(j_opt) == _slot_paths(k_opt)
     assert [v.name for v in j_opt.variables] == [v.name for v in k_opt.variables]
     # The optimizer's own state (iteration, learning rate, slots) matches too.
     for jv, kv in zip(j_opt.variables, k_opt.variables):
-        _close(_value(jv), _value(kv), atol=1e-5)
+        assert_close(_value(jv), _value(kv), atol=1e-5, rtol=RTOL)
     # Under gradient accumulation `iterations` counts applied updates.
     expected_steps = steps // kwargs.get("gradient_accumulation_steps", 1)
     assert int(_value(j_opt.iterations)) == int(_value(k_opt.iterations)) == expected_steps
@@ -126,7 +125,7 @@ def test_finalize_variable_values_matches_keras(cls_name, kwargs):
     k_opt.finalize_variable_values(k_vars)
     j_opt.finalize_variable_values(j_vars)
     for jv, kv in zip(j_vars, k_vars):
-        _close(jv.value, kv.value)
+        assert_close(jv.value, kv.value, atol=ATOL, rtol=RTOL)
 
 
 def test_constraints_apply_after_moving_average_like_keras():
@@ -141,7 +140,7 @@ def test_constraints_apply_after_moving_average_like_keras():
         return variables
 
     for jv, kv in zip(run(jeras), run(keras)):
-        _close(jv.value, kv.value)
+        assert_close(jv.value, kv.value, atol=ATOL, rtol=RTOL)
 
 
 def test_learning_rate_assignment_applies_to_next_step():
@@ -154,8 +153,8 @@ def test_learning_rate_assignment_applies_to_next_step():
     k_opt, k_vars = _run(keras, "SGD", {"learning_rate": 0.01, "momentum": 0.5}, hook=hook)
     j_opt, j_vars = _run(jeras, "SGD", {"learning_rate": 0.01, "momentum": 0.5}, hook=hook)
     for jv, kv in zip(j_vars, k_vars):
-        _close(jv.value, kv.value)
-    _close(float(np.asarray(j_opt.learning_rate)), 0.05)
+        assert_close(jv.value, kv.value, atol=ATOL, rtol=RTOL)
+    assert_close(float(np.asarray(j_opt.learning_rate)), 0.05, atol=ATOL, rtol=RTOL)
     assert j_opt.get_config()["learning_rate"] == k_opt.get_config()["learning_rate"]
 
     # Hand check of one SGD step right after an assignment: theta -= lr * g.
@@ -164,7 +163,7 @@ def test_learning_rate_assignment_applies_to_next_step():
     opt.apply_gradients([(np.array([1.0, -1.0], "float32"), var)])
     opt.learning_rate = 0.5
     opt.apply_gradients([(np.array([1.0, -1.0], "float32"), var)])
-    _close(var.value, [1.0 - 0.01 - 0.5, 2.0 + 0.01 + 0.5])
+    assert_close(var.value, [1.0 - 0.01 - 0.5, 2.0 + 0.01 + 0.5], atol=ATOL, rtol=RTOL)
 
 
 def test_learning_rate_schedule_and_callable_match_keras():
@@ -185,7 +184,7 @@ def test_learning_rate_schedule_and_callable_match_keras():
     k_opt, k_vars = _run(keras, "SGD", {"learning_rate": Halving()}, GRADS[:6])
     j_opt, j_vars = _run(jeras, "SGD", {"learning_rate": JHalving()}, GRADS[:6])
     for jv, kv in zip(j_vars, k_vars):
-        _close(jv.value, kv.value)
+        assert_close(jv.value, kv.value, atol=ATOL, rtol=RTOL)
     assert [v.name for v in j_opt.variables] == [v.name for v in k_opt.variables]
     with pytest.raises(TypeError):
         k_opt.learning_rate = 0.1
@@ -195,7 +194,7 @@ def test_learning_rate_schedule_and_callable_match_keras():
     k_opt, k_vars = _run(keras, "Adam", {"learning_rate": lambda: 0.03}, GRADS[:4])
     j_opt, j_vars = _run(jeras, "Adam", {"learning_rate": lambda: 0.03}, GRADS[:4])
     for jv, kv in zip(j_vars, k_vars):
-        _close(jv.value, kv.value)
+        assert_close(jv.value, kv.value, atol=ATOL, rtol=RTOL)
 
 
 def test_iterations_count_and_apply_forms():
@@ -227,7 +226,7 @@ def test_none_gradients_are_skipped_like_keras():
         k_opt.apply_gradients(zip(grads, k_vars))
         j_opt.apply_gradients(zip(grads, j_vars))
     for jv, kv in zip(j_vars, k_vars):
-        _close(jv.value, kv.value)
+        assert_close(jv.value, kv.value, atol=ATOL, rtol=RTOL)
     with pytest.raises(ValueError):
         jeras.optimizers.SGD().apply_gradients(zip([None, None, None], j_vars))
 
@@ -323,11 +322,12 @@ def test_exclude_from_weight_decay_matches_keras():
         return variables
 
     for jv, kv in zip(run(jeras), run(keras)):
-        _close(jv.value, kv.value)
+        assert_close(jv.value, kv.value, atol=ATOL, rtol=RTOL)
 
 
 def test_scale_loss_matches_keras():
     k_opt = keras.optimizers.SGD(loss_scale_factor=8.0)
     j_opt = jeras.optimizers.SGD(loss_scale_factor=8.0)
-    _close(j_opt.scale_loss(np.float32(1.5)), k_opt.scale_loss(np.float32(1.5)))
-    _close(jeras.optimizers.SGD().scale_loss(np.float32(1.5)), 1.5)
+    assert_close(j_opt.scale_loss(np.float32(1.5)), k_opt.scale_loss(np.float32(1.5)),
+                 atol=ATOL, rtol=RTOL)
+    assert_close(jeras.optimizers.SGD().scale_loss(np.float32(1.5)), 1.5, atol=ATOL, rtol=RTOL)
