@@ -56,23 +56,29 @@ class StepSpec:
     exact_padding: bool
     run_eagerly: bool
 
+    @property
     def variable_groups(self):
         """The variables behind each element of `TrainingState`, in its order."""
-        return TrainingState(self.trainable_variables, self.non_trainable_variables,
-                             self.optimizer_variables, self.metrics_variables)
+        groups = self.__dict__.get("_groups")
+        if groups is None:
+            groups = TrainingState(self.trainable_variables, self.non_trainable_variables,
+                                   self.optimizer_variables, self.metrics_variables)
+            object.__setattr__(self, "_groups", groups)  # computed once: pushes run per step
+        return groups
 
 
 class Engine:
     """Compiles and caches the step functions of one `StepSpec`.
 
     Each compiled function takes the state first (donated for train and test) and returns
-    `(state, logs)`: `logs` the metric results after the last step, or, with
-    `per_step_logs=True`, after every step, stacked along a leading axis (callbacks that read
-    only `logs` then receive every batch's values without one compiled call per step).
+    `(state, logs)`: the metric results after the last step, or after every step, one row
+    each (callbacks that read only `logs` then receive every batch's values without one
+    compiled call per step). Rows hold the results in `log_keys` order.
     """
 
     def __init__(self, spec):
         self.spec = spec
+        self.log_keys = None  # set when a function returning rows is traced
         self._functions = {}
 
     # -- the pure steps ------------------------------------------------------------------------
@@ -156,31 +162,42 @@ class Engine:
             return self.spec.metric_results()
 
     # -- k steps per compiled call -------------------------------------------------------------
-    def _run_steps(self, kind, state, steps, batch_at, per_step_logs):
+    def _run_steps(self, kind, state, steps, batch_at, logs_as):
         """`steps` train or test steps, step `i` on `batch_at(i)`; one step is compiled as
         itself, more as one `lax.scan` (XLA:CPU runs some ops slower inside a loop, and a
-        one-step loop would still be a loop)."""
+        one-step loop would still be a loop). `logs_as` is "dict" (the last step's logs as
+        device values), "row" (the last step's, as one array in `log_keys` order: one transfer
+        to the host) or "rows" (every step's, one row each)."""
         step = self.train_step if kind == "train" else self.test_step
+        as_row = self._logs_as_row
         if steps == 1:
             state = step(state, batch_at(0))
             logs = self.logs(state.metrics)
-            if per_step_logs:
-                logs = jax.tree_util.tree_map(lambda v: v[None], logs)
-            return state, logs
+            if logs_as == "dict":
+                return state, logs
+            return state, (as_row(logs) if logs_as == "row" else as_row(logs)[None])
 
         def body(carry, i):
             carry = step(carry, batch_at(i))
-            return carry, (self.logs(carry.metrics) if per_step_logs else None)
+            return carry, (as_row(self.logs(carry.metrics)) if logs_as == "rows" else None)
 
-        state, stacked = lax.scan(body, state, jnp.arange(steps))
-        return state, (stacked if per_step_logs else self.logs(state.metrics))
+        state, rows = lax.scan(body, state, jnp.arange(steps))
+        if logs_as == "rows":
+            return state, rows
+        logs = self.logs(state.metrics)
+        return state, (logs if logs_as == "dict" else as_row(logs))
 
-    def function(self, kind, on, steps, per_step_logs=False):
+    def _logs_as_row(self, logs):
+        # Non-scalar results (per-class values) are reported by their mean, as `to_floats`.
+        self.log_keys = tuple(sorted(logs))
+        return jnp.stack([jnp.mean(jnp.asarray(logs[key], "float32")) for key in self.log_keys])
+
+    def function(self, kind, on, steps, logs_as="dict"):
         """The compiled call of `steps` train or test steps over a feed `on` "arrays" or
-        "host" batches."""
+        "host" batches, returning its logs as `logs_as` says (see `_run_steps`)."""
         if on == "arrays":
-            return self._on_arrays(kind, steps, per_step_logs)
-        return self._on_host_batches(kind, steps, per_step_logs)
+            return self._on_arrays(kind, steps, logs_as)
+        return self._on_host_batches(kind, steps, logs_as)
 
     def predict_function(self, on, steps):
         """The compiled call of `steps` predict steps over a feed `on` "arrays" or "host"."""
@@ -188,26 +205,26 @@ class Engine:
             return self._predict_on_arrays(steps)
         return self._predict_on_host_batches(steps)
 
-    def _on_arrays(self, kind, steps, per_step_logs):
+    def _on_arrays(self, kind, steps, logs_as):
         """`steps` steps over device-resident data: `(state, data, index_matrix, start)` runs
         rows `start ... start + steps - 1` of the epoch's index matrix."""
         def run(state, data, index_matrix, start):
             rows = lax.dynamic_slice_in_dim(index_matrix, start, steps)
             return self._run_steps(kind, state, steps, lambda i: gather_batch(data, rows[i]),
-                                   per_step_logs)
+                                   logs_as)
 
-        return self._cached(("arrays", kind, steps, per_step_logs), run, donate_state=True)
+        return self._cached(("arrays", kind, steps, logs_as), run, donate_state=True)
 
-    def _on_host_batches(self, kind, steps, per_step_logs):
+    def _on_host_batches(self, kind, steps, logs_as):
         """`steps` steps over batches stacked on the host: `(state, batches, masks)`."""
         def run(state, batches, masks):
             def batch_at(i):
                 x, y, sw = jax.tree_util.tree_map(lambda a: a[i], batches)
                 return x, y, sw, masks[i]
 
-            return self._run_steps(kind, state, steps, batch_at, per_step_logs)
+            return self._run_steps(kind, state, steps, batch_at, logs_as)
 
-        return self._cached(("host", kind, steps, per_step_logs), run, donate_state=True)
+        return self._cached(("host", kind, steps, logs_as), run, donate_state=True)
 
     def _predict_on_arrays(self, steps):
         """`(state, x_data, index_matrix, start)` -> outputs of `steps` batches, stacked."""

@@ -116,7 +116,7 @@ class StateSync:
             seen.add(id(array))
             return array
 
-        groups = spec.variable_groups()
+        groups = spec.variable_groups
         metrics = self.state.metrics if self.state is not None \
             else [value(v) for v in groups.metrics]
         self.state = TrainingState([value(v) for v in groups.trainable],
@@ -130,7 +130,7 @@ class StateSync:
         if not self._engine_newer or self.state is None or self.spec is None:
             self._engine_newer = False
             return
-        for variables, values in zip(self.spec.variable_groups(), self.state):
+        for variables, values in zip(self.spec.variable_groups, self.state):
             for variable, value in zip(variables, values):
                 variable._value = value
         self._engine_newer = False

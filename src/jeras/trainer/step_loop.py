@@ -63,10 +63,12 @@ def run_steps(model, engine, kind, feed, calls, callbacks, plan):
     begin = callbacks.on_train_batch_begin if train else callbacks.on_test_batch_begin
     end = callbacks.on_train_batch_end if train else callbacks.on_test_batch_end
     delivery = plan.delivery
-    per_step_logs = delivery == "logs"
+    # Progress bar and History pull the device values only when they draw; every other
+    # delivery hands callbacks floats, fetched in one transfer per call.
+    logs_as = {"nothing": "dict", "logs": "rows"}.get(delivery, "row")
     logs = None
     for call in calls:
-        fn = engine.function(kind, feed.on, call.count, per_step_logs)
+        fn = engine.function(kind, feed.on, call.count, logs_as)
         if delivery == "model" or delivery == "execution":
             begin(call.first)
         with sync.critical:
@@ -76,25 +78,18 @@ def run_steps(model, engine, kind, feed, calls, callbacks, plan):
         if delivery == "nothing":
             end(call.first + call.count - 1, logs)
         elif delivery == "logs":
-            logs = _deliver_each_step(call, logs, begin, end)
-        elif delivery == "model":
-            end(call.first, to_floats(logs))
+            rows = np.asarray(logs).tolist()
+            for i, row in enumerate(rows):
+                begin(call.first + i)
+                end(call.first + i, dict(zip(engine.log_keys, row)))
+            logs = dict(zip(engine.log_keys, rows[-1]))
         else:
-            # Keras numbers the call's last batch as if the call were full.
-            end(call.first + plan.steps_per_call - 1, to_floats(logs))
+            logs = dict(zip(engine.log_keys, np.asarray(logs).tolist()))
+            # With steps_per_execution, Keras numbers a call's last batch as if it were full.
+            end(call.first + (0 if delivery == "model" else plan.steps_per_call - 1), logs)
         if train and model.stop_training:
             break
     return logs
-
-
-def _deliver_each_step(call, stacked, begin, end):
-    host = jax.device_get(stacked)
-    keys = sorted(host)
-    for i in range(call.count):
-        step_logs = {key: float(host[key][i]) for key in keys}
-        begin(call.first + i)
-        end(call.first + i, step_logs)
-    return {key: value[-1] for key, value in stacked.items()}
 
 
 def run_predictions(model, engine, feed, calls, assemble, callbacks, plan):
@@ -131,7 +126,7 @@ def run_predictions(model, engine, feed, calls, assemble, callbacks, plan):
 
 
 def to_floats(logs):
-    """Device logs as a sorted dict of Python floats (what callbacks and `evaluate` return)."""
+    """Logs as a sorted dict of Python floats (what callbacks and `evaluate` return)."""
     if logs is None:
         return {}
     host = jax.device_get(logs)

@@ -263,14 +263,13 @@ class Trainer:
             run_eagerly=self.run_eagerly)
 
     def _padding_is_exact(self, metrics):
-        # Exact when every metric honours `sample_weight` (jeras's own classes do; a user's
-        # subclass may not), every compiled loss masks rows exactly, and no `add_loss` term is
-        # computed from the batch.
+        # Exact when every compiled metric and loss states `exact_under_padding` (see `Metric`
+        # and `Loss`), and no `add_loss` term is computed from the batch.
         compiled_losses = [loss for _, loss, _ in self._compile_loss.entries] \
             if self._compile_loss is not None else []
         return (not getattr(self, "_has_batch_losses", False)
-                and all(type(m).__module__.startswith("jeras.") for m in metrics)
-                and all(getattr(loss, "_row_mask_exact", False) for loss in compiled_losses))
+                and all(getattr(m, "exact_under_padding", False) for m in metrics)
+                and all(getattr(loss, "exact_under_padding", False) for loss in compiled_losses))
 
     def _plan(self, mode, callbacks, num_steps):
         """How this loop runs its steps (`trainer/step_loop.py`); `fit`'s is kept in
