@@ -88,10 +88,11 @@ def test_a_first_run_starts_with_fresh_metrics(monkeypatch, tmp_path):
 def test_only_batch_level_backups_ask_fit_for_per_batch_logs(tmp_path):
     def per_batch(**kwargs):
         callback = jeras.callbacks.BackupAndRestore(str(tmp_path), **kwargs)
-        return jeras.callbacks.CallbackList([callback]).needs_batch_logs("train")
+        return jeras.callbacks.CallbackList([callback]).batch_needs("train")
 
-    assert not per_batch()
-    assert per_batch(save_freq=5)
+    assert per_batch() == "nothing"
+    # A batch-level backup saves the live model: one step per compiled call.
+    assert per_batch(save_freq=5) == "model"
 
 
 @pytest.mark.parametrize("kwargs", [dict(backup_dir=""), dict(backup_dir="b", save_freq="x")])

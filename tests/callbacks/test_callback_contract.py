@@ -96,37 +96,37 @@ def _tmp(tmp_path, name):
     return str(tmp_path / name)
 
 
-# (factory, whether it needs per-batch logs in fit)
+# (factory, what its batch hooks need from fit: see callback.batch_hook_needs)
 CALLBACKS = {
-    "EarlyStopping": (lambda p: jeras.callbacks.EarlyStopping(), False),
+    "EarlyStopping": (lambda p: jeras.callbacks.EarlyStopping(), "nothing"),
     "ModelCheckpoint_epoch": (lambda p: jeras.callbacks.ModelCheckpoint(_tmp(p, "m.keras")),
-                              False),
+                              "nothing"),
     "ModelCheckpoint_int": (lambda p: jeras.callbacks.ModelCheckpoint(_tmp(p, "m.keras"),
-                                                                       save_freq=5), True),
-    "CSVLogger": (lambda p: jeras.callbacks.CSVLogger(_tmp(p, "log.csv")), False),
-    "ReduceLROnPlateau": (lambda p: jeras.callbacks.ReduceLROnPlateau(), False),
+                                                                       save_freq=5), "model"),
+    "CSVLogger": (lambda p: jeras.callbacks.CSVLogger(_tmp(p, "log.csv")), "nothing"),
+    "ReduceLROnPlateau": (lambda p: jeras.callbacks.ReduceLROnPlateau(), "nothing"),
     "LearningRateScheduler": (lambda p: jeras.callbacks.LearningRateScheduler(lambda e: 0.1),
-                              False),
-    "TerminateOnNaN": (lambda p: jeras.callbacks.TerminateOnNaN(), True),
+                              "nothing"),
+    "TerminateOnNaN": (lambda p: jeras.callbacks.TerminateOnNaN(), "model"),
     "LambdaCallback_epoch": (lambda p: jeras.callbacks.LambdaCallback(
-        on_epoch_end=lambda e, logs: None), False),
+        on_epoch_end=lambda e, logs: None), "nothing"),
     "LambdaCallback_batch": (lambda p: jeras.callbacks.LambdaCallback(
-        on_train_batch_end=lambda b, logs: None), True),
-    "RemoteMonitor": (lambda p: jeras.callbacks.RemoteMonitor(), False),
-    "SwapEMAWeights": (lambda p: jeras.callbacks.SwapEMAWeights(), False),
-    "History": (lambda p: jeras.callbacks.History(), False),
-    "ProgbarLogger": (lambda p: jeras.callbacks.ProgbarLogger(), False),
+        on_train_batch_end=lambda b, logs: None), "logs"),
+    "RemoteMonitor": (lambda p: jeras.callbacks.RemoteMonitor(), "nothing"),
+    "SwapEMAWeights": (lambda p: jeras.callbacks.SwapEMAWeights(), "nothing"),
+    "History": (lambda p: jeras.callbacks.History(), "nothing"),
+    "ProgbarLogger": (lambda p: jeras.callbacks.ProgbarLogger(), "nothing"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(CALLBACKS))
 def test_only_callbacks_overriding_batch_hooks_ask_fit_for_every_batch(tmp_path, name):
-    factory, per_batch = CALLBACKS[name]
+    factory, needs = CALLBACKS[name]
     callbacks = jeras.callbacks.CallbackList([factory(tmp_path)], add_history=True,
                                              add_progbar=True)
-    assert callbacks.needs_batch_logs("train") is per_batch
-    assert not callbacks.needs_batch_logs("test")
-    assert not callbacks.needs_batch_logs("predict")
+    assert callbacks.batch_needs("train") == needs
+    assert callbacks.batch_needs("test") == "nothing"
+    assert callbacks.batch_needs("predict") == "nothing"
 
 
 def test_a_subclass_of_the_progress_bar_with_its_own_batch_hook_gets_every_batch():
@@ -138,8 +138,8 @@ def test_a_subclass_of_the_progress_bar_with_its_own_batch_hook_gets_every_batch
         def on_train_batch_end(self, batch, logs=None):
             pass
 
-    assert not jeras.callbacks.CallbackList([Quiet()]).needs_batch_logs("train")
-    assert jeras.callbacks.CallbackList([PerBatch()]).needs_batch_logs("train")
+    assert jeras.callbacks.CallbackList([Quiet()]).batch_needs("train") == "nothing"
+    assert jeras.callbacks.CallbackList([PerBatch()]).batch_needs("train") == "logs"
 
 
 def test_an_epoch_level_callback_leaves_fit_fused(monkeypatch):

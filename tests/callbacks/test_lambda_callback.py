@@ -40,8 +40,8 @@ def test_given_functions_replace_their_hooks_as_keras(given):
 def test_only_batch_functions_make_fit_report_every_batch():
     def per_batch(**kwargs):
         callback = jeras.callbacks.LambdaCallback(**kwargs)
-        return jeras.callbacks.CallbackList([callback]).needs_batch_logs("train")
+        return jeras.callbacks.CallbackList([callback]).batch_needs("train")
 
-    assert not per_batch(on_epoch_end=lambda epoch, logs: None)
-    assert per_batch(on_train_batch_end=lambda batch, logs: None)
-    assert per_batch(on_batch_end=lambda batch, logs: None)
+    assert per_batch(on_epoch_end=lambda epoch, logs: None) == "nothing"
+    assert per_batch(on_train_batch_end=lambda batch, logs: None) == "logs"
+    assert per_batch(on_batch_end=lambda batch, logs: None) == "logs"

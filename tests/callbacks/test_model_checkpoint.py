@@ -93,8 +93,8 @@ def test_only_batch_level_checkpoints_ask_fit_for_per_batch_logs(tmp_path):
         str(tmp_path / "m.keras"))])
     per_batch = jeras.callbacks.CallbackList([jeras.callbacks.ModelCheckpoint(
         str(tmp_path / "m.keras"), save_freq=10)])
-    assert not per_epoch.needs_batch_logs("train")
-    assert per_batch.needs_batch_logs("train")
+    assert per_epoch.batch_needs("train") == "nothing"
+    assert per_batch.batch_needs("train") == "model"
 
 
 @pytest.mark.parametrize("kwargs", [

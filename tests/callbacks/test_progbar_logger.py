@@ -72,8 +72,10 @@ def _run(lib, progbar_module, params, in_fit, events):
     clock = types.SimpleNamespace(now=1_000_000.0)
     stream = _Terminal()
     logger = lib.callbacks.ProgbarLogger()
-    # jeras tells validation inside fit from the model; Keras from `on_train_begin`.
-    logger.set_model(types.SimpleNamespace(_fitting=in_fit))
+    # jeras tells validation inside fit from the model's running loop; Keras from
+    # `on_train_begin`.
+    running = types.SimpleNamespace(loop="fit" if in_fit else None)
+    logger.set_model(types.SimpleNamespace(_state_sync=running))
     logger.set_params(params)
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("PYCHARM_HOSTED", raising=False)

@@ -45,11 +45,11 @@ def test_invalid_profile_batch_is_refused(profile_batch):
 def test_epoch_logging_keeps_fit_fused_and_batch_logging_does_not(tmp_path):
     def per_batch(**kwargs):
         callback = jeras.callbacks.TensorBoard(str(tmp_path), **kwargs)
-        return jeras.callbacks.CallbackList([callback]).needs_batch_logs("train")
+        return jeras.callbacks.CallbackList([callback]).batch_needs("train")
 
-    assert not per_batch()
-    assert per_batch(update_freq="batch")
-    assert per_batch(update_freq=10)
+    assert per_batch() == "nothing"
+    assert per_batch(update_freq="batch") != "nothing"
+    assert per_batch(update_freq=10) != "nothing"
 
 
 def test_png_encoder_writes_a_decodable_image():

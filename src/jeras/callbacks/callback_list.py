@@ -1,6 +1,6 @@
 """`CallbackList`: calls every callback's hook in order, sharing one logs dict per event."""
 
-from jeras.callbacks.callback import Callback, overrides_batch_hooks
+from jeras.callbacks.callback import Callback, batch_hook_needs
 from jeras.callbacks.history import History
 from jeras.callbacks.progbar_logger import ProgbarLogger
 
@@ -44,16 +44,21 @@ class CallbackList(Callback):
         for callback in self.callbacks:
             callback.set_model(model)
 
-    def needs_batch_logs(self, mode):
-        """Whether any callback wants the values of every batch. The progress bar does not
-        (it draws whatever batch it is given), nor does History; a subclass of either does
-        when it overrides a batch hook of its own."""
+    def batch_needs(self, mode):
+        """What the callbacks need between batches of `mode`, the most of any one:
+        "nothing", "logs" (every batch's logs, deliverable after a fused chunk) or "model"
+        (the live model: one step per call); see `callback.batch_hook_needs`. The progress
+        bar and History need nothing (they draw or keep whatever batch they are given); a
+        subclass of either needs what its own batch hooks need."""
+        order = ("nothing", "logs", "model")
+        needs = "nothing"
         for callback in self.callbacks:
             base = next((cls for cls in (ProgbarLogger, History) if isinstance(callback, cls)),
                         Callback)
-            if overrides_batch_hooks(callback, mode, base):
-                return True
-        return False
+            need = batch_hook_needs(callback, mode, base)
+            if order.index(need) > order.index(needs):
+                needs = need
+        return needs
 
     # Keras hands every hook a dict, never None, so callbacks may index `logs` directly; batch
     # hooks get it by keyword and the others positionally, as Keras calls them.

@@ -66,7 +66,8 @@ class ProgbarLogger(Callback):
 
     def _in_fit(self):
         model = self._model
-        return model is not None and getattr(model, "_fitting", False)
+        sync = getattr(model, "_state_sync", None)
+        return sync is not None and sync.loop == "fit"
 
     def _update(self, batch, logs):
         if self.progbar is None:

@@ -66,10 +66,6 @@ class SwapEMAWeights(Callback):
     def _swap_variables(self, in_evaluation):
         model = self.model
         pairs = self._pairs()
-        if in_evaluation and not getattr(model, "_fitting", False):
-            # A stand-alone `evaluate` holds its running metric state in its engine only; the
-            # model's variables must take it before the engine is handed the swapped weights.
-            _sync_from_running_engine(model)
         for variable, average in pairs:
             trained = variable.value
             variable.assign(average.value)
@@ -82,10 +78,3 @@ class SwapEMAWeights(Callback):
             # one buffer.
             average.assign(jnp.copy(variable.value))
         commit_variable_writes(self._model)
-
-
-def _sync_from_running_engine(model):
-    engine = getattr(model, "_engine", None)
-    if engine is not None and getattr(engine, "state", None) is not None and \
-            not getattr(model, "_engine_dirty", False):
-        engine.push()

@@ -3,7 +3,6 @@ placement on the device, and the per-epoch batch index matrices that let the com
 gather batches on the device."""
 
 import math
-import warnings
 
 import numpy as np
 import jax
@@ -134,59 +133,3 @@ def pass_index_matrix(num_samples, batch_size, shuffle):
             valid = row >= 0
             row[valid] = np.random.permutation(row[valid])
     return matrix
-
-
-def pad_to_chunks(matrix, chunk_steps):
-    rows = math.ceil(len(matrix) / chunk_steps) * chunk_steps
-    if rows > len(matrix):
-        matrix = np.concatenate(
-            [matrix, np.full((rows - len(matrix), matrix.shape[1]), -1, dtype=np.int32)])
-    return matrix
-
-
-class BatchStream:
-    """The batches `fit()` draws epoch after epoch. Without `steps_per_epoch` every epoch is one
-    fresh pass; with it, epochs continue through the current pass (Keras's rule), a pass that runs
-    out ends the epoch early with a warning, and the next epoch starts a new pass."""
-
-    def __init__(self, num_samples, batch_size, shuffle, steps_per_epoch=None):
-        self.num_samples = num_samples
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.steps_per_epoch = steps_per_epoch
-        self.num_batches = max(1, math.ceil(num_samples / batch_size))
-        self._pass = None
-        self._seen = 0
-
-    @property
-    def steps(self):
-        return self.steps_per_epoch or self.num_batches
-
-    def snapshot(self):
-        """The stream's place in its pass (for resuming a fit exactly)."""
-        return {"pass": None if self._pass is None else self._pass.copy(), "seen": self._seen}
-
-    def restore(self, snapshot):
-        rows = snapshot["pass"]
-        self._pass = None if rows is None else np.asarray(rows)
-        self._seen = int(snapshot["seen"])
-
-    def next_epoch(self):
-        """The rows of sample indices of the next epoch."""
-        if self._pass is None or self.steps_per_epoch is None:
-            self._pass = pass_index_matrix(self.num_samples, self.batch_size, self.shuffle)
-            self._seen = 0
-        wanted = self.steps
-        available = self.num_batches - self._seen
-        if wanted > available:
-            warnings.warn(
-                "Your input ran out of data; interrupting training. Make sure that your dataset "
-                "or generator can generate at least `steps_per_epoch * epochs` batches. You may "
-                "need to use the `.repeat()` function when building your dataset.",
-                stacklevel=3)
-        steps = min(wanted, available)
-        rows = self._pass[self._seen:self._seen + steps]
-        self._seen += steps
-        if self._seen >= self.num_batches:
-            self._pass = None
-        return rows

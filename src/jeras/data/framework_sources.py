@@ -36,7 +36,7 @@ _FRAMEWORK_PACKAGES = ("tensorflow", "torch", "grain")
 
 class PipelineSource:
     """A re-iterable pipeline of batches: each epoch is a fresh `iter()` over it, which is where
-    tf.data and torch reshuffle. With `steps_per_epoch`, `SourceStream` keeps one epoch iterator
+    tf.data and torch reshuffle. With `steps_per_epoch`, `EpochStream` keeps one epoch iterator
     alive across epochs instead, so the pipeline is not restarted (Keras's rule)."""
 
     module = ""

@@ -12,8 +12,8 @@ import jax
 
 class ChunkFeeder:
     """Iterate `(stacked_batches, masks, num_steps)` device chunks from host `batches`: each
-    leaf stacked to `(chunk, batch_size, ...)`, `masks` 1 for real rows, `num_steps` the
-    batches in the chunk (steps past it are padding).
+    leaf stacked to `(num_steps, batch_size, ...)` with `num_steps <= chunk` (a chunk ends
+    early at the end of the batches or where their shapes change), `masks` 1 for real rows.
 
     Args:
         batches: an iterator of `(x, y, sample_weight)` host batches.
@@ -103,18 +103,16 @@ class ChunkFeeder:
         then uses in place where it can (a CPU device does when the buffer is aligned)."""
         batch_size, (treedef, leaf_specs) = signature
         count = len(group)
-        masks = np.zeros((self._chunk, batch_size), "float32")
+        masks = np.zeros((count, batch_size), "float32")
         for i, (_, size) in enumerate(group):
             masks[i, :size] = 1.0
         stacked = []
         for position, (feature_shape, dtype) in enumerate(leaf_specs):
-            out = _aligned_empty((self._chunk, batch_size) + feature_shape, dtype)
+            out = _aligned_empty((count, batch_size) + feature_shape, dtype)
             for i, (leaves, size) in enumerate(group):
                 out[i, :size] = leaves[position]
                 if size < batch_size:
                     out[i, size:] = 0
-            if count < self._chunk:
-                out[count:] = 0  # steps past `count` are skipped, but stay finite
             stacked.append(out)
         return jax.device_put((treedef.unflatten(stacked), masks)) + (count,)
 

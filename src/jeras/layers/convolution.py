@@ -19,6 +19,9 @@ class _Conv(Layer):
     """The N-d convolution shared by `Conv1D`, `Conv2D` and `Conv3D` (`rank` spatial dims)."""
 
     rank = None
+    # Measured: a Conv2D train step inside `lax.scan` runs about 8x slower on XLA:CPU than
+    # the same step compiled on its own (benchmarks/, mnist_convnet).
+    slower_in_cpu_loops = True
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups=1, activation=None, use_bias=True,

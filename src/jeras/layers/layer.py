@@ -63,6 +63,11 @@ class Layer:
         name: the layer's name (`snake_case(ClassName)` plus a counter by default).
     """
 
+    # A capability read by the engine when it chooses how many steps to fuse per compiled
+    # call: XLA:CPU runs this layer's ops several times slower inside a loop (`lax.scan`)
+    # than in a call of their own, so on a CPU a model holding it runs one step per call.
+    slower_in_cpu_loops = False
+
     def __new__(cls, *args, **kwargs):
         instance = super().__new__(cls)
         # Remember the constructor arguments: they are the automatic config of user layers
@@ -485,7 +490,7 @@ class Layer:
 # constructor's arguments, caches of compiled calls, the compile arguments).
 _UNTRACKED_ATTRIBUTES = {"_inbound_nodes", "_outbound_nodes", "_constructor_args",
                          "_eager_forward_cache", "_compile_config", "_engine",
-                         "_variables_cache"}
+                         "_engine_signature", "_state_sync", "_variables_cache"}
 
 
 def _serialize(obj):

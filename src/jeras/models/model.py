@@ -95,24 +95,28 @@ class Model(Trainer, Layer):
                 with StateScope(zip(variables, values)) as scope:
                     outputs = Layer.__call__(model, inputs, training=bool(training))
                     new_values = scope.values_of(variables)
+                # Only the variables the call wrote (seed streams, moving statistics) leave
+                # the compiled call, keyed by index: a call never copies the weights it only
+                # reads.
+                written = {i: new for i, (new, old) in enumerate(zip(new_values, values))
+                           if new is not old}
                 # `add_loss` values leave the compiled call as outputs, so that `model.losses`
                 # holds them afterwards, as after an eager Keras call.
                 losses = [list(layer._losses) for layer in layers]
                 model._clear_losses()
-                return outputs, new_values, losses
+                return outputs, written, losses
 
             cached = (jax.jit(forward), layers)
             self._eager_forward_cache[key] = cached
         fn, layers = cached
         try:
-            outputs, new_values, losses = fn([v.value for v in variables], x)
+            outputs, written, losses = fn([v.value for v in variables], x)
         except jax.errors.ConcretizationTypeError:
             # The model's `call` branches on data values: run it op by op from now on.
             self._eager_jit_ok = False
             return Layer.__call__(self, x, training=training)
-        for variable, value in zip(variables, new_values):
-            if value is not variable._value:
-                variable._value = value
+        for index, value in written.items():
+            variables[index]._value = value
         for layer, layer_losses in zip(layers, losses):
             layer._losses = list(layer_losses)
         return outputs

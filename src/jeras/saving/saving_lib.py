@@ -217,9 +217,9 @@ def _to_numpy(value):
 
 def _sync_from_engine(model):
     # During `fit` the newest values live in the compiled engine's state.
-    sync = getattr(model, "_sync_variables_from_engine", None)
-    if callable(sync):
-        sync()
+    sync = getattr(model, "_state_sync", None)
+    if sync is not None:
+        sync.variables_current()
 
 
 # -- loading --------------------------------------------------------------------------------------
@@ -428,11 +428,9 @@ def _load_optimizer_variables(optimizer, store):
 def _flush_variable_writes(model):
     # A model in the middle of `fit` keeps its values in the compiled engine: hand it the
     # loaded ones.
-    engine = getattr(model, "_engine", None)
-    if engine is not None and getattr(engine, "state", None) is not None and \
-            getattr(model, "_fitting", False):
-        engine.pull()
-        model._engine_dirty = False
+    sync = getattr(model, "_state_sync", None)
+    if sync is not None:
+        sync.variables_written()
 
 
 class _UnsafeFile(ValueError):

@@ -76,7 +76,7 @@ def _is_named_object(obj):
 # constructor's arguments, compiled-call caches).
 _FRAMEWORK_ATTRIBUTES = {
     "_inbound_nodes", "_outbound_nodes", "_constructor_args", "_eager_forward_cache",
-    "_compile_config", "_engine", "_stack", "_functional", "_graph_layers", "_run_nodes",
+    "_compile_config", "_engine", "_engine_signature", "_state_sync", "execution_plan", "_stack", "_functional", "_graph_layers", "_run_nodes",
     "_given_inputs", "_given_outputs", "_inputs_struct", "_outputs_struct", "_flat_inputs",
     "_flat_outputs", "_trainable_variables", "_non_trainable_variables", "_seed_generators",
     "_losses", "_compile_loss", "_compile_metrics", "_loss_tracker", "history", "input_spec",

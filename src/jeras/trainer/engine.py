@@ -1,134 +1,127 @@
-"""The compiled engine: pure train / test / predict steps over one state pytree, fused k at a
-time with `lax.scan`, gathering batches from device-resident data, with the state donated.
+"""The compiled engine: pure train / test / predict steps over one state pytree, run `k` at a
+time in one compiled call (`lax.scan` when `k > 1`), gathering batches from device-resident
+data or taking them stacked from the host, with the state donated.
 
-State is `(trainable, non_trainable, optimizer, metrics)` lists of arrays, aligned with the
-engine's variable lists. Values flow back into the `Variable` objects only at sync points.
+The engine compiles what a `StepSpec` names (the forward call, the variables, the optimizer,
+the compiled losses and metrics); it never reads the model's private attributes. Values flow
+back into the `Variable` objects only through `trainer/state_sync.py`.
 """
 
-import numpy as np
+import dataclasses
+from typing import Any, Callable
+
 import jax
 import jax.numpy as jnp
 from jax import lax
 
 from jeras.backend.state_scope import StateScope
 from jeras.trainer.compile_utils import flatten_outputs
+from jeras.trainer.state_sync import TrainingState
+
+
+@dataclasses.dataclass(frozen=True)
+class StepSpec:
+    """Everything a compiled step is built from, stated once by the trainer.
+
+    Attributes:
+        call: `call(x, training)`, the model's forward pass (run inside a state scope).
+        take_losses: returns the `add_loss` values of the last call and clears them.
+        output_names: the compiled outputs, in the order losses and metrics see them.
+        compile_loss: the compiled loss (`CompileLoss`), or None.
+        loss_tracker: the `Mean` that reports `loss`.
+        compile_metrics: the compiled metrics (`CompileMetrics`), or None.
+        metrics: every metric object whose variables the engine carries, in order.
+        metric_results: returns the logs dict from the metrics' current values.
+        optimizer: the optimizer, or None (a model compiled for evaluation only).
+        trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables:
+            the variables behind each group of the state, in state order.
+        exact_padding: whether rows of sample weight 0 leave every loss and metric unchanged, so
+            a short last batch can be padded to the compiled shape.
+        run_eagerly: run the steps op by op (`compile(run_eagerly=True)`).
+    """
+
+    call: Callable[[Any, bool], Any]
+    take_losses: Callable[[], list]
+    output_names: tuple
+    compile_loss: Any
+    loss_tracker: Any
+    compile_metrics: Any
+    metrics: tuple
+    metric_results: Callable[[], dict]
+    optimizer: Any
+    trainable_variables: tuple
+    non_trainable_variables: tuple
+    optimizer_variables: tuple
+    metrics_variables: tuple
+    exact_padding: bool
+    run_eagerly: bool
+
+    @property
+    def variable_groups(self):
+        """The variables behind each element of `TrainingState`, in its order."""
+        groups = self.__dict__.get("_groups")
+        if groups is None:
+            groups = TrainingState(self.trainable_variables, self.non_trainable_variables,
+                                   self.optimizer_variables, self.metrics_variables)
+            object.__setattr__(self, "_groups", groups)  # computed once: pushes run per step
+        return groups
 
 
 class Engine:
-    def __init__(self, model):
-        self.model = model
-        self.trainable_variables = list(model.trainable_variables)
-        trainable_ids = {id(v) for v in self.trainable_variables}
-        self.non_trainable_variables = [v for v in model.variables if id(v) not in trainable_ids]
-        optimizer = model.optimizer
-        if optimizer is not None and not optimizer.built:
-            optimizer.build(self.trainable_variables)
-        self.optimizer_variables = list(optimizer.variables) if optimizer is not None else []
-        self.metrics_variables = [v for m in model._all_compiled_metrics() for v in m.variables]
-        self.state = None
+    """Compiles and caches the step functions of one `StepSpec`.
+
+    Each compiled function takes the state first (donated for train and test) and returns
+    `(state, logs)`: the metric results after the last step, or after every step, one row
+    each (callbacks that read only `logs` then receive every batch's values without one
+    compiled call per step). Rows hold the results in `log_keys` order.
+    """
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.log_keys = None  # set when a function returning rows is traced
         self._functions = {}
-        # Padding the last batch is exact when every compiled metric and loss states
-        # `exact_under_padding` (see `Metric` and `Loss`), and no `add_loss` term is computed
-        # from the batch.
-        compiled_losses = [loss for _, loss, _ in model._compile_loss.entries] \
-            if model._compile_loss is not None else []
-        self.exact_padding = (
-            not getattr(model, "_has_batch_losses", False)
-            and all(getattr(m, "exact_under_padding", False)
-                    for m in model._all_compiled_metrics())
-            and all(getattr(loss, "exact_under_padding", False) for loss in compiled_losses))
-
-    # -- state sync ----------------------------------------------------------------------------
-    def _groups(self):
-        return (self.trainable_variables, self.non_trainable_variables, self.optimizer_variables,
-                self.metrics_variables)
-
-    def pull(self):
-        """Gather the variables' current values into the state pytree. Metric values stay the
-        engine's own once it has run: only the engine writes them during a loop."""
-        seen = set()
-
-        def value(variable):
-            array = variable._value
-            # Donation fails on a buffer passed twice (e.g. `a.assign(b.value)` shares it).
-            if id(array) in seen:
-                array = jnp.copy(array)
-            seen.add(id(array))
-            return array
-
-        groups = [[value(v) for v in group] for group in self._groups()]
-        if self.state is not None:
-            groups[3] = self.state[3]
-        self.state = tuple(groups)
-
-    def push(self):
-        """Write the state's values back into the variables."""
-        if self.state is None:
-            return
-        for group, values in zip(self._groups(), self.state):
-            for variable, value in zip(group, values):
-                variable._value = value
-
-    def reset_metrics_state(self):
-        values = []
-        for metric in self.model._all_compiled_metrics():
-            values.extend(metric.stateless_reset_state())
-        tv, ntv, ov, _ = self.state
-        self.state = (tv, ntv, ov, values)
-
-    def set_metrics_state(self, values):
-        """Metric accumulators saved mid-epoch (a resumed backup), in `reset_metrics_state`'s
-        order; shapes must match the compiled metrics'."""
-        tv, ntv, ov, current = self.state
-        if len(values) != len(current) or any(
-                np.shape(v) != tuple(c.shape) for v, c in zip(values, current)):
-            raise ValueError(
-                "The backed-up metric state does not fit this model's compiled metrics; was the "
-                "backup written by a model compiled with other metrics?")
-        self.state = (tv, ntv, ov, [jnp.asarray(v, dtype=c.dtype) for v, c in zip(values, current)])
 
     # -- the pure steps ------------------------------------------------------------------------
     def _forward_and_loss(self, trainable, non_trainable, x, y, sw, mask, training):
-        model = self.model
-        pairs = list(zip(self.trainable_variables, trainable)) + \
-            list(zip(self.non_trainable_variables, non_trainable))
+        spec = self.spec
+        pairs = list(zip(spec.trainable_variables, trainable)) + \
+            list(zip(spec.non_trainable_variables, non_trainable))
         with StateScope(pairs) as scope:
-            y_pred = model(x, training=training)
-            names = model._compiled_output_names()
+            y_pred = spec.call(x, training)
+            names = list(spec.output_names)
             flat_pred = flatten_outputs(y_pred, names, "The model's output")
             flat_true = flatten_outputs(y, names, "`y`") if y is not None else [None] * len(names)
-            flat_sw = _flatten_sample_weights(sw, names)
-            total, per_output = model._compile_loss(flat_true, flat_pred, flat_sw, mask) \
-                if model._compile_loss is not None else (jnp.zeros((), "float32"), [])
-            extra = model.losses
+            flat_sw = flatten_sample_weights(sw, names)
+            total, per_output = spec.compile_loss(flat_true, flat_pred, flat_sw, mask) \
+                if spec.compile_loss is not None else (jnp.zeros((), "float32"), [])
+            extra = spec.take_losses()
             if extra:
-                total = total + sum(jnp.sum(jnp.asarray(l, "float32")) for l in extra)
-            model._clear_losses()
-            new_non_trainable = scope.values_of(self.non_trainable_variables)
+                total = total + sum(jnp.sum(jnp.asarray(v, "float32")) for v in extra)
+            new_non_trainable = scope.values_of(spec.non_trainable_variables)
         return total, (per_output, flat_true, flat_pred, flat_sw, new_non_trainable)
 
     def _update_metrics(self, metrics_values, total, per_output, flat_true, flat_pred, flat_sw,
                         mask, batch_count):
-        model = self.model
-        with StateScope(zip(self.metrics_variables, metrics_values)) as scope:
-            model._loss_tracker.update_state(total, sample_weight=batch_count)
-            if model._compile_loss is not None:
-                for tracker, value in zip(model._compile_loss.trackers, per_output):
+        spec = self.spec
+        with StateScope(zip(spec.metrics_variables, metrics_values)) as scope:
+            spec.loss_tracker.update_state(total, sample_weight=batch_count)
+            if spec.compile_loss is not None:
+                for tracker, value in zip(spec.compile_loss.trackers, per_output):
                     tracker.update_state(value, sample_weight=batch_count)
-            if model._compile_metrics is not None:
-                model._compile_metrics.update(flat_true, flat_pred, flat_sw, mask)
-            return scope.values_of(self.metrics_variables)
+            if spec.compile_metrics is not None:
+                spec.compile_metrics.update(flat_true, flat_pred, flat_sw, mask)
+            return scope.values_of(spec.metrics_variables)
 
     def _unpack(self, batch):
         x, y, sw, mask = batch
         # Without exact padding no batch holds padding rows: give losses and metrics no mask,
         # exactly as Keras calls them.
-        return x, y, sw, (mask if self.exact_padding else None), jnp.sum(mask)
+        return x, y, sw, (mask if self.spec.exact_padding else None), jnp.sum(mask)
 
     def train_step(self, state, batch):
         trainable, non_trainable, optimizer_values, metrics_values = state
         x, y, sw, mask, count = self._unpack(batch)
-        optimizer = self.model.optimizer
+        optimizer = self.spec.optimizer
 
         def loss_fn(trainable_values):
             total, aux = self._forward_and_loss(trainable_values, non_trainable, x, y, sw, mask,
@@ -137,14 +130,14 @@ class Engine:
 
         grads, (total, aux) = jax.grad(loss_fn, has_aux=True)(trainable)
         per_output, flat_true, flat_pred, flat_sw, new_non_trainable = aux
-        if self.trainable_variables:
+        if self.spec.trainable_variables:
             new_trainable, new_optimizer = optimizer.stateless_apply(
-                optimizer_values, grads, self.trainable_variables, trainable)
+                optimizer_values, grads, list(self.spec.trainable_variables), trainable)
         else:
             new_trainable, new_optimizer = trainable, optimizer_values
         new_metrics = self._update_metrics(metrics_values, total, per_output, flat_true,
                                            flat_pred, flat_sw, mask, count)
-        return (new_trainable, new_non_trainable, new_optimizer, new_metrics)
+        return TrainingState(new_trainable, new_non_trainable, new_optimizer, new_metrics)
 
     def test_step(self, state, batch):
         trainable, non_trainable, optimizer_values, metrics_values = state
@@ -153,104 +146,136 @@ class Engine:
         per_output, flat_true, flat_pred, flat_sw, _ = aux
         new_metrics = self._update_metrics(metrics_values, total, per_output, flat_true,
                                            flat_pred, flat_sw, mask, count)
-        return (trainable, non_trainable, optimizer_values, new_metrics)
+        return TrainingState(trainable, non_trainable, optimizer_values, new_metrics)
 
     def predict_step(self, state, x):
-        trainable, non_trainable, _, _ = state
-        pairs = list(zip(self.trainable_variables, trainable)) + \
-            list(zip(self.non_trainable_variables, non_trainable))
+        spec = self.spec
+        pairs = list(zip(spec.trainable_variables, state.trainable)) + \
+            list(zip(spec.non_trainable_variables, state.non_trainable))
         with StateScope(pairs):
-            outputs = self.model(x, training=False)
-            self.model._clear_losses()
+            outputs = spec.call(x, False)
+            spec.take_losses()
         return outputs
 
     def logs(self, metrics_values):
-        model = self.model
-        with StateScope(zip(self.metrics_variables, metrics_values)):
-            return model._current_metric_results()
+        with StateScope(zip(self.spec.metrics_variables, metrics_values)):
+            return self.spec.metric_results()
 
-    # -- fused, compiled calls -----------------------------------------------------------------
-    def _gather(self, data, rows):
-        """The batch at index row `rows` of the epoch matrix: padding (-1) gathers sample 0 and
-        is masked out."""
-        valid = rows >= 0
-        safe = jnp.where(valid, rows, 0)
-        x, y, sw = jax.tree_util.tree_map(lambda a: jnp.take(a, safe, axis=0), data)
-        return x, y, sw, valid.astype("float32")
+    # -- k steps per compiled call -------------------------------------------------------------
+    def _run_steps(self, kind, state, steps, batch_at, logs_as):
+        """`steps` train or test steps, step `i` on `batch_at(i)`; one step is compiled as
+        itself, more as one `lax.scan` (XLA:CPU runs some ops slower inside a loop, and a
+        one-step loop would still be a loop). `logs_as` is "dict" (the last step's logs as
+        device values), "row" (the last step's, as one array in `log_keys` order: one transfer
+        to the host) or "rows" (every step's, one row each)."""
+        step = self.train_step if kind == "train" else self.test_step
+        as_row = self._logs_as_row
+        if steps == 1:
+            state = step(state, batch_at(0))
+            logs = self.logs(state.metrics)
+            if logs_as == "dict":
+                return state, logs
+            return state, (as_row(logs) if logs_as == "row" else as_row(logs)[None])
+
+        def body(carry, i):
+            carry = step(carry, batch_at(i))
+            return carry, (as_row(self.logs(carry.metrics)) if logs_as == "rows" else None)
+
+        state, rows = lax.scan(body, state, jnp.arange(steps))
+        if logs_as == "rows":
+            return state, rows
+        logs = self.logs(state.metrics)
+        return state, (logs if logs_as == "dict" else as_row(logs))
+
+    def _logs_as_row(self, logs):
+        # Non-scalar results (per-class values) are reported by their mean, as `to_floats`.
+        self.log_keys = tuple(sorted(logs))
+        return jnp.stack([jnp.mean(jnp.asarray(logs[key], "float32")) for key in self.log_keys])
+
+    def function(self, kind, on, steps, logs_as="dict"):
+        """The compiled call of `steps` train or test steps over a feed `on` "arrays" or
+        "host" batches, returning its logs as `logs_as` says (see `_run_steps`)."""
+        if on == "arrays":
+            return self._on_arrays(kind, steps, logs_as)
+        return self._on_host_batches(kind, steps, logs_as)
+
+    def predict_function(self, on, steps):
+        """The compiled call of `steps` predict steps over a feed `on` "arrays" or "host"."""
+        if on == "arrays":
+            return self._predict_on_arrays(steps)
+        return self._predict_on_host_batches(steps)
+
+    def _on_arrays(self, kind, steps, logs_as):
+        """`steps` steps over device-resident data: `(state, data, index_matrix, start)` runs
+        rows `start ... start + steps - 1` of the epoch's index matrix."""
+        def run(state, data, index_matrix, start):
+            rows = lax.dynamic_slice_in_dim(index_matrix, start, steps)
+            return self._run_steps(kind, state, steps, lambda i: gather_batch(data, rows[i]),
+                                   logs_as)
+
+        return self._cached(("arrays", kind, steps, logs_as), run, donate_state=True)
+
+    def _on_host_batches(self, kind, steps, logs_as):
+        """`steps` steps over batches stacked on the host: `(state, batches, masks)`."""
+        def run(state, batches, masks):
+            def batch_at(i):
+                x, y, sw = jax.tree_util.tree_map(lambda a: a[i], batches)
+                return x, y, sw, masks[i]
+
+            return self._run_steps(kind, state, steps, batch_at, logs_as)
+
+        return self._cached(("host", kind, steps, logs_as), run, donate_state=True)
+
+    def _predict_on_arrays(self, steps):
+        """`(state, x_data, index_matrix, start)` -> outputs of `steps` batches, stacked."""
+        def run(state, x_data, index_matrix, start):
+            rows = lax.dynamic_slice_in_dim(index_matrix, start, steps)
+            return self._predict_steps(
+                state, steps, lambda i: gather_batch((x_data, None, None), rows[i])[0])
+
+        return self._cached(("arrays", "predict", steps), run)
+
+    def _predict_on_host_batches(self, steps):
+        """`(state, x_batches)` -> outputs of `steps` stacked host batches, stacked."""
+        def run(state, x_batches):
+            return self._predict_steps(
+                state, steps, lambda i: jax.tree_util.tree_map(lambda a: a[i], x_batches))
+
+        return self._cached(("host", "predict", steps), run)
+
+    def _predict_steps(self, state, steps, x_at):
+        if steps == 1:
+            return jax.tree_util.tree_map(lambda v: v[None], self.predict_step(state, x_at(0)))
+        _, outputs = lax.scan(lambda carry, i: (carry, self.predict_step(state, x_at(i))), None,
+                              jnp.arange(steps))
+        return outputs
 
     def _cached(self, key, run, donate_state=False):
         """The compiled `run` kept under `key`; `run` is only traced the first time."""
         fn = self._functions.get(key)
         if fn is None:
-            fn = self._compile(run, donate_argnums=(0,) if donate_state else ())
+            if self.spec.run_eagerly:
+                # `run_eagerly=True`: the same step code, executed op by op for debugging.
+                def fn(*args, _run=run):
+                    with jax.disable_jit():
+                        return _run(*args)
+            else:
+                fn = jax.jit(run, donate_argnums=(0,) if donate_state else ())
             self._functions[key] = fn
         return fn
 
-    def _scan_steps(self, kind, state, chunk, batch_at, runs):
-        """`chunk` train or test steps in one `lax.scan`: step `i` takes `batch_at(i)` when
-        `runs(i)`, and leaves the state unchanged otherwise (padding steps of a short chunk).
-        Returns the new state and the logs after the last step."""
-        step = self.train_step if kind == "train" else self.test_step
 
-        def body(carry, i):
-            batch = batch_at(i)
-            return lax.cond(runs(i), lambda s: step(s, batch), lambda s: s, carry), None
+def gather_batch(data, rows):
+    """The batch of sample indices `rows` from device-resident `(x, y, sample_weight)`:
+    padding (-1) gathers sample 0 and is masked out."""
+    valid = rows >= 0
+    safe = jnp.where(valid, rows, 0)
+    x, y, sw = jax.tree_util.tree_map(lambda a: jnp.take(a, safe, axis=0), data)
+    return x, y, sw, valid.astype("float32")
 
-        state, _ = lax.scan(body, state, jnp.arange(chunk))
-        return state, self.logs(state[3])
 
-    def fused(self, kind, chunk):
-        """`chunk` steps over device-resident data: `(state, data, index_matrix, start,
-        num_steps)` runs rows `start ...` of the epoch's index matrix, up to `num_steps`."""
-        def run(state, data, index_matrix, start, num_steps):
-            return self._scan_steps(kind, state, chunk,
-                                    lambda i: self._gather(data, index_matrix[start + i]),
-                                    lambda i: start + i < num_steps)
-
-        return self._cached((kind, chunk), run, donate_state=True)
-
-    def fused_host(self, kind, chunk):
-        """Like `fused`, over a chunk of batches stacked on the host: `(state, batches, masks,
-        num_steps)`; steps past `num_steps` leave the state unchanged."""
-        def run(state, batches, masks, num_steps):
-            def batch_at(i):
-                x, y, sw = jax.tree_util.tree_map(lambda a: a[i], batches)
-                return x, y, sw, masks[i]
-
-            return self._scan_steps(kind, state, chunk, batch_at, lambda i: i < num_steps)
-
-        return self._cached(("host", kind, chunk), run, donate_state=True)
-
-    def fused_host_predict(self, chunk):
-        def run(state, x_batches):
-            _, outputs = lax.scan(lambda carry, x: (carry, self.predict_step(state, x)), None,
-                                  x_batches)
-            return outputs
-
-        return self._cached(("host", "predict", chunk), run)
-
-    def _compile(self, fn, donate_argnums=()):
-        if self.model.run_eagerly:
-            # `run_eagerly=True`: the same step code, executed op by op for debugging.
-            def eager(*args):
-                with jax.disable_jit():
-                    return fn(*args)
-
-            return eager
-        return jax.jit(fn, donate_argnums=donate_argnums)
-
-    def fused_predict(self, chunk):
-        def run(state, x_data, index_matrix, start):
-            def body(carry, i):
-                x = self._gather((x_data, None, None), index_matrix[start + i])[0]
-                return carry, self.predict_step(state, x)
-
-            _, outputs = lax.scan(body, None, jnp.arange(chunk))
-            return outputs
-
-        return self._cached(("predict", chunk), run)
-
-def _flatten_sample_weights(sw, names):
+def flatten_sample_weights(sw, names):
+    """`sample_weight` as a list aligned with the output `names`."""
     if sw is None:
         return [None] * len(names)
     if isinstance(sw, dict):

@@ -1,0 +1,211 @@
+"""Feeds: every accepted input seen by the step loop the same way, as a sequence of `Call`s,
+each the arguments of one compiled call of `count` steps.
+
+`ArrayFeed` keeps in-memory arrays on the device and hands each call a slice of the epoch's
+index matrix (batches are gathered on the device); `SourceFeed` stacks host batches from a
+generator, `PyDataset` or framework pipeline on a background thread. Both draw their epochs
+from an `EpochStream`, the one `steps_per_epoch` rule.
+"""
+
+import itertools
+import math
+from typing import NamedTuple
+
+import numpy as np
+import jax.numpy as jnp
+
+from jeras.data.array_data import ArrayData, epoch_index_matrix, pass_index_matrix
+from jeras.data.epoch_stream import EpochStream
+from jeras.data.class_weight import with_class_weights
+from jeras.data.prefetch import ChunkFeeder
+from jeras.trainer.arguments import describe
+
+
+class Call(NamedTuple):
+    """One compiled call: steps `first ... first + count - 1` of the epoch."""
+
+    first: int
+    count: int
+    args: tuple
+
+
+class ArrayFeed:
+    """In-memory arrays, placed on the device once; batches are gathered there.
+
+    Args:
+        data: the `ArrayData`.
+        batch_size: samples per batch.
+        shuffle: `fit`'s `shuffle` (True, False or "batch").
+        steps_per_epoch: batches per epoch, or None for one pass.
+        exact_padding: whether the short last batch may be padded to the compiled shape; if
+            not, it runs unpadded in a call of its own.
+    """
+
+    on = "arrays"
+
+    def __init__(self, data, batch_size, shuffle=False, steps_per_epoch=None,
+                 exact_padding=True):
+        self.data = data
+        self.batch_size = batch_size
+        self.exact_padding = exact_padding
+        num_batches = max(1, math.ceil(data.num_samples / batch_size))
+        self.stream = EpochStream(
+            lambda: pass_index_matrix(data.num_samples, batch_size, shuffle), steps_per_epoch,
+            lambda: num_batches)
+        self._device_data = None
+
+    @property
+    def steps(self):
+        return self.stream.steps
+
+    @property
+    def device_data(self):
+        if self._device_data is None:
+            self._device_data = self.data.on_device()
+        return self._device_data
+
+    def epoch(self, steps_per_call, skip=0):
+        """The calls of the next epoch, from its batch `skip` on (a resumed epoch)."""
+        rows = list(itertools.islice(self.stream.next_epoch(), skip, None))
+        return self._calls(np.asarray(rows, np.int32).reshape(len(rows), self.batch_size),
+                           steps_per_call, skip)
+
+    def evaluation(self, steps_per_call, max_steps=None):
+        """The calls of one pass in order, for `evaluate` and validation."""
+        rows = epoch_index_matrix(self.data.num_samples, self.batch_size, False, max_steps)
+        return self._calls(rows, steps_per_call, 0)
+
+    def _calls(self, rows, steps_per_call, first):
+        remainder = None
+        if len(rows) and not self.exact_padding and (rows[-1] < 0).any():
+            remainder = rows[-1][rows[-1] >= 0][None, :]
+            rows = rows[:-1]
+        data = self.device_data
+        if len(rows):
+            matrix = jnp.asarray(rows)
+            for start in range(0, len(rows), steps_per_call):
+                count = min(steps_per_call, len(rows) - start)
+                yield Call(first + start, count, (data, matrix, np.int32(start)))
+        if remainder is not None:
+            yield Call(first + len(rows), 1, (data, jnp.asarray(remainder), np.int32(0)))
+
+    def predictions(self, steps_per_call, max_steps=None):
+        """`(calls, assemble)` for `predict`: `assemble(outputs)` joins the calls' stacked
+        outputs into one array per output, without the padding rows."""
+        rows = epoch_index_matrix(self.data.num_samples, self.batch_size, False, max_steps)
+        x_device = self.device_data[0]
+        matrix = jnp.asarray(rows)
+        calls = [Call(start, min(steps_per_call, len(rows) - start),
+                      (x_device, matrix, np.int32(start)))
+                 for start in range(0, len(rows), steps_per_call)]
+        n = min(self.data.num_samples, len(rows) * self.batch_size)
+
+        def assemble(*pieces):
+            joined = np.concatenate(
+                [np.asarray(p).reshape((-1,) + p.shape[2:]) for p in pieces])
+            return joined[:n]
+
+        return calls, assemble
+
+    def close(self):
+        pass
+
+
+class SourceFeed:
+    """Host batches from a batch source, stacked `steps_per_call` at a time on a background
+    thread and handed to the device ahead of use.
+
+    Args:
+        source: the batch source (`data/batch_sources.py`, `data/framework_sources.py`).
+        shuffle: `fit`'s `shuffle`, for sources that order their own batches (PyDataset).
+        steps_per_epoch: batches per epoch, or None for one pass.
+        exact_padding: whether a short batch may be padded to the shape of those before it.
+        class_weight: a `{class: weight}` dict turned into sample weights batch by batch.
+    """
+
+    on = "host"
+
+    def __init__(self, source, shuffle=False, steps_per_epoch=None, exact_padding=True,
+                 class_weight=None):
+        self.source = source
+        self.exact_padding = exact_padding
+        self.class_weight = class_weight
+        self.stream = EpochStream(lambda: source.epoch(bool(shuffle)), steps_per_epoch,
+                                  lambda: source.num_batches)
+        self._feeder = None
+
+    @property
+    def steps(self):
+        return self.stream.steps
+
+    def epoch(self, steps_per_call, skip=0):
+        batches = itertools.islice(self.stream.next_epoch(), skip, None)
+        if self.class_weight is not None:
+            batches = with_class_weights(batches, self.class_weight, describe(self.source))
+        yield from self._calls(batches, steps_per_call, skip, self.exact_padding)
+        self.source.on_epoch_end()
+
+    def evaluation(self, steps_per_call, max_steps=None):
+        batches = self.source.epoch(False)
+        if max_steps is not None:
+            batches = itertools.islice(batches, max_steps)
+        yield from self._calls(batches, steps_per_call, 0, self.exact_padding)
+        self.source.on_epoch_end()
+
+    def _calls(self, batches, steps_per_call, first, pad):
+        feeder = ChunkFeeder(batches, steps_per_call, pad, getattr(self.source, "interrupt",
+                                                                    None))
+        step = first
+        try:
+            for stacked, masks, count in feeder:
+                yield Call(step, count, (stacked, masks))
+                step += count
+        finally:
+            feeder.close()
+
+    def predictions(self, steps_per_call, max_steps=None):
+        batches = self.source.epoch(False)
+        if max_steps is not None:
+            batches = itertools.islice(batches, max_steps)
+        kept = []  # (masks, count) of each call, to drop the padding rows
+
+        def calls():
+            # Predictions never mix samples, so short batches are always padded and trimmed.
+            for call in self._calls(((b[0], None, None) for b in batches), steps_per_call, 0,
+                                    True):
+                (x_stacked, _, _), masks = call.args
+                kept.append((masks, call.count))
+                yield Call(call.first, call.count, (x_stacked,))
+
+        def assemble(*pieces):
+            parts = []
+            for piece, (masks, count) in zip(pieces, kept):
+                piece, masks = np.asarray(piece), np.asarray(masks)
+                for i in range(count):
+                    parts.append(piece[i][masks[i] > 0])
+            return np.concatenate(parts)
+
+        return calls(), assemble
+
+    def close(self):
+        self.source.close()
+
+
+def num_steps(feed, max_steps):
+    """Batches one evaluation or prediction pass runs: all of the feed's, at most
+    `max_steps`; None when neither is known (a generator not yet run through)."""
+    if isinstance(feed, ArrayFeed):
+        steps = math.ceil(feed.data.num_samples / feed.batch_size)
+    else:
+        steps = feed.source.num_batches
+    if max_steps is not None:
+        steps = min(steps, max_steps) if steps else max_steps
+    return steps
+
+
+def make_feed(x, y=None, sample_weight=None, batch_size=32, source=None, exact_padding=True):
+    """An evaluation or prediction feed for `x` (arrays) or `source` (a batch source)."""
+    if source is not None:
+        return SourceFeed(source, exact_padding=exact_padding)
+    data = x if isinstance(x, ArrayData) else ArrayData(x, y, sample_weight)
+    return ArrayFeed(data, batch_size, exact_padding=exact_padding)
