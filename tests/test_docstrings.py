@@ -59,13 +59,6 @@ KNOWN_MISSING = {
     "jeras.layers.Dropout": ("noise_shape", "seed",),
     "jeras.layers.Flatten": (NO_DOCSTRING, "data_format",),
     "jeras.layers.Reshape": (NO_DOCSTRING, "target_shape",),
-    "jeras.metrics.Accuracy": (NO_DOCSTRING, "name", "dtype",),
-    "jeras.metrics.BinaryAccuracy": (NO_DOCSTRING, "name", "dtype", "threshold",),
-    "jeras.metrics.CategoricalAccuracy": (NO_DOCSTRING, "name", "dtype",),
-    "jeras.metrics.SparseCategoricalAccuracy": (NO_DOCSTRING, "name", "dtype",),
-    "jeras.metrics.SparseTopKCategoricalAccuracy": (
-        NO_DOCSTRING, "k", "name", "dtype", "from_sorted_ids",),
-    "jeras.metrics.TopKCategoricalAccuracy": (NO_DOCSTRING, "k", "name", "dtype",),
     "jeras.metrics.FalseNegatives": ("thresholds", "name", "dtype",),
     "jeras.metrics.FalsePositives": ("thresholds", "name", "dtype",),
     "jeras.metrics.Precision": ("name", "dtype",),
@@ -76,8 +69,6 @@ KNOWN_MISSING = {
     "jeras.metrics.SpecificityAtSensitivity": ("class_id", "name", "dtype",),
     "jeras.metrics.TrueNegatives": ("thresholds", "name", "dtype",),
     "jeras.metrics.TruePositives": ("thresholds", "name", "dtype",),
-    "jeras.metrics.ConcordanceCorrelation": ("name", "dtype",),
-    "jeras.metrics.PearsonCorrelation": ("name", "dtype",),
     "jeras.metrics.F1Score": ("name", "dtype",),
     "jeras.metrics.BinaryIoU": ("name",),
     "jeras.metrics.IoU": ("name", "dtype",),
@@ -85,9 +76,6 @@ KNOWN_MISSING = {
     "jeras.metrics.OneHotIoU": ("name", "dtype",),
     "jeras.metrics.OneHotMeanIoU": (
         "name", "dtype", "ignore_class", "sparse_y_pred", "axis",),
-    "jeras.metrics.RootMeanSquaredError": ("name", "dtype",),
-    "jeras.metrics.MeanMetricWrapper": ("name", "dtype",),
-    "jeras.metrics.Sum": (NO_DOCSTRING,),
 }
 
 

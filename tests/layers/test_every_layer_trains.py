@@ -5,12 +5,13 @@ of 70 samples in batches of 32 (so the last batch of each epoch is short and jer
 compares with real Keras 3 fitted from the same initial weights: the loss history, the weights
 after the first step (which give the first step's gradient) and the final weights.
 
-jeras is fitted on three paths:
-- "fused": the default `fit()`, several steps per compiled call;
-- "steps_per_execution_1": `compile(steps_per_execution=1)`, one step per compiled call once the
-  engine honours the argument (today it may still fuse);
-- "per_batch_callback": a callback overriding `on_train_batch_end`, which needs the values of
-  every batch and so forces one step per compiled call today.
+jeras is fitted on two paths:
+- "fused": the default `fit()`, several steps per compiled call (one on a CPU for the layers
+  that say `slower_in_cpu_loops`);
+- "per_batch_callback": a callback reading the model's weights after every batch, which needs
+  the live model and so runs one step per compiled call.
+(`compile(steps_per_execution=N)` is checked against Keras in
+`tests/trainer/test_execution_plan.py`.)
 
 The catalogue is read from `jeras.layers` itself: a layer added there without an entry in
 `CASES` (or in `EXEMPT`, with the reason) makes this test fail.
@@ -30,7 +31,7 @@ import jeras
 NUM_SAMPLES, BATCH_SIZE, EPOCHS = 70, 32, 2
 # Small enough that no case diverges in six steps.
 LEARNING_RATE = 0.01
-PATHS = ("fused", "steps_per_execution_1", "per_batch_callback")
+PATHS = ("fused", "per_batch_callback")
 
 # Tolerances (float32). Losses: means of at most 32 squared errors after a few SGD steps.
 LOSS_RTOL = 1e-5
@@ -218,8 +219,7 @@ class _Run:
 
 
 def _fit(lib, model, x, y, path):
-    model.compile(optimizer=lib.optimizers.SGD(learning_rate=LEARNING_RATE), loss="mse",
-                  **({"steps_per_execution": 1} if path == "steps_per_execution_1" else {}))
+    model.compile(optimizer=lib.optimizers.SGD(learning_rate=LEARNING_RATE), loss="mse")
     recorder = _recorder(lib) if path == "per_batch_callback" else None
     history = model.fit(x, y, batch_size=BATCH_SIZE, epochs=EPOCHS, shuffle=False, verbose=0,
                         callbacks=[recorder] if recorder else None)
@@ -230,7 +230,7 @@ _KERAS_RUNS = {}
 
 
 def _keras_run(name, case):
-    """Keras's fit of the case, once per layer (shared by the three jeras paths)."""
+    """Keras's fit of the case, once per layer (shared by the jeras paths)."""
     if name not in _KERAS_RUNS:
         keras.utils.set_random_seed(3)
         model = _build(keras, name, case, layer=_keras_layer(name, case))

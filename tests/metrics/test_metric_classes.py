@@ -283,7 +283,7 @@ def test_user_metric_without_the_capability_is_fed_unpadded_batches():
     y = rng.normal(size=(N, 2)).astype("float32")
     weights = [rng.normal(size=(3, 2)).astype("float32"), np.zeros(2, "float32")]
     j_model, j_history, j_eval = _fit(jeras, _batch_max_metric(jeras), x, y, weights)
-    assert not j_model._engine.exact_padding
+    assert not j_model._engine.spec.exact_padding
     _, k_history, k_eval = _fit(keras, _batch_max_metric(keras), x, y, weights)
     for key in ("loss", "mae", "rows_and_max"):
         np.testing.assert_allclose(j_history[key], k_history[key], rtol=1e-5, atol=1e-5,
@@ -296,7 +296,7 @@ def test_engine_pads_only_when_every_metric_and_loss_states_exactness():
         model = jeras.Sequential([jeras.Input((3,)), jeras.layers.Dense(2)])
         model.compile(optimizer="sgd", loss=loss, metrics=metrics)
         model.evaluate(np.zeros((4, 3), "float32"), np.zeros((4, 2), "float32"), verbose=0)
-        return model._engine
+        return model._engine.spec
 
     assert engine_for(["mae", jeras.metrics.R2Score()]).exact_padding
     assert not engine_for([_batch_max_metric(jeras)()]).exact_padding
