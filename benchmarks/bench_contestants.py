@@ -74,8 +74,9 @@ def keras_api(job, workload):
     timer = EpochTimer()
     # With verbose=1 the progress bar goes to a file: what a user sees in a log or a pipe,
     # and it keeps the child's stdout for the result line.
-    progress_path = os.path.join(os.path.dirname(job["data"]),
-                                 f"progress-{workload.name}-{job['contestant']}.txt")
+    progress_path = os.path.join(
+        os.path.dirname(job["data"]), f"progress-{workload.name}-{job['contestant']}.txt"
+    )
     fit_start = time.perf_counter()
     with open(progress_path, "w") as progress, contextlib.redirect_stdout(progress):
         history = model.fit(
@@ -128,6 +129,7 @@ def jax_floor(job, workload):
     t0 = time.perf_counter()
     import jax
     import optax
+
     import_s = time.perf_counter() - t0
 
     import jax.numpy as jnp
@@ -206,10 +208,12 @@ def jax_floor(job, workload):
         return sums[0] + jnp.sum(nll * mv[i]), sums[1] + jnp.sum(correct * mv[i])
 
     def epoch_metrics(train_sums, val_sums):
-        return {"loss": train_sums[0] / n_train,
-                workload.accuracy_key: train_sums[1] / n_train,
-                "val_loss": val_sums[0] / n_val,
-                "val_" + workload.accuracy_key: val_sums[1] / n_val}
+        return {
+            "loss": train_sums[0] / n_train,
+            workload.accuracy_key: train_sums[1] / n_train,
+            "val_loss": val_sums[0] / n_val,
+            "val_" + workload.accuracy_key: val_sums[1] / n_val,
+        }
 
     zero = (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.float32))
 
@@ -220,10 +224,11 @@ def jax_floor(job, workload):
             return train_step(params, opt_state, sums, data, bidx, i, key), None
 
         (params, opt_state, train_sums), _ = jax.lax.scan(
-            scan_train, (params, opt_state, zero), (idx, jnp.arange(train_steps)))
+            scan_train, (params, opt_state, zero), (idx, jnp.arange(train_steps))
+        )
         val_sums, _ = jax.lax.scan(
-            lambda sums, i: (val_step(params, sums, data, i), None), zero,
-            jnp.arange(val_steps))
+            lambda sums, i: (val_step(params, sums, data, i), None), zero, jnp.arange(val_steps)
+        )
         return params, opt_state, epoch_metrics(train_sums, val_sums)
 
     if fused:
@@ -239,7 +244,8 @@ def jax_floor(job, workload):
         train_sums = val_sums = zero
         for i in range(train_steps):
             params, opt_state, train_sums = train_step_jit(
-                params, opt_state, train_sums, data, idx[i], np.int32(i), key)
+                params, opt_state, train_sums, data, idx[i], np.int32(i), key
+            )
         for i in range(val_steps):
             val_sums = val_step_jit(params, val_sums, data, np.int32(i))
         return params, opt_state, epoch_metrics_jit(train_sums, val_sums)
@@ -262,7 +268,8 @@ def jax_floor(job, workload):
     ends, rows = [], []
     for epoch in range(job["epochs"]):
         params, opt_state, metrics = run_epoch(
-            params, opt_state, epoch_indices(rng), jax.random.fold_in(base_key, epoch))
+            params, opt_state, epoch_indices(rng), jax.random.fold_in(base_key, epoch)
+        )
         # float() blocks on the epoch's results, as the Keras-API contestants' timer does.
         rows.append({k: float(v) for k, v in metrics.items()})
         ends.append(time.perf_counter())

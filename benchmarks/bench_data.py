@@ -36,8 +36,13 @@ def save_dataset(name, tmp):
     else:
         raise ValueError(f"unknown dataset {name!r}; expected 'mnist' or 'fashion_mnist'")
     (x_train, y_train), (x_test, y_test) = arrays
-    np.savez(path, x_train=np.asarray(x_train), y_train=np.asarray(y_train),
-             x_test=np.asarray(x_test), y_test=np.asarray(y_test))
+    np.savez(
+        path,
+        x_train=np.asarray(x_train),
+        y_train=np.asarray(y_train),
+        x_test=np.asarray(x_test),
+        y_test=np.asarray(y_test),
+    )
     return path, source
 
 
@@ -54,11 +59,20 @@ def _load_fashion_mnist():
     try:
         return _load_with_jeras("fashion_mnist"), "Fashion-MNIST (jeras.datasets.fashion_mnist)"
     except Exception:  # noqa: BLE001 - any failure of jeras's loader: read the files directly
-        print("warning: jeras.datasets.fashion_mnist.load_data() failed; reading "
-              f"{FASHION_MNIST_DIR} directly:\n" + traceback.format_exc(), file=sys.stderr)
-        parts = [_read_idx(os.path.join(FASHION_MNIST_DIR, f)) for f in (
-            "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-            "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")]
+        print(
+            "warning: jeras.datasets.fashion_mnist.load_data() failed; reading "
+            f"{FASHION_MNIST_DIR} directly:\n" + traceback.format_exc(),
+            file=sys.stderr,
+        )
+        parts = [
+            _read_idx(os.path.join(FASHION_MNIST_DIR, f))
+            for f in (
+                "train-images-idx3-ubyte.gz",
+                "train-labels-idx1-ubyte.gz",
+                "t10k-images-idx3-ubyte.gz",
+                "t10k-labels-idx1-ubyte.gz",
+            )
+        ]
         return ((parts[0], parts[1]), (parts[2], parts[3])), f"Fashion-MNIST ({FASHION_MNIST_DIR})"
 
 
@@ -71,7 +85,7 @@ def _read_idx(path):
     with opener(path, "rb") as f:
         data = f.read()
     ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
@@ -95,8 +109,8 @@ def prepare(job, workload):
     else:
         y_all = y_all.astype("float32")
     held = workload.val_holdout
-    x_val, y_val = x_all[-held:][:job["val_samples"]], y_all[-held:][:job["val_samples"]]
-    x_train, y_train = x_all[:-held][:job["train_samples"]], y_all[:-held][:job["train_samples"]]
+    x_val, y_val = x_all[-held:][: job["val_samples"]], y_all[-held:][: job["val_samples"]]
+    x_train, y_train = x_all[:-held][: job["train_samples"]], y_all[:-held][: job["train_samples"]]
     return x_train, y_train, x_val, y_val, x_test
 
 
@@ -106,5 +120,7 @@ def sample_counts(workload, steps=None, val_steps=None, full=False):
         return None, None
     steps = steps if steps is not None else workload.train_steps
     val_steps = val_steps if val_steps is not None else workload.val_steps
-    return (None if steps is None else steps * workload.batch_size,
-            None if val_steps is None else val_steps * workload.batch_size)
+    return (
+        None if steps is None else steps * workload.batch_size,
+        None if val_steps is None else val_steps * workload.batch_size,
+    )

@@ -88,8 +88,11 @@ def child_main(job_text):
     job = json.loads(job_text)
     try:
         module_name, function_name = job["worker"].split(":")
-        worker = warm if job["worker"] == "bench_harness:warm" else getattr(
-            importlib.import_module(module_name), function_name)
+        worker = (
+            warm
+            if job["worker"] == "bench_harness:warm"
+            else getattr(importlib.import_module(module_name), function_name)
+        )
         result = worker(job)
         result["ok"] = True
     except BaseException:  # noqa: BLE001 - everything goes back to the parent
@@ -125,22 +128,35 @@ def run_child(job, tmp, timeout):
     cmd = [sys.executable, os.path.abspath(__file__), json.dumps(job)]
     start = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, env=child_env(tmp), cwd=REPO, capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        proc = subprocess.run(
+            cmd,
+            env=child_env(tmp),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
-        return {"contestant": job.get("contestant"), "ok": False,
-                "traceback": f"TimeoutError: timed out after {timeout} s"}
+        return {
+            "contestant": job.get("contestant"),
+            "ok": False,
+            "traceback": f"TimeoutError: timed out after {timeout} s",
+        }
     wall = time.perf_counter() - start
     result = None
     for line in proc.stdout.splitlines():
         if line.startswith(RESULT_PREFIX):
-            result = json.loads(line[len(RESULT_PREFIX):])
+            result = json.loads(line[len(RESULT_PREFIX) :])
     if result is None:
-        result = {"contestant": job.get("contestant"), "ok": False,
-                  "traceback": f"--- stdout ---\n{proc.stdout[-4000:]}\n"
-                               f"--- stderr ---\n{proc.stderr[-4000:]}\n"
-                               f"ChildProcessError: worker exited with code "
-                               f"{proc.returncode} and no result"}
+        result = {
+            "contestant": job.get("contestant"),
+            "ok": False,
+            "traceback": f"--- stdout ---\n{proc.stdout[-4000:]}\n"
+            f"--- stderr ---\n{proc.stderr[-4000:]}\n"
+            f"ChildProcessError: worker exited with code "
+            f"{proc.returncode} and no result",
+        }
     result["process_wall_s"] = wall
     return result
 
@@ -162,8 +178,10 @@ def run_contestants(jobs, tmp, repeat=1, timeout=1800, label=""):
             result = run_child(dict(job, contestant=name), tmp, timeout)
             runs[name].append(result)
             if result.get("ok"):
-                status = (f"epoch_s={format_number(result.get('epoch_s'))} "
-                          f"cold_s={format_number(result.get('cold_s'), 2)}")
+                status = (
+                    f"epoch_s={format_number(result.get('epoch_s'))} "
+                    f"cold_s={format_number(result.get('cold_s'), 2)}"
+                )
             else:
                 status = "failed: " + failure_reason(result)
             print(f"{prefix}  {name}: {status}", file=sys.stderr, flush=True)
@@ -195,10 +213,11 @@ _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|E
 def failure_reason(result):
     """The exception line of a failed contestant's traceback: the last line naming an
     exception (JAX appends a note after it), else the last line."""
-    lines = [line.strip() for line in (result.get("traceback") or "").splitlines()
-             if line.strip()]
-    reason = next((line for line in reversed(lines) if _EXCEPTION_LINE.match(line)),
-                  lines[-1] if lines else "unknown error")
+    lines = [line.strip() for line in (result.get("traceback") or "").splitlines() if line.strip()]
+    reason = next(
+        (line for line in reversed(lines) if _EXCEPTION_LINE.match(line)),
+        lines[-1] if lines else "unknown error",
+    )
     return reason if len(reason) <= 160 else reason[:157] + "..."
 
 
@@ -207,15 +226,23 @@ def format_number(value, digits=3):
 
 
 def add_common_arguments(parser, epochs):
-    parser.add_argument("--epochs", type=int, default=epochs,
-                        help=f"epochs per contestant (>= 2; epoch 1 is the compile epoch; "
-                             f"default {epochs})")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run every contestant R times (round-robin, each in a fresh "
-                             "process) and report the median of each measurement")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=epochs,
+        help=f"epochs per contestant (>= 2; epoch 1 is the compile epoch; default {epochs})",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every contestant R times (round-robin, each in a fresh "
+        "process) and report the median of each measurement",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write all results to PATH")
-    parser.add_argument("--timeout", type=float, default=1800,
-                        help="seconds allowed per contestant process")
+    parser.add_argument(
+        "--timeout", type=float, default=1800, help="seconds allowed per contestant process"
+    )
 
 
 def check_common_arguments(parser, args):

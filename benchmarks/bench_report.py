@@ -14,16 +14,20 @@ def print_workload_report(workload, results, header_lines, load_before, warn_acc
     print()
     for line in header_lines:
         print(line)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU cores, load average "
-          f"{load_before:.2f} before / {os.getloadavg()[0]:.2f} after (1 min)")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPU cores, load average "
+        f"{load_before:.2f} before / {os.getloadavg()[0]:.2f} after (1 min)"
+    )
     for name, r in results.items():
         if r.get("ok") and r.get("version"):
             extra = f", {r['floor_loop']}" if r.get("floor_loop") else ""
             print(f"  {name}: {r['version']} on {r.get('device')}{extra}")
     print()
-    header = (f"{'contestant':<10} {'import_s':>9} {'cold_s':>8} {'epoch_s':>8} "
-              f"{'predict3_ms':>12} {'call_ms':>8} {'val_acc':>8} {'data_s':>7} "
-              f"{'setup_s':>8} {'proc_s':>7}  epochs 1..N (s)")
+    header = (
+        f"{'contestant':<10} {'import_s':>9} {'cold_s':>8} {'epoch_s':>8} "
+        f"{'predict3_ms':>12} {'call_ms':>8} {'val_acc':>8} {'data_s':>7} "
+        f"{'setup_s':>8} {'proc_s':>7}  epochs 1..N (s)"
+    )
     print(header)
     print("-" * len(header))
     for name, r in results.items():
@@ -31,19 +35,24 @@ def print_workload_report(workload, results, header_lines, load_before, warn_acc
             print(f"{name:<10} failed: {failure_reason(r)}")
             continue
         epochs = " ".join(f"{t:.2f}" for t in r["epoch_times_s"])
-        print(f"{name:<10} {_fmt(r['import_s']):>9} {_fmt(r['cold_s'], 2):>8} "
-              f"{_fmt(r['epoch_s']):>8} {_fmt(r['predict3_ms'], 2):>12} "
-              f"{_fmt(r['call_ms'], 2):>8} {_fmt(r['val_acc'], 4):>8} "
-              f"{_fmt(r['data_s'], 2):>7} {_fmt(r['setup_s'], 2):>8} "
-              f"{_fmt(r['process_wall_s'], 1):>7}  {epochs}")
+        print(
+            f"{name:<10} {_fmt(r['import_s']):>9} {_fmt(r['cold_s'], 2):>8} "
+            f"{_fmt(r['epoch_s']):>8} {_fmt(r['predict3_ms'], 2):>12} "
+            f"{_fmt(r['call_ms'], 2):>8} {_fmt(r['val_acc'], 4):>8} "
+            f"{_fmt(r['data_s'], 2):>7} {_fmt(r['setup_s'], 2):>8} "
+            f"{_fmt(r['process_wall_s'], 1):>7}  {epochs}"
+        )
     print()
-    print("epoch_s: median of epochs 2..N (end-to-end, incl. validation); cold_s: from "
-          "before the import to the end of fit,\n  = import_s + data_s (load + "
-          "preprocessing) + setup_s (build/compile) + all epochs; proc_s: the child's wall "
-          "time seen by the parent")
+    print(
+        "epoch_s: median of epochs 2..N (end-to-end, incl. validation); cold_s: from "
+        "before the import to the end of fit,\n  = import_s + data_s (load + "
+        "preprocessing) + setup_s (build/compile) + all epochs; proc_s: the child's wall "
+        "time seen by the parent"
+    )
     if any(r.get("progress_bytes") for r in results.values()):
-        sizes = ", ".join(f"{name} {r['progress_bytes']:,} bytes"
-                          for name, r in results.items() if r.get("ok"))
+        sizes = ", ".join(
+            f"{name} {r['progress_bytes']:,} bytes" for name, r in results.items() if r.get("ok")
+        )
         print(f"progress bar output written to a file: {sizes}")
     print()
 
@@ -61,9 +70,15 @@ def _print_ratios(workload, results):
     rows = []
     for ratio in workload.ratios:
         rn, rd = results.get(ratio.numerator), results.get(ratio.denominator)
-        target = (f"{ratio.target[0]} {ratio.target[1]:.2f}" if ratio.target else "")
-        if not (rn and rd and rn.get("ok") and rd.get("ok")
-                and rn.get(ratio.metric) and rd.get(ratio.metric)):
+        target = f"{ratio.target[0]} {ratio.target[1]:.2f}" if ratio.target else ""
+        if not (
+            rn
+            and rd
+            and rn.get("ok")
+            and rd.get("ok")
+            and rn.get(ratio.metric)
+            and rd.get(ratio.metric)
+        ):
             pair = ((ratio.numerator, rn), (ratio.denominator, rd))
             why = [f"{n} failed" for n, r in pair if r and not r.get("ok")]
             why += [f"{n} not run" for n, r in pair if r is None]
@@ -79,8 +94,9 @@ def _print_ratios(workload, results):
         verdict = "" if passed is None else ("PASS" if passed else "FAIL")
         print(f"{ratio.label:<22} {value:>8.2f}x   {target:>8}   {verdict}")
         rows.append((workload.name, ratio.label, value, target, passed))
-    print("(keras/jeras > 1: jeras is faster; jeras/jax: jeras's overhead over the "
-          "hand-written loop)")
+    print(
+        "(keras/jeras > 1: jeras is faster; jeras/jax: jeras's overhead over the hand-written loop)"
+    )
     return rows
 
 
@@ -92,26 +108,35 @@ def _print_histories(workload, results, warn_accuracy):
         print()
         print(f"{name} per-epoch history:")
         for i, row in enumerate(r["history"], 1):
-            print(f"  epoch {i}: loss {row.get('loss', float('nan')):.4f}  "
-                  f"acc {row.get(acc, float('nan')):.4f}  "
-                  f"val_loss {row.get('val_loss', float('nan')):.4f}  "
-                  f"val_acc {row.get('val_' + acc, float('nan')):.4f}")
+            print(
+                f"  epoch {i}: loss {row.get('loss', float('nan')):.4f}  "
+                f"acc {row.get(acc, float('nan')):.4f}  "
+                f"val_loss {row.get('val_loss', float('nan')):.4f}  "
+                f"val_acc {row.get('val_' + acc, float('nan')):.4f}"
+            )
         value = r.get("val_acc")
-        if warn_accuracy and workload.min_val_acc and (value is None
-                                                       or value < workload.min_val_acc):
-            print(f"  WARNING: {name} final val accuracy {value} is below the expected "
-                  f"{workload.min_val_acc}")
+        if (
+            warn_accuracy
+            and workload.min_val_acc
+            and (value is None or value < workload.min_val_acc)
+        ):
+            print(
+                f"  WARNING: {name} final val accuracy {value} is below the expected "
+                f"{workload.min_val_acc}"
+            )
 
 
 def print_summary(rows):
     """All workloads' ratios in one table."""
     print()
-    print("Summary (keras/jeras > 1: jeras is faster; jeras/jax: overhead over the hand-written "
-          "loop)")
+    print(
+        "Summary (keras/jeras > 1: jeras is faster; jeras/jax: overhead over the hand-written loop)"
+    )
     print(f"{'workload':<24} {'ratio':<22} {'measured':>9}   {'target':>8}   result")
     print("-" * 78)
     for workload, label, value, target, passed in rows:
         measured = "-" if value is None else f"{value:.2f}x"
-        verdict = "n/a" if value is None else ("" if passed is None else
-                                               ("PASS" if passed else "FAIL"))
+        verdict = (
+            "n/a" if value is None else ("" if passed is None else ("PASS" if passed else "FAIL"))
+        )
         print(f"{workload:<24} {label:<22} {measured:>9}   {target:>8}   {verdict}")

@@ -96,8 +96,10 @@ def standard_ratios(epoch_target=None, with_floor=True):
         Ratio("predict3 keras/jeras", "keras", "jeras", "predict3_ms"),
     ]
     if with_floor:
-        ratios += [Ratio("epoch    jeras/jax  ", "jeras", "jax", "epoch_s"),
-                   Ratio("cold     jeras/jax  ", "jeras", "jax", "cold_s")]
+        ratios += [
+            Ratio("epoch    jeras/jax  ", "jeras", "jax", "epoch_s"),
+            Ratio("cold     jeras/jax  ", "jeras", "jax", "cold_s"),
+        ]
     return tuple(ratios)
 
 
@@ -146,8 +148,10 @@ def _dense_params(rng, sizes):
 
     params = []
     for fan_in, fan_out in itertools.pairwise(sizes):
-        params += [_glorot_uniform(rng, (fan_in, fan_out), fan_in, fan_out),
-                   np.zeros(fan_out, np.float32)]
+        params += [
+            _glorot_uniform(rng, (fan_in, fan_out), fan_in, fan_out),
+            np.zeros(fan_out, np.float32),
+        ]
     return params
 
 
@@ -167,8 +171,15 @@ def _keras_rmsprop():
 
     # Keras's RMSprop: rho=0.9, epsilon=1e-7 added *inside* the square root, velocity
     # starting at zero, no momentum, not centered.
-    return optax.rmsprop(learning_rate=1e-3, decay=0.9, eps=1e-7, initial_scale=0.0,
-                         eps_in_sqrt=True, centered=False, momentum=None)
+    return optax.rmsprop(
+        learning_rate=1e-3,
+        decay=0.9,
+        eps=1e-7,
+        initial_scale=0.0,
+        eps_in_sqrt=True,
+        centered=False,
+        momentum=None,
+    )
 
 
 def _keras_adam():
@@ -190,10 +201,22 @@ GUIDE_MLP_FLOOR = FloorModel(
 
 def _guide_mlp(name, title, ratios, floor=GUIDE_MLP_FLOOR, **fit):
     return Workload(
-        name=name, title=title, dataset="fashion_mnist", input_shape=(784,), labels="sparse",
-        accuracy_key="sparse_categorical_accuracy", batch_size=64, val_holdout=10_000,
-        train_steps=None, val_steps=None, build=build_guide_mlp, floor=floor, ratios=ratios,
-        min_val_acc=0.8, **fit)
+        name=name,
+        title=title,
+        dataset="fashion_mnist",
+        input_shape=(784,),
+        labels="sparse",
+        accuracy_key="sparse_categorical_accuracy",
+        batch_size=64,
+        val_holdout=10_000,
+        train_steps=None,
+        val_steps=None,
+        build=build_guide_mlp,
+        floor=floor,
+        ratios=ratios,
+        min_val_acc=0.8,
+        **fit,
+    )
 
 
 GUIDE_MLP_TITLE = "MLP 784-64-64-10, RMSprop(1e-3), batch 64"
@@ -216,16 +239,18 @@ GUIDE_MLP_RATIOS = (
 
 def build_mnist_convnet(keras):
     layers = keras.layers
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     return model
 
@@ -235,8 +260,10 @@ def _convnet_params(rng):
 
     params = []
     for cin, cout in ((1, 32), (32, 64)):
-        params += [_glorot_uniform(rng, (3, 3, cin, cout), 9 * cin, 9 * cout),
-                   np.zeros(cout, np.float32)]
+        params += [
+            _glorot_uniform(rng, (3, 3, cin, cout), 9 * cin, 9 * cout),
+            np.zeros(cout, np.float32),
+        ]
     return params + _dense_params(rng, (5 * 5 * 64, 10))
 
 
@@ -246,8 +273,9 @@ def _convnet_forward(params, x, training, key):
     from jax import lax
 
     def conv_relu(h, kernel, bias):
-        h = lax.conv_general_dilated(h, kernel, (1, 1), "VALID",
-                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        h = lax.conv_general_dilated(
+            h, kernel, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC")
+        )
         return jax.nn.relu(h + bias)
 
     def max_pool(h):
@@ -265,16 +293,24 @@ def _convnet_forward(params, x, training, key):
 MNIST_CONVNET = Workload(
     name="mnist_convnet",
     title="keras-io MNIST convnet (Conv32-Pool-Conv64-Pool-Flatten-Dropout-Dense10), "
-          "Adam, categorical cross-entropy, batch 128",
-    dataset="mnist", input_shape=(28, 28, 1), labels="one_hot", accuracy_key="accuracy",
+    "Adam, categorical cross-entropy, batch 128",
+    dataset="mnist",
+    input_shape=(28, 28, 1),
+    labels="one_hot",
+    accuracy_key="accuracy",
     batch_size=128,
     # keras-io trains with validation_split=0.1: the last 6,000 of 60,000 samples.
     val_holdout=6_000,
     # Convolutions are slow on a shared 2-core CPU: 50 steps (6,400 samples) by default.
-    train_steps=50, val_steps=10,
+    train_steps=50,
+    val_steps=10,
     build=build_mnist_convnet,
-    floor=FloorModel(init_params=_convnet_params, forward=_convnet_forward,
-                     optimizer=_keras_adam, scan_on_cpu=False),
+    floor=FloorModel(
+        init_params=_convnet_params,
+        forward=_convnet_forward,
+        optimizer=_keras_adam,
+        scan_on_cpu=False,
+    ),
     ratios=standard_ratios(epoch_target=(">=", 1.3)),
     min_val_acc=0.9,
 )
@@ -287,42 +323,61 @@ MNIST_CONVNET = Workload(
 
 def build_wide_mlp(keras):
     layers = keras.layers
-    model = keras.Sequential([
-        keras.Input(shape=(784,)),
-        layers.Dense(4096, activation="relu"),
-        layers.Dense(4096, activation="relu"),
-        layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam",
-                  metrics=["accuracy"])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(784,)),
+            layers.Dense(4096, activation="relu"),
+            layers.Dense(4096, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     return model
 
 
 WIDE_MLP = Workload(
     name="wide_mlp",
     title="wide MLP 784-4096-4096-10, Adam, sparse categorical cross-entropy, batch 1024",
-    dataset="fashion_mnist", input_shape=(784,), labels="sparse", accuracy_key="accuracy",
-    batch_size=1024, val_holdout=10_000,
+    dataset="fashion_mnist",
+    input_shape=(784,),
+    labels="sparse",
+    accuracy_key="accuracy",
+    batch_size=1024,
+    val_holdout=10_000,
     # About 0.1 TFLOP per step: a few steps per epoch by default on CPU.
-    train_steps=3, val_steps=1,
+    train_steps=3,
+    val_steps=1,
     build=build_wide_mlp,
-    floor=FloorModel(init_params=lambda rng: _dense_params(rng, (784, 4096, 4096, 10)),
-                     forward=_mlp_forward, optimizer=_keras_adam, scan_on_cpu=True),
+    floor=FloorModel(
+        init_params=lambda rng: _dense_params(rng, (784, 4096, 4096, 10)),
+        forward=_mlp_forward,
+        optimizer=_keras_adam,
+        scan_on_cpu=True,
+    ),
     ratios=standard_ratios(),
     min_val_acc=0.8,
 )
 
 
-WORKLOADS = {w.name: w for w in (
-    _guide_mlp("guide_mlp", GUIDE_MLP_TITLE + ", fit(verbose=0)", GUIDE_MLP_RATIOS),
-    _guide_mlp("guide_mlp_loss_history",
-               GUIDE_MLP_TITLE + ", fit(verbose=0) with the guide's LossHistory callback",
-               standard_ratios((">=", 1.3), with_floor=False),
-               floor=None, callbacks=guide_loss_history),
-    _guide_mlp("guide_mlp_progress_bar",
-               GUIDE_MLP_TITLE + ", fit(verbose=1) with the progress bar sent to a file",
-               standard_ratios((">=", 1.5), with_floor=False),
-               floor=None, verbose=1),
-    MNIST_CONVNET,
-    WIDE_MLP,
-)}
+WORKLOADS = {
+    w.name: w
+    for w in (
+        _guide_mlp("guide_mlp", GUIDE_MLP_TITLE + ", fit(verbose=0)", GUIDE_MLP_RATIOS),
+        _guide_mlp(
+            "guide_mlp_loss_history",
+            GUIDE_MLP_TITLE + ", fit(verbose=0) with the guide's LossHistory callback",
+            standard_ratios((">=", 1.3), with_floor=False),
+            floor=None,
+            callbacks=guide_loss_history,
+        ),
+        _guide_mlp(
+            "guide_mlp_progress_bar",
+            GUIDE_MLP_TITLE + ", fit(verbose=1) with the progress bar sent to a file",
+            standard_ratios((">=", 1.5), with_floor=False),
+            floor=None,
+            verbose=1,
+        ),
+        MNIST_CONVNET,
+        WIDE_MLP,
+    )
+}

@@ -24,8 +24,11 @@ def build():
     x = layers.Dense(64, activation="relu", name="dense_2")(x)
     outputs = layers.Dense(10, activation="softmax", name="predictions")(x)
     model = keras.Model(inputs=inputs, outputs=outputs)
-    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
-                  metrics=["sparse_categorical_accuracy"])
+    model.compile(
+        optimizer="rmsprop",
+        loss="sparse_categorical_crossentropy",
+        metrics=["sparse_categorical_accuracy"],
+    )
     return model
 
 
@@ -58,7 +61,7 @@ class Batches(keras.utils.PyDataset):
 def endless_generator(x, y, batch_size):
     while True:
         for i in range(0, len(x), batch_size):
-            yield x[i:i + batch_size], y[i:i + batch_size]
+            yield x[i : i + batch_size], y[i : i + batch_size]
 
 
 def main():
@@ -79,9 +82,10 @@ def main():
         "pydataset_no_workers": lambda: ((Batches(x, y, batch_size, workers=0),), {}),
         "pydataset_4_threads": lambda: ((Batches(x, y, batch_size, workers=4),), {}),
         "pydataset_2_processes": lambda: (
-            (Batches(x, y, batch_size, workers=2, use_multiprocessing=True),), {}),
-        "generator": lambda: ((endless_generator(x, y, batch_size),),
-                              dict(steps_per_epoch=steps)),
+            (Batches(x, y, batch_size, workers=2, use_multiprocessing=True),),
+            {},
+        ),
+        "generator": lambda: ((endless_generator(x, y, batch_size),), dict(steps_per_epoch=steps)),
     }
     wall = {name: [] for name in runs}
     cpu = {name: [] for name in runs}
@@ -95,15 +99,21 @@ def main():
             cpu[name] += list(np.diff(timer.cpu)[1:])
     base_wall = statistics.median(wall["arrays"])
     base_cpu = statistics.median(cpu["arrays"])
-    print(f"guide MLP, {n} samples, batch {batch_size}, median epoch of epochs 2..{args.epochs}, "
-          f"{args.repeats} runs each")
+    print(
+        f"guide MLP, {n} samples, batch {batch_size}, median epoch of epochs 2..{args.epochs}, "
+        f"{args.repeats} runs each"
+    )
     for name in runs:
         w, c = statistics.median(wall[name]), statistics.median(cpu[name])
-        print(f"  {name:22s} wall {w:6.3f} s {w / base_wall:5.2f}x   "
-              f"cpu {c:6.3f} s {c / base_cpu:5.2f}x")
+        print(
+            f"  {name:22s} wall {w:6.3f} s {w / base_wall:5.2f}x   "
+            f"cpu {c:6.3f} s {c / base_cpu:5.2f}x"
+        )
     ratio = statistics.median(wall["pydataset_4_threads"]) / base_wall
-    print("target: PyDataset with workers <= 1.30x arrays (wall) ->",
-          "PASS" if ratio <= 1.3 else "FAIL")
+    print(
+        "target: PyDataset with workers <= 1.30x arrays (wall) ->",
+        "PASS" if ratio <= 1.3 else "FAIL",
+    )
 
 
 if __name__ == "__main__":

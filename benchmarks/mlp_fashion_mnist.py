@@ -53,10 +53,14 @@ QUICK_TRAIN = 5_000
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_arguments(parser, epochs=4)
-    parser.add_argument("--quick", action="store_true",
-                        help=f"train on {QUICK_TRAIN} samples (smoke test)")
-    parser.add_argument("--only", default=",".join(WORKLOAD.contestants),
-                        help="comma-separated subset of " + ",".join(WORKLOAD.contestants))
+    parser.add_argument(
+        "--quick", action="store_true", help=f"train on {QUICK_TRAIN} samples (smoke test)"
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(WORKLOAD.contestants),
+        help="comma-separated subset of " + ",".join(WORKLOAD.contestants),
+    )
     args = parser.parse_args(argv)
     check_common_arguments(parser, args)
     only = parse_names(args.only, WORKLOAD.contestants, "contestant(s)")
@@ -65,20 +69,30 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="jeras-bench-") as tmp:
         data_path, data_source = save_dataset(WORKLOAD.dataset, tmp)
         warm_caches(tmp, args.timeout)
-        job = {"worker": "bench_contestants:run", "workload": WORKLOAD.name,
-               "data": data_path, "epochs": args.epochs, "val_samples": None,
-               "train_samples": QUICK_TRAIN if args.quick else None}
-        results = run_contestants({name: job for name in only}, tmp, args.repeat,
-                                  args.timeout)
+        job = {
+            "worker": "bench_contestants:run",
+            "workload": WORKLOAD.name,
+            "data": data_path,
+            "epochs": args.epochs,
+            "val_samples": None,
+            "train_samples": QUICK_TRAIN if args.quick else None,
+        }
+        results = run_contestants({name: job for name in only}, tmp, args.repeat, args.timeout)
 
     n_train = QUICK_TRAIN if args.quick else 60_000 - NUM_VAL
-    title = (f"MLP 784-64-64-10 on {data_source}: {n_train} train / {NUM_VAL} val samples, "
-             f"batch {WORKLOAD.batch_size}, {args.epochs} epochs, RMSprop(1e-3)"
-             + ("  [--quick]" if args.quick else "")
-             + (f"; median of {args.repeat} runs each (epochs/history: run 1)"
-                if args.repeat > 1 else ""))
-    print_workload_report(WORKLOAD, results, [title], load_before,
-                          warn_accuracy=not args.quick and args.epochs >= 4)
+    title = (
+        f"MLP 784-64-64-10 on {data_source}: {n_train} train / {NUM_VAL} val samples, "
+        f"batch {WORKLOAD.batch_size}, {args.epochs} epochs, RMSprop(1e-3)"
+        + ("  [--quick]" if args.quick else "")
+        + (
+            f"; median of {args.repeat} runs each (epochs/history: run 1)"
+            if args.repeat > 1
+            else ""
+        )
+    )
+    print_workload_report(
+        WORKLOAD, results, [title], load_before, warn_accuracy=not args.quick and args.epochs >= 4
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": vars(args), "results": results}, f, indent=2)

@@ -56,7 +56,7 @@ def _time_hand_written(x, y):
 
     step = jax.jit(step, donate_argnums=(0,))
     xd, yd = jnp.asarray(x), jnp.asarray(y)
-    batches = [(xd[i:i + 8], yd[i:i + 8]) for i in range(0, len(x), 8)]
+    batches = [(xd[i : i + 8], yd[i : i + 8]) for i in range(0, len(x), 8)]
     state = (jnp.zeros((4, 1)), jnp.zeros((1,)))
     state = step(state, *batches[0])
     start = time.perf_counter()
@@ -74,8 +74,9 @@ def main():
     x = rng.normal(size=(args.steps * 8, 4)).astype("float32")
     y = rng.normal(size=(args.steps * 8, 1)).astype("float32")
 
-    import jeras
     import keras
+
+    import jeras
 
     print(f"host time per step, {args.steps} steps of batch 8 (us/step)")
     print(f"{'case':<22}{'jeras':>10}{'Keras':>10}{'Keras/jeras':>13}")

@@ -43,25 +43,34 @@ def _describe_split(count, what):
 def _list_workloads():
     for w in WORKLOADS.values():
         steps = "whole split" if w.train_steps is None else f"{w.train_steps} steps/epoch"
-        print(f"{w.name:<24} {'/'.join(w.contestants):<16} {w.dataset:<14} {steps:<16} "
-              f"{w.title}")
+        print(f"{w.name:<24} {'/'.join(w.contestants):<16} {w.dataset:<14} {steps:<16} {w.title}")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_arguments(parser, epochs=3)
-    parser.add_argument("--workloads", default=",".join(WORKLOADS),
-                        help="comma-separated subset of " + ",".join(WORKLOADS))
-    parser.add_argument("--only", default=",".join(JERAS_KERAS_JAX),
-                        help="comma-separated subset of jeras,keras,jax (a workload runs "
-                             "those it has)")
-    parser.add_argument("--steps", type=int,
-                        help="training steps per epoch for every workload selected "
-                             "(default: each workload's own, see --list)")
-    parser.add_argument("--val-steps", type=int,
-                        help="validation steps per epoch (default: each workload's own)")
-    parser.add_argument("--full", action="store_true",
-                        help="train and validate on the whole splits (long on a CPU)")
+    parser.add_argument(
+        "--workloads",
+        default=",".join(WORKLOADS),
+        help="comma-separated subset of " + ",".join(WORKLOADS),
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(JERAS_KERAS_JAX),
+        help="comma-separated subset of jeras,keras,jax (a workload runs those it has)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        help="training steps per epoch for every workload selected "
+        "(default: each workload's own, see --list)",
+    )
+    parser.add_argument(
+        "--val-steps", type=int, help="validation steps per epoch (default: each workload's own)"
+    )
+    parser.add_argument(
+        "--full", action="store_true", help="train and validate on the whole splits (long on a CPU)"
+    )
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     args = parser.parse_args(argv)
     if args.list:
@@ -83,15 +92,22 @@ def main(argv=None):
             if workload.dataset not in datasets:
                 datasets[workload.dataset] = save_dataset(workload.dataset, tmp)
             data_path, data_source = datasets[workload.dataset]
-            train_samples, val_samples = sample_counts(workload, args.steps, args.val_steps,
-                                                       args.full)
-            job = {"worker": "bench_contestants:run", "workload": workload.name,
-                   "data": data_path, "epochs": args.epochs,
-                   "train_samples": train_samples, "val_samples": val_samples}
+            train_samples, val_samples = sample_counts(
+                workload, args.steps, args.val_steps, args.full
+            )
+            job = {
+                "worker": "bench_contestants:run",
+                "workload": workload.name,
+                "data": data_path,
+                "epochs": args.epochs,
+                "train_samples": train_samples,
+                "val_samples": val_samples,
+            }
             names = [n for n in only if n in workload.contestants]
             load_before = os.getloadavg()[0]
-            results = run_contestants({n: job for n in names}, tmp, args.repeat,
-                                      args.timeout, label=workload.name)
+            results = run_contestants(
+                {n: job for n in names}, tmp, args.repeat, args.timeout, label=workload.name
+            )
             counts = next((r for r in results.values() if r.get("ok")), {})
             header = [
                 f"=== {workload.name}: {workload.title}",
@@ -99,12 +115,16 @@ def main(argv=None):
                 f"{_describe_split(counts.get('train_samples', train_samples), 'train')} / "
                 f"{_describe_split(counts.get('val_samples', val_samples), 'val')} samples, "
                 f"{args.epochs} epochs"
-                + (f"; median of {args.repeat} runs each (epochs/history: run 1)"
-                   if args.repeat > 1 else ""),
+                + (
+                    f"; median of {args.repeat} runs each (epochs/history: run 1)"
+                    if args.repeat > 1
+                    else ""
+                ),
             ]
             full_run = train_samples is None and args.epochs >= 4
-            summary += print_workload_report(workload, results, header, load_before,
-                                             warn_accuracy=full_run)
+            summary += print_workload_report(
+                workload, results, header, load_before, warn_accuracy=full_run
+            )
             everything[workload.name] = results
             failed |= not all(r.get("ok") for r in results.values())
 

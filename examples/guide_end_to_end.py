@@ -45,8 +45,7 @@ def main():
     )
 
     print("Fit model on training data")
-    history = model.fit(x_train, y_train, batch_size=64, epochs=2,
-                        validation_data=(x_val, y_val))
+    history = model.fit(x_train, y_train, batch_size=64, epochs=2, validation_data=(x_val, y_val))
     print(history.history)
 
     print("Evaluate on test data")
@@ -58,8 +57,11 @@ def main():
     print("predictions shape:", predictions.shape)
 
     # The same compile with string identifiers.
-    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
-                  metrics=["sparse_categorical_accuracy"])
+    model.compile(
+        optimizer="rmsprop",
+        loss="sparse_categorical_crossentropy",
+        metrics=["sparse_categorical_accuracy"],
+    )
     model.fit(x_train, y_train, batch_size=64, epochs=1, verbose=2)
 
 

@@ -33,7 +33,8 @@ def collect_imports(tree, importer, is_package, known):
     def visit(node, inside_function):
         for child in ast.iter_child_nodes(node):
             nested = inside_function or isinstance(
-                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+            )
             if isinstance(child, ast.Import):
                 for alias in child.names:
                     found.append((alias.name, None, child.lineno, inside_function))
@@ -112,7 +113,8 @@ def main(root):
     for name, path in modules.items():
         tree = ast.parse(path.read_text(), filename=str(path))
         for target, imported, lineno, inside_function in collect_imports(
-                tree, name, path.name == "__init__.py", modules):
+            tree, name, path.name == "__init__.py", modules
+        ):
             if target not in modules:
                 continue
             location = f"{path.relative_to(root.parent)}:{lineno}"
@@ -120,8 +122,12 @@ def main(root):
                 function_level.append(f"{location}  {target}")
             if target != name:
                 graph[name].add(target)
-            if imported and imported.startswith("_") and not imported.startswith("__") and \
-                    top_package(target) != top_package(name):
+            if (
+                imported
+                and imported.startswith("_")
+                and not imported.startswith("__")
+                and top_package(target) != top_package(name)
+            ):
                 private_imports.append(f"{location}  {target}.{imported}")
 
     cycles = [c for c in strongly_connected_components(graph) if len(c) > 1]
@@ -133,8 +139,10 @@ def main(root):
     print(f"function-level imports: {len(function_level)}")
     for entry in function_level:
         print(f"    {entry}")
-    print(f"import cycles (strongly connected components): {len(cycles)}, "
-          f"modules in cycles: {in_cycles}")
+    print(
+        f"import cycles (strongly connected components): {len(cycles)}, "
+        f"modules in cycles: {in_cycles}"
+    )
     for component in sorted(cycles, key=len, reverse=True):
         print(f"    {len(component)} modules: {', '.join(component)}")
     print(f"largest file: {modules[largest].relative_to(root.parent)} ({lines[largest]} lines)")

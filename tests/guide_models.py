@@ -15,5 +15,4 @@ def multi_input_multi_output_model(lib):
     x = layers.concatenate([x1, x2])
     score_output = layers.Dense(1, name="score_output")(x)
     class_output = layers.Dense(5, name="class_output")(x)
-    return lib.Model(inputs=[image_input, timeseries_input],
-                     outputs=[score_output, class_output])
+    return lib.Model(inputs=[image_input, timeseries_input], outputs=[score_output, class_output])

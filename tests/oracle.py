@@ -15,9 +15,8 @@ import warnings
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import jax
-import numpy as np
-
 import keras
+import numpy as np
 
 import jeras
 
@@ -45,8 +44,9 @@ def matmul_tolerance(atol=FLOAT32_ATOL, rtol=FLOAT32_RTOL):
     return {"atol": atol, "rtol": rtol}
 
 
-def assert_close(actual, expected, atol=FLOAT32_ATOL, rtol=FLOAT32_RTOL, err_msg="",
-                 check_shape=False):
+def assert_close(
+    actual, expected, atol=FLOAT32_ATOL, rtol=FLOAT32_RTOL, err_msg="", check_shape=False
+):
     """`np.testing.assert_allclose` over nested dicts, lists and tuples of arrays.
 
     Structures must match (same keys, same lengths); with `check_shape`, every leaf's shape too
@@ -56,8 +56,7 @@ def assert_close(actual, expected, atol=FLOAT32_ATOL, rtol=FLOAT32_RTOL, err_msg
         assert isinstance(actual, dict), f"{err_msg}: expected a dict, got {type(actual)}"
         assert sorted(actual) == sorted(expected), err_msg
         for key in expected:
-            assert_close(actual[key], expected[key], atol, rtol, f"{err_msg}[{key!r}]",
-                         check_shape)
+            assert_close(actual[key], expected[key], atol, rtol, f"{err_msg}[{key!r}]", check_shape)
     elif isinstance(expected, (list, tuple)) and _is_structure(expected):
         assert isinstance(actual, (list, tuple)), f"{err_msg}: expected a list, got {type(actual)}"
         assert len(actual) == len(expected), err_msg
@@ -67,7 +66,8 @@ def assert_close(actual, expected, atol=FLOAT32_ATOL, rtol=FLOAT32_RTOL, err_msg
         actual, expected = np.asarray(actual), np.asarray(expected)
         if check_shape:
             assert actual.shape == expected.shape, (
-                f"{err_msg}: shape {actual.shape} != expected {expected.shape}")
+                f"{err_msg}: shape {actual.shape} != expected {expected.shape}"
+            )
         np.testing.assert_allclose(actual, expected, atol=atol, rtol=rtol, err_msg=err_msg)
 
 
@@ -75,8 +75,12 @@ def _is_structure(values):
     # A list holding arrays (weights, outputs; shapes may differ) or dicts is a structure; a
     # list of numbers, nested or not (a history's per-epoch values, a literal matrix), is one
     # array.
-    return any(isinstance(v, dict) or (hasattr(v, "shape") and np.ndim(v) > 0)
-               or (isinstance(v, (list, tuple)) and _is_structure(v)) for v in values)
+    return any(
+        isinstance(v, dict)
+        or (hasattr(v, "shape") and np.ndim(v) > 0)
+        or (isinstance(v, (list, tuple)) and _is_structure(v))
+        for v in values
+    )
 
 
 def as_numpy(tree):
@@ -93,8 +97,9 @@ def assert_same_history(actual, expected, atol=FLOAT32_ATOL, rtol=FLOAT32_RTOL):
     """Two `History.history` dicts: the same keys, each per-epoch list close."""
     assert sorted(actual) == sorted(expected)
     for key in expected:
-        np.testing.assert_allclose(actual[key], expected[key], atol=atol, rtol=rtol,
-                                   err_msg=f"log key {key}")
+        np.testing.assert_allclose(
+            actual[key], expected[key], atol=atol, rtol=rtol, err_msg=f"log key {key}"
+        )
 
 
 # -- Keras / jeras pairs ---------------------------------------------------------------------
@@ -129,16 +134,17 @@ def compiled_keras_and_jeras(build, **compile_recipes):
 
 def same_class_pair(module_path, cls_name, *args, **kwargs):
     """`keras.<module_path>.<cls_name>(...)` and the jeras one of the same name."""
+
     def lookup(lib):
         owner = lib
         for part in module_path.split("."):
             owner = getattr(owner, part)
         return getattr(owner, cls_name)(*args, **kwargs)
+
     return lookup(keras), lookup(jeras)
 
 
-def assert_layer_matches_keras(cls_name, inputs, atol=FLOAT32_ATOL, rtol=FLOAT32_RTOL,
-                               **kwargs):
+def assert_layer_matches_keras(cls_name, inputs, atol=FLOAT32_ATOL, rtol=FLOAT32_RTOL, **kwargs):
     """Call `keras.layers.<cls_name>(**kwargs)` and the jeras layer on the same inputs, the
     jeras layer holding Keras's weights (if it has any); the outputs must have the same shape
     and agree (within `matmul_tolerance(atol, rtol)`). Returns the jeras output as NumPy."""
@@ -154,8 +160,16 @@ def assert_layer_matches_keras(cls_name, inputs, atol=FLOAT32_ATOL, rtol=FLOAT32
 
 
 # -- metric sequences ------------------------------------------------------------------------
-def assert_metric_sequence_matches(k_metric, j_metric, make_batch, weight_kinds, make_weights,
-                                   seed=0, atol=FLOAT32_ATOL, rtol=FLOAT32_RTOL):
+def assert_metric_sequence_matches(
+    k_metric,
+    j_metric,
+    make_batch,
+    weight_kinds,
+    make_weights,
+    seed=0,
+    atol=FLOAT32_ATOL,
+    rtol=FLOAT32_RTOL,
+):
     """Feed the same batches to a Keras metric and a jeras metric.
 
     One update per entry of `weight_kinds` (`make_batch(rng)` gives `(y_true, y_pred)`,
@@ -185,8 +199,13 @@ def assert_metric_sequence_matches(k_metric, j_metric, make_batch, weight_kinds,
         j_metric.reset_state()
         assert_close(j_metric.result(), k_metric.result(), atol, rtol, "result() after reset")
         for variable in j_metric.variables:
-            assert_close(variable.value, np.zeros(variable.shape), atol, rtol,
-                         f"variable {variable.path} after reset")
+            assert_close(
+                variable.value,
+                np.zeros(variable.shape),
+                atol,
+                rtol,
+                f"variable {variable.path} after reset",
+            )
         y_true, y_pred = make_batch(rng)
         k_metric.update_state(y_true, y_pred)
         j_metric.update_state(y_true, y_pred)
@@ -220,8 +239,10 @@ def target_and_prediction(kind, rng, shape):
     if kind == "regression":
         return normal(), normal()
     if kind == "positive":
-        return (rng.uniform(0, 3, size=shape).astype("float32"),
-                rng.uniform(0.1, 3, size=shape).astype("float32"))
+        return (
+            rng.uniform(0, 3, size=shape).astype("float32"),
+            rng.uniform(0.1, 3, size=shape).astype("float32"),
+        )
     if kind == "hinge01":
         return rng.integers(0, 2, size=shape).astype("float32"), normal()
     if kind == "hinge_pm1":
@@ -229,8 +250,10 @@ def target_and_prediction(kind, rng, shape):
     if kind == "probs":
         return probabilities(rng, shape), probabilities(rng, shape)
     if kind == "binary_probs":
-        return (rng.integers(0, 2, size=shape).astype("float32"),
-                rng.uniform(0.02, 0.98, size=shape).astype("float32"))
+        return (
+            rng.integers(0, 2, size=shape).astype("float32"),
+            rng.uniform(0.02, 0.98, size=shape).astype("float32"),
+        )
     if kind == "binary_logits":
         return rng.integers(0, 2, size=shape).astype("float32"), 2 * normal()
     if kind == "onehot_probs":
@@ -245,11 +268,15 @@ def target_and_prediction(kind, rng, shape):
         return rng.integers(0, shape[-1], size=shape[:-1] + (1,)), probabilities(rng, shape)
     if kind == "masks":
         # Segmentation-like: {0, 1} targets, soft predictions in [0, 1).
-        return (rng.integers(0, 2, size=shape).astype("float32"),
-                rng.uniform(0, 1, size=shape).astype("float32"))
+        return (
+            rng.integers(0, 2, size=shape).astype("float32"),
+            rng.uniform(0, 1, size=shape).astype("float32"),
+        )
     if kind == "soft":
-        return (rng.uniform(0, 1, size=shape).astype("float32"),
-                rng.uniform(0, 1, size=shape).astype("float32"))
+        return (
+            rng.uniform(0, 1, size=shape).astype("float32"),
+            rng.uniform(0, 1, size=shape).astype("float32"),
+        )
     if kind == "sparse_logits":
         return rng.integers(0, shape[-1], size=shape[:-1]), 2 * normal()
     raise AssertionError(f"unknown data kind {kind!r}")

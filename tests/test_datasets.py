@@ -116,9 +116,7 @@ def test_fashion_mnist_reads_cached_idx_files(keras_home, no_network):
     assert no_network == []
 
 
-def test_fashion_mnist_uses_system_dir_gz_or_plain(
-    keras_home, tmp_path, monkeypatch, no_network
-):
+def test_fashion_mnist_uses_system_dir_gz_or_plain(keras_home, tmp_path, monkeypatch, no_network):
     arrays = _synthetic_fashion(seed=1)
     for compress in (True, False):
         system = tmp_path / f"system_{compress}"
@@ -142,18 +140,14 @@ def test_fashion_mnist_cache_takes_precedence_over_system_dir(
 def test_fashion_mnist_downloads_into_cache(keras_home, fake_server):
     contents, calls = fake_server
     arrays = _synthetic_fashion(seed=4)
-    for name, payload in _write_fashion(
-        keras_home.parent / "served", arrays
-    ).items():
+    for name, payload in _write_fashion(keras_home.parent / "served", arrays).items():
         contents[fashion_mnist._BASE_URL + name] = gzip.compress(payload)
     _check_loaded(fashion_mnist.load_data(), arrays)
     assert len(calls) == 4
     assert all(t == _download.DOWNLOAD_TIMEOUT_S for _, t in calls)
     cache = keras_home / "datasets" / "fashion-mnist"
     # Only the four data files: no temporary .part files are left behind.
-    assert sorted(os.listdir(cache)) == sorted(
-        name.rsplit("/", 1)[1] for name in contents
-    )
+    assert sorted(os.listdir(cache)) == sorted(name.rsplit("/", 1)[1] for name in contents)
     _check_loaded(fashion_mnist.load_data(), arrays)
     assert len(calls) == 4  # second load served from the cache
 
@@ -194,9 +188,7 @@ def _mnist_npz_bytes():
     return buffer.getvalue(), arrays
 
 
-def test_mnist_downloads_verifies_and_loads(
-    keras_home, fake_server, monkeypatch
-):
+def test_mnist_downloads_verifies_and_loads(keras_home, fake_server, monkeypatch):
     contents, calls = fake_server
     payload, arrays = _mnist_npz_bytes()
     contents[mnist._ORIGIN] = payload
@@ -265,9 +257,7 @@ def test_cache_dir_falls_back_to_tmp_when_unwritable(tmp_path, monkeypatch):
 def test_cache_dir_defaults_to_home_dot_keras(tmp_path, monkeypatch):
     monkeypatch.delenv("KERAS_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert _download.cache_dir() == os.path.join(
-        str(tmp_path), ".keras", "datasets"
-    )
+    assert _download.cache_dir() == os.path.join(str(tmp_path), ".keras", "datasets")
 
 
 @pytest.mark.skipif(

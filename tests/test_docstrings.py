@@ -12,8 +12,14 @@ import re
 import pytest
 
 PACKAGES = (
-    "jeras.models", "jeras.optimizers", "jeras.optimizers.schedules", "jeras.initializers",
-    "jeras.callbacks", "jeras.layers", "jeras.losses", "jeras.metrics",
+    "jeras.models",
+    "jeras.optimizers",
+    "jeras.optimizers.schedules",
+    "jeras.initializers",
+    "jeras.callbacks",
+    "jeras.layers",
+    "jeras.losses",
+    "jeras.metrics",
 )
 
 # Marks a class in KNOWN_MISSING that has no docstring of its own at all.
@@ -25,57 +31,203 @@ NO_DOCSTRING = "<no docstring>"
 # must stay complete. Remove an entry as soon as it is documented (a test below insists).
 KNOWN_MISSING = {
     "jeras.layers.Conv1D": (
-        "kernel_initializer", "kernel_regularizer", "bias_regularizer", "kernel_constraint",),
+        "kernel_initializer",
+        "kernel_regularizer",
+        "bias_regularizer",
+        "kernel_constraint",
+    ),
     "jeras.layers.Conv2D": (
-        "filters", "kernel_size", "strides", "data_format", "dilation_rate", "groups", "activation",
-        "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
-        "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint",),
+        "filters",
+        "kernel_size",
+        "strides",
+        "data_format",
+        "dilation_rate",
+        "groups",
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "bias_constraint",
+    ),
     "jeras.layers.Conv3D": (
-        "filters", "kernel_size", "strides", "data_format", "dilation_rate", "groups", "activation",
-        "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
-        "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint",),
-    "jeras.layers.Activation": (NO_DOCSTRING, "activation",),
-    "jeras.layers.Dense": ("lora_rank", "lora_alpha", "quantization_config",),
+        "filters",
+        "kernel_size",
+        "strides",
+        "data_format",
+        "dilation_rate",
+        "groups",
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "bias_constraint",
+    ),
+    "jeras.layers.Activation": (
+        NO_DOCSTRING,
+        "activation",
+    ),
+    "jeras.layers.Dense": (
+        "lora_rank",
+        "lora_alpha",
+        "quantization_config",
+    ),
     "jeras.layers.Identity": (NO_DOCSTRING,),
-    "jeras.layers.Lambda": ("output_shape", "mask", "arguments",),
+    "jeras.layers.Lambda": (
+        "output_shape",
+        "mask",
+        "arguments",
+    ),
     "jeras.layers.InputLayer": (
-        NO_DOCSTRING, "shape", "batch_size", "sparse", "ragged", "batch_shape", "input_tensor",
-        "optional",),
+        NO_DOCSTRING,
+        "shape",
+        "batch_size",
+        "sparse",
+        "ragged",
+        "batch_shape",
+        "input_tensor",
+        "optional",
+    ),
     "jeras.layers.InputSpec": (
-        NO_DOCSTRING, "dtype", "shape", "ndim", "max_ndim", "min_ndim", "axes",
-        "allow_last_axis_squeeze", "name", "optional",),
+        NO_DOCSTRING,
+        "dtype",
+        "shape",
+        "ndim",
+        "max_ndim",
+        "min_ndim",
+        "axes",
+        "allow_last_axis_squeeze",
+        "name",
+        "optional",
+    ),
     "jeras.layers.Layer": ("autocast",),
-    "jeras.layers.AveragePooling1D": ("strides", "data_format",),
-    "jeras.layers.AveragePooling2D": ("pool_size", "strides", "padding", "data_format",),
-    "jeras.layers.AveragePooling3D": ("pool_size", "strides", "padding", "data_format",),
+    "jeras.layers.AveragePooling1D": (
+        "strides",
+        "data_format",
+    ),
+    "jeras.layers.AveragePooling2D": (
+        "pool_size",
+        "strides",
+        "padding",
+        "data_format",
+    ),
+    "jeras.layers.AveragePooling3D": (
+        "pool_size",
+        "strides",
+        "padding",
+        "data_format",
+    ),
     "jeras.layers.GlobalAveragePooling1D": ("data_format",),
     "jeras.layers.GlobalAveragePooling2D": ("data_format",),
     "jeras.layers.GlobalAveragePooling3D": ("data_format",),
     "jeras.layers.GlobalMaxPooling2D": ("data_format",),
     "jeras.layers.GlobalMaxPooling3D": ("data_format",),
-    "jeras.layers.MaxPooling2D": ("strides", "padding", "data_format",),
-    "jeras.layers.MaxPooling3D": ("strides", "padding", "data_format",),
-    "jeras.layers.ActivityRegularization": (NO_DOCSTRING, "l1", "l2",),
-    "jeras.layers.Dropout": ("noise_shape", "seed",),
-    "jeras.layers.Flatten": (NO_DOCSTRING, "data_format",),
-    "jeras.layers.Reshape": (NO_DOCSTRING, "target_shape",),
-    "jeras.metrics.FalseNegatives": ("thresholds", "name", "dtype",),
-    "jeras.metrics.FalsePositives": ("thresholds", "name", "dtype",),
-    "jeras.metrics.Precision": ("name", "dtype",),
-    "jeras.metrics.PrecisionAtRecall": ("class_id", "name", "dtype",),
-    "jeras.metrics.Recall": ("name", "dtype",),
-    "jeras.metrics.RecallAtPrecision": ("class_id", "name", "dtype",),
-    "jeras.metrics.SensitivityAtSpecificity": ("class_id", "name", "dtype",),
-    "jeras.metrics.SpecificityAtSensitivity": ("class_id", "name", "dtype",),
-    "jeras.metrics.TrueNegatives": ("thresholds", "name", "dtype",),
-    "jeras.metrics.TruePositives": ("thresholds", "name", "dtype",),
-    "jeras.metrics.F1Score": ("name", "dtype",),
+    "jeras.layers.MaxPooling2D": (
+        "strides",
+        "padding",
+        "data_format",
+    ),
+    "jeras.layers.MaxPooling3D": (
+        "strides",
+        "padding",
+        "data_format",
+    ),
+    "jeras.layers.ActivityRegularization": (
+        NO_DOCSTRING,
+        "l1",
+        "l2",
+    ),
+    "jeras.layers.Dropout": (
+        "noise_shape",
+        "seed",
+    ),
+    "jeras.layers.Flatten": (
+        NO_DOCSTRING,
+        "data_format",
+    ),
+    "jeras.layers.Reshape": (
+        NO_DOCSTRING,
+        "target_shape",
+    ),
+    "jeras.metrics.FalseNegatives": (
+        "thresholds",
+        "name",
+        "dtype",
+    ),
+    "jeras.metrics.FalsePositives": (
+        "thresholds",
+        "name",
+        "dtype",
+    ),
+    "jeras.metrics.Precision": (
+        "name",
+        "dtype",
+    ),
+    "jeras.metrics.PrecisionAtRecall": (
+        "class_id",
+        "name",
+        "dtype",
+    ),
+    "jeras.metrics.Recall": (
+        "name",
+        "dtype",
+    ),
+    "jeras.metrics.RecallAtPrecision": (
+        "class_id",
+        "name",
+        "dtype",
+    ),
+    "jeras.metrics.SensitivityAtSpecificity": (
+        "class_id",
+        "name",
+        "dtype",
+    ),
+    "jeras.metrics.SpecificityAtSensitivity": (
+        "class_id",
+        "name",
+        "dtype",
+    ),
+    "jeras.metrics.TrueNegatives": (
+        "thresholds",
+        "name",
+        "dtype",
+    ),
+    "jeras.metrics.TruePositives": (
+        "thresholds",
+        "name",
+        "dtype",
+    ),
+    "jeras.metrics.F1Score": (
+        "name",
+        "dtype",
+    ),
     "jeras.metrics.BinaryIoU": ("name",),
-    "jeras.metrics.IoU": ("name", "dtype",),
-    "jeras.metrics.MeanIoU": ("name", "dtype",),
-    "jeras.metrics.OneHotIoU": ("name", "dtype",),
+    "jeras.metrics.IoU": (
+        "name",
+        "dtype",
+    ),
+    "jeras.metrics.MeanIoU": (
+        "name",
+        "dtype",
+    ),
+    "jeras.metrics.OneHotIoU": (
+        "name",
+        "dtype",
+    ),
     "jeras.metrics.OneHotMeanIoU": (
-        "name", "dtype", "ignore_class", "sparse_y_pred", "axis",),
+        "name",
+        "dtype",
+        "ignore_class",
+        "sparse_y_pred",
+        "axis",
+    ),
 }
 
 
@@ -99,8 +251,11 @@ def _public_classes():
 
 def _named_parameters(function):
     skipped = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    return [p.name for p in inspect.signature(function).parameters.values()
-            if p.name != "self" and p.kind not in skipped]
+    return [
+        p.name
+        for p in inspect.signature(function).parameters.values()
+        if p.name != "self" and p.kind not in skipped
+    ]
 
 
 def _mentions(docstring, argument):
@@ -144,7 +299,8 @@ def test_public_class_has_a_docstring(qualname, cls):
     if NO_DOCSTRING in KNOWN_MISSING.get(qualname, ()):
         pytest.xfail("listed in KNOWN_MISSING")
     assert _has_own_docstring(cls), (
-        f"{qualname} has no docstring of its own: add a one-line summary and an `Args:` section.")
+        f"{qualname} has no docstring of its own: add a one-line summary and an `Args:` section."
+    )
 
 
 @pytest.mark.parametrize("qualname,cls", CLASSES, ids=[q for q, _ in CLASSES])
@@ -153,7 +309,8 @@ def test_every_constructor_argument_is_documented(qualname, cls):
     missing = [a for a in _undocumented(cls) if a not in known]
     assert not missing, (
         f"{qualname}.__init__ takes {missing} but neither its docstring nor that of the nearest "
-        f"base class declaring them mentions them: add them to the `Args:` section.")
+        f"base class declaring them mentions them: add them to the `Args:` section."
+    )
 
 
 def test_known_missing_entries_are_still_missing():
@@ -166,7 +323,8 @@ def test_known_missing_entries_are_still_missing():
         if fixed:
             stale[qualname] = fixed
     assert not stale, (
-        f"KNOWN_MISSING lists gaps that are fixed or whose class is gone; remove them: {stale}")
+        f"KNOWN_MISSING lists gaps that are fixed or whose class is gone; remove them: {stale}"
+    )
 
 
 def test_known_missing_is_limited_to_packages_being_rewritten_elsewhere():

@@ -87,18 +87,23 @@ def test_end_to_end_example():
         validation_data=(x_val, y_val),
         verbose=0,
     )
-    _assert_history(history, ["loss", "sparse_categorical_accuracy", "val_loss",
-                              "val_sparse_categorical_accuracy"], epochs=2)
+    _assert_history(
+        history,
+        ["loss", "sparse_categorical_accuracy", "val_loss", "val_sparse_categorical_accuracy"],
+        epochs=2,
+    )
     h = history.history
     assert h["loss"][1] < h["loss"][0]
     assert h["val_sparse_categorical_accuracy"][1] > 0.3  # chance is 0.1
 
     # The validation numbers are those of the final weights on (x_val, y_val).
     val_probs = model.predict(x_val, verbose=0)
-    np.testing.assert_allclose(h["val_loss"][1], _np_sparse_ce(val_probs, y_val).mean(),
-                               rtol=1e-4)
-    np.testing.assert_allclose(h["val_sparse_categorical_accuracy"][1],
-                               np.mean(val_probs.argmax(axis=1) == y_val), atol=1e-6)
+    np.testing.assert_allclose(h["val_loss"][1], _np_sparse_ce(val_probs, y_val).mean(), rtol=1e-4)
+    np.testing.assert_allclose(
+        h["val_sparse_categorical_accuracy"][1],
+        np.mean(val_probs.argmax(axis=1) == y_val),
+        atol=1e-6,
+    )
 
     # Evaluate the model on the test data using `evaluate`
     results = model.evaluate(x_test, y_test, batch_size=128, verbose=0)
@@ -206,10 +211,12 @@ def test_custom_loss_subclass():
     rng = np.random.default_rng(4)
     y_true = np.eye(10, dtype="float32")[rng.integers(0, 10, 6)]
     y_pred = rng.random((6, 10)).astype("float32")
-    np.testing.assert_allclose(float(loss(y_true, y_pred)), _np_custom_mse(y_true, y_pred, 0.1),
-                               rtol=1e-6)
-    np.testing.assert_allclose(float(rebuilt(y_true, y_pred)),
-                               _np_custom_mse(y_true, y_pred, 0.3), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(loss(y_true, y_pred)), _np_custom_mse(y_true, y_pred, 0.1), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        float(rebuilt(y_true, y_pred)), _np_custom_mse(y_true, y_pred, 0.3), rtol=1e-6
+    )
 
     model = get_uncompiled_model()
     model.compile(optimizer=keras.optimizers.Adam(), loss=CustomMSE())
@@ -260,13 +267,17 @@ def _categorical_true_positives_class(result_as_variable):
 
 _PADDING_MASK_AS_SAMPLE_WEIGHT = (
     "bug in trainer/compile_utils: user metrics get the padding mask as sample_weight (shape "
-    "(batch,)) where Keras passes None, so (batch, 1) * (batch,) broadcasts to (batch, batch)")
+    "(batch,)) where Keras passes None, so (batch, 1) * (batch,) broadcasts to (batch, batch)"
+)
 
 
-@pytest.mark.parametrize("result_as_variable", [
-    True,
-    False,
-])
+@pytest.mark.parametrize(
+    "result_as_variable",
+    [
+        True,
+        False,
+    ],
+)
 def test_custom_metric_counts_true_positives(result_as_variable):
     CategoricalTruePositives = _categorical_true_positives_class(result_as_variable)
     # The metric compares labels of shape (batch, 1) with argmax reshaped to (batch, 1); with
@@ -314,13 +325,17 @@ class ActivityRegularizationLayer(layers.Layer):
 
 _ADD_LOSS_ON_PADDING = (
     "bug in trainer/engine: the last batch is padded with zero rows, and add_loss terms "
-    "(which cannot be masked) are computed over those rows too")
+    "(which cannot be masked) are computed over those rows too"
+)
 
 
-@pytest.mark.parametrize("batch_size", [
-    100,  # 200 samples: no partial batch
-    64,
-])
+@pytest.mark.parametrize(
+    "batch_size",
+    [
+        100,  # 200 samples: no partial batch
+        64,
+    ],
+)
 def test_add_loss_in_a_layer(batch_size):
     inputs = keras.Input(shape=(784,), name="digits")
     x = layers.Dense(64, activation="relu", name="dense_1")(inputs)
@@ -337,8 +352,7 @@ def test_add_loss_in_a_layer(batch_size):
     # Evaluate with known weights: the loss is the cross-entropy plus 0.1 * sum of the first
     # layer's activations over each batch, averaged over batches weighted by their size.
     rng = np.random.default_rng(6)
-    weights = [0.05 * rng.standard_normal(w.shape).astype("float32")
-               for w in model.get_weights()]
+    weights = [0.05 * rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()]
     model.set_weights(weights)
     x_eval, y_eval = x_test[:200], y_test[:200]
     k1, b1, k2, b2, k3, b3 = weights
@@ -377,10 +391,13 @@ class LogisticEndpoint(keras.layers.Layer):
         return ops.softmax(logits)
 
 
-@pytest.mark.parametrize("batch_size", [
-    3,  # the whole data set in one batch
-    None,
-])
+@pytest.mark.parametrize(
+    "batch_size",
+    [
+        3,  # the whole data set in one batch
+        None,
+    ],
+)
 def test_add_loss_endpoint_layer_without_compiled_loss(batch_size):
     inputs = keras.Input(shape=(3,), name="inputs")
     targets = keras.Input(shape=(10,), name="targets")
@@ -409,17 +426,23 @@ def test_add_loss_endpoint_layer_without_compiled_loss(batch_size):
 # -- automatically setting apart a validation holdout set --------------------------------------
 def test_validation_split_holds_out_the_last_samples():
     model = get_compiled_model()
-    history = model.fit(x_train, y_train, batch_size=64, validation_split=0.2, epochs=1,
-                        verbose=0)
-    _assert_history(history, ["loss", "sparse_categorical_accuracy", "val_loss",
-                              "val_sparse_categorical_accuracy"], epochs=1)
+    history = model.fit(x_train, y_train, batch_size=64, validation_split=0.2, epochs=1, verbose=0)
+    _assert_history(
+        history,
+        ["loss", "sparse_categorical_accuracy", "val_loss", "val_sparse_categorical_accuracy"],
+        epochs=1,
+    )
     # Validation is the last 20% of the arrays, taken before any shuffling.
     x_holdout, y_holdout = x_train[1600:], y_train[1600:]
     probs = model.predict(x_holdout, verbose=0)
-    np.testing.assert_allclose(history.history["val_loss"][0],
-                               _np_sparse_ce(probs, y_holdout).mean(), rtol=1e-4)
-    np.testing.assert_allclose(history.history["val_sparse_categorical_accuracy"][0],
-                               np.mean(probs.argmax(axis=1) == y_holdout), atol=1e-6)
+    np.testing.assert_allclose(
+        history.history["val_loss"][0], _np_sparse_ce(probs, y_holdout).mean(), rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        history.history["val_sparse_categorical_accuracy"][0],
+        np.mean(probs.argmax(axis=1) == y_holdout),
+        atol=1e-6,
+    )
 
 
 def test_training_from_tf_data_dataset():

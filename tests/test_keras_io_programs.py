@@ -11,10 +11,10 @@ import io
 
 import jax
 import jax.numpy as jnp
+import keras
 import numpy as np
 import pytest
 
-import keras
 import jeras
 
 pytestmark = pytest.mark.slow
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 # parts so that the test can give both libraries the same initial weights between them.
 # Edits: the two imports name jeras (the oracle run puts keras back), `epochs = 15` becomes
 # `epochs = 1`.
-MNIST_CONVNET_BUILD = '''
+MNIST_CONVNET_BUILD = """
 import numpy as np
 import jeras as keras
 from jeras import layers
@@ -64,9 +64,9 @@ model = keras.Sequential(
 )
 
 model.summary()
-'''
+"""
 
-MNIST_CONVNET_TRAIN = '''
+MNIST_CONVNET_TRAIN = """
 batch_size = 128
 epochs = 1
 
@@ -77,7 +77,7 @@ model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, validation_spl
 score = model.evaluate(x_test, y_test, verbose=0)
 print("Test loss:", score[0])
 print("Test accuracy:", score[1])
-'''
+"""
 
 NUM_TRAIN, NUM_TEST = 2000, 500
 BATCH_SIZE = 128
@@ -104,7 +104,8 @@ def _run(lib, monkeypatch, before_training=None):
     build = MNIST_CONVNET_BUILD
     if lib is keras:
         build = build.replace("import jeras as keras", "import keras").replace(
-            "from jeras import layers", "from keras import layers")
+            "from jeras import layers", "from keras import layers"
+        )
     namespace = {}
     # The program draws its initial weights unseeded; a fixed seed keeps the test repeatable.
     lib.utils.set_random_seed(1)
@@ -129,7 +130,8 @@ def _replay_jeras_dropout(keras_layer, jeras_seed_state, full_batch_size):
     stay Keras's."""
     counter, seed = jeras_seed_state
     keras_layer.seed_generator.state.assign(
-        np.array([seed, counter], keras_layer.seed_generator.state.dtype))
+        np.array([seed, counter], keras_layer.seed_generator.state.dtype)
+    )
     rate = keras_layer.rate
 
     def call(inputs, training=False):
@@ -167,8 +169,11 @@ def test_mnist_convnet_trains_like_keras(monkeypatch):
     want = _run(keras, monkeypatch, before_training=start_from_jeras)
 
     got_history, want_history = got["model"].history.history, want["model"].history.history
-    assert sorted(got_history) == sorted(want_history) == [
-        "accuracy", "loss", "val_accuracy", "val_loss"]
+    assert (
+        sorted(got_history)
+        == sorted(want_history)
+        == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    )
     # Losses after 15 Adam steps on a convnet, float32: 1e-4 relative.
     for key in ("loss", "val_loss"):
         np.testing.assert_allclose(got_history[key], want_history[key], rtol=1e-4, err_msg=key)
@@ -176,8 +181,9 @@ def test_mnist_convnet_trains_like_keras(monkeypatch):
     # Accuracies count samples: equal, or one borderline sample apart.
     num_val = NUM_TRAIN // 10
     for key, count in (("accuracy", NUM_TRAIN - num_val), ("val_accuracy", num_val)):
-        np.testing.assert_allclose(got_history[key], want_history[key], atol=1.01 / count,
-                                   err_msg=key)
+        np.testing.assert_allclose(
+            got_history[key], want_history[key], atol=1.01 / count, err_msg=key
+        )
     np.testing.assert_allclose(got["score"][1], want["score"][1], atol=1.01 / NUM_TEST)
     # The program does learn on these data (so the comparison is not between two stuck runs).
     assert want["score"][1] > 0.3

@@ -5,22 +5,35 @@
 
 import sys as _sys
 
-from jeras.version import __version__
-from jeras import backend, config, ops, activations, initializers, regularizers, constraints
-from jeras import random, saving
+from jeras import (
+    activations,
+    backend,
+    callbacks,
+    config,
+    constraints,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    ops,
+    optimizers,
+    random,
+    regularizers,
+    saving,
+    utils,
+)
 from jeras.backend.variable import Variable
+from jeras.callbacks import Callback
 from jeras.layers import Input, InputSpec, Layer
-from jeras import layers
-from jeras import losses, metrics, optimizers, callbacks
-from jeras.models import Model, Sequential
-from jeras import models
-from jeras import datasets, utils
 from jeras.losses import Loss
 from jeras.metrics import Metric
+from jeras.models import Model, Sequential
 from jeras.optimizers import Optimizer
-from jeras.callbacks import Callback
 from jeras.saving import register_keras_serializable
 from jeras.saving.public_names import register_top_level_package as _register_top_level_package
+from jeras.version import __version__
 
 version = lambda: __version__  # noqa: E731
 

@@ -56,10 +56,23 @@ leaky_relu = _nn.leaky_relu
 log_sigmoid = _nn.log_sigmoid
 
 _BY_NAME = {
-    "linear": linear, "relu": relu, "softmax": softmax, "log_softmax": log_softmax,
-    "exponential": exponential, "sigmoid": sigmoid, "tanh": tanh, "softplus": softplus,
-    "softsign": softsign, "silu": silu, "swish": swish, "elu": elu, "selu": selu, "gelu": gelu,
-    "hard_sigmoid": hard_sigmoid, "relu6": relu6, "leaky_relu": leaky_relu,
+    "linear": linear,
+    "relu": relu,
+    "softmax": softmax,
+    "log_softmax": log_softmax,
+    "exponential": exponential,
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "softplus": softplus,
+    "softsign": softsign,
+    "silu": silu,
+    "swish": swish,
+    "elu": elu,
+    "selu": selu,
+    "gelu": gelu,
+    "hard_sigmoid": hard_sigmoid,
+    "relu6": relu6,
+    "leaky_relu": leaky_relu,
     "log_sigmoid": log_sigmoid,
 }
 
@@ -70,8 +83,7 @@ def get(identifier):
         return linear
     if isinstance(identifier, str):
         if identifier not in _BY_NAME:
-            raise ValueError(
-                f"Unknown activation {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
+            raise ValueError(f"Unknown activation {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
         return _BY_NAME[identifier]
     if isinstance(identifier, dict):
         return _serialization.deserialize_keras_object(identifier)
@@ -97,6 +109,7 @@ def deserialize(config, custom_objects=None):
     if isinstance(config, str) and custom_objects and config in custom_objects:
         return custom_objects[config]
     return get(config)
+
 
 # The catalogue under Keras's names, for serialization and for lower levels (see public_names).
 _register_public_names("activations", vars())

@@ -58,16 +58,26 @@ class MinMaxNorm(Constraint):
     def __call__(self, w):
         w = unwrap(w)
         norms = jnp.sqrt(jnp.sum(jnp.square(w), axis=self.axis, keepdims=True))
-        desired = self.rate * jnp.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
+        desired = (
+            self.rate * jnp.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
+        )
         return w * (desired / (1e-7 + norms))
 
     def get_config(self):
-        return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate,
-                "axis": self.axis}
+        return {
+            "min_value": self.min_value,
+            "max_value": self.max_value,
+            "rate": self.rate,
+            "axis": self.axis,
+        }
 
 
-_BY_NAME = {"non_neg": NonNeg, "max_norm": MaxNorm, "unit_norm": UnitNorm,
-            "min_max_norm": MinMaxNorm}
+_BY_NAME = {
+    "non_neg": NonNeg,
+    "max_norm": MaxNorm,
+    "unit_norm": UnitNorm,
+    "min_max_norm": MinMaxNorm,
+}
 
 
 def get(identifier):
@@ -75,14 +85,14 @@ def get(identifier):
         return None
     if isinstance(identifier, str):
         if identifier not in _BY_NAME:
-            raise ValueError(
-                f"Unknown constraint {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
+            raise ValueError(f"Unknown constraint {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
         return _BY_NAME[identifier]()
     if isinstance(identifier, dict):
         return _serialization.deserialize_keras_object(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret constraint identifier: {identifier!r}.")
+
 
 # The catalogue under Keras's names, for serialization and for lower levels (see public_names).
 _register_public_names("constraints", vars())

@@ -2,13 +2,13 @@
 
 import math
 
-import numpy as np
 import jax.numpy as jnp
+import numpy as np
 
 from jeras.backend.config import floatx
 from jeras.backend.dtypes import standardize_dtype
-from jeras.backend.random import host_generator
 from jeras.backend.naming import to_snake_case as _to_snake_case
+from jeras.backend.random import host_generator
 from jeras.saving import serialization as _serialization
 from jeras.saving.public_names import register_public_names as _register_public_names
 
@@ -138,8 +138,10 @@ class TruncatedNormal(RandomNormal):
 
 def _fans(shape, input_axes=None, output_axes=None):
     if input_axes is not None and output_axes is not None:
-        return (int(np.prod([shape[a] for a in input_axes])),
-                int(np.prod([shape[a] for a in output_axes])))
+        return (
+            int(np.prod([shape[a] for a in input_axes])),
+            int(np.prod([shape[a] for a in output_axes])),
+        )
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -166,8 +168,15 @@ class VarianceScaling(_Random):
         output_axes: the axes whose sizes multiply into the fan-out (default None).
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
-                 input_axes=None, output_axes=None):
+    def __init__(
+        self,
+        scale=1.0,
+        mode="fan_in",
+        distribution="truncated_normal",
+        seed=None,
+        input_axes=None,
+        output_axes=None,
+    ):
         super().__init__(seed)
         # Keras 3.15: the axes whose sizes make fan-in and fan-out (both or neither).
         self.input_axes, self.output_axes = input_axes, output_axes
@@ -197,9 +206,14 @@ class VarianceScaling(_Random):
         return jnp.asarray(values, dtype)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                **super().get_config(), "input_axes": self.input_axes,
-                "output_axes": self.output_axes}
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            **super().get_config(),
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 class GlorotUniform(VarianceScaling):
@@ -218,8 +232,7 @@ class GlorotUniform(VarianceScaling):
         super().__init__(1.0, "fan_avg", "uniform", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes,
-                "output_axes": self.output_axes}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class GlorotNormal(VarianceScaling):
@@ -238,8 +251,7 @@ class GlorotNormal(VarianceScaling):
         super().__init__(1.0, "fan_avg", "truncated_normal", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes,
-                "output_axes": self.output_axes}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class HeUniform(VarianceScaling):
@@ -258,8 +270,7 @@ class HeUniform(VarianceScaling):
         super().__init__(2.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes,
-                "output_axes": self.output_axes}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class HeNormal(VarianceScaling):
@@ -278,8 +289,7 @@ class HeNormal(VarianceScaling):
         super().__init__(2.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes,
-                "output_axes": self.output_axes}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class LecunUniform(VarianceScaling):
@@ -298,8 +308,7 @@ class LecunUniform(VarianceScaling):
         super().__init__(1.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes,
-                "output_axes": self.output_axes}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class LecunNormal(VarianceScaling):
@@ -318,8 +327,7 @@ class LecunNormal(VarianceScaling):
         super().__init__(1.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes,
-                "output_axes": self.output_axes}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class Orthogonal(_Random):
@@ -362,12 +370,22 @@ def _truncated_normal(rng, shape):
 
 
 _BY_NAME = {
-    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_uniform": RandomUniform,
-    "random_normal": RandomNormal, "truncated_normal": TruncatedNormal,
-    "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
-    "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
-    "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
-    "uniform": RandomUniform, "normal": RandomNormal,
+    "zeros": Zeros,
+    "ones": Ones,
+    "constant": Constant,
+    "random_uniform": RandomUniform,
+    "random_normal": RandomNormal,
+    "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling,
+    "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal,
+    "he_uniform": HeUniform,
+    "he_normal": HeNormal,
+    "lecun_uniform": LecunUniform,
+    "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal,
+    "uniform": RandomUniform,
+    "normal": RandomNormal,
 }
 
 
@@ -379,7 +397,8 @@ def get(identifier):
         key = identifier if identifier in _BY_NAME else _snake(identifier)
         if key not in _BY_NAME:
             raise ValueError(
-                f"Unknown initializer {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
+                f"Unknown initializer {identifier!r}. Valid names: {sorted(_BY_NAME)}."
+            )
         return _BY_NAME[key]()
     if isinstance(identifier, dict):
         return _serialization.deserialize_keras_object(identifier)
@@ -392,6 +411,7 @@ def get(identifier):
 
 def _snake(name):
     return _to_snake_case(name)
+
 
 # The catalogue under Keras's names, for serialization and for lower levels (see public_names).
 _register_public_names("initializers", vars())

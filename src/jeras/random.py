@@ -19,8 +19,9 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
-    return jax.random.randint(draw_seed(seed), tuple(shape), minval, maxval,
-                              standardize_dtype(dtype))
+    return jax.random.randint(
+        draw_seed(seed), tuple(shape), minval, maxval, standardize_dtype(dtype)
+    )
 
 
 def dropout(inputs, rate, noise_shape=None, seed=None):

@@ -57,7 +57,9 @@ class L2(L1L2):
 class OrthogonalRegularizer(Regularizer):
     def __init__(self, factor=0.01, mode="rows"):
         if mode not in ("rows", "columns"):
-            raise ValueError(f"OrthogonalRegularizer: `mode` must be 'rows' or 'columns', got {mode!r}.")
+            raise ValueError(
+                f"OrthogonalRegularizer: `mode` must be 'rows' or 'columns', got {mode!r}."
+            )
         self.factor, self.mode = factor, mode
 
     def __call__(self, x):
@@ -75,8 +77,13 @@ class OrthogonalRegularizer(Regularizer):
 
 
 l1, l2, l1_l2 = L1, L2, L1L2
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2,
-            "orthogonal_regularizer": OrthogonalRegularizer}
+_BY_NAME = {
+    "l1": L1,
+    "l2": L2,
+    "l1_l2": L1L2,
+    "l1l2": L1L2,
+    "orthogonal_regularizer": OrthogonalRegularizer,
+}
 
 
 def get(identifier):
@@ -85,13 +92,15 @@ def get(identifier):
     if isinstance(identifier, str):
         if identifier.lower() not in _BY_NAME:
             raise ValueError(
-                f"Unknown regularizer {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
+                f"Unknown regularizer {identifier!r}. Valid names: {sorted(_BY_NAME)}."
+            )
         return _BY_NAME[identifier.lower()]()
     if isinstance(identifier, dict):
         return _serialization.deserialize_keras_object(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}.")
+
 
 # The catalogue under Keras's names, for serialization and for lower levels (see public_names).
 _register_public_names("regularizers", vars())

@@ -10,9 +10,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from oracle import assert_close, matmul_tolerance
 
 from jeras.backend import StateScope, Variable, current_scope, in_stateless_scope
-from oracle import assert_close, matmul_tolerance
 
 
 def _variable(values, name):
@@ -63,7 +63,8 @@ def test_assign_add_starts_from_the_scope_value_not_the_variable(bias):
 
 
 def test_variable_outside_the_scope_reads_its_own_value_and_its_writes_stay_in_the_scope(
-        kernel, bias):
+    kernel, bias
+):
     with StateScope([(kernel, np.zeros((2, 2), "float32"))]) as scope:
         # `bias` was not given to the scope: it reads its own value...
         assert_close(bias.value, [0.5, -0.5])
@@ -131,8 +132,9 @@ def test_current_scope_and_in_stateless_scope_follow_the_stack():
 
 
 def test_nested_scope_reads_through_to_the_outer_one_and_writes_only_to_itself(kernel, bias):
-    with StateScope([(kernel, np.full((2, 2), 5.0, "float32")),
-                     (bias, np.array([1.0, 1.0], "float32"))]) as outer:
+    with StateScope(
+        [(kernel, np.full((2, 2), 5.0, "float32")), (bias, np.array([1.0, 1.0], "float32"))]
+    ) as outer:
         with StateScope([(bias, np.array([7.0, 7.0], "float32"))]) as inner:
             # Read falls back to the outer scope for `kernel`; the inner value wins for `bias`.
             assert_close(kernel.value, np.full((2, 2), 5.0))
@@ -219,7 +221,7 @@ def test_grad_through_a_scope_matches_the_formula(kernel, bias):
     def loss(kernel_value, bias_value):
         with StateScope([(kernel, kernel_value), (bias, bias_value)]):
             error = x @ kernel.value + bias.value - target
-            return jnp.mean(error ** 2)
+            return jnp.mean(error**2)
 
     k0 = np.array([[0.2, -0.4], [0.1, 0.3]], "float32")
     b0 = np.array([0.05, -0.1], "float32")

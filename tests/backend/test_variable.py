@@ -6,18 +6,31 @@ import operator
 import keras
 import numpy as np
 import pytest
-
-import jeras
 from oracle import assert_close
 
+import jeras
 
-@pytest.mark.parametrize("initial", [
-    np.array([1, 2]), 3, True, np.arange(3, dtype="int64"), [1.0, 2.0], 2.5,
-    np.array([True, False]),
-    pytest.param(np.zeros((2, 3), "float16"), marks=pytest.mark.xfail(
-        strict=True, reason="jeras gives a float16 initial array floatx; Keras keeps float16")),
-], ids=["int_array", "int", "bool", "int64_array", "float_list", "float", "bool_array",
-        "float16"])
+
+@pytest.mark.parametrize(
+    "initial",
+    [
+        np.array([1, 2]),
+        3,
+        True,
+        np.arange(3, dtype="int64"),
+        [1.0, 2.0],
+        2.5,
+        np.array([True, False]),
+        pytest.param(
+            np.zeros((2, 3), "float16"),
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="jeras gives a float16 initial array floatx; Keras keeps float16",
+            ),
+        ),
+    ],
+    ids=["int_array", "int", "bool", "int64_array", "float_list", "float", "bool_array", "float16"],
+)
 def test_dtype_and_shape_are_inferred_as_in_keras(initial):
     expected = keras.Variable(initial)
     got = jeras.Variable(initial)
@@ -82,8 +95,16 @@ def test_integer_variable_keeps_its_dtype_when_assigned_floats():
     assert int(variable) == 2
 
 
-BINARY = [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
-          operator.lt, operator.ge, operator.eq]
+BINARY = [
+    operator.add,
+    operator.sub,
+    operator.mul,
+    operator.truediv,
+    operator.pow,
+    operator.lt,
+    operator.ge,
+    operator.eq,
+]
 
 
 @pytest.mark.parametrize("op", BINARY, ids=lambda op: op.__name__)

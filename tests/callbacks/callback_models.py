@@ -1,10 +1,10 @@
 """Shared models and data for the callback tests: the same small classifier built in Keras and
 in jeras with identical initial weights, so a callback can be checked against Keras's own."""
 
+import keras
 import numpy as np
 
 import jeras
-import keras
 
 
 def classifier(lib, features=6):
@@ -22,13 +22,13 @@ def binary_data(n=96, features=6, seed=0):
     return x, y
 
 
-def compiled_pair(optimizer=lambda lib: lib.optimizers.Adam(0.02),
-                  metrics=("accuracy", "mae"), seed=0):
+def compiled_pair(
+    optimizer=lambda lib: lib.optimizers.Adam(0.02), metrics=("accuracy", "mae"), seed=0
+):
     """A Keras and a jeras classifier with the same weights, compiled alike."""
     keras.utils.set_random_seed(seed)
     k_model, j_model = classifier(keras), classifier(jeras)
     j_model.set_weights(k_model.get_weights())
     for model, lib in ((k_model, keras), (j_model, jeras)):
-        model.compile(optimizer=optimizer(lib), loss="binary_crossentropy",
-                      metrics=list(metrics))
+        model.compile(optimizer=optimizer(lib), loss="binary_crossentropy", metrics=list(metrics))
     return k_model, j_model

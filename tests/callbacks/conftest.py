@@ -1,7 +1,6 @@
 """Fixtures for the callback tests."""
 
 import pytest
-
 from callback_models import binary_data, compiled_pair
 
 

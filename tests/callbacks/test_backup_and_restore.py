@@ -5,12 +5,12 @@ weights) an interrupted fit that ends with the weights of Keras's uninterrupted 
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
+from callback_models import binary_data, compiled_pair
 
 import jeras
-import keras
-from callback_models import binary_data, compiled_pair
 
 
 class _Interrupt(Exception):
@@ -65,8 +65,14 @@ def test_fit_resumes_from_the_backed_up_epoch(monkeypatch, tmp_path):
     x, y = binary_data(32)
     model = compiled_pair()[1]
     monkeypatch.setattr(model, "save_weights", lambda *a, **k: None, raising=False)
-    history = model.fit(x, y, batch_size=16, epochs=4, verbose=0,
-                        callbacks=[jeras.callbacks.BackupAndRestore(str(tmp_path))])
+    history = model.fit(
+        x,
+        y,
+        batch_size=16,
+        epochs=4,
+        verbose=0,
+        callbacks=[jeras.callbacks.BackupAndRestore(str(tmp_path))],
+    )
     assert history.epoch == [2, 3]
     assert not tmp_path.exists(), "a completed fit deletes the backup"
 
@@ -78,8 +84,15 @@ def test_a_first_run_starts_with_fresh_metrics(monkeypatch, tmp_path):
     k_model, j_model = compiled_pair(optimizer=lambda lib: lib.optimizers.SGD(0.0))
     j_model.evaluate(x[:16] * 5, y[:16], verbose=0)
     monkeypatch.setattr(j_model, "save_weights", lambda *a, **k: None, raising=False)
-    history = j_model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0, callbacks=[
-        jeras.callbacks.BackupAndRestore(str(tmp_path / "backup"))])
+    history = j_model.fit(
+        x,
+        y,
+        batch_size=16,
+        epochs=1,
+        shuffle=False,
+        verbose=0,
+        callbacks=[jeras.callbacks.BackupAndRestore(str(tmp_path / "backup"))],
+    )
     expected = k_model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
     for key, value in expected.items():
         assert history.history[key][0] == pytest.approx(value, rel=1e-5), key
@@ -117,8 +130,9 @@ def _saving_available():
     return all(hasattr(jeras.Model, name) for name in ("save_weights", "load_weights"))
 
 
-@pytest.mark.skipif(not _saving_available(),
-                    reason="jeras Model.save_weights/load_weights are not available yet")
+@pytest.mark.skipif(
+    not _saving_available(), reason="jeras Model.save_weights/load_weights are not available yet"
+)
 def test_interrupted_fit_resumes_to_the_weights_of_keras_uninterrupted_fit(tmp_path):
     x, y = binary_data(64)
     k_model, j_model = compiled_pair()
@@ -131,15 +145,19 @@ def test_interrupted_fit_resumes_to_the_weights_of_keras_uninterrupted_fit(tmp_p
 
     backup_dir = str(tmp_path / "backup")
     with pytest.raises(_Interrupt):
-        j_model.fit(x, y, **kwargs, callbacks=[
-            jeras.callbacks.BackupAndRestore(backup_dir),
-            jeras.callbacks.LambdaCallback(on_epoch_end=interrupt)])
-    assert json.loads(open(os.path.join(backup_dir, "training_metadata.json")).read())[
-        "epoch"] == 2
+        j_model.fit(
+            x,
+            y,
+            **kwargs,
+            callbacks=[
+                jeras.callbacks.BackupAndRestore(backup_dir),
+                jeras.callbacks.LambdaCallback(on_epoch_end=interrupt),
+            ],
+        )
+    assert json.loads(open(os.path.join(backup_dir, "training_metadata.json")).read())["epoch"] == 2
     # A new process would build a fresh model: its weights come from the backup.
     resumed = compiled_pair()[1]
-    history = resumed.fit(x, y, **kwargs,
-                          callbacks=[jeras.callbacks.BackupAndRestore(backup_dir)])
+    history = resumed.fit(x, y, **kwargs, callbacks=[jeras.callbacks.BackupAndRestore(backup_dir)])
     assert history.epoch == [2, 3]
     for got, want in zip(resumed.get_weights(), k_model.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
@@ -160,8 +178,7 @@ def _interrupt_at(epoch, batch):
     return jeras.callbacks.LambdaCallback(on_epoch_begin=begin, on_train_batch_end=end)
 
 
-def _fit_with_interruption(make_model, fit_kwargs, backup_dir, interrupt, save_freq,
-                           data_seed=7):
+def _fit_with_interruption(make_model, fit_kwargs, backup_dir, interrupt, save_freq, data_seed=7):
     """Fit until `interrupt` fires, then resume in a 'new process': a fresh model with the same
     initial weights and a scrambled NumPy/Python random state. Returns the resumed model and
     its history."""
@@ -171,19 +188,26 @@ def _fit_with_interruption(make_model, fit_kwargs, backup_dir, interrupt, save_f
     np.random.seed(data_seed)
     random.seed(data_seed)
     with pytest.raises(_Interrupt):
-        model.fit(**fit_kwargs, callbacks=[
-            jeras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq), interrupt])
+        model.fit(
+            **fit_kwargs,
+            callbacks=[
+                jeras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq),
+                interrupt,
+            ],
+        )
     resumed = make_model()
     np.random.seed(12345)
     random.seed(12345)
-    history = resumed.fit(**fit_kwargs, callbacks=[
-        jeras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq)])
+    history = resumed.fit(
+        **fit_kwargs, callbacks=[jeras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq)]
+    )
     return resumed, history
 
 
 @pytest.mark.parametrize("save_freq, epoch, batch", [("epoch", 1, 3), (2, 1, 1), (1, 2, 3)])
 def test_shuffled_fit_interrupted_anywhere_ends_with_keras_uninterrupted_weights(
-        tmp_path, save_freq, epoch, batch):
+    tmp_path, save_freq, epoch, batch
+):
     """Shuffled data: the resumed run must restore the data order (NumPy's random state and the
     position inside the epoch), or its weights drift from Keras's uninterrupted run."""
     x, y = binary_data(64)
@@ -192,8 +216,12 @@ def test_shuffled_fit_interrupted_anywhere_ends_with_keras_uninterrupted_weights
     np.random.seed(7)
     expected = k_model.fit(**kwargs)
     resumed, history = _fit_with_interruption(
-        lambda: compiled_pair()[1], kwargs, str(tmp_path / "backup"),
-        _interrupt_at(epoch, batch), save_freq)
+        lambda: compiled_pair()[1],
+        kwargs,
+        str(tmp_path / "backup"),
+        _interrupt_at(epoch, batch),
+        save_freq,
+    )
     # An epoch-level backup was last taken when epoch `epoch - 1` ended.
     resumed_from = epoch
     assert history.epoch == list(range(resumed_from, 4))
@@ -201,8 +229,9 @@ def test_shuffled_fit_interrupted_anywhere_ends_with_keras_uninterrupted_weights
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
     # The resumed epoch's logs cover the whole epoch: its metric accumulators were restored.
     for key in expected.history:
-        np.testing.assert_allclose(history.history[key],
-                                   expected.history[key][resumed_from:], rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(
+            history.history[key], expected.history[key][resumed_from:], rtol=1e-4, atol=1e-5
+        )
 
 
 def test_mid_epoch_resume_restores_dropout_streams_and_steps_per_epoch_position(tmp_path):
@@ -217,16 +246,18 @@ def test_mid_epoch_resume_restores_dropout_streams_and_steps_per_epoch_position(
         hidden = jeras.layers.Dense(8, activation="relu")(inputs)
         hidden = jeras.layers.Dropout(0.3)(hidden)
         model = jeras.Model(inputs, jeras.layers.Dense(1, activation="sigmoid")(hidden))
-        model.compile(optimizer=jeras.optimizers.Adam(0.02), loss="binary_crossentropy",
-                      metrics=["accuracy"])
+        model.compile(
+            optimizer=jeras.optimizers.Adam(0.02), loss="binary_crossentropy", metrics=["accuracy"]
+        )
         return model
 
     kwargs = dict(x=x, y=y, batch_size=16, epochs=4, steps_per_epoch=3, verbose=0)
     uninterrupted = make_model()
     np.random.seed(7)
     expected = uninterrupted.fit(**kwargs)
-    resumed, history = _fit_with_interruption(make_model, kwargs, str(tmp_path / "b"),
-                                              _interrupt_at(1, 0), save_freq=1)
+    resumed, history = _fit_with_interruption(
+        make_model, kwargs, str(tmp_path / "b"), _interrupt_at(1, 0), save_freq=1
+    )
     assert history.epoch == [1, 2, 3]
     for got, want in zip(resumed.get_weights(), uninterrupted.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
@@ -242,8 +273,9 @@ def test_resume_after_the_last_batch_of_an_epoch(tmp_path):
     uninterrupted = compiled_pair()[1]
     np.random.seed(7)
     expected = uninterrupted.fit(**kwargs)
-    resumed, history = _fit_with_interruption(lambda: compiled_pair()[1], kwargs,
-                                              str(tmp_path / "b"), _interrupt_at(1, 2), 1)
+    resumed, history = _fit_with_interruption(
+        lambda: compiled_pair()[1], kwargs, str(tmp_path / "b"), _interrupt_at(1, 2), 1
+    )
     assert history.epoch == [1, 2]
     for key in expected.history:
         np.testing.assert_allclose(history.history[key], expected.history[key][1:], rtol=1e-5)
@@ -263,16 +295,18 @@ def test_mid_epoch_resume_of_a_shuffled_pydataset(tmp_path):
             return math.ceil(len(x) / 16)
 
         def __getitem__(self, index):
-            return x[index * 16:(index + 1) * 16], y[index * 16:(index + 1) * 16]
+            return x[index * 16 : (index + 1) * 16], y[index * 16 : (index + 1) * 16]
 
     kwargs = dict(x=Batches(), epochs=3, verbose=0)
     uninterrupted = compiled_pair()[1]
     np.random.seed(7)
     import random
+
     random.seed(7)
     expected = uninterrupted.fit(**kwargs)
-    resumed, history = _fit_with_interruption(lambda: compiled_pair()[1], kwargs,
-                                              str(tmp_path / "b"), _interrupt_at(1, 2), 2)
+    resumed, history = _fit_with_interruption(
+        lambda: compiled_pair()[1], kwargs, str(tmp_path / "b"), _interrupt_at(1, 2), 2
+    )
     assert history.epoch == [1, 2]
     for key in expected.history:
         np.testing.assert_allclose(history.history[key], expected.history[key][1:], rtol=1e-5)

@@ -2,17 +2,29 @@
 indices, logs and params; the weights a callback reads mid-fit; and which callbacks make fit
 report every batch (all others leave its steps fused)."""
 
+import keras
 import numpy as np
 import pytest
-
-import jeras
-import keras
 from callback_models import binary_data, compiled_pair
 
-HOOKS = ["on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_test_begin",
-         "on_test_end", "on_predict_begin", "on_predict_end", "on_train_batch_begin",
-         "on_train_batch_end", "on_test_batch_begin", "on_test_batch_end",
-         "on_predict_batch_begin", "on_predict_batch_end"]
+import jeras
+
+HOOKS = [
+    "on_train_begin",
+    "on_train_end",
+    "on_epoch_begin",
+    "on_epoch_end",
+    "on_test_begin",
+    "on_test_end",
+    "on_predict_begin",
+    "on_predict_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+]
 
 
 def _recorder(lib):
@@ -37,6 +49,7 @@ def _recorder(lib):
             self.calls.append((hook, index, keys, dict(self.params or {})))
             if hook.endswith("_end"):
                 self.kernels.append(np.array(self.model.get_weights()[0]))
+
         return record
 
     for hook in HOOKS:
@@ -50,8 +63,16 @@ def recorded():
     out = {}
     for model, lib in zip(compiled_pair(), (keras, jeras)):
         recorder = _recorder(lib)
-        model.fit(x, y, batch_size=16, epochs=2, validation_split=0.2, shuffle=False, verbose=0,
-                  callbacks=[recorder])
+        model.fit(
+            x,
+            y,
+            batch_size=16,
+            epochs=2,
+            validation_split=0.2,
+            shuffle=False,
+            verbose=0,
+            callbacks=[recorder],
+        )
         model.evaluate(x, y, batch_size=16, verbose=0, callbacks=[recorder])
         model.predict(x, batch_size=16, verbose=0, callbacks=[recorder])
         out[lib] = recorder
@@ -99,19 +120,29 @@ def _tmp(tmp_path, name):
 # (factory, what its batch hooks need from fit: see callback.batch_hook_needs)
 CALLBACKS = {
     "EarlyStopping": (lambda p: jeras.callbacks.EarlyStopping(), "nothing"),
-    "ModelCheckpoint_epoch": (lambda p: jeras.callbacks.ModelCheckpoint(_tmp(p, "m.keras")),
-                              "nothing"),
-    "ModelCheckpoint_int": (lambda p: jeras.callbacks.ModelCheckpoint(_tmp(p, "m.keras"),
-                                                                       save_freq=5), "model"),
+    "ModelCheckpoint_epoch": (
+        lambda p: jeras.callbacks.ModelCheckpoint(_tmp(p, "m.keras")),
+        "nothing",
+    ),
+    "ModelCheckpoint_int": (
+        lambda p: jeras.callbacks.ModelCheckpoint(_tmp(p, "m.keras"), save_freq=5),
+        "model",
+    ),
     "CSVLogger": (lambda p: jeras.callbacks.CSVLogger(_tmp(p, "log.csv")), "nothing"),
     "ReduceLROnPlateau": (lambda p: jeras.callbacks.ReduceLROnPlateau(), "nothing"),
-    "LearningRateScheduler": (lambda p: jeras.callbacks.LearningRateScheduler(lambda e: 0.1),
-                              "nothing"),
+    "LearningRateScheduler": (
+        lambda p: jeras.callbacks.LearningRateScheduler(lambda e: 0.1),
+        "nothing",
+    ),
     "TerminateOnNaN": (lambda p: jeras.callbacks.TerminateOnNaN(), "model"),
-    "LambdaCallback_epoch": (lambda p: jeras.callbacks.LambdaCallback(
-        on_epoch_end=lambda e, logs: None), "nothing"),
-    "LambdaCallback_batch": (lambda p: jeras.callbacks.LambdaCallback(
-        on_train_batch_end=lambda b, logs: None), "logs"),
+    "LambdaCallback_epoch": (
+        lambda p: jeras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: None),
+        "nothing",
+    ),
+    "LambdaCallback_batch": (
+        lambda p: jeras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: None),
+        "logs",
+    ),
     "RemoteMonitor": (lambda p: jeras.callbacks.RemoteMonitor(), "nothing"),
     "SwapEMAWeights": (lambda p: jeras.callbacks.SwapEMAWeights(), "nothing"),
     "History": (lambda p: jeras.callbacks.History(), "nothing"),
@@ -122,8 +153,9 @@ CALLBACKS = {
 @pytest.mark.parametrize("name", sorted(CALLBACKS))
 def test_only_callbacks_overriding_batch_hooks_ask_fit_for_every_batch(tmp_path, name):
     factory, needs = CALLBACKS[name]
-    callbacks = jeras.callbacks.CallbackList([factory(tmp_path)], add_history=True,
-                                             add_progbar=True)
+    callbacks = jeras.callbacks.CallbackList(
+        [factory(tmp_path)], add_history=True, add_progbar=True
+    )
     assert callbacks.batch_needs("train") == needs
     assert callbacks.batch_needs("test") == "nothing"
     assert callbacks.batch_needs("predict") == "nothing"
@@ -154,12 +186,20 @@ def test_an_epoch_level_callback_leaves_fit_fused(monkeypatch):
         def on_epoch_end(self, epoch, logs=None):
             pass
 
-    monkeypatch.setattr(jeras.callbacks.ProgbarLogger, "on_train_batch_end",
-                        lambda self, batch, logs=None: ends.append(batch))
-    model.fit(x, y, batch_size=8, epochs=1, verbose=1,
-              callbacks=[EpochLevel(), jeras.callbacks.EarlyStopping(monitor="loss")])
+    monkeypatch.setattr(
+        jeras.callbacks.ProgbarLogger,
+        "on_train_batch_end",
+        lambda self, batch, logs=None: ends.append(batch),
+    )
+    model.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=1,
+        verbose=1,
+        callbacks=[EpochLevel(), jeras.callbacks.EarlyStopping(monitor="loss")],
+    )
     assert ends and ends[-1] == 11 and len(ends) < 12
     ends.clear()
-    model.fit(x, y, batch_size=8, epochs=1, verbose=1,
-              callbacks=[jeras.callbacks.TerminateOnNaN()])
+    model.fit(x, y, batch_size=8, epochs=1, verbose=1, callbacks=[jeras.callbacks.TerminateOnNaN()])
     assert ends == list(range(12))

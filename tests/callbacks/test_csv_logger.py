@@ -2,11 +2,11 @@
 (columns, `NA` filling, separators, appending, value formatting); clear errors at train begin.
 The rows of a real fit are compared with its History in test_fit_with_callbacks.py."""
 
+import keras
 import numpy as np
 import pytest
 
 import jeras
-import keras
 
 
 def _write(lib, path, epochs_logs, **kwargs):
@@ -19,15 +19,26 @@ def _write(lib, path, epochs_logs, **kwargs):
 
 
 LOGS = {
-    "train_only": [{"loss": 0.4749999940395355, "accuracy": 0.5},
-                   {"loss": 0.25, "accuracy": 0.625}],
-    "with_validation": [{"loss": 0.5, "val_loss": 0.75, "accuracy": 0.1, "val_accuracy": 0.2},
-                        {"loss": 0.4, "val_loss": 0.7, "accuracy": 0.3, "val_accuracy": 0.4}],
+    "train_only": [
+        {"loss": 0.4749999940395355, "accuracy": 0.5},
+        {"loss": 0.25, "accuracy": 0.625},
+    ],
+    "with_validation": [
+        {"loss": 0.5, "val_loss": 0.75, "accuracy": 0.1, "val_accuracy": 0.2},
+        {"loss": 0.4, "val_loss": 0.7, "accuracy": 0.3, "val_accuracy": 0.4},
+    ],
     "validation_from_epoch_2": [{"loss": 0.5}, {"loss": 0.4, "val_loss": 0.6}],
     "keys_change": [{"b": 1.0, "a": 2.0}, {"a": 3.0, "c": 4.0}],
-    "values_of_many_kinds": [{"loss": np.float32(0.1), "lr": 1e-3, "per_class": [0.5, 0.25],
-                              "arr": np.array([1.0, 2.0]), "scalar": np.array(3.5),
-                              "note": "text, with comma"}],
+    "values_of_many_kinds": [
+        {
+            "loss": np.float32(0.1),
+            "lr": 1e-3,
+            "per_class": [0.5, 0.25],
+            "arr": np.array([1.0, 2.0]),
+            "scalar": np.array(3.5),
+            "note": "text, with comma",
+        }
+    ],
     "empty": [{}, {}],
 }
 

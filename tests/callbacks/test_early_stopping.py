@@ -4,12 +4,12 @@ rate callbacks, is in test_fit_with_callbacks.py)."""
 
 import warnings
 
+import keras
 import numpy as np
 import pytest
+from callback_models import binary_data, compiled_pair
 
 import jeras
-import keras
-from callback_models import binary_data, compiled_pair
 
 # (monitor, values per epoch, EarlyStopping arguments)
 CASES = [
@@ -20,11 +20,17 @@ CASES = [
     ("val_accuracy", [0.5, 0.6, 0.6, 0.55, 0.7], dict(patience=1)),
     ("val_mae", [0.5, 0.4, 0.45, 0.41, 0.3], dict(patience=1)),
     ("val_loss", [1.0, 0.9, 0.8, 0.7, 0.6, 0.5], dict(patience=2, baseline=0.75)),
-    ("val_loss", [0.9, 0.8, 0.85, 0.86, 0.87], dict(patience=2, baseline=0.5,
-                                                   restore_best_weights=True, verbose=1)),
+    (
+        "val_loss",
+        [0.9, 0.8, 0.85, 0.86, 0.87],
+        dict(patience=2, baseline=0.5, restore_best_weights=True, verbose=1),
+    ),
     ("custom", [3.0, 1.0, 2.0, 5.0, 4.0], dict(patience=1, mode="max", verbose=1)),
-    ("custom", [3.0, 1.0, 2.0, 5.0, 4.0], dict(patience=1, mode="min", verbose=1,
-                                               restore_best_weights=True)),
+    (
+        "custom",
+        [3.0, 1.0, 2.0, 5.0, 4.0],
+        dict(patience=1, mode="min", verbose=1, restore_best_weights=True),
+    ),
 ]
 
 
@@ -42,8 +48,13 @@ def _drive(lib, model, kwargs, monitor, values):
             break
     callback.on_train_end()
     model.stop_training = False
-    return (epochs_run, callback.stopped_epoch, callback.best_epoch, callback.wait,
-            None if callback.best is None else float(callback.best))
+    return (
+        epochs_run,
+        callback.stopped_epoch,
+        callback.best_epoch,
+        callback.wait,
+        None if callback.best is None else float(callback.best),
+    )
 
 
 @pytest.mark.parametrize("monitor,values,kwargs", CASES)
@@ -102,13 +113,29 @@ def test_a_fit_watching_a_maximised_metric_stops_at_keras_epoch_with_keras_weigh
     pair = compiled_pair(optimizer=lambda lib: lib.optimizers.SGD(0.2))
     outcome = {}
     for model, lib in zip(pair, (keras, jeras)):
-        stopper = lib.callbacks.EarlyStopping(monitor="val_accuracy", patience=2,
-                                              start_from_epoch=2, min_delta=0.01,
-                                              restore_best_weights=True)
-        history = model.fit(x, y, batch_size=16, epochs=25, validation_split=0.25,
-                            shuffle=False, verbose=0, callbacks=[stopper])
-        outcome[lib] = (stopper.stopped_epoch, stopper.best_epoch, history.epoch,
-                        model.get_weights())
+        stopper = lib.callbacks.EarlyStopping(
+            monitor="val_accuracy",
+            patience=2,
+            start_from_epoch=2,
+            min_delta=0.01,
+            restore_best_weights=True,
+        )
+        history = model.fit(
+            x,
+            y,
+            batch_size=16,
+            epochs=25,
+            validation_split=0.25,
+            shuffle=False,
+            verbose=0,
+            callbacks=[stopper],
+        )
+        outcome[lib] = (
+            stopper.stopped_epoch,
+            stopper.best_epoch,
+            history.epoch,
+            model.get_weights(),
+        )
     k_stop, k_best, k_epochs, k_weights = outcome[keras]
     j_stop, j_best, j_epochs, j_weights = outcome[jeras]
     assert 2 < k_stop < 24, "the data should make Keras stop early"

@@ -6,12 +6,12 @@ import contextlib
 import csv
 import io
 
+import keras
 import numpy as np
 import pytest
+from callback_models import binary_data, compiled_pair
 
 import jeras
-import keras
-from callback_models import binary_data, compiled_pair
 
 EPOCHS = 30
 
@@ -32,21 +32,38 @@ def fits(tmp_path_factory):
         seen = []
         callbacks = [
             lib.callbacks.LearningRateScheduler(_schedule, verbose=1),
-            lib.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1,
-                                            min_delta=0.01, verbose=1),
-            lib.callbacks.EarlyStopping(monitor="val_loss", patience=3,
-                                        restore_best_weights=True, verbose=1),
+            lib.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=0.5, patience=1, min_delta=0.01, verbose=1
+            ),
+            lib.callbacks.EarlyStopping(
+                monitor="val_loss", patience=3, restore_best_weights=True, verbose=1
+            ),
             lib.callbacks.CSVLogger(str(folder / "log.csv")),
             lib.callbacks.LambdaCallback(
-                on_epoch_end=lambda epoch, logs, seen=seen: seen.append((epoch, dict(logs)))),
+                on_epoch_end=lambda epoch, logs, seen=seen: seen.append((epoch, dict(logs)))
+            ),
         ]
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            history = model.fit(x, y, batch_size=16, epochs=EPOCHS, validation_split=0.25,
-                                shuffle=False, verbose=0, callbacks=callbacks)
-        out[lib] = dict(history=history.history, epochs=history.epoch, stopper=callbacks[2],
-                        weights=model.get_weights(), printed=printed.getvalue(),
-                        csv=(folder / "log.csv").read_text(), seen=seen)
+            history = model.fit(
+                x,
+                y,
+                batch_size=16,
+                epochs=EPOCHS,
+                validation_split=0.25,
+                shuffle=False,
+                verbose=0,
+                callbacks=callbacks,
+            )
+        out[lib] = dict(
+            history=history.history,
+            epochs=history.epoch,
+            stopper=callbacks[2],
+            weights=model.get_weights(),
+            printed=printed.getvalue(),
+            csv=(folder / "log.csv").read_text(),
+            seen=seen,
+        )
     return out[keras], out[jeras]
 
 
@@ -63,8 +80,7 @@ def test_history_and_learning_rates_match_keras(fits):
     assert sorted(j["history"]) == sorted(k["history"])
     assert "learning_rate" in j["history"]
     for key, values in k["history"].items():
-        np.testing.assert_allclose(j["history"][key], values, rtol=2e-4, atol=1e-5,
-                                   err_msg=key)
+        np.testing.assert_allclose(j["history"][key], values, rtol=2e-4, atol=1e-5, err_msg=key)
     assert len(set(k["history"]["learning_rate"])) > 2, "the rate should change several times"
 
 
@@ -87,8 +103,7 @@ def test_printed_messages_match_keras(fits):
             k_head, k_rate = k_line.rsplit(" ", 1)
             j_head, j_rate = j_line.rsplit(" ", 1)
             assert j_head == k_head
-            assert float(j_rate.rstrip(".")) == pytest.approx(float(k_rate.rstrip(".")),
-                                                               rel=1e-6)
+            assert float(j_rate.rstrip(".")) == pytest.approx(float(k_rate.rstrip(".")), rel=1e-6)
         else:
             assert j_line == k_line
 
@@ -123,9 +138,17 @@ def test_terminate_on_nan_stops_at_the_same_batch_as_keras(capsys):
     for model, lib in ((k_model, keras), (j_model, jeras)):
         batches = []
         recorder = lib.callbacks.LambdaCallback(
-            on_train_batch_end=lambda batch, logs, batches=batches: batches.append(batch))
-        history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0,
-                            callbacks=[lib.callbacks.TerminateOnNaN(), recorder])
+            on_train_batch_end=lambda batch, logs, batches=batches: batches.append(batch)
+        )
+        history = model.fit(
+            x,
+            y,
+            batch_size=8,
+            epochs=3,
+            shuffle=False,
+            verbose=0,
+            callbacks=[lib.callbacks.TerminateOnNaN(), recorder],
+        )
         outcomes[lib] = (capsys.readouterr().out, batches, history.epoch)
     assert outcomes[jeras] == outcomes[keras]
     assert outcomes[jeras][1] == [0, 1, 2, 3, 4]
@@ -150,6 +173,7 @@ def test_callbacks_reading_and_writing_the_model_see_what_keras_callbacks_see():
     k_model, j_model = compiled_pair(optimizer=lambda lib: lib.optimizers.SGD(0.3))
     seen = {}
     for model, lib in ((k_model, keras), (j_model, jeras)):
+
         class Writer(lib.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
                 if epoch == 1:
@@ -161,8 +185,13 @@ def test_callbacks_reading_and_writing_the_model_see_what_keras_callbacks_see():
                 self.reads = []
 
             def _read(self, hook):
-                self.reads.append((hook, self.model.get_weights()[0].copy(),
-                                   float(np.asarray(self.model.optimizer.learning_rate))))
+                self.reads.append(
+                    (
+                        hook,
+                        self.model.get_weights()[0].copy(),
+                        float(np.asarray(self.model.optimizer.learning_rate)),
+                    )
+                )
 
             def on_epoch_begin(self, epoch, logs=None):
                 self._read("epoch_begin")
@@ -177,8 +206,16 @@ def test_callbacks_reading_and_writing_the_model_see_what_keras_callbacks_see():
                 self._read("epoch_end")
 
         reader = Reader()
-        history = model.fit(x, y, batch_size=16, epochs=4, validation_split=0.25, shuffle=False,
-                            verbose=0, callbacks=[Writer(), reader])
+        history = model.fit(
+            x,
+            y,
+            batch_size=16,
+            epochs=4,
+            validation_split=0.25,
+            shuffle=False,
+            verbose=0,
+            callbacks=[Writer(), reader],
+        )
         seen[lib] = (reader.reads, history.history)
     (k_reads, k_history), (j_reads, j_history) = seen[keras], seen[jeras]
     assert [r[0] for r in j_reads] == [r[0] for r in k_reads]

@@ -1,13 +1,19 @@
 """LambdaCallback against Keras 3: the functions given replace the hooks of the same name, other
 keyword arguments become attributes, and only a batch function makes fit report every batch."""
 
+import keras
 import pytest
 
 import jeras
-import keras
 
-HOOKS = ["on_epoch_begin", "on_epoch_end", "on_train_begin", "on_train_end",
-         "on_train_batch_begin", "on_train_batch_end"]
+HOOKS = [
+    "on_epoch_begin",
+    "on_epoch_end",
+    "on_train_begin",
+    "on_train_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+]
 
 
 def _call_every_hook(callback):
@@ -26,11 +32,14 @@ def test_given_functions_replace_their_hooks_as_keras(given):
     calls = {}
     for lib in (keras, jeras):
         seen = []
-        functions = {name: (lambda *args, name=name, seen=seen: seen.append((name, args)))
-                     for name in given}
+        functions = {
+            name: (lambda *args, name=name, seen=seen: seen.append((name, args))) for name in given
+        }
         callback = lib.callbacks.LambdaCallback(
             on_test_end=lambda logs, seen=seen: seen.append(("on_test_end", (logs,))),
-            custom_attribute=7, **functions)
+            custom_attribute=7,
+            **functions,
+        )
         _call_every_hook(callback)
         assert callback.custom_attribute == 7
         calls[lib] = seen

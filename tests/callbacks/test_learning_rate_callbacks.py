@@ -4,11 +4,11 @@ Their effect on real training is compared in test_fit_with_callbacks.py."""
 
 import warnings
 
+import keras
 import numpy as np
 import pytest
 
 import jeras
-import keras
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ import re
 import sys
 import types
 
+import keras
+import keras.src.utils.progbar as keras_progbar_module
 import numpy as np
 import pytest
+from callback_models import binary_data, compiled_pair
 
 import jeras
 import jeras.utils.progbar as jeras_progbar_module
-import keras
-import keras.src.utils.progbar as keras_progbar_module
-from callback_models import binary_data, compiled_pair
 
 
 class _Terminal(io.StringIO):
@@ -33,10 +33,14 @@ def _fit_events(steps_per_epoch, epochs, first_call=3.0, step=0.5, stop_after=No
         events.append((0.0, "on_epoch_begin", (epoch,)))
         last = steps_per_epoch if stop_after is None else stop_after
         for batch in range(last):
-            events.append((first_call if batch == 0 else step, "on_train_batch_end",
-                           (batch, dict(LOGS))))
-        events += [(0.1, "on_test_begin", ()), (0.2, "on_test_batch_end", (0, dict(LOGS))),
-                   (0.0, "on_test_end", (dict(LOGS),))]
+            events.append(
+                (first_call if batch == 0 else step, "on_train_batch_end", (batch, dict(LOGS)))
+            )
+        events += [
+            (0.1, "on_test_begin", ()),
+            (0.2, "on_test_batch_end", (0, dict(LOGS))),
+            (0.0, "on_test_end", (dict(LOGS),)),
+        ]
         events.append((0.0, "on_epoch_end", (epoch, dict(VAL_LOGS))))
     events.append((0.0, "on_train_end", (dict(VAL_LOGS),)))
     return events
@@ -50,8 +54,9 @@ def _evaluate_events(steps):
 
 def _predict_events(steps):
     events = [(0.0, "on_predict_begin", ())]
-    events += [(0.02, "on_predict_batch_end", (b, {"outputs": np.ones((4, 1))}))
-               for b in range(steps)]
+    events += [
+        (0.02, "on_predict_batch_end", (b, {"outputs": np.ones((4, 1))})) for b in range(steps)
+    ]
     return events + [(0.0, "on_predict_end", ())]
 
 
@@ -60,8 +65,11 @@ SCENARIOS = {
     "fit_unknown_steps": (dict(verbose=1, epochs=2, steps=None), True, _fit_events(3, 2)),
     "fit_verbose_auto": (dict(verbose="auto", epochs=1, steps=3), True, _fit_events(3, 1)),
     "fit_verbose2": (dict(verbose=2, epochs=2, steps=5), True, _fit_events(5, 2)),
-    "fit_stopped_mid_epoch": (dict(verbose=1, epochs=1, steps=8), True,
-                              _fit_events(8, 1, stop_after=5)),
+    "fit_stopped_mid_epoch": (
+        dict(verbose=1, epochs=1, steps=8),
+        True,
+        _fit_events(8, 1, stop_after=5),
+    ),
     "evaluate": (dict(verbose=1, epochs=1, steps=3), False, _evaluate_events(3)),
     "evaluate_verbose2": (dict(verbose=2, epochs=1, steps=3), False, _evaluate_events(3)),
     "predict": (dict(verbose=1, epochs=1, steps=4), False, _predict_events(4)),
@@ -108,9 +116,11 @@ def test_a_fit_printed_to_a_pipe_gives_one_clean_line_per_epoch(capsys):
     lines = out.splitlines()
     assert lines[0::2] == ["Epoch 1/2", "Epoch 2/2"]
     number = r"\d+\.\d{4}"
-    bar = re.compile(rf"3/3 \u2501{{20}} \d+s \d+(s|ms|us)/step - accuracy: {number} - loss: "
-                     rf"{number} - mae: {number} - val_accuracy: {number} - val_loss: "
-                     rf"{number} - val_mae: {number}")
+    bar = re.compile(
+        rf"3/3 \u2501{{20}} \d+s \d+(s|ms|us)/step - accuracy: {number} - loss: "
+        rf"{number} - mae: {number} - val_accuracy: {number} - val_loss: "
+        rf"{number} - val_mae: {number}"
+    )
     assert len(lines) == 4
     for line in lines[1::2]:
         assert bar.fullmatch(line), line

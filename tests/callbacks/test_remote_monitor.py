@@ -8,11 +8,11 @@ import threading
 import urllib.parse
 import warnings
 
+import keras
 import numpy as np
 import pytest
 
 import jeras
-import keras
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
@@ -20,8 +20,9 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.received.append((self.path, self.headers.get("Content-Type"),
-                              self.headers.get("X-Run"), body))
+        self.received.append(
+            (self.path, self.headers.get("Content-Type"), self.headers.get("X-Run"), body)
+        )
         status = 404 if self.path.startswith("/missing") else 200
         self.send_response(status)
         self.send_header("Content-Length", "0")
@@ -56,15 +57,22 @@ def test_posts_the_same_data_as_keras(server, send_as_json):
     delivered = {}
     for lib in (keras, jeras):
         _Recorder.received = []
-        monitor = lib.callbacks.RemoteMonitor(root=server, path="/epoch/", field="payload",
-                                              headers={"X-Run": "r1"},
-                                              send_as_json=send_as_json)
+        monitor = lib.callbacks.RemoteMonitor(
+            root=server,
+            path="/epoch/",
+            field="payload",
+            headers={"X-Run": "r1"},
+            send_as_json=send_as_json,
+        )
         for epoch in range(2):
             monitor.on_epoch_end(epoch, dict(LOGS))
         delivered[lib] = [_decode(r, "payload") for r in _Recorder.received]
     assert delivered[jeras] == delivered[keras]
-    assert delivered[jeras][1] == ("/epoch/", "r1", {"epoch": 1, "loss": 0.25, "accuracy": 0.5,
-                                                     "val_loss": 0.75})
+    assert delivered[jeras][1] == (
+        "/epoch/",
+        "r1",
+        {"epoch": 1, "loss": 0.25, "accuracy": 0.5, "val_loss": 0.75},
+    )
 
 
 def test_an_error_status_is_not_a_warning(server):
@@ -84,5 +92,8 @@ def test_unreachable_server_warns_as_keras():
             warnings.simplefilter("always")
             lib.callbacks.RemoteMonitor(root=root).on_epoch_end(0, {"loss": 1.0})
         messages[lib] = [str(w.message) for w in caught]
-    assert messages[jeras] == messages[keras] == [
-        f"Could not reach RemoteMonitor root server at {root}"]
+    assert (
+        messages[jeras]
+        == messages[keras]
+        == [f"Could not reach RemoteMonitor root server at {root}"]
+    )

@@ -22,16 +22,17 @@ import zlib
 
 import numpy as np
 import pytest
+from callback_models import binary_data, classifier
 
 import jeras
-from callback_models import binary_data, classifier
 from jeras.callbacks import tensorboard as tensorboard_module
 
 HAS_TENSORBOARD = importlib.util.find_spec("tensorboard") is not None
 
 
-@pytest.mark.parametrize("profile_batch,expected", [(0, (0, 0)), (3, (3, 3)), ("2,5", (2, 5)),
-                                                    ((1, 4), (1, 4))])
+@pytest.mark.parametrize(
+    "profile_batch,expected", [(0, (0, 0)), (3, (3, 3)), ("2,5", (2, 5)), ((1, 4), (1, 4))]
+)
 def test_profile_batch_forms(profile_batch, expected):
     assert tensorboard_module._parse_profile_batch(profile_batch) == expected
 
@@ -59,20 +60,19 @@ def test_png_encoder_writes_a_decodable_image():
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     chunks, offset = {}, 8
     while offset < len(data):
-        (length,) = struct.unpack(">I", data[offset:offset + 4])
-        kind = data[offset + 4:offset + 8]
-        body = data[offset + 8:offset + 8 + length]
-        (crc,) = struct.unpack(">I", data[offset + 8 + length:offset + 12 + length])
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        kind = data[offset + 4 : offset + 8]
+        body = data[offset + 8 : offset + 8 + length]
+        (crc,) = struct.unpack(">I", data[offset + 8 + length : offset + 12 + length])
         assert crc == zlib.crc32(kind + body)
         chunks[kind] = body
         offset += 12 + length
     width, height = struct.unpack(">II", chunks[b"IHDR"][:8])
     assert (width, height) == (4, 3)
     raw = zlib.decompress(chunks[b"IDAT"])
-    rows = [raw[r * 5 + 1:(r + 1) * 5] for r in range(3)]
+    rows = [raw[r * 5 + 1 : (r + 1) * 5] for r in range(3)]
     expected = np.round(image[..., 0] * 255).astype(np.uint8)
-    np.testing.assert_array_equal(np.frombuffer(b"".join(rows), np.uint8).reshape(3, 4),
-                                  expected)
+    np.testing.assert_array_equal(np.frombuffer(b"".join(rows), np.uint8).reshape(3, 4), expected)
 
 
 def test_histogram_buckets_count_every_value():
@@ -85,7 +85,7 @@ def test_histogram_buckets_count_every_value():
     assert sum(histogram.bucket) == 1000
     assert histogram.min == values.min() and histogram.max == values.max()
     assert histogram.bucket_limit[-1] == pytest.approx(values.max())
-    assert histogram.sum_squares == pytest.approx(float(np.sum(values ** 2)))
+    assert histogram.sum_squares == pytest.approx(float(np.sum(values**2)))
     constant = tensorboard_module._histogram_proto(Proto, np.full(5, 2.0))
     assert constant.bucket == [5.0]
 
@@ -111,8 +111,9 @@ def test_fit_with_tensorboard_never_imports_tensorflow(tmp_path):
                                                          update_freq=1)])
         print(sorted(name for name in sys.modules if name.split(".")[0] == "tensorflow"))
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
     assert sorted(os.listdir(tmp_path)) == ["train", "validation"]
@@ -138,8 +139,13 @@ class _Recorder(jeras.callbacks.Callback):
         self.batch_losses[self._step] = float(logs["loss"])
 
     def on_epoch_end(self, epoch, logs=None):
-        self.weights.append({f"{w.path.replace(':', '_')}/histogram": np.asarray(w.value)
-                             for layer in self.model.layers for w in layer.weights})
+        self.weights.append(
+            {
+                f"{w.path.replace(':', '_')}/histogram": np.asarray(w.value)
+                for layer in self.model.layers
+                for w in layer.weights
+            }
+        )
 
 
 @pytest.fixture(scope="module")
@@ -151,14 +157,25 @@ def served(tmp_path_factory):
     x, y = binary_data(TRAIN_SAMPLES + 16)
     jeras.utils.set_random_seed(0)
     model = classifier(jeras)
-    model.compile(optimizer=jeras.optimizers.Adam(0.02), loss="binary_crossentropy",
-                  metrics=["accuracy", "mae"])
+    model.compile(
+        optimizer=jeras.optimizers.Adam(0.02),
+        loss="binary_crossentropy",
+        metrics=["accuracy", "mae"],
+    )
     recorder = _Recorder()
-    schedule = jeras.callbacks.LearningRateScheduler(lambda epoch: 0.02 * 0.5 ** epoch)
-    tensorboard = jeras.callbacks.TensorBoard(str(log_dir), histogram_freq=1,
-                                              update_freq=UPDATE_FREQ)
-    history = model.fit(x, y, batch_size=BATCH_SIZE, epochs=EPOCHS, validation_split=0.25,
-                        verbose=0, callbacks=[schedule, recorder, tensorboard])
+    schedule = jeras.callbacks.LearningRateScheduler(lambda epoch: 0.02 * 0.5**epoch)
+    tensorboard = jeras.callbacks.TensorBoard(
+        str(log_dir), histogram_freq=1, update_freq=UPDATE_FREQ
+    )
+    history = model.fit(
+        x,
+        y,
+        batch_size=BATCH_SIZE,
+        epochs=EPOCHS,
+        validation_split=0.25,
+        verbose=0,
+        callbacks=[schedule, recorder, tensorboard],
+    )
     server = _TensorBoardServer(log_dir, tmp_path_factory.mktemp("no_tensorflow"))
     try:
         if not server.wait_until(lambda: {"train", "validation"} <= set(server.get("runs"))):
@@ -166,12 +183,16 @@ def served(tmp_path_factory):
         # The server loads event files in the background: runs can be listed before their
         # last events are. Each file's last events are the last epoch's (histograms last in
         # `train`); past the wait, the tests' own assertions say what is missing.
-        server.wait_until(lambda: all(
-            len(server.get(f"plugin/{plugin}/{plugin}", run=run, tag=tag)) == EPOCHS
-            for run, plugin, tag in [("train", "scalars", "epoch_loss"),
-                                     ("validation", "scalars", "epoch_loss"),
-                                     *[("train", "histograms", tag)
-                                       for tag in recorder.weights[0]]]))
+        server.wait_until(
+            lambda: all(
+                len(server.get(f"plugin/{plugin}/{plugin}", run=run, tag=tag)) == EPOCHS
+                for run, plugin, tag in [
+                    ("train", "scalars", "epoch_loss"),
+                    ("validation", "scalars", "epoch_loss"),
+                    *[("train", "histograms", tag) for tag in recorder.weights[0]],
+                ]
+            )
+        )
         yield server, history.history, recorder
     finally:
         server.stop()
@@ -185,16 +206,29 @@ class _TensorBoardServer:
         # TensorFlow is not installed (its "reduced feature set").
         (hiding_dir / "tensorflow").mkdir()
         (hiding_dir / "tensorflow" / "__init__.py").write_text(
-            'raise ImportError("TensorFlow is hidden from this server")\n')
+            'raise ImportError("TensorFlow is hidden from this server")\n'
+        )
         path = [str(hiding_dir), *filter(None, [os.environ.get("PYTHONPATH")])]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tensorboard.main", "--logdir", str(log_dir),
-             "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env, stdout=self.output, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "tensorboard.main",
+                "--logdir",
+                str(log_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            env=env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+        )
 
     def get(self, route, **query):
         url = f"http://127.0.0.1:{self.port}/data/{route}"
@@ -245,16 +279,30 @@ def test_server_runs_without_tensorflow(served):
 def test_server_lists_the_keras_scalar_tags(served):
     server, _, _ = served
     tags = server.get("plugin/scalars/tags")
-    assert {"epoch_loss", "epoch_accuracy", "epoch_mae", "epoch_learning_rate",
-            "batch_loss", "batch_accuracy", "batch_mae"} <= set(tags["train"])
+    assert {
+        "epoch_loss",
+        "epoch_accuracy",
+        "epoch_mae",
+        "epoch_learning_rate",
+        "batch_loss",
+        "batch_accuracy",
+        "batch_mae",
+    } <= set(tags["train"])
     assert {"epoch_loss", "epoch_accuracy", "epoch_mae"} <= set(tags["validation"])
     assert not any(tag.startswith(("epoch_val_", "batch_")) for tag in tags["validation"])
 
 
-@pytest.mark.parametrize("run,tag,key", [
-    ("train", "epoch_loss", "loss"), ("train", "epoch_accuracy", "accuracy"),
-    ("train", "epoch_mae", "mae"), ("validation", "epoch_loss", "val_loss"),
-    ("validation", "epoch_accuracy", "val_accuracy"), ("validation", "epoch_mae", "val_mae")])
+@pytest.mark.parametrize(
+    "run,tag,key",
+    [
+        ("train", "epoch_loss", "loss"),
+        ("train", "epoch_accuracy", "accuracy"),
+        ("train", "epoch_mae", "mae"),
+        ("validation", "epoch_loss", "val_loss"),
+        ("validation", "epoch_accuracy", "val_accuracy"),
+        ("validation", "epoch_mae", "val_mae"),
+    ],
+)
 def test_epoch_scalars_equal_the_history(served, run, tag, key):
     server, history, _ = served
     steps, values = _scalars(server, run, tag)
@@ -275,7 +323,7 @@ def test_learning_rate_is_logged_per_epoch(served):
     server, history, _ = served
     steps, values = _scalars(server, "train", "epoch_learning_rate")
     assert steps == list(range(EPOCHS))
-    np.testing.assert_allclose(values, [0.02 * 0.5 ** e for e in range(EPOCHS)], rtol=1e-6)
+    np.testing.assert_allclose(values, [0.02 * 0.5**e for e in range(EPOCHS)], rtol=1e-6)
     np.testing.assert_allclose(values, history["learning_rate"], rtol=1e-6)
 
 
@@ -299,16 +347,18 @@ def test_weight_histograms_hold_every_weight_value(served):
             assert buckets[:, 2].sum() == weights.size
             assert buckets[0, 0] == pytest.approx(float(weights.min()), abs=1e-6)
             assert buckets[-1, 1] == pytest.approx(float(weights.max()), abs=1e-6)
-    assert not np.array_equal(recorder.weights[0]["out/kernel/histogram"],
-                              recorder.weights[-1]["out/kernel/histogram"])
+    assert not np.array_equal(
+        recorder.weights[0]["out/kernel/histogram"], recorder.weights[-1]["out/kernel/histogram"]
+    )
 
 
 def test_conceptual_graph_of_the_model(served):
     server, _, _ = served
     info = server.get("plugin/graphs/info")
     assert info["train"]["tags"]["keras"]["conceptual_graph"]
-    url = (f"http://127.0.0.1:{server.port}/data/plugin/graphs/graph?"
-           + urllib.parse.urlencode(dict(run="train", tag="keras", conceptual="true")))
+    url = f"http://127.0.0.1:{server.port}/data/plugin/graphs/graph?" + urllib.parse.urlencode(
+        dict(run="train", tag="keras", conceptual="true")
+    )
     with urllib.request.urlopen(url, timeout=10) as response:
         graph = response.read().decode()
     # A text GraphDef: one node per layer, each naming the layer it takes its input from.
@@ -329,13 +379,19 @@ def test_unwritable_log_dir_fails_before_the_first_step(tmp_path):
     model.compile(optimizer="sgd", loss="binary_crossentropy")
     x, y = binary_data(32)
     with pytest.raises(OSError, match="TensorBoard cannot write its logs to .*not_a_directory"):
-        model.fit(x, y, epochs=1, verbose=0,
-                  callbacks=[recorder, jeras.callbacks.TensorBoard(str(log_dir))])
+        model.fit(
+            x,
+            y,
+            epochs=1,
+            verbose=0,
+            callbacks=[recorder, jeras.callbacks.TensorBoard(str(log_dir))],
+        )
     assert recorder.batch_losses == {}
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="root writes into read-only directories")
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0, reason="root writes into read-only directories"
+)
 def test_read_only_log_dir_fails_before_the_first_step(tmp_path):
     pytest.importorskip("tensorboard")
     read_only = tmp_path / "read_only"
@@ -346,7 +402,12 @@ def test_read_only_log_dir_fails_before_the_first_step(tmp_path):
     x, y = binary_data(32)
     try:
         with pytest.raises(PermissionError, match="TensorBoard cannot write its logs to"):
-            model.fit(x, y, epochs=1, verbose=0,
-                      callbacks=[jeras.callbacks.TensorBoard(str(read_only / "logs"))])
+            model.fit(
+                x,
+                y,
+                epochs=1,
+                verbose=0,
+                callbacks=[jeras.callbacks.TensorBoard(str(read_only / "logs"))],
+            )
     finally:
         read_only.chmod(0o700)

@@ -23,8 +23,16 @@ def dataset_class(base):
         process computing it; `slow_from` makes every index from there sleep, after touching
         `marker` (so a test knows training is under way)."""
 
-        def __init__(self, batch_size=16, reshuffle=False, fail_at=None, exit_at=None,
-                     slow_from=None, marker=None, **kwargs):
+        def __init__(
+            self,
+            batch_size=16,
+            reshuffle=False,
+            fail_at=None,
+            exit_at=None,
+            slow_from=None,
+            marker=None,
+            **kwargs,
+        ):
             super().__init__(**kwargs)
             self.batch_size = batch_size
             self.reshuffle = reshuffle
@@ -48,7 +56,7 @@ def dataset_class(base):
                 with open(self.marker, "a") as f:
                     f.write(f"{os.getpid()}\n")
                 time.sleep(600)
-            rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+            rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
             return X[rows], Y[rows]
 
         def on_epoch_end(self):

@@ -7,12 +7,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from same_as_arrays import (
+    BATCH,
+    X,
+    Y,
+    check_same_as_arrays,
+    check_steps_per_epoch_continues,
+    compiled_pair,
+    numpy_batches,
+)
 
 import jeras
 from jeras.data.batch_sources import make_source
-
-from same_as_arrays import (BATCH, X, Y, check_same_as_arrays,
-                            check_steps_per_epoch_continues, compiled_pair, numpy_batches)
 
 grain = pytest.importorskip("grain")
 
@@ -30,8 +36,9 @@ def test_map_dataset_trains_evaluates_and_predicts_as_arrays():
 
 
 def test_iter_dataset_with_steps_per_epoch_continues_through_one_pass():
-    check_steps_per_epoch_continues(batched(X, Y).to_iter_dataset(),
-                                    batched(X[:50], Y[:50]).to_iter_dataset())
+    check_steps_per_epoch_continues(
+        batched(X, Y).to_iter_dataset(), batched(X[:50], Y[:50]).to_iter_dataset()
+    )
 
 
 def data_loader(*arrays):
@@ -39,12 +46,15 @@ def data_loader(*arrays):
     return grain.DataLoader(
         data_source=samples,
         sampler=grain.samplers.IndexSampler(len(samples), shuffle=False, num_epochs=1, seed=0),
-        operations=[grain.transforms.Batch(BATCH)], worker_count=0)
+        operations=[grain.transforms.Batch(BATCH)],
+        worker_count=0,
+    )
 
 
 def test_data_loader_trains_evaluates_and_predicts_as_arrays():
-    for (x, y, _), (x_ref, y_ref) in zip(make_source(data_loader(X, Y)).epoch(False),
-                                         numpy_batches(X, Y)):
+    for (x, y, _), (x_ref, y_ref) in zip(
+        make_source(data_loader(X, Y)).epoch(False), numpy_batches(X, Y)
+    ):
         np.testing.assert_array_equal(x, x_ref.astype("float32"))
         np.testing.assert_array_equal(y, y_ref)
     check_same_as_arrays(data_loader)
@@ -79,8 +89,8 @@ def test_bad_grain_inputs_are_clear_errors():
 # -- the README's examples ---------------------------------------------------------------------
 def readme_snippets():
     text = README.read_text()
-    section = text[text.index(README_SECTION):]
-    section = section[:section.index("\n## ", len(README_SECTION))]
+    section = text[text.index(README_SECTION) :]
+    section = section[: section.index("\n## ", len(README_SECTION))]
     return re.findall(r"```python\n(.*?)```", section, flags=re.S)
 
 
@@ -97,13 +107,25 @@ def guide_names():
         hidden = jeras.layers.Dense(64, activation="relu", name="dense_2")(hidden)
         outputs = jeras.layers.Dense(10, activation="softmax", name="predictions")(hidden)
         model = jeras.Model(inputs=inputs, outputs=outputs)
-        model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
-                      metrics=["sparse_categorical_accuracy"])
+        model.compile(
+            optimizer="rmsprop",
+            loss="sparse_categorical_crossentropy",
+            metrics=["sparse_categorical_accuracy"],
+        )
         return model
 
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = digits(256), digits(128), digits(128)
-    return dict(np=np, keras=jeras, get_compiled_model=get_compiled_model, x_train=x_train,
-                y_train=y_train, x_val=x_val, y_val=y_val, x_test=x_test, y_test=y_test)
+    return dict(
+        np=np,
+        keras=jeras,
+        get_compiled_model=get_compiled_model,
+        x_train=x_train,
+        y_train=y_train,
+        x_val=x_val,
+        y_val=y_val,
+        x_test=x_test,
+        y_test=y_test,
+    )
 
 
 def guide_two_input_two_output_model():
@@ -112,14 +134,25 @@ def guide_two_input_two_output_model():
     image_features = jeras.layers.GlobalMaxPooling2D()(jeras.layers.Conv2D(3, 3)(image))
     series_features = jeras.layers.GlobalMaxPooling1D()(jeras.layers.Conv1D(3, 3)(series))
     merged = jeras.layers.concatenate([image_features, series_features])
-    model = jeras.Model([image, series], [jeras.layers.Dense(1, name="score_output")(merged),
-                                          jeras.layers.Dense(5, name="class_output")(merged)])
-    model.compile(optimizer="rmsprop", loss=[jeras.losses.MeanSquaredError(),
-                                             jeras.losses.CategoricalCrossentropy()])
+    model = jeras.Model(
+        [image, series],
+        [
+            jeras.layers.Dense(1, name="score_output")(merged),
+            jeras.layers.Dense(5, name="class_output")(merged),
+        ],
+    )
+    model.compile(
+        optimizer="rmsprop",
+        loss=[jeras.losses.MeanSquaredError(), jeras.losses.CategoricalCrossentropy()],
+    )
     rng = np.random.default_rng(1)
-    return dict(model=model, img_data=rng.random((100, 32, 32, 3)),
-                ts_data=rng.random((100, 20, 10)), score_targets=rng.random((100, 1)),
-                class_targets=rng.random((100, 5)))
+    return dict(
+        model=model,
+        img_data=rng.random((100, 32, 32, 3)),
+        ts_data=rng.random((100, 20, 10)),
+        score_targets=rng.random((100, 1)),
+        class_targets=rng.random((100, 5)),
+    )
 
 
 def test_readme_examples():

@@ -46,8 +46,9 @@ def test_y_or_sample_weight_with_a_pydataset_is_an_error():
 
 @pytest.mark.parametrize("batch", [{"features": X[:8]}, X[:8]], ids=["dict", "array"])
 def test_a_generator_of_non_tuples_is_an_error_in_fit(batch):
-    with pytest.raises(ValueError, match="must yield tuples.*first batch is a "
-                                         f"{type(batch).__name__}"):
+    with pytest.raises(
+        ValueError, match=f"must yield tuples.*first batch is a {type(batch).__name__}"
+    ):
         _model().fit(iter([batch]), verbose=0)
 
 

@@ -16,17 +16,16 @@ import traceback
 import numpy as np
 import psutil
 import pytest
+from _worker_datasets import Batches, LoadsOnlyHere, X
 
 import jeras
-from _worker_datasets import Batches, LoadsOnlyHere, X
 
 
 def _model():
     inputs = jeras.Input((12,))
     hidden = jeras.layers.Dense(16, activation="relu")(inputs)
     model = jeras.Model(inputs, jeras.layers.Dense(4, activation="softmax")(hidden))
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -40,8 +39,11 @@ def _assert_nothing_left():
     assert multiprocessing.active_children() == []
     # Python's multiprocessing starts one resource tracker per interpreter with the first
     # spawned process; it idles until the interpreter exits. Anything else is a leftover.
-    children = [p for p in psutil.Process().children(recursive=True)
-                if "resource_tracker" not in " ".join(p.cmdline())]
+    children = [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if "resource_tracker" not in " ".join(p.cmdline())
+    ]
     assert children == []
     names = [t.name for t in threading.enumerate()]
     assert not [n for n in names if n.startswith(("jeras-pydataset", "jeras-prefetch"))], names
@@ -89,15 +91,19 @@ def test_an_unpicklable_dataset_is_a_clear_error():
     class Local(Batches):
         pass
 
-    with pytest.raises(ValueError, match="PyDataset Local .* cannot be pickled.*"
-                                         "use_multiprocessing=False"):
+    with pytest.raises(
+        ValueError, match="PyDataset Local .* cannot be pickled.*use_multiprocessing=False"
+    ):
         _model().fit(Local(workers=2, use_multiprocessing=True), verbose=0)
     _assert_nothing_left()
 
 
 def test_a_dataset_that_workers_cannot_load_is_a_clear_error():
-    with pytest.raises(ValueError, match="could not load the PyDataset LoadsOnlyHere.*"
-                                         "importable module.*use_multiprocessing=False"):
+    with pytest.raises(
+        ValueError,
+        match="could not load the PyDataset LoadsOnlyHere.*"
+        "importable module.*use_multiprocessing=False",
+    ):
         _model().evaluate(LoadsOnlyHere(workers=1, use_multiprocessing=True), verbose=0)
     _assert_nothing_left()
 

@@ -7,12 +7,20 @@ import sys
 
 import numpy as np
 import pytest
+from same_as_arrays import (
+    BATCH,
+    SW,
+    X,
+    Y,
+    assert_same_history,
+    check_same_as_arrays,
+    check_steps_per_epoch_continues,
+    compiled_pair,
+    numpy_batches,
+)
 
 import jeras
 from jeras.data.batch_sources import make_source
-
-from same_as_arrays import (BATCH, SW, X, Y, assert_same_history, check_same_as_arrays,
-                            check_steps_per_epoch_continues, compiled_pair, numpy_batches)
 
 tf = pytest.importorskip("tensorflow")
 
@@ -47,8 +55,9 @@ def test_guide_dict_dataset_for_a_multi_input_multi_output_model():
     def build():
         image = jeras.Input((8, 8, 3), name="img_input")
         series = jeras.Input((5, 4), name="ts_input")
-        merged = jeras.layers.concatenate([jeras.layers.Flatten()(image),
-                                           jeras.layers.Flatten()(series)])
+        merged = jeras.layers.concatenate(
+            [jeras.layers.Flatten()(image), jeras.layers.Flatten()(series)]
+        )
         score = jeras.layers.Dense(1, name="score_output")(merged)
         classes = jeras.layers.Dense(5, name="class_output")(merged)
         return jeras.Model([image, series], [score, classes])
@@ -57,23 +66,31 @@ def test_guide_dict_dataset_for_a_multi_input_multi_output_model():
     inputs = {"img_input": rng.random((100, 8, 8, 3)), "ts_input": rng.random((100, 5, 4))}
     targets = {"score_output": rng.random((100, 1)), "class_output": rng.random((100, 5))}
     arrays_model, dataset_model = compiled_pair(
-        build, optimizer="rmsprop",
-        loss={"score_output": jeras.losses.MeanSquaredError(),
-              "class_output": jeras.losses.CategoricalCrossentropy(from_logits=True)})
-    expected = arrays_model.fit(inputs, targets, batch_size=32, epochs=2, shuffle=False,
-                                verbose=0).history
+        build,
+        optimizer="rmsprop",
+        loss={
+            "score_output": jeras.losses.MeanSquaredError(),
+            "class_output": jeras.losses.CategoricalCrossentropy(from_logits=True),
+        },
+    )
+    expected = arrays_model.fit(
+        inputs, targets, batch_size=32, epochs=2, shuffle=False, verbose=0
+    ).history
     dataset = tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(32)
     actual = dataset_model.fit(dataset, epochs=2, verbose=0).history
     assert "class_output_loss" in actual
     assert_same_history(expected, actual)
-    predicted = dataset_model.predict(tf.data.Dataset.from_tensor_slices(inputs).batch(32),
-                                      verbose=0)
-    np.testing.assert_allclose(predicted[1], arrays_model.predict(inputs, verbose=0)[1],
-                               rtol=1e-5, atol=1e-6)
+    predicted = dataset_model.predict(
+        tf.data.Dataset.from_tensor_slices(inputs).batch(32), verbose=0
+    )
+    np.testing.assert_allclose(
+        predicted[1], arrays_model.predict(inputs, verbose=0)[1], rtol=1e-5, atol=1e-6
+    )
 
 
 def counted(batches, passes, drawn, repeat=False):
     """A dataset of `batches()` that counts its passes and the batches drawn from it."""
+
     def generate():
         passes.append(1)
         for batch in batches():
@@ -126,17 +143,20 @@ def test_tensorflow_is_imported_only_when_a_tf_object_is_passed():
         "m.fit(np.ones((8, 3)), np.ones(8), verbose=0)\n"
         "m.fit((b for b in [(np.ones((4, 3)), np.ones(4))]), verbose=0)\n"
         "m.predict(np.ones((2, 3)), verbose=0)\n"
-        "print(sorted({k.split('.')[0] for k in sys.modules} & {'tensorflow', 'torch', 'grain'}))\n")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=120)
+        "print(sorted({k.split('.')[0] for k in sys.modules} & {'tensorflow', 'torch', 'grain'}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_targets_passed_beside_a_dataset_are_an_error_naming_its_type():
     model, _ = compiled_pair()
-    with pytest.raises(ValueError,
-                       match=r"`y` argument is not supported when `x` is the tf\.data\.Dataset"):
+    with pytest.raises(
+        ValueError, match=r"`y` argument is not supported when `x` is the tf\.data\.Dataset"
+    ):
         model.fit(batched(X, Y), Y, verbose=0)
 
 
@@ -151,8 +171,9 @@ def test_an_empty_dataset_is_an_error():
     with pytest.raises(ValueError, match="tf.data.Dataset .*yielded no batches"):
         model.fit(batched(X, Y).take(0), verbose=0)
     with pytest.raises(ValueError, match="yielded no batches"):
-        model.fit(batched(X, Y), validation_data=batched(X, Y).filter(lambda x, y: False),
-                  verbose=0)
+        model.fit(
+            batched(X, Y), validation_data=batched(X, Y).filter(lambda x, y: False), verbose=0
+        )
 
 
 def test_a_ragged_batch_is_an_error_that_says_how_to_densify():

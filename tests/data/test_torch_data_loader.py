@@ -3,19 +3,26 @@ the same arrays; the loader's own shuffling, length and collation are respected.
 
 import numpy as np
 import pytest
+from same_as_arrays import (
+    BATCH,
+    X,
+    Y,
+    assert_same_history,
+    check_same_as_arrays,
+    check_steps_per_epoch_continues,
+    compiled_pair,
+)
 
 from jeras.data.batch_sources import make_source
-
-from same_as_arrays import (BATCH, X, Y, assert_same_history, check_same_as_arrays,
-                            check_steps_per_epoch_continues, compiled_pair)
 
 torch = pytest.importorskip("torch")
 from torch.utils.data import DataLoader, IterableDataset, TensorDataset  # noqa: E402
 
 
 def loader(*arrays, **kwargs):
-    return DataLoader(TensorDataset(*(torch.from_numpy(a) for a in arrays)), batch_size=BATCH,
-                      **kwargs)
+    return DataLoader(
+        TensorDataset(*(torch.from_numpy(a) for a in arrays)), batch_size=BATCH, **kwargs
+    )
 
 
 class Samples(IterableDataset):
@@ -38,8 +45,7 @@ def test_steps_per_epoch_continues_through_one_pass_of_the_loader():
 
 def test_loader_over_an_iterable_dataset_without_length_trains_as_arrays():
     arrays_model, loader_model = compiled_pair()
-    expected = arrays_model.fit(X, Y, batch_size=BATCH, epochs=2, shuffle=False,
-                                verbose=0).history
+    expected = arrays_model.fit(X, Y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0).history
     samples = DataLoader(Samples(X, Y), batch_size=BATCH)
     assert make_source(samples).num_batches is None
     assert_same_history(expected, loader_model.fit(samples, epochs=2, verbose=0).history)

@@ -3,12 +3,12 @@ and data_format combination, plus dilation, groups, regularizers, config and bad
 
 import itertools
 
+import keras
 import numpy as np
 import pytest
-
-import keras
-import jeras
 from oracle import assert_close, matmul_tolerance
+
+import jeras
 
 RNG = np.random.default_rng(7)
 CLASSES = {1: "Conv1D", 2: "Conv2D", 3: "Conv3D"}
@@ -57,7 +57,8 @@ def _cases():
     for rank in (1, 2, 3):
         paddings = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
         for padding, strides, data_format in itertools.product(
-                paddings, (1, 2), ("channels_last", "channels_first")):
+            paddings, (1, 2), ("channels_last", "channels_first")
+        ):
             out.append((rank, padding, strides, data_format))
     return out
 
@@ -67,24 +68,41 @@ def test_conv_matches_keras(rank, padding, strides, data_format):
     _compare(rank, 3, data_format, filters=4, kernel_size=3, strides=strides, padding=padding)
 
 
-@pytest.mark.parametrize("rank, padding", [(1, "valid"), (1, "same"), (1, "causal"),
-                                           (2, "valid"), (2, "same"), (3, "same")])
+@pytest.mark.parametrize(
+    "rank, padding",
+    [(1, "valid"), (1, "same"), (1, "causal"), (2, "valid"), (2, "same"), (3, "same")],
+)
 def test_conv_dilation_matches_keras(rank, padding):
-    _compare(rank, 2, "channels_last", filters=3, kernel_size=2, dilation_rate=2,
-             padding=padding)
+    _compare(rank, 2, "channels_last", filters=3, kernel_size=2, dilation_rate=2, padding=padding)
 
 
-@pytest.mark.parametrize("rank, data_format", [(1, "channels_last"), (1, "channels_first"),
-                                               (2, "channels_last"), (2, "channels_first"),
-                                               (3, "channels_last")])
+@pytest.mark.parametrize(
+    "rank, data_format",
+    [
+        (1, "channels_last"),
+        (1, "channels_first"),
+        (2, "channels_last"),
+        (2, "channels_first"),
+        (3, "channels_last"),
+    ],
+)
 def test_conv_groups_matches_keras(rank, data_format):
     layer = _compare(rank, 4, data_format, filters=6, kernel_size=2, groups=2, padding="same")
     assert tuple(layer.kernel.shape) == (2,) * rank + (2, 6)
 
 
 def test_conv2d_rectangular_kernel_strides_no_bias_activation():
-    layer = _compare(2, 3, "channels_last", filters=5, kernel_size=(3, 2), strides=(2, 1),
-                     padding="same", use_bias=False, activation="relu")
+    layer = _compare(
+        2,
+        3,
+        "channels_last",
+        filters=5,
+        kernel_size=(3, 2),
+        strides=(2, 1),
+        padding="same",
+        use_bias=False,
+        activation="relu",
+    )
     assert [w.name for w in layer.weights] == ["kernel"]
 
 
@@ -106,34 +124,47 @@ def test_conv1d_matches_numpy_cross_correlation():
     w = np.array([1.0, 2.0, 3.0], "float32")
     layer.set_weights([w.reshape(3, 1, 1)])
     padded = np.concatenate([np.zeros(2, "float32"), x[0, :, 0]])
-    expected = np.array([padded[t:t + 3] @ w for t in range(6)])
+    expected = np.array([padded[t : t + 3] @ w for t in range(6)])
     np.testing.assert_allclose(np.asarray(layer(x))[0, :, 0], expected, atol=1e-6)
 
 
-@pytest.mark.parametrize("rank, kwargs", [
-    (1, dict(padding="causal", dilation_rate=2)), (1, dict(strides=2, padding="same")),
-    (2, dict(strides=2)), (2, dict(data_format="channels_first", padding="same")),
-    (3, dict(strides=(1, 2, 1))),
-])
+@pytest.mark.parametrize(
+    "rank, kwargs",
+    [
+        (1, dict(padding="causal", dilation_rate=2)),
+        (1, dict(strides=2, padding="same")),
+        (2, dict(strides=2)),
+        (2, dict(data_format="channels_first", padding="same")),
+        (3, dict(strides=(1, 2, 1))),
+    ],
+)
 def test_symbolic_output_shapes_match_keras_with_unknown_dims(rank, kwargs):
     shapes = [(None,) * rank + (3,), SPATIAL[rank] + (3,)]
     if kwargs.get("data_format") == "channels_first":
         shapes = [(3,) + (None,) * rank, (3,) + SPATIAL[rank]]
     for shape in shapes:
-        k_out = getattr(keras.layers, CLASSES[rank])(4, 3, kernel_initializer="zeros",
-                                                     **kwargs)(keras.Input(shape))
+        k_out = getattr(keras.layers, CLASSES[rank])(4, 3, kernel_initializer="zeros", **kwargs)(
+            keras.Input(shape)
+        )
         j_out = getattr(jeras.layers, CLASSES[rank])(4, 3, **kwargs)(jeras.Input(shape))
         assert tuple(j_out.shape) == tuple(k_out.shape)
 
 
 def test_regularizers_and_activity_loss_match_keras():
-    kwargs = dict(filters=3, kernel_size=2, activation="tanh",
-                  kernel_regularizer=keras.regularizers.L2(0.01),
-                  bias_regularizer=keras.regularizers.L1(0.02),
-                  activity_regularizer=keras.regularizers.L2(0.003))
-    j_kwargs = dict(kwargs, kernel_regularizer=jeras.regularizers.L2(0.01),
-                    bias_regularizer=jeras.regularizers.L1(0.02),
-                    activity_regularizer=jeras.regularizers.L2(0.003))
+    kwargs = dict(
+        filters=3,
+        kernel_size=2,
+        activation="tanh",
+        kernel_regularizer=keras.regularizers.L2(0.01),
+        bias_regularizer=keras.regularizers.L1(0.02),
+        activity_regularizer=keras.regularizers.L2(0.003),
+    )
+    j_kwargs = dict(
+        kwargs,
+        kernel_regularizer=jeras.regularizers.L2(0.01),
+        bias_regularizer=jeras.regularizers.L1(0.02),
+        activity_regularizer=jeras.regularizers.L2(0.003),
+    )
     x = _x(4, 6, 6, 2)
     k_layer = keras.layers.Conv2D(kernel_initializer="zeros", **kwargs)
     j_layer = jeras.layers.Conv2D(**j_kwargs)
@@ -170,12 +201,26 @@ def _assert_config_matches(j_config, k_config):
             assert j_value == k_value, key
 
 
-@pytest.mark.parametrize("rank, kwargs", [
-    (1, dict(filters=3, kernel_size=4, padding="causal", dilation_rate=2, activation="relu")),
-    (2, dict(filters=6, kernel_size=(3, 1), strides=2, padding="SAME", groups=3,
-             data_format="channels_first", use_bias=False, kernel_constraint="max_norm")),
-    (3, dict(filters=2, kernel_size=2, kernel_regularizer="l2")),
-])
+@pytest.mark.parametrize(
+    "rank, kwargs",
+    [
+        (1, dict(filters=3, kernel_size=4, padding="causal", dilation_rate=2, activation="relu")),
+        (
+            2,
+            dict(
+                filters=6,
+                kernel_size=(3, 1),
+                strides=2,
+                padding="SAME",
+                groups=3,
+                data_format="channels_first",
+                use_bias=False,
+                kernel_constraint="max_norm",
+            ),
+        ),
+        (3, dict(filters=2, kernel_size=2, kernel_regularizer="l2")),
+    ],
+)
 def test_get_config_matches_keras(rank, kwargs):
     k_config = getattr(keras.layers, CLASSES[rank])(name="c", **kwargs).get_config()
     j_layer = getattr(jeras.layers, CLASSES[rank])(name="c", **kwargs)
@@ -224,13 +269,18 @@ def test_input_too_small_for_kernel():
         jeras.layers.Conv2D(1, 3, name="conv_small")(jeras.Input((2, 2, 1)))
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(filters=0, kernel_size=2), dict(filters=2, kernel_size=(2, 2, 2)),
-    dict(filters=2, kernel_size=2, padding="causal"), dict(filters=2, kernel_size=0),
-    dict(filters=3, kernel_size=2, groups=2), dict(filters=2, kernel_size=2, strides=2,
-                                                    dilation_rate=2),
-    dict(filters=2, kernel_size=2, data_format="nhwc"),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(filters=0, kernel_size=2),
+        dict(filters=2, kernel_size=(2, 2, 2)),
+        dict(filters=2, kernel_size=2, padding="causal"),
+        dict(filters=2, kernel_size=0),
+        dict(filters=3, kernel_size=2, groups=2),
+        dict(filters=2, kernel_size=2, strides=2, dilation_rate=2),
+        dict(filters=2, kernel_size=2, data_format="nhwc"),
+    ],
+)
 def test_bad_arguments_raise_value_error(kwargs):
     with pytest.raises(ValueError):
         jeras.layers.Conv2D(**kwargs)

@@ -2,10 +2,10 @@
 
 import math
 
+import keras
 import numpy as np
 import pytest
 
-import keras
 import jeras
 
 RNG = np.random.default_rng(1)
@@ -29,10 +29,17 @@ def _np_sigmoid(z):
 
 
 # -- Dense ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("activation, formula", [
-    (None, lambda z: z), ("linear", lambda z: z), ("relu", _np_relu),
-    ("softmax", _np_softmax), ("sigmoid", _np_sigmoid), ("tanh", np.tanh),
-])
+@pytest.mark.parametrize(
+    "activation, formula",
+    [
+        (None, lambda z: z),
+        ("linear", lambda z: z),
+        ("relu", _np_relu),
+        ("softmax", _np_softmax),
+        ("sigmoid", _np_sigmoid),
+        ("tanh", np.tanh),
+    ],
+)
 def test_dense_matches_numpy(activation, formula):
     layer = jeras.layers.Dense(5, activation=activation)
     x = _x(4, 3)
@@ -82,27 +89,47 @@ def test_default_initializers_glorot_uniform_kernel_and_zero_bias():
     # Uniform on [-limit, limit]: it reaches close to both ends, mean 0, variance limit^2 / 3.
     assert np.abs(kernel).max() > 0.99 * limit
     assert abs(kernel.mean()) < 0.01 * limit
-    assert abs(kernel.var() - limit ** 2 / 3) < 0.02 * limit ** 2 / 3
+    assert abs(kernel.var() - limit**2 / 3) < 0.02 * limit**2 / 3
     # Two layers draw different kernels.
     other = jeras.layers.Dense(fan_out)
     other.build((None, fan_in))
     assert not np.allclose(other.get_weights()[0], kernel)
 
 
-@pytest.mark.parametrize("name, check", [
-    ("zeros", lambda k, fi, fo: np.all(k == 0)),
-    ("ones", lambda k, fi, fo: np.all(k == 1)),
-    ("he_uniform", lambda k, fi, fo: np.abs(k).max() <= math.sqrt(6 / fi)
-     and abs(k.var() - 2 / fi) < 0.05 * 2 / fi),
-    ("he_normal", lambda k, fi, fo: abs(k.std() - math.sqrt(2 / fi)) < 0.05 * math.sqrt(2 / fi)
-     and np.abs(k).max() <= 2 * math.sqrt(2 / fi) / 0.87962566103423978 + 1e-6),
-    ("glorot_normal", lambda k, fi, fo: abs(k.std() - math.sqrt(2 / (fi + fo)))
-     < 0.05 * math.sqrt(2 / (fi + fo))),
-    ("lecun_uniform", lambda k, fi, fo: np.abs(k).max() <= math.sqrt(3 / fi)
-     and abs(k.var() - 1 / fi) < 0.05 / fi),
-    ("random_normal", lambda k, fi, fo: abs(k.std() - 0.05) < 0.0025 and abs(k.mean()) < 0.001),
-    ("random_uniform", lambda k, fi, fo: np.abs(k).max() <= 0.05 and np.abs(k).max() > 0.049),
-])
+@pytest.mark.parametrize(
+    "name, check",
+    [
+        ("zeros", lambda k, fi, fo: np.all(k == 0)),
+        ("ones", lambda k, fi, fo: np.all(k == 1)),
+        (
+            "he_uniform",
+            lambda k, fi, fo: (
+                np.abs(k).max() <= math.sqrt(6 / fi) and abs(k.var() - 2 / fi) < 0.05 * 2 / fi
+            ),
+        ),
+        (
+            "he_normal",
+            lambda k, fi, fo: (
+                abs(k.std() - math.sqrt(2 / fi)) < 0.05 * math.sqrt(2 / fi)
+                and np.abs(k).max() <= 2 * math.sqrt(2 / fi) / 0.87962566103423978 + 1e-6
+            ),
+        ),
+        (
+            "glorot_normal",
+            lambda k, fi, fo: (
+                abs(k.std() - math.sqrt(2 / (fi + fo))) < 0.05 * math.sqrt(2 / (fi + fo))
+            ),
+        ),
+        (
+            "lecun_uniform",
+            lambda k, fi, fo: (
+                np.abs(k).max() <= math.sqrt(3 / fi) and abs(k.var() - 1 / fi) < 0.05 / fi
+            ),
+        ),
+        ("random_normal", lambda k, fi, fo: abs(k.std() - 0.05) < 0.0025 and abs(k.mean()) < 0.001),
+        ("random_uniform", lambda k, fi, fo: np.abs(k).max() <= 0.05 and np.abs(k).max() > 0.049),
+    ],
+)
 def test_kernel_initializer_names(name, check):
     fan_in, fan_out = 200, 150
     layer = jeras.layers.Dense(fan_out, kernel_initializer=name)
@@ -122,23 +149,32 @@ def test_regularizers_contribute_to_losses():
     x = _x(8, 5)
     inputs = jeras.Input((5,))
     dense = jeras.layers.Dense(
-        3, kernel_regularizer=jeras.regularizers.L2(0.01),
-        bias_regularizer=jeras.regularizers.L1(0.1), bias_initializer="ones",
-        activity_regularizer=jeras.regularizers.L1L2(l1=0.001, l2=0.002))
+        3,
+        kernel_regularizer=jeras.regularizers.L2(0.01),
+        bias_regularizer=jeras.regularizers.L1(0.1),
+        bias_initializer="ones",
+        activity_regularizer=jeras.regularizers.L1L2(l1=0.001, l2=0.002),
+    )
     model = jeras.Model(inputs, dense(inputs))
     out = np.asarray(model(x))
     kernel, bias = dense.get_weights()
-    kernel_penalty = 0.01 * np.sum(kernel ** 2)
+    kernel_penalty = 0.01 * np.sum(kernel**2)
     bias_penalty = 0.1 * np.sum(np.abs(bias))
     # Keras 3 divides the activity penalty by the batch size.
-    activity_penalty = (0.001 * np.sum(np.abs(out)) + 0.002 * np.sum(out ** 2)) / len(x)
+    activity_penalty = (0.001 * np.sum(np.abs(out)) + 0.002 * np.sum(out**2)) / len(x)
     # After an eager call, as in Keras: activity penalties of that call, then weight penalties.
-    np.testing.assert_allclose([float(l) for l in model.losses],
-                               [activity_penalty, kernel_penalty, bias_penalty], rtol=1e-5)
+    np.testing.assert_allclose(
+        [float(l) for l in model.losses],
+        [activity_penalty, kernel_penalty, bias_penalty],
+        rtol=1e-5,
+    )
     # Calling the layer directly gives the same.
     dense(x)
-    np.testing.assert_allclose([float(l) for l in dense.losses],
-                               [activity_penalty, kernel_penalty, bias_penalty], rtol=1e-5)
+    np.testing.assert_allclose(
+        [float(l) for l in dense.losses],
+        [activity_penalty, kernel_penalty, bias_penalty],
+        rtol=1e-5,
+    )
 
 
 def test_model_losses_after_eager_call_match_keras():
@@ -151,8 +187,9 @@ def test_model_losses_after_eager_call_match_keras():
                 return inputs
 
         inputs = K.Input((3,))
-        hidden = K.layers.Dense(2, name="d", activity_regularizer="l2",
-                                kernel_regularizer="l1")(inputs)
+        hidden = K.layers.Dense(2, name="d", activity_regularizer="l2", kernel_regularizer="l1")(
+            inputs
+        )
         return K.Model(inputs, SumPenalty(name="penalty")(hidden))
 
     k_model, j_model = build(keras), build(jeras)
@@ -160,16 +197,21 @@ def test_model_losses_after_eager_call_match_keras():
     assert len(j_model.losses) == len(k_model.losses) == 1  # the kernel penalty only
     k_model(x)
     j_model(x)
-    np.testing.assert_allclose([float(l) for l in j_model.losses],
-                               [float(l) for l in k_model.losses], rtol=1e-6)
+    np.testing.assert_allclose(
+        [float(l) for l in j_model.losses], [float(l) for l in k_model.losses], rtol=1e-6
+    )
 
 
 def test_regularizer_losses_match_keras():
     x = _x(4, 6)
 
     def build(K):
-        layer = K.layers.Dense(3, kernel_regularizer=K.regularizers.L1L2(l1=0.01, l2=0.02),
-                               activity_regularizer=K.regularizers.L2(0.05), name="reg")
+        layer = K.layers.Dense(
+            3,
+            kernel_regularizer=K.regularizers.L1L2(l1=0.01, l2=0.02),
+            activity_regularizer=K.regularizers.L2(0.05),
+            name="reg",
+        )
         return layer
 
     k_layer, j_layer = build(keras), build(jeras)
@@ -178,8 +220,9 @@ def test_regularizer_losses_match_keras():
     j_layer.set_weights(k_layer.get_weights())
     k_layer(x)
     j_layer(x)
-    np.testing.assert_allclose([float(l) for l in j_layer.losses],
-                               [float(l) for l in k_layer.losses], rtol=1e-5)
+    np.testing.assert_allclose(
+        [float(l) for l in j_layer.losses], [float(l) for l in k_layer.losses], rtol=1e-5
+    )
 
 
 def test_regularization_is_added_to_the_training_loss():
@@ -191,7 +234,7 @@ def test_regularization_is_added_to_the_training_loss():
     model.compile(optimizer="sgd", loss="mse")
     kernel, bias = dense.get_weights()
     pred = x @ kernel + bias
-    expected = np.mean((pred - y) ** 2) + 0.1 * np.sum(kernel ** 2)
+    expected = np.mean((pred - y) ** 2) + 0.1 * np.sum(kernel**2)
     loss = model.evaluate(x, y, batch_size=16, verbose=0)
     np.testing.assert_allclose(loss, expected, rtol=1e-5)
 
@@ -205,16 +248,34 @@ def test_frozen_layer_has_no_weight_penalty():
 
 
 # -- Activation -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", [
-    "relu", "softmax", "sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "silu", "swish",
-    "hard_sigmoid", "relu6", "leaky_relu", "log_softmax", "exponential", "linear",
-    "gelu",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "relu",
+        "softmax",
+        "sigmoid",
+        "tanh",
+        "elu",
+        "selu",
+        "softplus",
+        "softsign",
+        "silu",
+        "swish",
+        "hard_sigmoid",
+        "relu6",
+        "leaky_relu",
+        "log_softmax",
+        "exponential",
+        "linear",
+        "gelu",
+    ],
+)
 def test_activation_layer_matches_keras(name):
     x = _x(5, 7, scale=3.0)
     expected = np.asarray(keras.layers.Activation(name)(x))
-    np.testing.assert_allclose(np.asarray(jeras.layers.Activation(name)(x)), expected,
-                               atol=1e-6, rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(jeras.layers.Activation(name)(x)), expected, atol=1e-6, rtol=1e-6
+    )
 
 
 def test_activation_layer_with_callable_and_numpy_formula():
@@ -269,14 +330,23 @@ def test_flatten():
     x = _x(3, 2, 4, 5)
     out = np.asarray(jeras.layers.Flatten()(x))
     np.testing.assert_array_equal(out, x.reshape(3, -1))
-    assert jeras.layers.Flatten()(jeras.Input((2, 3))).shape == \
-        keras.layers.Flatten()(keras.Input((2, 3))).shape == (None, 6)
+    assert (
+        jeras.layers.Flatten()(jeras.Input((2, 3))).shape
+        == keras.layers.Flatten()(keras.Input((2, 3))).shape
+        == (None, 6)
+    )
     assert np.asarray(jeras.layers.Flatten()(_x(4))).shape == (4, 1)
 
 
-@pytest.mark.parametrize("target, input_shape", [
-    ((6, 2), (3, 4)), ((-1, 3), (3, 4)), ((2, -1), (12,)), ((3, 2, 2), (4, 3)),
-])
+@pytest.mark.parametrize(
+    "target, input_shape",
+    [
+        ((6, 2), (3, 4)),
+        ((-1, 3), (3, 4)),
+        ((2, -1), (12,)),
+        ((3, 2, 2), (4, 3)),
+    ],
+)
 def test_reshape_values_and_symbolic_shapes(target, input_shape):
     x = _x(5, *input_shape)
     out = np.asarray(jeras.layers.Reshape(target)(x))

@@ -22,10 +22,10 @@ import inspect
 
 import jax
 import jax.numpy as jnp
+import keras
 import numpy as np
 import pytest
 
-import keras
 import jeras
 
 NUM_SAMPLES, BATCH_SIZE, EPOCHS = 70, 32, 2
@@ -78,29 +78,34 @@ CASES = {
     "Flatten": Case({}, ((3, 4),), stem_units=(2,)),
     "Reshape": Case(dict(target_shape=(2, 3)), ((5,),), stem_units=(6,)),
     # -- convolution
-    "Conv1D": Case(dict(filters=3, kernel_size=2, dilation_rate=2, padding="same",
-                        activation="tanh"), ((7, 2),)),
-    "Conv2D": Case(dict(filters=3, kernel_size=(2, 3), strides=(2, 1),
-                        data_format="channels_first"), ((2, 5, 6),)),
+    "Conv1D": Case(
+        dict(filters=3, kernel_size=2, dilation_rate=2, padding="same", activation="tanh"),
+        ((7, 2),),
+    ),
+    "Conv2D": Case(
+        dict(filters=3, kernel_size=(2, 3), strides=(2, 1), data_format="channels_first"),
+        ((2, 5, 6),),
+    ),
     "Conv3D": Case(dict(filters=2, kernel_size=2, padding="same"), ((3, 4, 3, 2),)),
     # -- pooling (a Dense stem on the last axis gives the pooled values a gradient)
     "MaxPooling1D": Case(dict(pool_size=2), ((7, 3),), stem_units=(2,)),
-    "MaxPooling2D": Case(dict(pool_size=3, strides=2, padding="same"), ((5, 6, 3),),
-                         stem_units=(2,)),
-    "MaxPooling3D": Case(dict(pool_size=2, data_format="channels_first"), ((2, 4, 4, 5),),
-                         stem_units=(4,)),
-    "AveragePooling1D": Case(dict(pool_size=3, strides=2, padding="same"), ((7, 3),),
-                             stem_units=(2,)),
-    "AveragePooling2D": Case(dict(pool_size=2, data_format="channels_first"), ((2, 5, 4),),
-                             stem_units=(5,)),
-    "AveragePooling3D": Case(dict(pool_size=2, padding="same"), ((3, 4, 3, 2),),
-                             stem_units=(2,)),
+    "MaxPooling2D": Case(
+        dict(pool_size=3, strides=2, padding="same"), ((5, 6, 3),), stem_units=(2,)
+    ),
+    "MaxPooling3D": Case(
+        dict(pool_size=2, data_format="channels_first"), ((2, 4, 4, 5),), stem_units=(4,)
+    ),
+    "AveragePooling1D": Case(
+        dict(pool_size=3, strides=2, padding="same"), ((7, 3),), stem_units=(2,)
+    ),
+    "AveragePooling2D": Case(
+        dict(pool_size=2, data_format="channels_first"), ((2, 5, 4),), stem_units=(5,)
+    ),
+    "AveragePooling3D": Case(dict(pool_size=2, padding="same"), ((3, 4, 3, 2),), stem_units=(2,)),
     "GlobalMaxPooling1D": Case({}, ((6, 3),), stem_units=(2,)),
-    "GlobalMaxPooling2D": Case(dict(data_format="channels_first"), ((2, 4, 3),),
-                               stem_units=(5,)),
+    "GlobalMaxPooling2D": Case(dict(data_format="channels_first"), ((2, 4, 3),), stem_units=(5,)),
     "GlobalMaxPooling3D": Case(dict(keepdims=True), ((3, 3, 2, 2),), stem_units=(2,)),
-    "GlobalAveragePooling1D": Case(dict(data_format="channels_first"), ((3, 6),),
-                                   stem_units=(4,)),
+    "GlobalAveragePooling1D": Case(dict(data_format="channels_first"), ((3, 6),), stem_units=(4,)),
     "GlobalAveragePooling2D": Case({}, ((4, 3, 2),), stem_units=(3,)),
     "GlobalAveragePooling3D": Case(dict(keepdims=True), ((3, 2, 3, 2),), stem_units=(2,)),
     # -- merging
@@ -124,8 +129,11 @@ EXEMPT = {
 def _catalogue():
     """Names of the distinct public Layer classes in `jeras.layers` (aliases such as
     `MaxPool2D` are the same class and appear once, under the class's own name)."""
-    classes = {obj for obj in vars(jeras.layers).values()
-               if inspect.isclass(obj) and issubclass(obj, jeras.layers.Layer)}
+    classes = {
+        obj
+        for obj in vars(jeras.layers).values()
+        if inspect.isclass(obj) and issubclass(obj, jeras.layers.Layer)
+    }
     return sorted(cls.__name__ for cls in classes)
 
 
@@ -134,7 +142,8 @@ def test_catalogue_and_table_agree():
     missing = sorted(catalogue - set(CASES) - set(EXEMPT))
     assert not missing, (
         f"jeras.layers has layer classes without a training case: {missing}. Add a `Case` to "
-        f"CASES in {__file__} (or to EXEMPT, with the reason it cannot train).")
+        f"CASES in {__file__} (or to EXEMPT, with the reason it cannot train)."
+    )
     stale = sorted((set(CASES) | set(EXEMPT)) - catalogue)
     assert not stale, f"CASES/EXEMPT name classes that jeras.layers does not export: {stale}"
     assert not set(CASES) & set(EXEMPT)
@@ -190,8 +199,9 @@ def _keras_layer(name, case):
 
 def _data(case):
     rng = np.random.default_rng(7)
-    xs = [rng.standard_normal((NUM_SAMPLES,) + shape).astype("float32")
-          for shape in case.input_shapes]
+    xs = [
+        rng.standard_normal((NUM_SAMPLES,) + shape).astype("float32") for shape in case.input_shapes
+    ]
     y = rng.standard_normal((NUM_SAMPLES, 1)).astype("float32")
     return (xs if len(xs) > 1 else xs[0]), y
 
@@ -221,8 +231,15 @@ class _Run:
 def _fit(lib, model, x, y, path):
     model.compile(optimizer=lib.optimizers.SGD(learning_rate=LEARNING_RATE), loss="mse")
     recorder = _recorder(lib) if path == "per_batch_callback" else None
-    history = model.fit(x, y, batch_size=BATCH_SIZE, epochs=EPOCHS, shuffle=False, verbose=0,
-                        callbacks=[recorder] if recorder else None)
+    history = model.fit(
+        x,
+        y,
+        batch_size=BATCH_SIZE,
+        epochs=EPOCHS,
+        shuffle=False,
+        verbose=0,
+        callbacks=[recorder] if recorder else None,
+    )
     return history.history["loss"], model.get_weights(), recorder and recorder.weights
 
 
@@ -243,14 +260,14 @@ def _keras_run(name, case):
 
 def _jeras_model(name, case, keras_run):
     model = _build(jeras, name, case)
-    assert [w.shape for w in model.get_weights()] == \
-        [w.shape for w in keras_run.initial_weights], f"{name}: weights differ from Keras's"
+    assert [w.shape for w in model.get_weights()] == [w.shape for w in keras_run.initial_weights], (
+        f"{name}: weights differ from Keras's"
+    )
     model.set_weights(keras_run.initial_weights)
     if name == "Dropout":
         dropout = next(layer for layer in model.layers if isinstance(layer, jeras.layers.Dropout))
         # The Keras replica's state is [seed, counter] from the same seed argument.
-        assert np.asarray(dropout.seed_generator.state.value).tolist() == \
-            [0, case.kwargs["seed"]]
+        assert np.asarray(dropout.seed_generator.state.value).tolist() == [0, case.kwargs["seed"]]
     return model
 
 
@@ -270,20 +287,35 @@ def test_layer_trains_like_keras(name, path):
     model = _jeras_model(name, case, expected)
     losses, final, after_step = _fit(jeras, model, x, y, path)
 
-    np.testing.assert_allclose(losses, expected.losses, rtol=LOSS_RTOL,
-                               err_msg=f"{name} ({path}): loss history")
+    np.testing.assert_allclose(
+        losses, expected.losses, rtol=LOSS_RTOL, err_msg=f"{name} ({path}): loss history"
+    )
     for i, (got, want) in enumerate(zip(final, expected.final_weights)):
-        np.testing.assert_allclose(got, want, rtol=WEIGHT_RTOL, atol=WEIGHT_ATOL,
-                                   err_msg=f"{name} ({path}): final weight {i}")
+        np.testing.assert_allclose(
+            got,
+            want,
+            rtol=WEIGHT_RTOL,
+            atol=WEIGHT_ATOL,
+            err_msg=f"{name} ({path}): final weight {i}",
+        )
     if after_step is not None:
         assert len(after_step) == len(expected.weights_after_step)
-        for i, (w0, got, want) in enumerate(zip(expected.initial_weights, after_step[0],
-                                                expected.weights_after_step[0])):
-            np.testing.assert_allclose((w0 - got) / LEARNING_RATE, (w0 - want) / LEARNING_RATE,
-                                       rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL,
-                                       err_msg=f"{name} ({path}): first-step gradient {i}")
+        for i, (w0, got, want) in enumerate(
+            zip(expected.initial_weights, after_step[0], expected.weights_after_step[0])
+        ):
+            np.testing.assert_allclose(
+                (w0 - got) / LEARNING_RATE,
+                (w0 - want) / LEARNING_RATE,
+                rtol=GRADIENT_RTOL,
+                atol=GRADIENT_ATOL,
+                err_msg=f"{name} ({path}): first-step gradient {i}",
+            )
         for step, (got_all, want_all) in enumerate(zip(after_step, expected.weights_after_step)):
             for i, (got, want) in enumerate(zip(got_all, want_all)):
-                np.testing.assert_allclose(got, want, rtol=WEIGHT_RTOL, atol=WEIGHT_ATOL,
-                                           err_msg=f"{name} ({path}): weight {i} after step "
-                                                   f"{step}")
+                np.testing.assert_allclose(
+                    got,
+                    want,
+                    rtol=WEIGHT_RTOL,
+                    atol=WEIGHT_ATOL,
+                    err_msg=f"{name} ({path}): weight {i} after step {step}",
+                )

@@ -2,12 +2,12 @@
 multi-output model (Conv2D / Conv1D / global pooling / concatenate) built and predicting as in
 Keras with the same weights; bad input."""
 
+import keras
 import numpy as np
 import pytest
-
-import keras
-import jeras
 from oracle import assert_layer_matches_keras
+
+import jeras
 
 RNG = np.random.default_rng(5)
 # Elementwise float32 results: a few ulps at most.
@@ -27,9 +27,15 @@ _SHAPES = {
 }
 
 
-@pytest.mark.parametrize("name, case", [
-    (name, case) for name in ELEMENTWISE for case in _SHAPES
-    if not (name == "Subtract" and len(_SHAPES[case]) != 2)])
+@pytest.mark.parametrize(
+    "name, case",
+    [
+        (name, case)
+        for name in ELEMENTWISE
+        for case in _SHAPES
+        if not (name == "Subtract" and len(_SHAPES[case]) != 2)
+    ],
+)
 def test_elementwise_merge_matches_keras(name, case):
     assert_layer_matches_keras(name, [_x(*s) for s in _SHAPES[case]], **TOLERANCE)
 
@@ -40,35 +46,45 @@ def test_elementwise_formulas_numpy():
     np.testing.assert_allclose(np.asarray(layers.Add()([a, b, c])), a + b + c, atol=1e-6)
     np.testing.assert_allclose(np.asarray(layers.Subtract()([a, b])), a - b, atol=1e-6)
     np.testing.assert_allclose(np.asarray(layers.Multiply()([a, b, c])), a * b * c, atol=1e-6)
-    np.testing.assert_allclose(np.asarray(layers.Average()([a, b, c])), (a + b + c) / 3,
-                               atol=1e-6)
-    np.testing.assert_allclose(np.asarray(layers.Maximum()([a, b, c])),
-                               np.maximum(np.maximum(a, b), c))
-    np.testing.assert_allclose(np.asarray(layers.Minimum()([a, b, c])),
-                               np.minimum(np.minimum(a, b), c))
+    np.testing.assert_allclose(np.asarray(layers.Average()([a, b, c])), (a + b + c) / 3, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(layers.Maximum()([a, b, c])), np.maximum(np.maximum(a, b), c)
+    )
+    np.testing.assert_allclose(
+        np.asarray(layers.Minimum()([a, b, c])), np.minimum(np.minimum(a, b), c)
+    )
 
 
-@pytest.mark.parametrize("axis, shapes", [
-    (-1, [(2, 3), (2, 5)]), (1, [(2, 3, 4), (2, 1, 4), (2, 2, 4)]), (2, [(2, 3, 4), (2, 3, 1)]),
-    (-2, [(2, 3, 4), (2, 5, 4)]),
-])
+@pytest.mark.parametrize(
+    "axis, shapes",
+    [
+        (-1, [(2, 3), (2, 5)]),
+        (1, [(2, 3, 4), (2, 1, 4), (2, 2, 4)]),
+        (2, [(2, 3, 4), (2, 3, 1)]),
+        (-2, [(2, 3, 4), (2, 5, 4)]),
+    ],
+)
 def test_concatenate_matches_keras(axis, shapes):
     assert_layer_matches_keras("Concatenate", [_x(*s) for s in shapes], axis=axis, **TOLERANCE)
 
 
-@pytest.mark.parametrize("axes, normalize, shapes", [
-    (1, False, [(3, 4), (3, 4)]),
-    (-1, True, [(3, 4), (3, 4)]),
-    ((2, 2), False, [(2, 3, 4), (2, 5, 4)]),
-    ((1, 2), False, [(2, 3, 4), (2, 5, 3)]),
-    ((2, 1), True, [(2, 3, 4), (2, 4, 5)]),
-    (1, False, [(2, 4), (2, 4, 3)]),
-    (-1, False, [(2, 3, 4), (2, 4)]),
-    ((3, 1), True, [(2, 2, 3, 4), (2, 4, 5)]),
-])
+@pytest.mark.parametrize(
+    "axes, normalize, shapes",
+    [
+        (1, False, [(3, 4), (3, 4)]),
+        (-1, True, [(3, 4), (3, 4)]),
+        ((2, 2), False, [(2, 3, 4), (2, 5, 4)]),
+        ((1, 2), False, [(2, 3, 4), (2, 5, 3)]),
+        ((2, 1), True, [(2, 3, 4), (2, 4, 5)]),
+        (1, False, [(2, 4), (2, 4, 3)]),
+        (-1, False, [(2, 3, 4), (2, 4)]),
+        ((3, 1), True, [(2, 2, 3, 4), (2, 4, 5)]),
+    ],
+)
 def test_dot_matches_keras(axes, normalize, shapes):
-    assert_layer_matches_keras("Dot", [_x(*s) for s in shapes], axes=axes,
-                               normalize=normalize, **TOLERANCE)
+    assert_layer_matches_keras(
+        "Dot", [_x(*s) for s in shapes], axes=axes, normalize=normalize, **TOLERANCE
+    )
 
 
 def test_dot_normalized_is_cosine_similarity_and_zero_vector_stays_zero():
@@ -80,11 +96,20 @@ def test_dot_normalized_is_cosine_similarity_and_zero_vector_stays_zero():
     assert out.shape == (4, 1)
 
 
-@pytest.mark.parametrize("fn, kwargs, n", [
-    ("add", {}, 3), ("subtract", {}, 2), ("multiply", {}, 2), ("average", {}, 3),
-    ("maximum", {}, 2), ("minimum", {}, 3), ("concatenate", {"axis": 1}, 3),
-    ("dot", {"axes": (2, 2)}, 2), ("dot", {}, 2),
-])
+@pytest.mark.parametrize(
+    "fn, kwargs, n",
+    [
+        ("add", {}, 3),
+        ("subtract", {}, 2),
+        ("multiply", {}, 2),
+        ("average", {}, 3),
+        ("maximum", {}, 2),
+        ("minimum", {}, 3),
+        ("concatenate", {"axis": 1}, 3),
+        ("dot", {"axes": (2, 2)}, 2),
+        ("dot", {}, 2),
+    ],
+)
 def test_functional_forms_in_models_match_keras(fn, kwargs, n):
     def build(lib):
         inputs = [lib.Input((3, 4), name=f"in_{i}") for i in range(n)]
@@ -98,26 +123,39 @@ def test_functional_forms_in_models_match_keras(fn, kwargs, n):
     np.testing.assert_allclose(np.asarray(j_model(xs)), np.asarray(k_model(xs)), atol=1e-5)
 
 
-@pytest.mark.parametrize("name, kwargs, shapes", [
-    ("Add", {}, [(None, 3), (None, 3)]),
-    ("Multiply", {}, [(None, 1, 4), (None, 5, 4)]),
-    ("Maximum", {}, [(None, 4), (None, 5, 4)]),
-    ("Concatenate", {"axis": 1}, [(None, None, 4), (None, 2, 4)]),
-    ("Concatenate", {}, [(None, None, 4), (None, None, 6)]),
-    ("Dot", {"axes": (2, 2)}, [(None, None, 4), (None, 3, 4)]),
-    ("Dot", {"axes": 1}, [(None, 4), (None, 4)]),
-])
+@pytest.mark.parametrize(
+    "name, kwargs, shapes",
+    [
+        ("Add", {}, [(None, 3), (None, 3)]),
+        ("Multiply", {}, [(None, 1, 4), (None, 5, 4)]),
+        ("Maximum", {}, [(None, 4), (None, 5, 4)]),
+        ("Concatenate", {"axis": 1}, [(None, None, 4), (None, 2, 4)]),
+        ("Concatenate", {}, [(None, None, 4), (None, None, 6)]),
+        ("Dot", {"axes": (2, 2)}, [(None, None, 4), (None, 3, 4)]),
+        ("Dot", {"axes": 1}, [(None, 4), (None, 4)]),
+    ],
+)
 def test_symbolic_output_shapes_match_keras(name, kwargs, shapes):
     k_out = getattr(keras.layers, name)(**kwargs)([keras.Input(batch_shape=s) for s in shapes])
     j_out = getattr(jeras.layers, name)(**kwargs)([jeras.Input(batch_shape=s) for s in shapes])
     assert tuple(j_out.shape) == tuple(k_out.shape)
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("Add", {}), ("Subtract", {}), ("Multiply", {}), ("Average", {}), ("Maximum", {}),
-    ("Minimum", {}), ("Concatenate", {}), ("Concatenate", {"axis": 1}), ("Dot", {"axes": 1}),
-    ("Dot", {"axes": (1, 2), "normalize": True}),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("Add", {}),
+        ("Subtract", {}),
+        ("Multiply", {}),
+        ("Average", {}),
+        ("Maximum", {}),
+        ("Minimum", {}),
+        ("Concatenate", {}),
+        ("Concatenate", {"axis": 1}),
+        ("Dot", {"axes": 1}),
+        ("Dot", {"axes": (1, 2), "normalize": True}),
+    ],
+)
 def test_get_config_matches_keras(name, kwargs):
     k_config = getattr(keras.layers, name)(name="m", **kwargs).get_config()
     j_layer = getattr(jeras.layers, name)(name="m", **kwargs)
@@ -143,8 +181,7 @@ def _guide_pair():
     """The guide's model in Keras and jeras with the same random weights. Keras starts from
     zeros: its random initializers compile once per weight shape, seconds for nothing here."""
     k_model, j_model = _guide_model(keras, init="zeros"), _guide_model(jeras)
-    weights = [0.3 * RNG.standard_normal(w.shape).astype("float32")
-               for w in k_model.get_weights()]
+    weights = [0.3 * RNG.standard_normal(w.shape).astype("float32") for w in k_model.get_weights()]
     k_model.set_weights(weights)
     j_model.set_weights(weights)
     return k_model, j_model
@@ -175,24 +212,30 @@ def test_guide_model_trains_like_keras():
     score = RNG.random((16, 1)).astype("float32")
     classes = RNG.random((16, 5)).astype("float32")
     for model, lib in ((k_model, keras), (j_model, jeras)):
-        model.compile(optimizer=lib.optimizers.SGD(0.05),
-                      loss=[lib.losses.MeanSquaredError(), lib.losses.MeanSquaredError()])
-        model.fit([images, series], [score, classes], batch_size=8, epochs=1, shuffle=False,
-                  verbose=0)
+        model.compile(
+            optimizer=lib.optimizers.SGD(0.05),
+            loss=[lib.losses.MeanSquaredError(), lib.losses.MeanSquaredError()],
+        )
+        model.fit(
+            [images, series], [score, classes], batch_size=8, epochs=1, shuffle=False, verbose=0
+        )
     for j_w, k_w in zip(j_model.get_weights(), k_model.get_weights()):
         np.testing.assert_allclose(j_w, k_w, atol=1e-5, rtol=1e-4)
 
 
 # -- bad input ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name, kwargs, shapes", [
-    ("Add", {}, [(2, 3), (2, 4)]),
-    ("Average", {}, [(2, 3, 4), (2, 2, 4)]),
-    ("Concatenate", {}, [(2, 3, 4), (2, 5, 6)]),
-    ("Concatenate", {"axis": 1}, [(2, 3), (2, 3, 1)]),
-    ("Dot", {"axes": 1}, [(2, 3), (2, 4)]),
-    ("Subtract", {}, [(2, 3), (2, 3), (2, 3)]),
-    ("Dot", {"axes": 1}, [(2, 3)]),
-])
+@pytest.mark.parametrize(
+    "name, kwargs, shapes",
+    [
+        ("Add", {}, [(2, 3), (2, 4)]),
+        ("Average", {}, [(2, 3, 4), (2, 2, 4)]),
+        ("Concatenate", {}, [(2, 3, 4), (2, 5, 6)]),
+        ("Concatenate", {"axis": 1}, [(2, 3), (2, 3, 1)]),
+        ("Dot", {"axes": 1}, [(2, 3), (2, 4)]),
+        ("Subtract", {}, [(2, 3), (2, 3), (2, 3)]),
+        ("Dot", {"axes": 1}, [(2, 3)]),
+    ],
+)
 def test_mismatched_shapes_name_layer_and_shapes(name, kwargs, shapes):
     layer = getattr(jeras.layers, name)(name="bad_merge", **kwargs)
     with pytest.raises(ValueError, match="bad_merge") as info:

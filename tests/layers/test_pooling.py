@@ -6,10 +6,10 @@ import itertools
 
 import jax
 import jax.numpy as jnp
+import keras
 import numpy as np
 import pytest
 
-import keras
 import jeras
 
 RNG = np.random.default_rng(11)
@@ -28,16 +28,23 @@ def _input(rank, data_format, channels=3, batch=2):
 
 
 def _cases():
-    return list(itertools.product(
-        ("Max", "Average"), (1, 2, 3), ("valid", "same"), (None, 1, 2),
-        ("channels_last", "channels_first")))
+    return list(
+        itertools.product(
+            ("Max", "Average"),
+            (1, 2, 3),
+            ("valid", "same"),
+            (None, 1, 2),
+            ("channels_last", "channels_first"),
+        )
+    )
 
 
 @pytest.mark.parametrize("kind, rank, padding, strides, data_format", _cases())
 def test_pooling_matches_keras(kind, rank, padding, strides, data_format):
     name = f"{kind}Pooling{rank}D"
-    kwargs = dict(pool_size=3 if rank < 3 else 2, strides=strides, padding=padding,
-                  data_format=data_format)
+    kwargs = dict(
+        pool_size=3 if rank < 3 else 2, strides=strides, padding=padding, data_format=data_format
+    )
     x = _input(rank, data_format)
     k_out = np.asarray(getattr(keras.layers, name)(**kwargs)(x))
     j_out = np.asarray(getattr(jeras.layers, name)(**kwargs)(x))
@@ -63,8 +70,10 @@ def test_default_pool_sizes_and_strides_as_keras():
     for name in ("MaxPooling1D", "MaxPooling2D", "MaxPooling3D"):
         k_config = getattr(keras.layers, name)().get_config()
         j_config = getattr(jeras.layers, name)().get_config()
-        assert (j_config["pool_size"], j_config["strides"]) == \
-            (k_config["pool_size"], k_config["strides"])
+        assert (j_config["pool_size"], j_config["strides"]) == (
+            k_config["pool_size"],
+            k_config["strides"],
+        )
     with pytest.raises(TypeError):
         jeras.layers.AveragePooling2D()
 
@@ -79,8 +88,9 @@ def _compiled_input_gradient(layer, x, cotangent):
 @pytest.mark.parametrize("kind, rank, padding, strides, data_format", _cases())
 def test_pooling_gradient_matches_keras(kind, rank, padding, strides, data_format):
     name = f"{kind}Pooling{rank}D"
-    kwargs = dict(pool_size=3 if rank < 3 else 2, strides=strides, padding=padding,
-                  data_format=data_format)
+    kwargs = dict(
+        pool_size=3 if rank < 3 else 2, strides=strides, padding=padding, data_format=data_format
+    )
     # Distinct random inputs: no ties inside a max window, so the gradient is unambiguous.
     x = _input(rank, data_format)
     k_layer, j_layer = getattr(keras.layers, name)(**kwargs), getattr(jeras.layers, name)(**kwargs)
@@ -91,16 +101,25 @@ def test_pooling_gradient_matches_keras(kind, rank, padding, strides, data_forma
     np.testing.assert_allclose(j_grad, k_grad, atol=1e-6, rtol=1e-6)
 
 
-@pytest.mark.parametrize("kind, rank, data_format, keepdims", list(itertools.product(
-    ("Max", "Average"), (1, 2, 3), ("channels_last", "channels_first"), (False, True))))
+@pytest.mark.parametrize(
+    "kind, rank, data_format, keepdims",
+    list(
+        itertools.product(
+            ("Max", "Average"), (1, 2, 3), ("channels_last", "channels_first"), (False, True)
+        )
+    ),
+)
 def test_global_pooling_gradient_matches_keras(kind, rank, data_format, keepdims):
     name = f"Global{kind}Pooling{rank}D"
     x = _input(rank, data_format)
     kwargs = dict(data_format=data_format, keepdims=keepdims)
     k_layer, j_layer = getattr(keras.layers, name)(**kwargs), getattr(jeras.layers, name)(**kwargs)
     cotangent = _x(*np.asarray(k_layer(x)).shape)
-    np.testing.assert_allclose(_compiled_input_gradient(j_layer, x, cotangent),
-                               _compiled_input_gradient(k_layer, x, cotangent), atol=1e-6)
+    np.testing.assert_allclose(
+        _compiled_input_gradient(j_layer, x, cotangent),
+        _compiled_input_gradient(k_layer, x, cotangent),
+        atol=1e-6,
+    )
 
 
 def test_max_pooling_integer_inputs_pad_with_the_smallest_integer():
@@ -109,8 +128,14 @@ def test_max_pooling_integer_inputs_pad_with_the_smallest_integer():
     np.testing.assert_array_equal(out[0, :, 0], [-1, -1, -2, -3])
 
 
-@pytest.mark.parametrize("kind, rank, data_format, keepdims", list(itertools.product(
-    ("Max", "Average"), (1, 2, 3), ("channels_last", "channels_first"), (False, True))))
+@pytest.mark.parametrize(
+    "kind, rank, data_format, keepdims",
+    list(
+        itertools.product(
+            ("Max", "Average"), (1, 2, 3), ("channels_last", "channels_first"), (False, True)
+        )
+    ),
+)
 def test_global_pooling_matches_keras(kind, rank, data_format, keepdims):
     name = f"Global{kind}Pooling{rank}D"
     x = _input(rank, data_format)
@@ -131,15 +156,18 @@ def test_global_average_pooling1d_mask_matches_keras(data_format):
     np.testing.assert_allclose(j_out, k_out, atol=1e-6)
 
 
-@pytest.mark.parametrize("name, kwargs, shape", [
-    ("MaxPooling1D", dict(pool_size=2), (None, 4)),
-    ("AveragePooling1D", dict(pool_size=3, strides=2, padding="same"), (None, 4)),
-    ("MaxPooling2D", dict(padding="same", data_format="channels_first"), (3, None, None)),
-    ("AveragePooling3D", dict(pool_size=2), (None, 6, None, 2)),
-    ("GlobalMaxPooling1D", dict(), (None, 4)),
-    ("GlobalAveragePooling2D", dict(keepdims=True), (None, None, 5)),
-    ("GlobalMaxPooling3D", dict(data_format="channels_first"), (2, None, 4, None)),
-])
+@pytest.mark.parametrize(
+    "name, kwargs, shape",
+    [
+        ("MaxPooling1D", dict(pool_size=2), (None, 4)),
+        ("AveragePooling1D", dict(pool_size=3, strides=2, padding="same"), (None, 4)),
+        ("MaxPooling2D", dict(padding="same", data_format="channels_first"), (3, None, None)),
+        ("AveragePooling3D", dict(pool_size=2), (None, 6, None, 2)),
+        ("GlobalMaxPooling1D", dict(), (None, 4)),
+        ("GlobalAveragePooling2D", dict(keepdims=True), (None, None, 5)),
+        ("GlobalMaxPooling3D", dict(data_format="channels_first"), (2, None, 4, None)),
+    ],
+)
 def test_symbolic_output_shapes_match_keras(name, kwargs, shape):
     k_out = getattr(keras.layers, name)(**kwargs)(keras.Input(shape))
     j_out = getattr(jeras.layers, name)(**kwargs)(jeras.Input(shape))
@@ -162,13 +190,16 @@ def test_variable_length_conv_then_global_max_pool_model_matches_keras():
         np.testing.assert_allclose(np.asarray(j_model(x)), np.asarray(k_model(x)), atol=1e-5)
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("MaxPooling2D", dict(pool_size=(3, 2), padding="Same", data_format="channels_first")),
-    ("AveragePooling1D", dict(pool_size=4, strides=1)),
-    ("MaxPooling3D", dict()),
-    ("GlobalAveragePooling1D", dict(keepdims=True)),
-    ("GlobalMaxPooling2D", dict(data_format="channels_first")),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("MaxPooling2D", dict(pool_size=(3, 2), padding="Same", data_format="channels_first")),
+        ("AveragePooling1D", dict(pool_size=4, strides=1)),
+        ("MaxPooling3D", dict()),
+        ("GlobalAveragePooling1D", dict(keepdims=True)),
+        ("GlobalMaxPooling2D", dict(data_format="channels_first")),
+    ],
+)
 def test_get_config_matches_keras(name, kwargs):
     if kwargs.get("padding") == "Same":
         # Keras keeps the spelling it was given (and then rejects it when called); jeras
@@ -190,10 +221,15 @@ def test_aliases():
 
 
 # -- bad input ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name, shape", [
-    ("MaxPooling2D", (2, 5, 3)), ("AveragePooling1D", (2, 5, 5, 3)),
-    ("GlobalMaxPooling1D", (2, 5)), ("GlobalAveragePooling2D", (2, 5, 3)),
-])
+@pytest.mark.parametrize(
+    "name, shape",
+    [
+        ("MaxPooling2D", (2, 5, 3)),
+        ("AveragePooling1D", (2, 5, 5, 3)),
+        ("GlobalMaxPooling1D", (2, 5)),
+        ("GlobalAveragePooling2D", (2, 5, 3)),
+    ],
+)
 def test_wrong_rank_names_layer_and_shape(name, shape):
     kwargs = {"pool_size": 2} if name.startswith("Average") else {}
     layer = getattr(jeras.layers, name)(name="bad_pool", **kwargs)
@@ -211,8 +247,15 @@ def test_window_larger_than_valid_input():
         jeras.layers.MaxPooling1D(3, name="small_pool")(jeras.Input((2, 3)))
 
 
-@pytest.mark.parametrize("kwargs", [dict(pool_size=0), dict(pool_size=(2, 2, 2)),
-                                    dict(padding="causal"), dict(data_format="nchw")])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(pool_size=0),
+        dict(pool_size=(2, 2, 2)),
+        dict(padding="causal"),
+        dict(data_format="nchw"),
+    ],
+)
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         jeras.layers.MaxPooling2D(**kwargs)

@@ -5,10 +5,9 @@ Keras 3 (JAX backend)."""
 import inspect
 
 import jax.numpy as jnp
+import keras
 import numpy as np
 import pytest
-
-import keras
 
 import jeras
 
@@ -16,11 +15,27 @@ B = 6
 PAD = 3
 
 CATALOGUE = [
-    "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
-    "MeanSquaredLogarithmicError", "Huber", "LogCosh", "Hinge", "SquaredHinge",
-    "CategoricalHinge", "KLDivergence", "Poisson", "CosineSimilarity", "BinaryCrossentropy",
-    "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryFocalCrossentropy",
-    "CategoricalFocalCrossentropy", "Dice", "Tversky", "CTC", "Circle",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "Huber",
+    "LogCosh",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "KLDivergence",
+    "Poisson",
+    "CosineSimilarity",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "BinaryFocalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "Dice",
+    "Tversky",
+    "CTC",
+    "Circle",
     "CategoricalGeneralizedCrossEntropy",
 ]
 
@@ -34,13 +49,17 @@ def _keras_class(name):
 
 
 def _parameters(cls):
-    return [(p.name, p.default, p.kind)
-            for p in inspect.signature(cls.__init__).parameters.values()]
+    return [
+        (p.name, p.default, p.kind) for p in inspect.signature(cls.__init__).parameters.values()
+    ]
 
 
 def test_catalogue_lists_every_exported_loss_class():
-    exported = {name for name, obj in vars(jeras.losses).items()
-                if isinstance(obj, type) and issubclass(obj, jeras.losses.Loss)}
+    exported = {
+        name
+        for name, obj in vars(jeras.losses).items()
+        if isinstance(obj, type) and issubclass(obj, jeras.losses.Loss)
+    }
     assert exported == set(CATALOGUE) | {"Loss", "LossFunctionWrapper"}
 
 
@@ -109,11 +128,15 @@ def test_bad_arguments_fail_like_keras():
 def _data(kind, seed=0):
     rng = np.random.default_rng(seed)
     if kind == "regression":
-        return (rng.uniform(0.1, 2, (B, 3)).astype("float32"),
-                rng.uniform(0.1, 2, (B, 3)).astype("float32"))
+        return (
+            rng.uniform(0.1, 2, (B, 3)).astype("float32"),
+            rng.uniform(0.1, 2, (B, 3)).astype("float32"),
+        )
     if kind == "binary":
-        return (rng.integers(0, 2, (B, 3)).astype("float32"),
-                rng.uniform(0.05, 0.95, (B, 3)).astype("float32"))
+        return (
+            rng.integers(0, 2, (B, 3)).astype("float32"),
+            rng.uniform(0.05, 0.95, (B, 3)).astype("float32"),
+        )
     if kind == "onehot":
         p = rng.uniform(0.05, 1.0, (B, 4)).astype("float32")
         return np.eye(4, dtype="float32")[rng.integers(0, 4, B)], p / p.sum(-1, keepdims=True)
@@ -121,8 +144,10 @@ def _data(kind, seed=0):
         p = rng.uniform(0.05, 1.0, (B, 4)).astype("float32")
         return rng.integers(0, 4, B), p / p.sum(-1, keepdims=True)
     if kind == "masks":
-        return (rng.integers(0, 2, (B, 3, 3, 1)).astype("float32"),
-                rng.uniform(0, 1, (B, 3, 3, 1)).astype("float32"))
+        return (
+            rng.integers(0, 2, (B, 3, 3, 1)).astype("float32"),
+            rng.uniform(0, 1, (B, 3, 3, 1)).astype("float32"),
+        )
     if kind == "ctc":
         labels = rng.integers(1, 5, (B, 3))
         labels[1, 2:] = 0
@@ -134,14 +159,27 @@ def _data(kind, seed=0):
 
 
 KINDS = {
-    "MeanSquaredError": "regression", "MeanAbsoluteError": "regression",
-    "MeanAbsolutePercentageError": "regression", "MeanSquaredLogarithmicError": "regression",
-    "Huber": "regression", "LogCosh": "regression", "Hinge": "binary", "SquaredHinge": "binary",
-    "CategoricalHinge": "onehot", "KLDivergence": "onehot", "Poisson": "regression",
-    "CosineSimilarity": "regression", "BinaryCrossentropy": "binary",
-    "CategoricalCrossentropy": "onehot", "SparseCategoricalCrossentropy": "sparse",
-    "BinaryFocalCrossentropy": "binary", "CategoricalFocalCrossentropy": "onehot",
-    "Dice": "masks", "Tversky": "masks", "CTC": "ctc", "Circle": "circle",
+    "MeanSquaredError": "regression",
+    "MeanAbsoluteError": "regression",
+    "MeanAbsolutePercentageError": "regression",
+    "MeanSquaredLogarithmicError": "regression",
+    "Huber": "regression",
+    "LogCosh": "regression",
+    "Hinge": "binary",
+    "SquaredHinge": "binary",
+    "CategoricalHinge": "onehot",
+    "KLDivergence": "onehot",
+    "Poisson": "regression",
+    "CosineSimilarity": "regression",
+    "BinaryCrossentropy": "binary",
+    "CategoricalCrossentropy": "onehot",
+    "SparseCategoricalCrossentropy": "sparse",
+    "BinaryFocalCrossentropy": "binary",
+    "CategoricalFocalCrossentropy": "onehot",
+    "Dice": "masks",
+    "Tversky": "masks",
+    "CTC": "ctc",
+    "Circle": "circle",
     "CategoricalGeneralizedCrossEntropy": "sparse",
 }
 

@@ -4,14 +4,13 @@ task-specific losses, `get` over every string Keras accepts (and the ones it ref
 guide."""
 
 import jax.numpy as jnp
+import keras
 import numpy as np
 import pytest
-
-import keras
+from oracle import assert_close, target_and_prediction
 
 import jeras
 from jeras.saving import object_registration
-from oracle import assert_close, target_and_prediction
 
 B = 6
 
@@ -26,8 +25,15 @@ def _data(kind, seed):
 
 
 # -- names, configs, positional order --------------------------------------------------------------
-TASK_SPECIFIC_CLASSES = ["BinaryFocalCrossentropy", "CategoricalFocalCrossentropy", "Dice",
-                         "Tversky", "CTC", "Circle", "CategoricalGeneralizedCrossEntropy"]
+TASK_SPECIFIC_CLASSES = [
+    "BinaryFocalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "Dice",
+    "Tversky",
+    "CTC",
+    "Circle",
+    "CategoricalGeneralizedCrossEntropy",
+]
 
 
 @pytest.mark.parametrize("cls_name", TASK_SPECIFIC_CLASSES)
@@ -40,16 +46,42 @@ def test_default_name_and_config_match_keras(cls_name):
 
 
 NON_DEFAULT = [
-    ("BinaryFocalCrossentropy", {"apply_class_balancing": True, "alpha": 0.1, "gamma": 3.0,
-                                 "from_logits": True, "label_smoothing": 0.05, "axis": 1,
-                                 "reduction": "sum", "name": "bf"}),
-    ("CategoricalFocalCrossentropy", {"alpha": 0.5, "gamma": 1.0, "from_logits": True,
-                                      "label_smoothing": 0.1, "axis": 0, "reduction": None}),
+    (
+        "BinaryFocalCrossentropy",
+        {
+            "apply_class_balancing": True,
+            "alpha": 0.1,
+            "gamma": 3.0,
+            "from_logits": True,
+            "label_smoothing": 0.05,
+            "axis": 1,
+            "reduction": "sum",
+            "name": "bf",
+        },
+    ),
+    (
+        "CategoricalFocalCrossentropy",
+        {
+            "alpha": 0.5,
+            "gamma": 1.0,
+            "from_logits": True,
+            "label_smoothing": 0.1,
+            "axis": 0,
+            "reduction": None,
+        },
+    ),
     ("Dice", {"axis": (1, 2), "reduction": "mean", "name": "d"}),
     ("Tversky", {"alpha": 0.7, "beta": 0.3, "axis": 1, "name": "tv"}),
     ("CTC", {"reduction": "sum", "name": "c"}),
-    ("Circle", {"gamma": 32.0, "margin": 0.25, "remove_diagonal": False,
-                "reduction": "mean_with_sample_weight"}),
+    (
+        "Circle",
+        {
+            "gamma": 32.0,
+            "margin": 0.25,
+            "remove_diagonal": False,
+            "reduction": "mean_with_sample_weight",
+        },
+    ),
     ("CategoricalGeneralizedCrossEntropy", {"q": 0.7, "reduction": "sum", "name": "g"}),
 ]
 
@@ -109,10 +141,19 @@ def test_get_loss_function_wrapper_name_fails_like_keras():
         jeras.losses.get("LossFunctionWrapper")
 
 
-@pytest.mark.parametrize("identifier", ["categorical_generalized_cross_entropy",
-                                        "CategoricalGeneralizedCrossEntropy", "logcosh",
-                                        "kullback_leibler_divergence", "huber_loss", "Dice_",
-                                        "serialize", "get"])
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "categorical_generalized_cross_entropy",
+        "CategoricalGeneralizedCrossEntropy",
+        "logcosh",
+        "kullback_leibler_divergence",
+        "huber_loss",
+        "Dice_",
+        "serialize",
+        "get",
+    ],
+)
 def test_get_names_keras_refuses(identifier):
     with pytest.raises(ValueError):
         keras.losses.get(identifier)
@@ -134,10 +175,15 @@ def test_get_config_dict_class_and_instance():
 
 
 # -- serialize / deserialize -------------------------------------------------------------------
-SERIALIZED = NON_DEFAULT + [(name, {}) for name in TASK_SPECIFIC_CLASSES] + [
-    ("MeanSquaredError", {}), ("Huber", {"delta": 2.0}),
-    ("SparseCategoricalCrossentropy", {"ignore_class": 2}),
-]
+SERIALIZED = (
+    NON_DEFAULT
+    + [(name, {}) for name in TASK_SPECIFIC_CLASSES]
+    + [
+        ("MeanSquaredError", {}),
+        ("Huber", {"delta": 2.0}),
+        ("SparseCategoricalCrossentropy", {"ignore_class": 2}),
+    ]
+)
 
 
 def _keras_deserialize(config):
@@ -149,8 +195,9 @@ def _keras_deserialize(config):
     return keras.losses.deserialize(config)
 
 
-@pytest.mark.parametrize("cls_name,kwargs", SERIALIZED,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(SERIALIZED)])
+@pytest.mark.parametrize(
+    "cls_name,kwargs", SERIALIZED, ids=[f"{c[0]}-{i}" for i, c in enumerate(SERIALIZED)]
+)
 def test_serialize_class_matches_keras_and_round_trips(cls_name, kwargs):
     k_loss = getattr(keras.losses, cls_name)(**kwargs)
     j_loss = getattr(jeras.losses, cls_name)(**kwargs)
@@ -163,9 +210,19 @@ def test_serialize_class_matches_keras_and_round_trips(cls_name, kwargs):
     assert _keras_deserialize(j_dict).get_config() == k_loss.get_config()
 
 
-@pytest.mark.parametrize("fn_name", ["dice", "tversky", "ctc", "circle", "binary_focal_crossentropy",
-                                     "categorical_focal_crossentropy", "mean_squared_error",
-                                     "categorical_generalized_cross_entropy"])
+@pytest.mark.parametrize(
+    "fn_name",
+    [
+        "dice",
+        "tversky",
+        "ctc",
+        "circle",
+        "binary_focal_crossentropy",
+        "categorical_focal_crossentropy",
+        "mean_squared_error",
+        "categorical_generalized_cross_entropy",
+    ],
+)
 def test_serialize_function_matches_keras_and_round_trips(fn_name):
     k_dict = keras.losses.serialize(getattr(keras.losses, fn_name))
     j_dict = jeras.losses.serialize(getattr(jeras.losses, fn_name))
@@ -178,17 +235,21 @@ def test_loss_function_wrapper_config_holds_the_function_like_keras():
     from keras.src.losses import LossFunctionWrapper as KerasWrapper
 
     k_cfg = KerasWrapper(keras.losses.tversky, name="w", alpha=0.2, axis=(1, 2)).get_config()
-    j_loss = jeras.losses.LossFunctionWrapper(jeras.losses.tversky, name="w", alpha=0.2,
-                                              axis=(1, 2))
+    j_loss = jeras.losses.LossFunctionWrapper(
+        jeras.losses.tversky, name="w", alpha=0.2, axis=(1, 2)
+    )
     assert j_loss.get_config() == k_cfg
     back = jeras.losses.LossFunctionWrapper.from_config(j_loss.get_config())
     assert back.fn is jeras.losses.tversky and back.get_config() == k_cfg
     y_true, y_pred = _data("masks", 3)
-    assert_close(back(y_true, y_pred), KerasWrapper(keras.losses.tversky, alpha=0.2,
-                                              axis=(1, 2))(y_true, y_pred))
+    assert_close(
+        back(y_true, y_pred),
+        KerasWrapper(keras.losses.tversky, alpha=0.2, axis=(1, 2))(y_true, y_pred),
+    )
     assert KerasWrapper(keras.losses.dice).name.startswith("loss_function_wrapper")
     assert jeras.losses.LossFunctionWrapper(jeras.losses.dice).name.startswith(
-        "loss_function_wrapper")
+        "loss_function_wrapper"
+    )
 
 
 # -- custom losses, as in the guide ------------------------------------------------------------
@@ -202,10 +263,12 @@ def restore_registries():
 
     keras_names = dict(keras_registration.GLOBAL_CUSTOM_NAMES)
     yield
-    for current, saved in ((object_registration._GLOBAL_CUSTOM_OBJECTS, jeras_objects),
-                           (object_registration._GLOBAL_CUSTOM_NAMES, jeras_names),
-                           (keras.saving.get_custom_objects(), keras_objects),
-                           (keras_registration.GLOBAL_CUSTOM_NAMES, keras_names)):
+    for current, saved in (
+        (object_registration._GLOBAL_CUSTOM_OBJECTS, jeras_objects),
+        (object_registration._GLOBAL_CUSTOM_NAMES, jeras_names),
+        (keras.saving.get_custom_objects(), keras_objects),
+        (keras_registration.GLOBAL_CUSTOM_NAMES, keras_names),
+    ):
         current.clear()
         current.update(saved)
 
@@ -265,8 +328,12 @@ def test_custom_loss_function_round_trips_like_keras(restore_registries):
         return jnp.mean(jnp.abs(y_true - y_pred), axis=-1)
 
     j_dict = jeras.losses.serialize(plain)
-    assert j_dict == {"module": "builtins", "class_name": "function", "config": "plain",
-                      "registered_name": "function"}
+    assert j_dict == {
+        "module": "builtins",
+        "class_name": "function",
+        "config": "plain",
+        "registered_name": "function",
+    }
     assert jeras.losses.deserialize(j_dict, custom_objects={"plain": plain}) is plain
     y_true, y_pred = _data("soft_2d", 5)
     assert_close(jeras.losses.get(plain)(y_true, y_pred), np.mean(np.abs(y_true - y_pred), -1))

@@ -1,12 +1,11 @@
 """Differential tests: jeras.losses against real Keras 3 (JAX backend) on random inputs."""
 
+import keras
 import numpy as np
 import pytest
-
-import keras
+from oracle import assert_close, one_hot_labels, sample_weights, target_and_prediction
 
 import jeras
-from oracle import assert_close, one_hot_labels, sample_weights, target_and_prediction
 
 B, C = 4, 3
 REDUCTIONS = ["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", None]
@@ -26,12 +25,16 @@ def _data(kind, seed, shape=(B, C)):
     if kind == "onehot_scores":
         return one_hot_labels(rng, shape), normal()
     if kind == "soft_binary_probs":
-        return (rng.uniform(0, 1, size=shape).astype("float32"),
-                rng.uniform(0.02, 0.98, size=shape).astype("float32"))
+        return (
+            rng.uniform(0, 1, size=shape).astype("float32"),
+            rng.uniform(0.02, 0.98, size=shape).astype("float32"),
+        )
     if kind == "binary_extreme":
         # Probabilities at exactly 0 and 1 exercise the epsilon clipping.
-        return (rng.integers(0, 2, size=shape).astype("float32"),
-                rng.choice([0.0, 1.0, 0.5], size=shape).astype("float32"))
+        return (
+            rng.integers(0, 2, size=shape).astype("float32"),
+            rng.choice([0.0, 1.0, 0.5], size=shape).astype("float32"),
+        )
     return target_and_prediction(kind, rng, shape)
 
 
@@ -62,33 +65,91 @@ CASES = [
     ("BinaryCrossentropy", {}, "binary_crossentropy", "binary_extreme", (B, C)),
     ("BinaryCrossentropy", {"from_logits": True}, "binary_crossentropy", "binary_logits", (B, C)),
     ("BinaryCrossentropy", {"label_smoothing": 0.2}, "binary_crossentropy", "binary_probs", (B, C)),
-    ("BinaryCrossentropy", {"from_logits": True, "label_smoothing": 0.1, "axis": 0},
-     "binary_crossentropy", "binary_logits", (B, C)),
+    (
+        "BinaryCrossentropy",
+        {"from_logits": True, "label_smoothing": 0.1, "axis": 0},
+        "binary_crossentropy",
+        "binary_logits",
+        (B, C),
+    ),
     ("CategoricalCrossentropy", {}, "categorical_crossentropy", "onehot_probs", (B, C)),
     ("CategoricalCrossentropy", {}, "categorical_crossentropy", "onehot_unnormalized", (B, C)),
-    ("CategoricalCrossentropy", {"from_logits": True}, "categorical_crossentropy",
-     "onehot_logits", (B, C)),
-    ("CategoricalCrossentropy", {"label_smoothing": 0.3}, "categorical_crossentropy",
-     "onehot_probs", (B, C)),
-    ("CategoricalCrossentropy", {"from_logits": True, "label_smoothing": 0.1},
-     "categorical_crossentropy", "onehot_logits", (B, 2, C)),
-    ("CategoricalCrossentropy", {"from_logits": True, "axis": 0}, "categorical_crossentropy",
-     "onehot_logits", (B, C)),
-    ("SparseCategoricalCrossentropy", {}, "sparse_categorical_crossentropy", "sparse_probs",
-     (B, C)),
-    ("SparseCategoricalCrossentropy", {}, "sparse_categorical_crossentropy", "sparse_probs_col",
-     (B, C)),
-    ("SparseCategoricalCrossentropy", {"from_logits": True}, "sparse_categorical_crossentropy",
-     "sparse_logits", (B, C)),
-    ("SparseCategoricalCrossentropy", {"from_logits": True}, "sparse_categorical_crossentropy",
-     "sparse_logits", (B, 2, C)),
-    ("SparseCategoricalCrossentropy", {"ignore_class": 1}, "sparse_categorical_crossentropy",
-     "sparse_probs", (B, C)),
-    ("SparseCategoricalCrossentropy", {"from_logits": True, "ignore_class": 0},
-     "sparse_categorical_crossentropy", "sparse_logits", (B, 2, C)),
+    (
+        "CategoricalCrossentropy",
+        {"from_logits": True},
+        "categorical_crossentropy",
+        "onehot_logits",
+        (B, C),
+    ),
+    (
+        "CategoricalCrossentropy",
+        {"label_smoothing": 0.3},
+        "categorical_crossentropy",
+        "onehot_probs",
+        (B, C),
+    ),
+    (
+        "CategoricalCrossentropy",
+        {"from_logits": True, "label_smoothing": 0.1},
+        "categorical_crossentropy",
+        "onehot_logits",
+        (B, 2, C),
+    ),
+    (
+        "CategoricalCrossentropy",
+        {"from_logits": True, "axis": 0},
+        "categorical_crossentropy",
+        "onehot_logits",
+        (B, C),
+    ),
+    (
+        "SparseCategoricalCrossentropy",
+        {},
+        "sparse_categorical_crossentropy",
+        "sparse_probs",
+        (B, C),
+    ),
+    (
+        "SparseCategoricalCrossentropy",
+        {},
+        "sparse_categorical_crossentropy",
+        "sparse_probs_col",
+        (B, C),
+    ),
+    (
+        "SparseCategoricalCrossentropy",
+        {"from_logits": True},
+        "sparse_categorical_crossentropy",
+        "sparse_logits",
+        (B, C),
+    ),
+    (
+        "SparseCategoricalCrossentropy",
+        {"from_logits": True},
+        "sparse_categorical_crossentropy",
+        "sparse_logits",
+        (B, 2, C),
+    ),
+    (
+        "SparseCategoricalCrossentropy",
+        {"ignore_class": 1},
+        "sparse_categorical_crossentropy",
+        "sparse_probs",
+        (B, C),
+    ),
+    (
+        "SparseCategoricalCrossentropy",
+        {"from_logits": True, "ignore_class": 0},
+        "sparse_categorical_crossentropy",
+        "sparse_logits",
+        (B, 2, C),
+    ),
 ]
-CASE_IDS = [f"{c[0]}-{'_'.join(f'{k}={v}' for k, v in c[1].items()) or 'default'}-{c[3]}-"
-            f"{'x'.join(map(str, c[4]))}" for c in CASES]
+CASE_IDS = [
+    f"{c[0]}-{'_'.join(f'{k}={v}' for k, v in c[1].items()) or 'default'}-{c[3]}-"
+    f"{'x'.join(map(str, c[4]))}"
+    for c in CASES
+]
 
 
 def _weights(kind, seed):
@@ -113,8 +174,11 @@ FULL_REDUCTION = {"MeanSquaredError", "Huber", "SparseCategoricalCrossentropy"}
 CLASS_PARAMS = [
     pytest.param(case, reduction, id=f"{case_id}-{reduction}")
     for case, case_id in zip(CASES, CASE_IDS)
-    for reduction in (REDUCTIONS if case[0] in FULL_REDUCTION or len(case[4]) == 3
-                      else ["sum_over_batch_size", None])
+    for reduction in (
+        REDUCTIONS
+        if case[0] in FULL_REDUCTION or len(case[4]) == 3
+        else ["sum_over_batch_size", None]
+    )
 ]
 
 
@@ -161,14 +225,17 @@ def test_integer_inputs_are_cast_like_keras():
     y_true = np.array([[0, 1], [1, 1]])
     y_pred = np.array([[1, 3], [2, 0]])
     for name in ("MeanSquaredError", "MeanAbsoluteError", "Hinge"):
-        assert_close(getattr(jeras.losses, name)()(y_true, y_pred),
-               getattr(keras.losses, name)()(y_true, y_pred))
+        assert_close(
+            getattr(jeras.losses, name)()(y_true, y_pred),
+            getattr(keras.losses, name)()(y_true, y_pred),
+        )
 
 
 def test_bce_known_value():
     # Reference: BCE(1, p=0) = -log(1e-7).
-    assert_close(jeras.losses.binary_crossentropy(np.array([[1.0]]), np.array([[0.0]])),
-           [-np.log(1e-7)])
+    assert_close(
+        jeras.losses.binary_crossentropy(np.array([[1.0]]), np.array([[0.0]])), [-np.log(1e-7)]
+    )
 
 
 # -- names, configs, lookups ---------------------------------------------------------------------
@@ -188,8 +255,10 @@ NON_DEFAULT = [
     ("CosineSimilarity", {"axis": 0, "reduction": None}),
     ("BinaryCrossentropy", {"from_logits": True, "label_smoothing": 0.1, "axis": 0}),
     ("CategoricalCrossentropy", {"from_logits": True, "label_smoothing": 0.2, "reduction": "mean"}),
-    ("SparseCategoricalCrossentropy", {"from_logits": True, "ignore_class": 3, "axis": 0,
-                                       "reduction": "mean_with_sample_weight"}),
+    (
+        "SparseCategoricalCrossentropy",
+        {"from_logits": True, "ignore_class": 3, "axis": 0, "reduction": "mean_with_sample_weight"},
+    ),
     ("MeanSquaredError", {"reduction": "sum", "name": "my_mse"}),
 ]
 
@@ -221,11 +290,35 @@ def test_positional_arguments_follow_keras_order(cls_name, args):
     assert j_loss.name == k_loss.name and j_loss.reduction == k_loss.reduction
 
 
-LOOKUPS = ["mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD", "bce", "BCE",
-           "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-           "mean_squared_logarithmic_error", "huber", "log_cosh", "hinge", "squared_hinge",
-           "categorical_hinge", "kl_divergence", "poisson", "cosine_similarity",
-           "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"]
+LOOKUPS = [
+    "mse",
+    "MSE",
+    "mae",
+    "MAE",
+    "mape",
+    "MAPE",
+    "msle",
+    "MSLE",
+    "kld",
+    "KLD",
+    "bce",
+    "BCE",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "huber",
+    "log_cosh",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "kl_divergence",
+    "poisson",
+    "cosine_similarity",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+]
 
 
 @pytest.mark.parametrize("identifier", LOOKUPS)
@@ -287,8 +380,9 @@ BROADCAST_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("cls_name,fn_name,t_shape,p_shape", BROADCAST_ERRORS,
-                         ids=[c[0] for c in BROADCAST_ERRORS])
+@pytest.mark.parametrize(
+    "cls_name,fn_name,t_shape,p_shape", BROADCAST_ERRORS, ids=[c[0] for c in BROADCAST_ERRORS]
+)
 def test_unbroadcastable_shapes_raise_value_error_naming_both(cls_name, fn_name, t_shape, p_shape):
     y_true = np.zeros(t_shape, "float32")
     y_pred = np.full(p_shape, 0.5, "float32")

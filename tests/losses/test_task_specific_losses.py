@@ -9,13 +9,12 @@ import warnings
 
 import jax
 import jax.numpy as jnp
+import keras
 import numpy as np
 import pytest
-
-import keras
+from oracle import assert_close, sample_weights, target_and_prediction
 
 import jeras
-from oracle import assert_close, sample_weights, target_and_prediction
 
 B = 6
 REDUCTIONS = ["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", None]
@@ -33,22 +32,30 @@ def _data(kind, seed):
         return target_and_prediction(kind, rng, (B, 3))
     if kind == "binary_extreme":
         # Probabilities of exactly 0 and 1 reach the epsilon clipping.
-        return (rng.integers(0, 2, (B, 3)).astype("float32"),
-                rng.choice([0.0, 1.0, 0.3], (B, 3)).astype("float32"))
+        return (
+            rng.integers(0, 2, (B, 3)).astype("float32"),
+            rng.choice([0.0, 1.0, 0.3], (B, 3)).astype("float32"),
+        )
     if kind == "binary_logits":
-        return (rng.integers(0, 2, (B, 2, 3)).astype("float32"),
-                3 * rng.normal(size=(B, 2, 3)).astype("float32"))
+        return (
+            rng.integers(0, 2, (B, 2, 3)).astype("float32"),
+            3 * rng.normal(size=(B, 2, 3)).astype("float32"),
+        )
     if kind == "binary_col":
-        return (rng.integers(0, 2, (B,)).astype("float32"),
-                rng.uniform(0.02, 0.98, (B, 1)).astype("float32"))
+        return (
+            rng.integers(0, 2, (B,)).astype("float32"),
+            rng.uniform(0.02, 0.98, (B, 1)).astype("float32"),
+        )
     if kind == "onehot_probs":
         p = rng.uniform(0.05, 1.0, (B, 4)).astype("float32")
         return np.eye(4, dtype="float32")[rng.integers(0, 4, B)], p / p.sum(-1, keepdims=True)
     if kind == "onehot_unnormalized":
         return target_and_prediction(kind, rng, (B, 4))
     if kind == "onehot_logits":
-        return (np.eye(4, dtype="float32")[rng.integers(0, 4, (B, 2))],
-                2 * rng.normal(size=(B, 2, 4)).astype("float32"))
+        return (
+            np.eye(4, dtype="float32")[rng.integers(0, 4, (B, 2))],
+            2 * rng.normal(size=(B, 2, 4)).astype("float32"),
+        )
     if kind == "masks":
         # Segmentation-like targets: (batch, height, width, 1).
         return target_and_prediction("masks", rng, (B, 3, 3, 1))
@@ -77,51 +84,112 @@ def _data(kind, seed):
 CASES = [
     ("BinaryFocalCrossentropy", {}, "binary_focal_crossentropy", {}, "binary_probs"),
     ("BinaryFocalCrossentropy", {}, "binary_focal_crossentropy", {}, "binary_extreme"),
-    ("BinaryFocalCrossentropy", {"gamma": 0.0}, "binary_focal_crossentropy", {"gamma": 0.0},
-     "binary_probs"),
-    ("BinaryFocalCrossentropy", {"apply_class_balancing": True, "alpha": 0.4, "gamma": 1.5},
-     "binary_focal_crossentropy", {"apply_class_balancing": True, "alpha": 0.4, "gamma": 1.5},
-     "binary_probs"),
-    ("BinaryFocalCrossentropy", {"from_logits": True, "label_smoothing": 0.2},
-     "binary_focal_crossentropy", {"from_logits": True, "label_smoothing": 0.2},
-     "binary_logits"),
-    ("BinaryFocalCrossentropy", {"from_logits": True, "axis": 1, "apply_class_balancing": True},
-     "binary_focal_crossentropy", {"from_logits": True, "axis": 1, "apply_class_balancing": True},
-     "binary_logits"),
+    (
+        "BinaryFocalCrossentropy",
+        {"gamma": 0.0},
+        "binary_focal_crossentropy",
+        {"gamma": 0.0},
+        "binary_probs",
+    ),
+    (
+        "BinaryFocalCrossentropy",
+        {"apply_class_balancing": True, "alpha": 0.4, "gamma": 1.5},
+        "binary_focal_crossentropy",
+        {"apply_class_balancing": True, "alpha": 0.4, "gamma": 1.5},
+        "binary_probs",
+    ),
+    (
+        "BinaryFocalCrossentropy",
+        {"from_logits": True, "label_smoothing": 0.2},
+        "binary_focal_crossentropy",
+        {"from_logits": True, "label_smoothing": 0.2},
+        "binary_logits",
+    ),
+    (
+        "BinaryFocalCrossentropy",
+        {"from_logits": True, "axis": 1, "apply_class_balancing": True},
+        "binary_focal_crossentropy",
+        {"from_logits": True, "axis": 1, "apply_class_balancing": True},
+        "binary_logits",
+    ),
     ("BinaryFocalCrossentropy", {}, "binary_focal_crossentropy", {}, "binary_col"),
     ("CategoricalFocalCrossentropy", {}, "categorical_focal_crossentropy", {}, "onehot_probs"),
-    ("CategoricalFocalCrossentropy", {"gamma": 0.5}, "categorical_focal_crossentropy",
-     {"gamma": 0.5}, "onehot_unnormalized"),
-    ("CategoricalFocalCrossentropy", {"from_logits": True, "label_smoothing": 0.1},
-     "categorical_focal_crossentropy", {"from_logits": True, "label_smoothing": 0.1},
-     "onehot_logits"),
-    ("CategoricalFocalCrossentropy", {"alpha": [0.1, 0.2, 0.3, 0.4], "gamma": 3.0},
-     "categorical_focal_crossentropy", {"alpha": [0.1, 0.2, 0.3, 0.4], "gamma": 3.0},
-     "onehot_probs"),
-    ("CategoricalFocalCrossentropy", {"from_logits": True, "axis": 1},
-     "categorical_focal_crossentropy", {"from_logits": True, "axis": 1}, "onehot_logits"),
+    (
+        "CategoricalFocalCrossentropy",
+        {"gamma": 0.5},
+        "categorical_focal_crossentropy",
+        {"gamma": 0.5},
+        "onehot_unnormalized",
+    ),
+    (
+        "CategoricalFocalCrossentropy",
+        {"from_logits": True, "label_smoothing": 0.1},
+        "categorical_focal_crossentropy",
+        {"from_logits": True, "label_smoothing": 0.1},
+        "onehot_logits",
+    ),
+    (
+        "CategoricalFocalCrossentropy",
+        {"alpha": [0.1, 0.2, 0.3, 0.4], "gamma": 3.0},
+        "categorical_focal_crossentropy",
+        {"alpha": [0.1, 0.2, 0.3, 0.4], "gamma": 3.0},
+        "onehot_probs",
+    ),
+    (
+        "CategoricalFocalCrossentropy",
+        {"from_logits": True, "axis": 1},
+        "categorical_focal_crossentropy",
+        {"from_logits": True, "axis": 1},
+        "onehot_logits",
+    ),
     ("Dice", {}, "dice", {}, "masks"),
     ("Dice", {"axis": (1, 2, 3)}, "dice", {"axis": (1, 2, 3)}, "masks"),
     ("Dice", {"axis": [1, 2]}, "dice", {"axis": [1, 2]}, "masks"),
     ("Dice", {"axis": -1}, "dice", {"axis": -1}, "soft_2d"),
     ("Tversky", {}, "tversky", {}, "masks"),
-    ("Tversky", {"alpha": 0.3, "beta": 0.7, "axis": (1, 2, 3)}, "tversky",
-     {"alpha": 0.3, "beta": 0.7, "axis": (1, 2, 3)}, "masks"),
-    ("Tversky", {"alpha": 0.9, "beta": 0.1, "axis": 1}, "tversky",
-     {"alpha": 0.9, "beta": 0.1, "axis": 1}, "soft_2d"),
+    (
+        "Tversky",
+        {"alpha": 0.3, "beta": 0.7, "axis": (1, 2, 3)},
+        "tversky",
+        {"alpha": 0.3, "beta": 0.7, "axis": (1, 2, 3)},
+        "masks",
+    ),
+    (
+        "Tversky",
+        {"alpha": 0.9, "beta": 0.1, "axis": 1},
+        "tversky",
+        {"alpha": 0.9, "beta": 0.1, "axis": 1},
+        "soft_2d",
+    ),
     ("CTC", {}, "ctc", {}, "ctc"),
     ("Circle", {}, "circle", {}, "circle"),
     ("Circle", {"gamma": 2.0, "margin": 0.1}, "circle", {"gamma": 2.0, "margin": 0.1}, "circle"),
-    ("Circle", {"remove_diagonal": False, "gamma": 10.0}, "circle",
-     {"remove_diagonal": False, "gamma": 10.0}, "circle"),
+    (
+        "Circle",
+        {"remove_diagonal": False, "gamma": 10.0},
+        "circle",
+        {"remove_diagonal": False, "gamma": 10.0},
+        "circle",
+    ),
     ("Circle", {"margin": 0.25}, "circle", {"margin": 0.25}, "circle_col"),
-    ("CategoricalGeneralizedCrossEntropy", {}, "categorical_generalized_cross_entropy",
-     {"q": 0.5}, "sparse_probs"),
-    ("CategoricalGeneralizedCrossEntropy", {"q": 0.2}, "categorical_generalized_cross_entropy",
-     {"q": 0.2}, "sparse_probs"),
+    (
+        "CategoricalGeneralizedCrossEntropy",
+        {},
+        "categorical_generalized_cross_entropy",
+        {"q": 0.5},
+        "sparse_probs",
+    ),
+    (
+        "CategoricalGeneralizedCrossEntropy",
+        {"q": 0.2},
+        "categorical_generalized_cross_entropy",
+        {"q": 0.2},
+        "sparse_probs",
+    ),
 ]
-CASE_IDS = [f"{c[0]}-{'_'.join(f'{k}={v}' for k, v in c[1].items()) or 'default'}-{c[4]}"
-            for c in CASES]
+CASE_IDS = [
+    f"{c[0]}-{'_'.join(f'{k}={v}' for k, v in c[1].items()) or 'default'}-{c[4]}" for c in CASES
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
@@ -147,8 +215,11 @@ def _weights(kind, seed):
 
 # The reduction code is shared and tested in test_losses.py: every reduction runs on the losses
 # with masks or batch-wide values; the rest run the default and None.
-FULL_REDUCTION = {"Dice-axis=(1, 2, 3)-masks", "Circle-default-circle",
-                  "BinaryFocalCrossentropy-from_logits=True_label_smoothing=0.2-binary_logits"}
+FULL_REDUCTION = {
+    "Dice-axis=(1, 2, 3)-masks",
+    "Circle-default-circle",
+    "BinaryFocalCrossentropy-from_logits=True_label_smoothing=0.2-binary_logits",
+}
 # Sample-weight forms per reduction: none and (B,) under the default, (B, 1) under None, (B,)
 # for the rest.
 WEIGHT_KINDS = {"sum_over_batch_size": [None, "b"], None: ["b1"]}
@@ -182,7 +253,9 @@ def test_class_matches_keras(case, reduction):
 JIT_CASES = [3, 10, 13, 19, 20, 24]
 
 
-@pytest.mark.parametrize("case", [CASES[i] for i in JIT_CASES], ids=[CASE_IDS[i] for i in JIT_CASES])
+@pytest.mark.parametrize(
+    "case", [CASES[i] for i in JIT_CASES], ids=[CASE_IDS[i] for i in JIT_CASES]
+)
 def test_class_under_jit_matches_keras(case):
     cls_name, kwargs, _, _, kind = case
     y_true, y_pred = _data(kind, 7)
@@ -192,10 +265,12 @@ def test_class_under_jit_matches_keras(case):
 
 
 # -- gradients ------------------------------------------------------------------------------------
-GRAD_CASES = [("CategoricalFocalCrossentropy", {"from_logits": True}, "onehot_logits"),
-              ("CTC", {}, "ctc"),
-              # Two rows of _data("circle") have no positive pair: their gradient must be 0, not NaN.
-              ("Circle", {"gamma": 4.0}, "circle")]
+GRAD_CASES = [
+    ("CategoricalFocalCrossentropy", {"from_logits": True}, "onehot_logits"),
+    ("CTC", {}, "ctc"),
+    # Two rows of _data("circle") have no positive pair: their gradient must be 0, not NaN.
+    ("Circle", {"gamma": 4.0}, "circle"),
+]
 
 
 @pytest.mark.parametrize("cls_name,kwargs,kind", GRAD_CASES, ids=[c[0] for c in GRAD_CASES])
@@ -239,7 +314,7 @@ def test_ctc_random_inputs_match_keras(seed):
     rng = np.random.default_rng(seed)
     labels = rng.integers(1, 5, (B, 3))
     for b in range(B):
-        labels[b, rng.integers(0, 4):] = 0  # random trailing padding
+        labels[b, rng.integers(0, 4) :] = 0  # random trailing padding
     logits = (2 * rng.normal(size=(B, 7, 5))).astype("float32")
     assert_close(jeras.losses.ctc(labels, logits), keras.losses.ctc(labels, logits), rtol=2e-5)
 
@@ -265,8 +340,9 @@ def test_ctc_impossible_alignment_is_large_and_finite():
     assert np.all(np.isfinite(np.asarray(grad)))
 
 
-@pytest.mark.parametrize("t_shape,p_shape", [((4,), (4, 5, 3)), ((4, 2), (4, 5)),
-                                             ((3, 2), (4, 5, 3))])
+@pytest.mark.parametrize(
+    "t_shape,p_shape", [((4,), (4, 5, 3)), ((4, 2), (4, 5)), ((3, 2), (4, 5, 3))]
+)
 def test_ctc_bad_shapes_raise_value_error(t_shape, p_shape):
     y_true, y_pred = np.ones(t_shape, "int32"), np.zeros(p_shape, "float32")
     with pytest.raises(ValueError):
@@ -297,17 +373,21 @@ def test_circle_with_reference_embeddings_matches_keras():
     y_true, y_pred = _data("circle", 8)
     refs, ref_labels = _unit_rows(rng, (5, 4)), np.array([0, 1, 2, 2, 4])
     kwargs = {"ref_labels": ref_labels, "ref_embeddings": refs, "remove_diagonal": False}
-    assert_close(jeras.losses.circle(y_true, y_pred, **kwargs),
-           keras.losses.circle(y_true, y_pred, **kwargs))
+    assert_close(
+        jeras.losses.circle(y_true, y_pred, **kwargs), keras.losses.circle(y_true, y_pred, **kwargs)
+    )
 
 
 # -- fit()'s padded last batch: the row mask must reproduce the loss of the real rows --------------
-PADDED = [("Dice", {}, "masks"), ("Tversky", {"alpha": 0.2, "beta": 0.8, "axis": (1, 2)}, "masks"),
-          ("Circle", {"reduction": "sum"}, "circle"), ("CTC", {}, "ctc")]
+PADDED = [
+    ("Dice", {}, "masks"),
+    ("Tversky", {"alpha": 0.2, "beta": 0.8, "axis": (1, 2)}, "masks"),
+    ("Circle", {"reduction": "sum"}, "circle"),
+    ("CTC", {}, "ctc"),
+]
 
 
-@pytest.mark.parametrize("cls_name,kwargs,kind", PADDED,
-                         ids=[f"{c[0]}-{c[1]}" for c in PADDED])
+@pytest.mark.parametrize("cls_name,kwargs,kind", PADDED, ids=[f"{c[0]}-{c[1]}" for c in PADDED])
 def test_row_mask_gives_loss_of_real_rows(cls_name, kwargs, kind):
     y_true, y_pred = _data(kind, 12)
     # Two padding rows, repeating real samples (any values must do), after the B real rows.
@@ -343,10 +423,12 @@ def test_generalized_cross_entropy_column_labels_give_per_sample_values():
     # broadcasts into a (batch, batch) matrix. jeras computes the documented value.
     y_true, y_pred = _data("sparse_probs", 6)
     expected = (1.0 - y_pred[np.arange(B), y_true] ** 0.5) / 0.5
-    assert_close(jeras.losses.categorical_generalized_cross_entropy(y_true[:, None], y_pred, 0.5),
-           expected)
-    assert_close(jeras.losses.CategoricalGeneralizedCrossEntropy()(y_true[:, None], y_pred),
-           expected.mean())
+    assert_close(
+        jeras.losses.categorical_generalized_cross_entropy(y_true[:, None], y_pred, 0.5), expected
+    )
+    assert_close(
+        jeras.losses.CategoricalGeneralizedCrossEntropy()(y_true[:, None], y_pred), expected.mean()
+    )
 
 
 @pytest.mark.parametrize("fn_name", ["categorical_focal_crossentropy", "categorical_crossentropy"])
@@ -370,16 +452,22 @@ BROADCAST_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("cls_name,fn_name,t_shape,p_shape", BROADCAST_ERRORS,
-                         ids=[f"{c[0]}-{c[2]}-{c[3]}" for c in BROADCAST_ERRORS])
+@pytest.mark.parametrize(
+    "cls_name,fn_name,t_shape,p_shape",
+    BROADCAST_ERRORS,
+    ids=[f"{c[0]}-{c[2]}-{c[3]}" for c in BROADCAST_ERRORS],
+)
 def test_unbroadcastable_shapes_raise_value_error_naming_both(cls_name, fn_name, t_shape, p_shape):
     y_true = np.zeros(t_shape, "float32")
     y_pred = np.full(p_shape, 0.5, "float32")
     with pytest.raises((ValueError, TypeError)):
         np.asarray(getattr(keras.losses, cls_name)()(y_true, y_pred))
-    for call in (getattr(jeras.losses, cls_name)(),
-                 lambda t, p: getattr(jeras.losses, fn_name)(
-                     t, p, **({"q": 0.5} if "generalized" in fn_name else {}))):
+    for call in (
+        getattr(jeras.losses, cls_name)(),
+        lambda t, p: getattr(jeras.losses, fn_name)(
+            t, p, **({"q": 0.5} if "generalized" in fn_name else {})
+        ),
+    ):
         with pytest.raises(ValueError) as info:
             call(y_true, y_pred)
         message = str(info.value)
@@ -415,11 +503,13 @@ def test_fit_and_evaluate_match_keras(cls_name, kwargs, kind):
     else:
         y = rng.integers(0, 2, (10, 2)).astype("float32")
     # Circle compares embeddings by dot products: small weights keep them near the unit scale.
-    k_model, j_model = _twin_models(2, 3, "sigmoid" if cls_name == "Dice" else None,
-                                    0.1 if kind == "embedding" else 0.5)
+    k_model, j_model = _twin_models(
+        2, 3, "sigmoid" if cls_name == "Dice" else None, 0.1 if kind == "embedding" else 0.5
+    )
     for model, lib in ((k_model, keras), (j_model, jeras)):
-        model.compile(optimizer=lib.optimizers.SGD(0.1),
-                      loss=getattr(lib.losses, cls_name)(**kwargs))
+        model.compile(
+            optimizer=lib.optimizers.SGD(0.1), loss=getattr(lib.losses, cls_name)(**kwargs)
+        )
     # batch_size 4 leaves a last batch of 2: Keras runs it short, jeras pads it.
     k_hist = k_model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history
     j_hist = j_model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history

@@ -2,14 +2,13 @@
 sensitivity/specificity family, AUC) against real Keras 3, plus NumPy formulas."""
 
 import jax
+import keras
 import numpy as np
 import pytest
-
-import keras
+from oracle import assert_close, assert_metric_sequence_matches, sample_weights
 
 import jeras
 from jeras.backend.state_scope import StateScope
-from oracle import assert_close, assert_metric_sequence_matches, sample_weights
 
 B = 6
 
@@ -21,19 +20,27 @@ _ON_GRID = np.array([0.0, 0.1, 0.25, 0.33, 0.5, 0.62, 0.75, 0.9, 1.0], "float32"
 
 def _data(kind, rng, shape):
     if kind == "binary":
-        return (rng.integers(0, 2, size=shape).astype("float32"),
-                rng.choice(_ON_GRID, size=shape).astype("float32"))
+        return (
+            rng.integers(0, 2, size=shape).astype("float32"),
+            rng.choice(_ON_GRID, size=shape).astype("float32"),
+        )
     if kind == "wild":
         # Non-binary labels (any non-zero label is positive) and predictions outside [0, 1]
         # (the bucketed path clips them, the direct comparison does not).
-        return (rng.choice([0.0, 0.3, 1.0, 2.0], size=shape).astype("float32"),
-                rng.choice([-0.5, 0.0, 0.4, 0.5, 1.0, 1.5], size=shape).astype("float32"))
+        return (
+            rng.choice([0.0, 0.3, 1.0, 2.0], size=shape).astype("float32"),
+            rng.choice([-0.5, 0.0, 0.4, 0.5, 1.0, 1.5], size=shape).astype("float32"),
+        )
     if kind == "uniform":
-        return (rng.integers(0, 2, size=shape).astype("float32"),
-                rng.uniform(0, 1, size=shape).astype("float32"))
+        return (
+            rng.integers(0, 2, size=shape).astype("float32"),
+            rng.uniform(0, 1, size=shape).astype("float32"),
+        )
     if kind == "logits":
-        return (rng.integers(0, 2, size=shape).astype("float32"),
-                (3 * rng.normal(size=shape)).astype("float32"))
+        return (
+            rng.integers(0, 2, size=shape).astype("float32"),
+            (3 * rng.normal(size=shape)).astype("float32"),
+        )
     if kind == "int_labels":
         return rng.integers(0, 2, size=shape), rng.choice(_ON_GRID, size=shape)
     raise AssertionError(kind)
@@ -41,8 +48,13 @@ def _data(kind, rng, shape):
 
 def _run_sequence(k_metric, j_metric, kind, shape, weight_kinds, seed=0):
     assert_metric_sequence_matches(
-        k_metric, j_metric, lambda rng: _data(kind, rng, shape), weight_kinds,
-        lambda wkind, rng: sample_weights(wkind, rng, shape), seed=seed)
+        k_metric,
+        j_metric,
+        lambda rng: _data(kind, rng, shape),
+        weight_kinds,
+        lambda wkind, rng: sample_weights(wkind, rng, shape),
+        seed=seed,
+    )
 
 
 ALL_W = [None, "b", "b1", "full"]
@@ -69,15 +81,30 @@ CASES = [
     ("Recall", {"thresholds": 0.3, "top_k": 1}, "uniform", (B, 3), VEC_W),
     ("Recall", {"class_id": 0, "thresholds": EVEN5}, "binary", (B, 3), VEC_W),
     ("SensitivityAtSpecificity", {"specificity": 0.5}, "binary", (B, 3), ALL_W),
-    ("SensitivityAtSpecificity", {"specificity": 0.8, "num_thresholds": 1}, "uniform", (B, 3),
-     VEC_W),
-    ("SpecificityAtSensitivity", {"sensitivity": 0.6, "num_thresholds": 5}, "binary", (B, 3),
-     VEC_W),
+    (
+        "SensitivityAtSpecificity",
+        {"specificity": 0.8, "num_thresholds": 1},
+        "uniform",
+        (B, 3),
+        VEC_W,
+    ),
+    (
+        "SpecificityAtSensitivity",
+        {"sensitivity": 0.6, "num_thresholds": 5},
+        "binary",
+        (B, 3),
+        VEC_W,
+    ),
     ("PrecisionAtRecall", {"recall": 0.7}, "wild", (B, 3), VEC_W),
     ("PrecisionAtRecall", {"recall": 0.3, "num_thresholds": 2}, "binary", (B, 3), VEC_W),
     ("RecallAtPrecision", {"precision": 0.6}, "binary", (B, 3), VEC_W),
-    ("RecallAtPrecision", {"precision": 0.9, "class_id": 2, "num_thresholds": 5}, "uniform",
-     (B, 3), VEC_W),
+    (
+        "RecallAtPrecision",
+        {"precision": 0.9, "class_id": 2, "num_thresholds": 5},
+        "uniform",
+        (B, 3),
+        VEC_W,
+    ),
     ("AUC", {}, "binary", (B, 3), ALL_W),
     ("AUC", {}, "wild", (B,), VEC_W),
     ("AUC", {"summation_method": "majoring", "num_thresholds": 5}, "binary", (B, 3), VEC_W),
@@ -89,13 +116,21 @@ CASES = [
     ("AUC", {"thresholds": [0.25, 0.5, 0.75], "curve": "PR"}, "binary", (B, 3), VEC_W),
     ("AUC", {"label_weights": [1.0, 2.0, 0.5]}, "binary", (B, 3), VEC_W),
     ("AUC", {"multi_label": True}, "binary", (B, 3), [None, "full"]),
-    ("AUC", {"multi_label": True, "num_labels": 3, "curve": "PR",
-             "label_weights": [1.0, 0.0, 3.0]}, "uniform", (B, 3), VEC_W),
+    (
+        "AUC",
+        {"multi_label": True, "num_labels": 3, "curve": "PR", "label_weights": [1.0, 0.0, 3.0]},
+        "uniform",
+        (B, 3),
+        VEC_W,
+    ),
     ("AUC", {"multi_label": True, "thresholds": [0.3, 0.6]}, "binary", (B, 3), VEC_W),
     ("AUC", {"from_logits": True}, "logits", (B, 3), VEC_W),
 ]
-CASE_IDS = [f"{c[0]}-{'_'.join(f'{k}={v}' for k, v in c[1].items()) or 'default'}-{c[2]}-"
-            f"{'x'.join(map(str, c[3]))}" for c in CASES]
+CASE_IDS = [
+    f"{c[0]}-{'_'.join(f'{k}={v}' for k, v in c[1].items()) or 'default'}-{c[2]}-"
+    f"{'x'.join(map(str, c[3]))}"
+    for c in CASES
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
@@ -111,8 +146,12 @@ def _np_counts(y_true, y_pred, thresholds, weights=None):
     y_true, y_pred = np.ravel(y_true) != 0, np.ravel(y_pred)
     w = np.ones_like(y_pred) if weights is None else np.ravel(weights)
     above = y_pred[None, :] > np.asarray(thresholds)[:, None]
-    return {"tp": (w * (above & y_true)).sum(1), "fp": (w * (above & ~y_true)).sum(1),
-            "tn": (w * (~above & ~y_true)).sum(1), "fn": (w * (~above & y_true)).sum(1)}
+    return {
+        "tp": (w * (above & y_true)).sum(1),
+        "fp": (w * (above & ~y_true)).sum(1),
+        "tn": (w * (~above & ~y_true)).sum(1),
+        "fn": (w * (~above & y_true)).sum(1),
+    }
 
 
 def test_threshold_counts_follow_strict_comparison():
@@ -121,9 +160,12 @@ def test_threshold_counts_follow_strict_comparison():
     sw = rng.uniform(0, 2, size=(B, 3)).astype("float32")
     for thresholds in ([0.25, 0.5, 0.9], EVEN5):
         expected = _np_counts(y_true, y_pred, thresholds, sw)
-        for cls, key in ((jeras.metrics.TruePositives, "tp"), (jeras.metrics.FalsePositives, "fp"),
-                         (jeras.metrics.TrueNegatives, "tn"),
-                         (jeras.metrics.FalseNegatives, "fn")):
+        for cls, key in (
+            (jeras.metrics.TruePositives, "tp"),
+            (jeras.metrics.FalsePositives, "fp"),
+            (jeras.metrics.TrueNegatives, "tn"),
+            (jeras.metrics.FalseNegatives, "fn"),
+        ):
             metric = cls(thresholds=thresholds)
             metric.update_state(y_true, y_pred, sample_weight=sw)
             assert_close(metric.result(), expected[key])
@@ -216,8 +258,9 @@ def test_stateless_forms_under_jit_match_keras(cls_name, kwargs):
         assert_close(result(values), k_metric.result())
     # The variables themselves were not touched.
     assert all(float(np.abs(np.asarray(v.value)).sum()) == 0 for v in j_metric.variables)
-    assert_close(result(jax.jit(j_metric.stateless_reset_state)()), 0.0 * np.asarray(
-        k_metric.result()))
+    assert_close(
+        result(jax.jit(j_metric.stateless_reset_state)()), 0.0 * np.asarray(k_metric.result())
+    )
 
 
 def _equation_count(metric, shape=(B, 3)):
@@ -230,8 +273,11 @@ def _equation_count(metric, shape=(B, 3)):
     return len(jax.make_jaxpr(step)(values, y, y).jaxpr.eqns)
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"curve": "PR"}, {"multi_label": True, "num_labels": 3}],
-                         ids=["roc", "pr", "multi_label"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"curve": "PR"}, {"multi_label": True, "num_labels": 3}],
+    ids=["roc", "pr", "multi_label"],
+)
 def test_auc_step_is_vectorised_over_thresholds(kwargs):
     # The traced program must not grow with the number of thresholds (no Python loop).
     small = _equation_count(jeras.metrics.AUC(num_thresholds=5, **kwargs))
@@ -261,23 +307,30 @@ def test_multi_label_auc_builds_from_a_symbolic_update():
     jax.eval_shape(build, spec, spec)
     assert [(v.path, v.shape) for v in metric.variables] == [
         (f"{metric.name}/{n}", (200, 3))
-        for n in ("true_positives", "false_positives", "true_negatives", "false_negatives")]
-    assert all(isinstance(v.value, jax.Array) and not isinstance(v.value, jax.core.Tracer)
-               for v in metric.variables)
+        for n in ("true_positives", "false_positives", "true_negatives", "false_negatives")
+    ]
+    assert all(
+        isinstance(v.value, jax.Array) and not isinstance(v.value, jax.core.Tracer)
+        for v in metric.variables
+    )
     k_metric = keras.metrics.AUC(multi_label=True)
     rng = np.random.default_rng(8)
     y_true, y_pred = _data("uniform", rng, (B, 3))
-    values = jax.jit(metric.stateless_update_state)([v.value for v in metric.variables],
-                                                   y_true, y_pred)
+    values = jax.jit(metric.stateless_update_state)(
+        [v.value for v in metric.variables], y_true, y_pred
+    )
     k_metric.update_state(y_true, y_pred)
     assert_close(metric.stateless_result(values), k_metric.result())
 
 
 # -- names, configs, lookups -----------------------------------------------------------------
 DEFAULTS = [
-    ("TruePositives", {}, "true_positives"), ("FalsePositives", {}, "false_positives"),
-    ("TrueNegatives", {}, "true_negatives"), ("FalseNegatives", {}, "false_negatives"),
-    ("Precision", {}, "precision"), ("Recall", {}, "recall"),
+    ("TruePositives", {}, "true_positives"),
+    ("FalsePositives", {}, "false_positives"),
+    ("TrueNegatives", {}, "true_negatives"),
+    ("FalseNegatives", {}, "false_negatives"),
+    ("Precision", {}, "precision"),
+    ("Recall", {}, "recall"),
     ("SensitivityAtSpecificity", {"specificity": 0.5}, "sensitivity_at_specificity"),
     ("SpecificityAtSensitivity", {"sensitivity": 0.5}, "specificity_at_sensitivity"),
     ("PrecisionAtRecall", {"recall": 0.5}, "precision_at_recall"),
@@ -300,10 +353,12 @@ def test_default_name_config_and_variables_match_keras(cls_name, kwargs, default
     j_cfg, k_cfg = j_metric.get_config(), k_metric.get_config()
     assert _base(j_cfg.pop("name")) == _base(k_cfg.pop("name"))
     assert j_cfg == k_cfg
-    assert [(v.name, v.shape, v.dtype) for v in j_metric.variables] == \
-        [(v.name, tuple(v.shape), v.dtype) for v in k_metric.variables]
-    assert [v.path for v in j_metric.variables] == [f"{j_metric.name}/{v.name}"
-                                                   for v in k_metric.variables]
+    assert [(v.name, v.shape, v.dtype) for v in j_metric.variables] == [
+        (v.name, tuple(v.shape), v.dtype) for v in k_metric.variables
+    ]
+    assert [v.path for v in j_metric.variables] == [
+        f"{j_metric.name}/{v.name}" for v in k_metric.variables
+    ]
     assert getattr(j_metric, "_direction", None) == getattr(k_metric, "_direction", None)
     assert j_metric.dtype == k_metric.dtype
 
@@ -324,14 +379,24 @@ NON_DEFAULT = [
     ("FalseNegatives", {"thresholds": 0.3, "name": "fn"}),
     ("Precision", {"thresholds": [0.3], "top_k": 2, "class_id": 1, "name": "p"}),
     ("Recall", {"top_k": 3, "name": "r"}),
-    ("SensitivityAtSpecificity", {"specificity": 0.3, "num_thresholds": 7, "class_id": 2,
-                                  "name": "s"}),
+    (
+        "SensitivityAtSpecificity",
+        {"specificity": 0.3, "num_thresholds": 7, "class_id": 2, "name": "s"},
+    ),
     ("SpecificityAtSensitivity", {"sensitivity": 0.2, "name": "s"}),
     ("PrecisionAtRecall", {"recall": 0.9, "num_thresholds": 3, "name": "s"}),
     ("RecallAtPrecision", {"precision": 0.4, "class_id": 0, "name": "s"}),
     ("AUC", {"num_thresholds": 50, "curve": "pr", "summation_method": "minoring", "name": "a"}),
-    ("AUC", {"thresholds": [0.6, 0.1, 0.3], "multi_label": True, "num_labels": 2,
-             "from_logits": True, "name": "a"}),
+    (
+        "AUC",
+        {
+            "thresholds": [0.6, 0.1, 0.3],
+            "multi_label": True,
+            "num_labels": 2,
+            "from_logits": True,
+            "name": "a",
+        },
+    ),
     ("AUC", {"curve": "PRGAIN", "summation_method": "Majoring", "name": "a", "multi_label": True}),
 ]
 
@@ -345,8 +410,12 @@ def test_non_default_config_matches_keras(cls_name, kwargs):
 
 
 def test_auc_label_weights_config_round_trips():
-    kwargs = {"label_weights": [1.0, 2.0, 0.5], "multi_label": True, "num_labels": 3,
-              "name": "auc_lw"}
+    kwargs = {
+        "label_weights": [1.0, 2.0, 0.5],
+        "multi_label": True,
+        "num_labels": 3,
+        "name": "auc_lw",
+    }
     k_cfg = keras.metrics.AUC(**kwargs).get_config()
     j_metric = jeras.metrics.AUC(**kwargs)
     j_cfg = j_metric.get_config()
@@ -405,9 +474,15 @@ def test_serialize_deserialize_round_trip(metric):
 
 
 LOOKUPS = {
-    "auc": "AUC", "AUC": "AUC", "precision": "Precision", "Recall": "Recall",
-    "recall": "Recall", "true_positives": "TruePositives", "false_negatives": "FalseNegatives",
-    "TrueNegatives": "TrueNegatives", "false_positives": "FalsePositives",
+    "auc": "AUC",
+    "AUC": "AUC",
+    "precision": "Precision",
+    "Recall": "Recall",
+    "recall": "Recall",
+    "true_positives": "TruePositives",
+    "false_negatives": "FalseNegatives",
+    "TrueNegatives": "TrueNegatives",
+    "false_positives": "FalsePositives",
 }
 
 
@@ -453,12 +528,14 @@ def test_invalid_inputs_raise_like_keras():
         with pytest.raises(ValueError, match="class_id"):
             module.metrics.Precision(class_id=0).update_state(np.ones(4), np.ones(4))
         with pytest.raises(ValueError, match="rank 2"):
-            module.metrics.AUC(multi_label=True).update_state(np.ones((2, 2, 2)),
-                                                              np.ones((2, 2, 2)))
+            module.metrics.AUC(multi_label=True).update_state(
+                np.ones((2, 2, 2)), np.ones((2, 2, 2))
+            )
 
 
-@pytest.mark.parametrize("cls_name,kwargs", [("Precision", {}), ("AUC", {}), ("Mean", {}),
-                                             ("Sum", {}), ("F1Score", {})])
+@pytest.mark.parametrize(
+    "cls_name,kwargs", [("Precision", {}), ("AUC", {}), ("Mean", {}), ("Sum", {}), ("F1Score", {})]
+)
 def test_variable_dtype_follows_keras_for_non_default_metric_dtype(cls_name, kwargs):
     # Keras's add_variable defaults to floatx: the confusion counts stay float32 under a
     # bfloat16 metric, while Mean/Sum/F1Score pass their own dtype.

@@ -6,10 +6,9 @@ import inspect
 import warnings
 
 import jax.numpy as jnp
+import keras
 import numpy as np
 import pytest
-
-import keras
 
 import jeras
 
@@ -18,17 +17,28 @@ PAD = 3
 
 # The classes the factories used to build: their config and serialized form must be Keras's.
 LOSS_METRICS = [
-    "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
-    "MeanSquaredLogarithmicError", "LogCoshError", "Hinge", "SquaredHinge", "CategoricalHinge",
-    "KLDivergence", "Poisson", "BinaryCrossentropy", "CategoricalCrossentropy",
-    "SparseCategoricalCrossentropy", "CosineSimilarity",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "LogCoshError",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "KLDivergence",
+    "Poisson",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "CosineSimilarity",
 ]
 ALL = sorted(cls.__name__ for cls in jeras.metrics._CLASSES) + ["Metric", "MeanMetricWrapper"]
 
 
 def _parameters(cls):
-    return [(p.name, p.default, p.kind)
-            for p in inspect.signature(cls.__init__).parameters.values()]
+    return [
+        (p.name, p.default, p.kind) for p in inspect.signature(cls.__init__).parameters.values()
+    ]
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -52,16 +62,21 @@ def test_loss_metric_config_and_serialized_form_match_keras(name):
     assert keras.metrics.deserialize(j_dict).get_config() == k_metric.get_config()
 
 
-@pytest.mark.parametrize("name,args", [
-    ("MeanSquaredError", ("m", "float32")),
-    ("BinaryCrossentropy", ("b", "float32", True, 0.1)),
-    ("CategoricalCrossentropy", ("c", "float32", True, 0.2, 0)),
-    ("SparseCategoricalCrossentropy", ("s", "float32", True, 2, 0)),
-    ("CosineSimilarity", ("cos", "float32", 0)),
-])
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("MeanSquaredError", ("m", "float32")),
+        ("BinaryCrossentropy", ("b", "float32", True, 0.1)),
+        ("CategoricalCrossentropy", ("c", "float32", True, 0.2, 0)),
+        ("SparseCategoricalCrossentropy", ("s", "float32", True, 2, 0)),
+        ("CosineSimilarity", ("cos", "float32", 0)),
+    ],
+)
 def test_positional_arguments_give_keras_config(name, args):
-    assert getattr(jeras.metrics, name)(*args).get_config() == \
-        getattr(keras.metrics, name)(*args).get_config()
+    assert (
+        getattr(jeras.metrics, name)(*args).get_config()
+        == getattr(keras.metrics, name)(*args).get_config()
+    )
 
 
 def test_unknown_arguments_fail_like_keras():
@@ -76,14 +91,20 @@ def test_unknown_arguments_fail_like_keras():
 def _data(kind, seed):
     rng = np.random.default_rng(seed)
     if kind == "positive":
-        return (rng.uniform(0.1, 2, (B, 3)).astype("float32"),
-                rng.uniform(0.1, 2, (B, 3)).astype("float32"))
+        return (
+            rng.uniform(0.1, 2, (B, 3)).astype("float32"),
+            rng.uniform(0.1, 2, (B, 3)).astype("float32"),
+        )
     if kind == "regression":
-        return (rng.normal(size=(B, 5)).astype("float32"),
-                rng.normal(size=(B, 5)).astype("float32"))
+        return (
+            rng.normal(size=(B, 5)).astype("float32"),
+            rng.normal(size=(B, 5)).astype("float32"),
+        )
     if kind == "binary":
-        return (rng.integers(0, 2, (B, 3)).astype("float32"),
-                rng.uniform(0.05, 0.95, (B, 3)).astype("float32"))
+        return (
+            rng.integers(0, 2, (B, 3)).astype("float32"),
+            rng.uniform(0.05, 0.95, (B, 3)).astype("float32"),
+        )
     if kind == "onehot":
         p = rng.uniform(0.05, 1.0, (B, 4)).astype("float32")
         return np.eye(4, dtype="float32")[rng.integers(0, 4, B)], p / p.sum(-1, keepdims=True)
@@ -100,40 +121,57 @@ def _data(kind, seed):
 # (class name, constructor kwargs, data kind): every jeras metric class but PearsonCorrelation,
 # each of which claims to be exact under padding.
 EXACT = [
-    ("Accuracy", {}, "classes"), ("BinaryAccuracy", {}, "binary"),
-    ("CategoricalAccuracy", {}, "onehot"), ("SparseCategoricalAccuracy", {}, "sparse"),
+    ("Accuracy", {}, "classes"),
+    ("BinaryAccuracy", {}, "binary"),
+    ("CategoricalAccuracy", {}, "onehot"),
+    ("SparseCategoricalAccuracy", {}, "sparse"),
     ("TopKCategoricalAccuracy", {"k": 2}, "onehot"),
     ("SparseTopKCategoricalAccuracy", {"k": 2}, "sparse"),
-    ("BinaryCrossentropy", {}, "binary"), ("CategoricalCrossentropy", {}, "onehot"),
-    ("SparseCategoricalCrossentropy", {}, "sparse"), ("CategoricalHinge", {}, "onehot"),
-    ("CosineSimilarity", {}, "regression"), ("Hinge", {}, "binary"),
-    ("KLDivergence", {}, "onehot"), ("LogCoshError", {}, "regression"),
-    ("MeanAbsoluteError", {}, "regression"), ("MeanAbsolutePercentageError", {}, "positive"),
-    ("MeanSquaredError", {}, "regression"), ("MeanSquaredLogarithmicError", {}, "positive"),
-    ("Poisson", {}, "positive"), ("RootMeanSquaredError", {}, "regression"),
-    ("SquaredHinge", {}, "binary"), ("Mean", {}, "values"), ("Sum", {}, "values"),
-    ("R2Score", {}, "regression"), ("AUC", {}, "binary"),
+    ("BinaryCrossentropy", {}, "binary"),
+    ("CategoricalCrossentropy", {}, "onehot"),
+    ("SparseCategoricalCrossentropy", {}, "sparse"),
+    ("CategoricalHinge", {}, "onehot"),
+    ("CosineSimilarity", {}, "regression"),
+    ("Hinge", {}, "binary"),
+    ("KLDivergence", {}, "onehot"),
+    ("LogCoshError", {}, "regression"),
+    ("MeanAbsoluteError", {}, "regression"),
+    ("MeanAbsolutePercentageError", {}, "positive"),
+    ("MeanSquaredError", {}, "regression"),
+    ("MeanSquaredLogarithmicError", {}, "positive"),
+    ("Poisson", {}, "positive"),
+    ("RootMeanSquaredError", {}, "regression"),
+    ("SquaredHinge", {}, "binary"),
+    ("Mean", {}, "values"),
+    ("Sum", {}, "values"),
+    ("R2Score", {}, "regression"),
+    ("AUC", {}, "binary"),
     ("AUC", {"multi_label": True, "curve": "PR"}, "binary"),
-    ("FalseNegatives", {}, "binary"), ("FalsePositives", {}, "binary"),
-    ("Precision", {}, "binary"), ("Recall", {"top_k": 2}, "binary"),
+    ("FalseNegatives", {}, "binary"),
+    ("FalsePositives", {}, "binary"),
+    ("Precision", {}, "binary"),
+    ("Recall", {"top_k": 2}, "binary"),
     ("PrecisionAtRecall", {"recall": 0.5}, "binary"),
     ("RecallAtPrecision", {"precision": 0.5}, "binary"),
     ("SensitivityAtSpecificity", {"specificity": 0.5}, "binary"),
     ("SpecificityAtSensitivity", {"sensitivity": 0.5}, "binary"),
-    ("TrueNegatives", {}, "binary"), ("TruePositives", {}, "binary"),
+    ("TrueNegatives", {}, "binary"),
+    ("TruePositives", {}, "binary"),
     ("ConcordanceCorrelation", {}, "regression"),
     ("F1Score", {"average": "macro"}, "onehot"),
     ("FBetaScore", {"beta": 2.0, "average": "weighted", "threshold": 0.3}, "onehot"),
     ("IoU", {"num_classes": 3, "target_class_ids": [0, 2]}, "classes"),
-    ("BinaryIoU", {}, "binary"), ("MeanIoU", {"num_classes": 3}, "classes"),
+    ("BinaryIoU", {}, "binary"),
+    ("MeanIoU", {"num_classes": 3}, "classes"),
     ("OneHotIoU", {"num_classes": 4, "target_class_ids": [1, 3]}, "onehot"),
     ("OneHotMeanIoU", {"num_classes": 4}, "onehot"),
 ]
 
 
 def test_every_metric_class_is_checked():
-    assert {name for name, _, _ in EXACT} | {"PearsonCorrelation"} == \
-        {cls.__name__ for cls in jeras.metrics._CLASSES}
+    assert {name for name, _, _ in EXACT} | {"PearsonCorrelation"} == {
+        cls.__name__ for cls in jeras.metrics._CLASSES
+    }
 
 
 def _padded(array, how):
@@ -152,8 +190,9 @@ def _update(metric, y_true, y_pred, sample_weight=None):
 
 
 @pytest.mark.parametrize("how", ["zeros", "copies"])
-@pytest.mark.parametrize("name,kwargs,kind", EXACT,
-                         ids=[f"{n}-{'-'.join(map(str, k.values()))}" for n, k, _ in EXACT])
+@pytest.mark.parametrize(
+    "name,kwargs,kind", EXACT, ids=[f"{n}-{'-'.join(map(str, k.values()))}" for n, k, _ in EXACT]
+)
 def test_metric_is_exact_under_padding(name, kwargs, kind, how):
     """As fit() feeds it with exact padding: a full batch with weights of ones, then a short
     batch padded with rows of weight 0. Keras sees the real rows, unweighted."""
@@ -170,10 +209,15 @@ def test_metric_is_exact_under_padding(name, kwargs, kind, how):
         # The labels are padded as the data is; the predictions are the model's outputs on the
         # padded inputs, valid predictions whatever those are (copies of row 0 here).
         y_true = None if y_true is None else _padded(y_true, how)
-        _update(j_metric, y_true, _padded(y_pred, "copies"),
-                sample_weight=np.asarray([1.0] * B + [0.0] * PAD, "float32"))
-    np.testing.assert_allclose(np.asarray(j_metric.result()), np.asarray(k_metric.result()),
-                               rtol=1e-5, atol=1e-5)
+        _update(
+            j_metric,
+            y_true,
+            _padded(y_pred, "copies"),
+            sample_weight=np.asarray([1.0] * B + [0.0] * PAD, "float32"),
+        )
+    np.testing.assert_allclose(
+        np.asarray(j_metric.result()), np.asarray(k_metric.result()), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_metrics_that_count_padding_rows_do_not_claim_exactness():
@@ -202,11 +246,15 @@ def test_pearson_correlation_does_not_claim_exactness():
     # A constant row (a generator's padding row of zeros) gives r = NaN, and NaN * 0 is NaN.
     metric = jeras.metrics.PearsonCorrelation()
     assert not metric.exact_under_padding
-    assert not jeras.metrics.MeanMetricWrapper(jeras.metrics.pearson_correlation,
-                                               name="r").exact_under_padding
+    assert not jeras.metrics.MeanMetricWrapper(
+        jeras.metrics.pearson_correlation, name="r"
+    ).exact_under_padding
     y_true, y_pred = _data("regression", 5)
-    metric.update_state(_padded(y_true, "zeros"), _padded(y_pred, "copies"),
-                        sample_weight=np.asarray([1.0] * B + [0.0] * PAD, "float32"))
+    metric.update_state(
+        _padded(y_true, "zeros"),
+        _padded(y_pred, "copies"),
+        sample_weight=np.asarray([1.0] * B + [0.0] * PAD, "float32"),
+    )
     assert np.isnan(np.asarray(metric.result()))
 
 
@@ -270,8 +318,7 @@ def _batch_max_metric(lib):
 def _fit(lib, metric_cls, x, y, weights):
     model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2)])
     model.set_weights(weights)
-    model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse",
-                  metrics=[metric_cls(), "mae"])
+    model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse", metrics=[metric_cls(), "mae"])
     history = model.fit(x, y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
     evaluated = model.evaluate(x, y, batch_size=BATCH, verbose=0, return_dict=True)
     return model, history.history, evaluated
@@ -286,8 +333,9 @@ def test_user_metric_without_the_capability_is_fed_unpadded_batches():
     assert not j_model._engine.spec.exact_padding
     _, k_history, k_eval = _fit(keras, _batch_max_metric(keras), x, y, weights)
     for key in ("loss", "mae", "rows_and_max"):
-        np.testing.assert_allclose(j_history[key], k_history[key], rtol=1e-5, atol=1e-5,
-                                   err_msg=key)
+        np.testing.assert_allclose(
+            j_history[key], k_history[key], rtol=1e-5, atol=1e-5, err_msg=key
+        )
         np.testing.assert_allclose(j_eval[key], k_eval[key], rtol=1e-5, atol=1e-5, err_msg=key)
 
 

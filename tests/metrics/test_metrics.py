@@ -1,13 +1,16 @@
 """Differential tests: jeras.metrics against real Keras 3 (JAX backend)."""
 
+import keras
 import numpy as np
 import pytest
-
-import keras
+from oracle import (
+    assert_close,
+    assert_metric_sequence_matches,
+    sample_weights,
+    target_and_prediction,
+)
 
 import jeras
-from oracle import (assert_close, assert_metric_sequence_matches, sample_weights,
-                    target_and_prediction)
 
 B, C = 4, 5
 
@@ -19,14 +22,18 @@ def _data(kind, rng, shape):
         return rng.integers(0, 3, size=shape), rng.integers(0, 3, size=shape).astype("float32")
     if kind == "binary":
         # Includes exactly 0.5 and 0.7, where the strict `>` threshold matters.
-        return (rng.integers(0, 2, size=shape).astype("float32"),
-                rng.choice([0.1, 0.5, 0.7, 0.9, 0.3], size=shape).astype("float32"))
+        return (
+            rng.integers(0, 2, size=shape).astype("float32"),
+            rng.choice([0.1, 0.5, 0.7, 0.9, 0.3], size=shape).astype("float32"),
+        )
     if kind == "sorted_ids":
         ids = np.argsort(-rng.uniform(size=shape), axis=-1).astype("float32")
         return rng.integers(0, shape[-1], size=shape[:-1]), ids
     if kind == "nonzero_true":
-        return (rng.uniform(0.5, 2.0, size=shape).astype("float32"),
-                rng.normal(size=shape).astype("float32"))
+        return (
+            rng.uniform(0.5, 2.0, size=shape).astype("float32"),
+            rng.normal(size=shape).astype("float32"),
+        )
     return target_and_prediction(kind, rng, shape)
 
 
@@ -67,15 +74,26 @@ CASES = [
     ("BinaryCrossentropy", {}, "binary_probs", (B, 3)),
     ("BinaryCrossentropy", {"from_logits": True, "label_smoothing": 0.1}, "binary_logits", (B, 3)),
     ("CategoricalCrossentropy", {}, "onehot_probs", (B, C)),
-    ("CategoricalCrossentropy", {"from_logits": True, "label_smoothing": 0.2}, "onehot_logits",
-     (B, C)),
+    (
+        "CategoricalCrossentropy",
+        {"from_logits": True, "label_smoothing": 0.2},
+        "onehot_logits",
+        (B, C),
+    ),
     ("SparseCategoricalCrossentropy", {}, "sparse_probs", (B, C)),
     ("SparseCategoricalCrossentropy", {"from_logits": True}, "sparse_logits", (B, 2, C)),
-    ("SparseCategoricalCrossentropy", {"from_logits": True, "ignore_class": 1}, "sparse_logits",
-     (B, C)),
+    (
+        "SparseCategoricalCrossentropy",
+        {"from_logits": True, "ignore_class": 1},
+        "sparse_logits",
+        (B, C),
+    ),
 ]
-CASE_IDS = [f"{c[0]}-{'_'.join(f'{k}={v}' for k, v in c[1].items()) or 'default'}-"
-            f"{c[2]}-{'x'.join(map(str, c[3]))}" for c in CASES]
+CASE_IDS = [
+    f"{c[0]}-{'_'.join(f'{k}={v}' for k, v in c[1].items()) or 'default'}-"
+    f"{c[2]}-{'x'.join(map(str, c[3]))}"
+    for c in CASES
+]
 
 
 def _weights(kind, rng):
@@ -83,8 +101,9 @@ def _weights(kind, rng):
 
 
 def _run_sequence(k_metric, j_metric, make_batch, weight_kinds, seed=0):
-    assert_metric_sequence_matches(k_metric, j_metric, make_batch, weight_kinds,
-                                   _weights, seed=seed)
+    assert_metric_sequence_matches(
+        k_metric, j_metric, make_batch, weight_kinds, _weights, seed=seed
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
@@ -92,8 +111,7 @@ def test_metric_matches_keras(case):
     cls_name, kwargs, kind, shape = case
     k_metric = getattr(keras.metrics, cls_name)(**kwargs)
     j_metric = getattr(jeras.metrics, cls_name)(**kwargs)
-    _run_sequence(k_metric, j_metric, lambda rng: _data(kind, rng, shape),
-                  [None, "b", "b1", None])
+    _run_sequence(k_metric, j_metric, lambda rng: _data(kind, rng, shape), [None, "b", "b1", None])
 
 
 @pytest.mark.parametrize("cls_name", ["Mean", "Sum"])
@@ -130,12 +148,15 @@ def test_mean_metric_wrapper_with_custom_fn():
     k_metric = keras.metrics.MeanMetricWrapper(half_squared_keras, name="hs", scale=3.0)
     j_metric = jeras.metrics.MeanMetricWrapper(half_squared, name="hs", scale=3.0)
     assert j_metric.name == k_metric.name == "hs"
-    _run_sequence(k_metric, j_metric, lambda rng: _data("regression", rng, (B, 3)),
-                  [None, "b", "b1"])
+    _run_sequence(
+        k_metric, j_metric, lambda rng: _data("regression", rng, (B, 3)), [None, "b", "b1"]
+    )
     # Without a name Keras uses the class's snake-case name.
-    assert (jeras.metrics.MeanMetricWrapper(half_squared).name.split("_1")[0]
-            == keras.metrics.MeanMetricWrapper(half_squared_keras).name.split("_1")[0]
-            == "mean_metric_wrapper")
+    assert (
+        jeras.metrics.MeanMetricWrapper(half_squared).name.split("_1")[0]
+        == keras.metrics.MeanMetricWrapper(half_squared_keras).name.split("_1")[0]
+        == "mean_metric_wrapper"
+    )
 
 
 # -- names, configs, lookups ----------------------------------------------------------------
@@ -143,20 +164,28 @@ CLASS_NAMES = sorted({c[0] for c in CASES} | {"Mean", "Sum"})
 
 # Keras's default names, written out: LogCoshError is the odd one.
 DEFAULT_NAMES = {
-    "Accuracy": "accuracy", "BinaryAccuracy": "binary_accuracy",
+    "Accuracy": "accuracy",
+    "BinaryAccuracy": "binary_accuracy",
     "CategoricalAccuracy": "categorical_accuracy",
     "SparseCategoricalAccuracy": "sparse_categorical_accuracy",
     "TopKCategoricalAccuracy": "top_k_categorical_accuracy",
     "SparseTopKCategoricalAccuracy": "sparse_top_k_categorical_accuracy",
-    "MeanSquaredError": "mean_squared_error", "MeanAbsoluteError": "mean_absolute_error",
+    "MeanSquaredError": "mean_squared_error",
+    "MeanAbsoluteError": "mean_absolute_error",
     "MeanAbsolutePercentageError": "mean_absolute_percentage_error",
     "MeanSquaredLogarithmicError": "mean_squared_logarithmic_error",
-    "RootMeanSquaredError": "root_mean_squared_error", "LogCoshError": "logcosh",
-    "CosineSimilarity": "cosine_similarity", "Hinge": "hinge", "SquaredHinge": "squared_hinge",
-    "CategoricalHinge": "categorical_hinge", "KLDivergence": "kl_divergence", "Poisson": "poisson",
+    "RootMeanSquaredError": "root_mean_squared_error",
+    "LogCoshError": "logcosh",
+    "CosineSimilarity": "cosine_similarity",
+    "Hinge": "hinge",
+    "SquaredHinge": "squared_hinge",
+    "CategoricalHinge": "categorical_hinge",
+    "KLDivergence": "kl_divergence",
+    "Poisson": "poisson",
     "BinaryCrossentropy": "binary_crossentropy",
     "CategoricalCrossentropy": "categorical_crossentropy",
-    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy", "Mean": "mean",
+    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
+    "Mean": "mean",
     "Sum": "sum",
 }
 
@@ -221,16 +250,27 @@ def test_unknown_keyword_raises_like_keras():
 
 # Strings compile() accepts; jeras names the metric as written (the name compile() gives it).
 LOOKUPS = {
-    "mse": "MeanSquaredError", "MSE": "MeanSquaredError", "mae": "MeanAbsoluteError",
-    "MAE": "MeanAbsoluteError", "mape": "MeanAbsolutePercentageError",
-    "MAPE": "MeanAbsolutePercentageError", "msle": "MeanSquaredLogarithmicError",
-    "MSLE": "MeanSquaredLogarithmicError", "bce": "BinaryCrossentropy",
-    "BCE": "BinaryCrossentropy", "mean_squared_error": "MeanSquaredError",
-    "root_mean_squared_error": "RootMeanSquaredError", "log_cosh_error": "LogCoshError",
-    "LogCoshError": "LogCoshError", "top_k_categorical_accuracy": "TopKCategoricalAccuracy",
-    "sparse_categorical_accuracy": "SparseCategoricalAccuracy", "accuracy": "Accuracy",
-    "CategoricalCrossentropy": "CategoricalCrossentropy", "kl_divergence": "KLDivergence",
-    "Mean": "Mean", "sum": "Sum",
+    "mse": "MeanSquaredError",
+    "MSE": "MeanSquaredError",
+    "mae": "MeanAbsoluteError",
+    "MAE": "MeanAbsoluteError",
+    "mape": "MeanAbsolutePercentageError",
+    "MAPE": "MeanAbsolutePercentageError",
+    "msle": "MeanSquaredLogarithmicError",
+    "MSLE": "MeanSquaredLogarithmicError",
+    "bce": "BinaryCrossentropy",
+    "BCE": "BinaryCrossentropy",
+    "mean_squared_error": "MeanSquaredError",
+    "root_mean_squared_error": "RootMeanSquaredError",
+    "log_cosh_error": "LogCoshError",
+    "LogCoshError": "LogCoshError",
+    "top_k_categorical_accuracy": "TopKCategoricalAccuracy",
+    "sparse_categorical_accuracy": "SparseCategoricalAccuracy",
+    "accuracy": "Accuracy",
+    "CategoricalCrossentropy": "CategoricalCrossentropy",
+    "kl_divergence": "KLDivergence",
+    "Mean": "Mean",
+    "sum": "Sum",
 }
 
 
@@ -324,8 +364,9 @@ def test_custom_metric_subclass_matches_hand_count():
 
 def test_custom_metric_runs_eagerly_in_fit():
     model = jeras.Sequential([jeras.Input((3,)), jeras.layers.Dense(1, activation="sigmoid")])
-    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=[CountPositives()],
-                  run_eagerly=True)
+    model.compile(
+        optimizer="sgd", loss="binary_crossentropy", metrics=[CountPositives()], run_eagerly=True
+    )
     x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
     y = (x[:, :1] > 0).astype("float32")
     logs = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)

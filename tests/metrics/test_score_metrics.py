@@ -4,30 +4,30 @@ metrics against real Keras 3, plus NumPy formulas."""
 import warnings
 
 import jax
+import keras
 import numpy as np
 import pytest
-
-import keras
+from oracle import assert_close, assert_metric_sequence_matches, sample_weights
 
 import jeras
 from jeras.backend.state_scope import StateScope
-from oracle import assert_close, assert_metric_sequence_matches, sample_weights
 
 B = 6
 
 
 def _data(kind, rng, shape):
     if kind == "onehot_probs":
-        return (np.eye(shape[-1], dtype="float32")[rng.integers(0, shape[-1], shape[0])],
-                rng.uniform(0, 1, size=shape).astype("float32"))
+        return (
+            np.eye(shape[-1], dtype="float32")[rng.integers(0, shape[-1], shape[0])],
+            rng.uniform(0, 1, size=shape).astype("float32"),
+        )
     if kind == "multihot_zero_rows":
         # Multi-hot labels; some prediction rows all zero (they predict nothing) and ties.
         y_pred = rng.choice([0.0, 0.2, 0.6, 0.6, 0.9], size=shape).astype("float32")
         y_pred[::3] = 0.0
         return rng.integers(0, 2, size=shape).astype("float32"), y_pred
     if kind == "regression":
-        return (rng.normal(size=shape).astype("float32"),
-                rng.normal(size=shape).astype("float32"))
+        return (rng.normal(size=shape).astype("float32"), rng.normal(size=shape).astype("float32"))
     if kind == "correlated":
         y_true = rng.normal(size=shape).astype("float32")
         return y_true, (0.7 * y_true + 0.5 * rng.normal(size=shape)).astype("float32")
@@ -38,21 +38,32 @@ def _data(kind, rng, shape):
         # Float class ids truncate toward zero (2.7 -> 2, -0.5 -> 0).
         return rng.integers(0, 3, size=shape), rng.choice([0.0, -0.5, 1.2, 2.7], size=shape)
     if kind == "binary_probs":
-        return (rng.integers(0, 2, size=shape).astype("float32"),
-                rng.choice([0.1, 0.3, 0.5, 0.8], size=shape).astype("float32"))
+        return (
+            rng.integers(0, 2, size=shape).astype("float32"),
+            rng.choice([0.1, 0.3, 0.5, 0.8], size=shape).astype("float32"),
+        )
     if kind == "onehot_both":
-        return (np.eye(shape[-1], dtype="float32")[rng.integers(0, shape[-1], shape[:-1])],
-                rng.uniform(0, 1, size=shape).astype("float32"))
+        return (
+            np.eye(shape[-1], dtype="float32")[rng.integers(0, shape[-1], shape[:-1])],
+            rng.uniform(0, 1, size=shape).astype("float32"),
+        )
     if kind == "onehot_sparse_pred":
-        return (np.eye(shape[-1], dtype="float32")[rng.integers(0, shape[-1], shape[:-1])],
-                rng.integers(0, shape[-1], size=shape[:-1]))
+        return (
+            np.eye(shape[-1], dtype="float32")[rng.integers(0, shape[-1], shape[:-1])],
+            rng.integers(0, shape[-1], size=shape[:-1]),
+        )
     raise AssertionError(kind)
 
 
 def _run_sequence(k_metric, j_metric, kind, shape, weight_kinds, seed=0):
     assert_metric_sequence_matches(
-        k_metric, j_metric, lambda rng: _data(kind, rng, shape), weight_kinds,
-        lambda wkind, rng: sample_weights(wkind, rng, shape), seed=seed)
+        k_metric,
+        j_metric,
+        lambda rng: _data(kind, rng, shape),
+        weight_kinds,
+        lambda wkind, rng: sample_weights(wkind, rng, shape),
+        seed=seed,
+    )
 
 
 VEC_W = [None, "b"]
@@ -66,28 +77,40 @@ CASES = [
     ("FBetaScore", {"beta": 2.0, "threshold": 0.3}, "onehot_probs", (B, 3), VEC_W),
     ("FBetaScore", {"beta": 0.5, "average": "weighted"}, "multihot_zero_rows", (B, 3), VEC_W),
     ("IoU", {"num_classes": 3, "target_class_ids": [0, 2]}, "sparse", (B, 3), [None, "int"]),
-    ("IoU", {"num_classes": 3, "target_class_ids": [1], "dtype": "float32"}, "sparse", (B, 3),
-     [None, "full"]),
-    ("IoU", {"num_classes": 3, "target_class_ids": [0, 1, 2]}, "sparse_float_pred", (B, 3),
-     [None]),
+    (
+        "IoU",
+        {"num_classes": 3, "target_class_ids": [1], "dtype": "float32"},
+        "sparse",
+        (B, 3),
+        [None, "full"],
+    ),
+    ("IoU", {"num_classes": 3, "target_class_ids": [0, 1, 2]}, "sparse_float_pred", (B, 3), [None]),
     ("MeanIoU", {"num_classes": 3}, "sparse", (B, 3), [None, "int", "full"]),
     ("MeanIoU", {"num_classes": 3, "ignore_class": 1}, "sparse", (B, 3), [None, "int"]),
     ("BinaryIoU", {}, "binary_probs", (B, 3), [None, "int"]),
     ("BinaryIoU", {"target_class_ids": [1], "threshold": 0.3}, "binary_probs", (B, 3), [None]),
-    ("OneHotIoU", {"num_classes": 3, "target_class_ids": [0, 2]}, "onehot_both", (B, 3),
-     [None, "int_rows"]),
-    ("OneHotIoU", {"num_classes": 3, "target_class_ids": [1], "sparse_y_pred": True},
-     "onehot_sparse_pred", (B, 3), [None]),
+    (
+        "OneHotIoU",
+        {"num_classes": 3, "target_class_ids": [0, 2]},
+        "onehot_both",
+        (B, 3),
+        [None, "int_rows"],
+    ),
+    (
+        "OneHotIoU",
+        {"num_classes": 3, "target_class_ids": [1], "sparse_y_pred": True},
+        "onehot_sparse_pred",
+        (B, 3),
+        [None],
+    ),
     ("OneHotMeanIoU", {"num_classes": 3, "ignore_class": 0}, "onehot_both", (B, 2, 3), [None]),
     ("R2Score", {}, "regression", (B, 3), [None, "b", "b1", "full"]),
     ("R2Score", {"class_aggregation": None}, "correlated", (B, 3), VEC_W),
-    ("R2Score", {"class_aggregation": "variance_weighted_average"}, "correlated", (B, 3),
-     VEC_W),
+    ("R2Score", {"class_aggregation": "variance_weighted_average"}, "correlated", (B, 3), VEC_W),
     # n counts entries (18 per update): adjusted at once with p = 5; with p = 17 the first
     # update falls back (n - 1 == p) and the second adjusts; with p = 40, two fall back.
     ("R2Score", {"num_regressors": 5}, "correlated", (B, 3), VEC_W),
-    ("R2Score", {"num_regressors": 17, "class_aggregation": None}, "correlated", (B, 3),
-     VEC_W),
+    ("R2Score", {"num_regressors": 17, "class_aggregation": None}, "correlated", (B, 3), VEC_W),
     ("R2Score", {"num_regressors": 40}, "correlated", (B, 3), [None, "b", None]),
     ("R2Score", {}, "regression", (B, 1), VEC_W),
     ("PearsonCorrelation", {}, "correlated", (B, 3), [None, "b", "b1"]),
@@ -95,8 +118,11 @@ CASES = [
     ("ConcordanceCorrelation", {}, "correlated", (B, 3), [None, "b", "b1"]),
     ("ConcordanceCorrelation", {"axis": 1}, "regression", (B, 3, 2), [None]),
 ]
-CASE_IDS = [f"{c[0]}-{'_'.join(f'{k}={v}' for k, v in c[1].items()) or 'default'}-{c[2]}-"
-            f"{'x'.join(map(str, c[3]))}" for c in CASES]
+CASE_IDS = [
+    f"{c[0]}-{'_'.join(f'{k}={v}' for k, v in c[1].items()) or 'default'}-{c[2]}-"
+    f"{'x'.join(map(str, c[3]))}"
+    for c in CASES
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
@@ -112,7 +138,7 @@ def test_f1_score_numpy_formula():
     rng = np.random.default_rng(1)
     y_true, y_pred = _data("multihot_zero_rows", rng, (B, 3))
     sw = rng.uniform(0.5, 2, size=B).astype("float32")
-    predicted = ((y_pred >= y_pred.max(-1, keepdims=True)) & (np.abs(y_pred) > 1e-9))
+    predicted = (y_pred >= y_pred.max(-1, keepdims=True)) & (np.abs(y_pred) > 1e-9)
     w = sw[:, None]
     tp = (w * (predicted & (y_true == 1))).sum(0)
     fp = (w * (predicted & (y_true == 0))).sum(0)
@@ -157,8 +183,7 @@ def test_iou_integer_weights_truncate_float_weights_like_keras():
         metric = module.metrics.MeanIoU(num_classes=3)
         with pytest.warns(UserWarning, match="weight as `float`"):
             metric.update_state(y, y, sample_weight=weights)
-        np.testing.assert_array_equal(np.asarray(metric.total_cm.value),
-                                      np.diag([1, 2, 1]))
+        np.testing.assert_array_equal(np.asarray(metric.total_cm.value), np.diag([1, 2, 1]))
 
 
 def test_r2_score_numpy_formula_and_constant_column():
@@ -238,8 +263,9 @@ def test_symbolic_build_then_jit_matches_keras(cls_name, kwargs, kind):
             warnings.simplefilter("ignore")
             assert_close(result(values), k_metric.result())
         y_true, y_pred = _data(kind, rng, (B, 3))
-    assert [v.path for v in j_metric.variables] == [f"{j_metric.name}/{v.name}"
-                                                   for v in k_metric.variables]
+    assert [v.path for v in j_metric.variables] == [
+        f"{j_metric.name}/{v.name}" for v in k_metric.variables
+    ]
 
 
 # -- names, configs, lookups -----------------------------------------------------------------
@@ -250,12 +276,15 @@ def _base(name):
 
 BUILD_DATA = {"F1Score": "onehot_probs", "FBetaScore": "onehot_probs", "R2Score": "regression"}
 DEFAULTS = [
-    ("F1Score", {}, "f1_score"), ("FBetaScore", {}, "fbeta_score"),
+    ("F1Score", {}, "f1_score"),
+    ("FBetaScore", {}, "fbeta_score"),
     ("IoU", {"num_classes": 3, "target_class_ids": [1]}, "io_u"),
-    ("MeanIoU", {"num_classes": 4}, "mean_io_u"), ("BinaryIoU", {}, "binary_io_u"),
+    ("MeanIoU", {"num_classes": 4}, "mean_io_u"),
+    ("BinaryIoU", {}, "binary_io_u"),
     ("OneHotIoU", {"num_classes": 3, "target_class_ids": [0]}, "one_hot_io_u"),
     ("OneHotMeanIoU", {"num_classes": 2}, "one_hot_mean_io_u"),
-    ("R2Score", {}, "r2_score"), ("PearsonCorrelation", {}, "pearson_correlation"),
+    ("R2Score", {}, "r2_score"),
+    ("PearsonCorrelation", {}, "pearson_correlation"),
     ("ConcordanceCorrelation", {}, "concordance_correlation"),
 ]
 
@@ -276,22 +305,42 @@ def test_default_name_config_and_variables_match_keras(cls_name, kwargs, default
         y_true, y_pred = _data(BUILD_DATA[cls_name], np.random.default_rng(0), (B, 3))
         k_metric.update_state(y_true, y_pred)
         j_metric.update_state(y_true, y_pred)
-    assert [(v.name, v.shape, v.dtype) for v in j_metric.variables] == \
-        [(v.name, tuple(v.shape), v.dtype) for v in k_metric.variables]
-    assert [v.path for v in j_metric.variables] == [f"{j_metric.name}/{v.name}"
-                                                   for v in k_metric.variables]
+    assert [(v.name, v.shape, v.dtype) for v in j_metric.variables] == [
+        (v.name, tuple(v.shape), v.dtype) for v in k_metric.variables
+    ]
+    assert [v.path for v in j_metric.variables] == [
+        f"{j_metric.name}/{v.name}" for v in k_metric.variables
+    ]
 
 
 NON_DEFAULT = [
     ("F1Score", {"average": "micro", "threshold": 0.4, "name": "f1", "dtype": "float32"}),
     ("FBetaScore", {"average": "weighted", "beta": 0.5, "threshold": 1.0, "name": "fb"}),
-    ("IoU", {"num_classes": 4, "target_class_ids": (3, 1), "ignore_class": 0,
-             "sparse_y_true": False, "sparse_y_pred": False, "axis": 1, "name": "iou"}),
+    (
+        "IoU",
+        {
+            "num_classes": 4,
+            "target_class_ids": (3, 1),
+            "ignore_class": 0,
+            "sparse_y_true": False,
+            "sparse_y_pred": False,
+            "axis": 1,
+            "name": "iou",
+        },
+    ),
     ("IoU", {"num_classes": 2, "target_class_ids": [0], "dtype": "float32", "name": "iou"}),
     ("MeanIoU", {"num_classes": 5, "ignore_class": -1, "sparse_y_pred": False, "name": "m"}),
     ("BinaryIoU", {"target_class_ids": [0], "threshold": 0.2, "name": "b"}),
-    ("OneHotIoU", {"num_classes": 3, "target_class_ids": [2], "sparse_y_pred": True,
-                   "ignore_class": 1, "name": "o"}),
+    (
+        "OneHotIoU",
+        {
+            "num_classes": 3,
+            "target_class_ids": [2],
+            "sparse_y_pred": True,
+            "ignore_class": 1,
+            "name": "o",
+        },
+    ),
     ("OneHotMeanIoU", {"num_classes": 3, "axis": 0, "name": "o"}),
     ("R2Score", {"class_aggregation": None, "num_regressors": 3, "name": "r2"}),
     ("PearsonCorrelation", {"axis": 0, "name": "pc"}),
@@ -356,8 +405,12 @@ def test_serialize_deserialize_round_trip(metric):
 
 
 LOOKUPS = {
-    "f1_score": "F1Score", "F1Score": "F1Score", "f_beta_score": "FBetaScore",
-    "r2_score": "R2Score", "binary_io_u": "BinaryIoU", "BinaryIoU": "BinaryIoU",
+    "f1_score": "F1Score",
+    "F1Score": "F1Score",
+    "f_beta_score": "FBetaScore",
+    "r2_score": "R2Score",
+    "binary_io_u": "BinaryIoU",
+    "BinaryIoU": "BinaryIoU",
     "pearson_correlation": "PearsonCorrelation",
     "concordance_correlation": "ConcordanceCorrelation",
 }
@@ -372,10 +425,16 @@ def test_get_string_gives_keras_class(identifier):
     assert dict(j_metric.get_config(), name=None) == dict(k_metric.get_config(), name=None)
 
 
-@pytest.mark.parametrize("identifier,error", [
-    ("io_u", TypeError), ("mean_io_u", TypeError), ("one_hot_io_u", TypeError),
-    ("one_hot_mean_io_u", TypeError), ("fbeta_score", ValueError),
-])
+@pytest.mark.parametrize(
+    "identifier,error",
+    [
+        ("io_u", TypeError),
+        ("mean_io_u", TypeError),
+        ("one_hot_io_u", TypeError),
+        ("one_hot_mean_io_u", TypeError),
+        ("fbeta_score", ValueError),
+    ],
+)
 def test_get_unusable_strings_raise_like_keras(identifier, error):
     # The IoU classes need num_classes; "fbeta_score" (the default name) is not a key.
     with pytest.raises(error):

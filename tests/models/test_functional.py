@@ -6,15 +6,15 @@ explicit names (or after `clear_session()` in both) so that names are determinis
 weights into the jeras model, predictions must agree.
 """
 
-import io
 import contextlib
-
-import numpy as np
-import pytest
+import io
 
 import keras
-import jeras
+import numpy as np
+import pytest
 from oracle import as_numpy, assert_close, keras_and_jeras, matmul_tolerance
+
+import jeras
 
 RNG = np.random.default_rng(0)
 # float32: a few ulps apart when XLA fuses differently, hence the relative term.
@@ -89,8 +89,9 @@ def test_shared_layer_is_one_layer_with_one_set_of_weights():
     sb = hb @ w["shared/kernel"] + w["shared/bias"]
     out_1 = sa @ w["head_1/kernel"] + w["head_1/bias"]
     out_2 = 1 / (1 + np.exp(-(sb @ w["head_2/kernel"] + w["head_2/bias"])))
-    assert_close(j_model([a, b]), [out_1, out_2], check_shape=True,
-                 **matmul_tolerance(atol=1e-5, rtol=1e-6))
+    assert_close(
+        j_model([a, b]), [out_1, out_2], check_shape=True, **matmul_tolerance(atol=1e-5, rtol=1e-6)
+    )
 
 
 def _dict_model(K):
@@ -99,10 +100,14 @@ def _dict_model(K):
     h1 = K.layers.Dense(3, name="h1")(a)
     h2 = K.layers.Dense(3, name="h2")(b)
     merged = h1 + h2  # an operation, not a layer
-    return K.Model(inputs={"a": a, "b": b},
-                   outputs={"zeta": K.layers.Dense(1, name="z_head")(h1),
-                            "ypsilon": K.layers.Dense(2, name="y_head")(merged)},
-                   name="dict_model")
+    return K.Model(
+        inputs={"a": a, "b": b},
+        outputs={
+            "zeta": K.layers.Dense(1, name="z_head")(h1),
+            "ypsilon": K.layers.Dense(2, name="y_head")(merged),
+        },
+        name="dict_model",
+    )
 
 
 def test_dict_inputs_and_outputs():
@@ -141,17 +146,24 @@ def test_nested_functional_model():
     k_model, j_model = _fresh_pair(_nested)
     _assert_same_structure(k_model, j_model)
     assert [l.name for l in j_model.layers] == ["outer_in", "pre", "inner", "post"]
-    assert [l.name for l in j_model.get_layer("inner").layers] == \
-        [l.name for l in k_model.get_layer("inner").layers]
+    assert [l.name for l in j_model.get_layer("inner").layers] == [
+        l.name for l in k_model.get_layer("inner").layers
+    ]
     assert j_model.output_names == k_model.output_names
     _assert_same_predictions(k_model, j_model, _x(8, 5))
 
 
 # -- Sequential -----------------------------------------------------------------------------------
 def _seq_with_input(K):
-    return K.Sequential([K.Input((4,)), K.layers.Dense(3, activation="relu", name="a"),
-                         K.layers.Dropout(0.5, name="drop"), K.layers.Dense(2, name="b")],
-                        name="seq_input")
+    return K.Sequential(
+        [
+            K.Input((4,)),
+            K.layers.Dense(3, activation="relu", name="a"),
+            K.layers.Dropout(0.5, name="drop"),
+            K.layers.Dense(2, name="b"),
+        ],
+        name="seq_input",
+    )
 
 
 def _seq_with_input_shape(K):
@@ -164,8 +176,10 @@ def _seq_with_input_shape(K):
 
 
 def _seq_lazy(K):
-    return K.Sequential([K.layers.Dense(3, activation="relu", name="a"),
-                         K.layers.Dense(2, name="b")], name="seq_lazy")
+    return K.Sequential(
+        [K.layers.Dense(3, activation="relu", name="a"), K.layers.Dense(2, name="b")],
+        name="seq_lazy",
+    )
 
 
 @pytest.mark.parametrize("builder", [_seq_with_input, _seq_with_input_shape])
@@ -251,8 +265,9 @@ def test_subclassed_model_inside_functional_and_sequential():
         return K.Model(inputs, outputs, name="wrapper")
 
     def sequential(K):
-        return K.Sequential([K.Input((3,)), _subclassed(K), K.layers.Dense(1, name="head")],
-                            name="stack")
+        return K.Sequential(
+            [K.Input((3,)), _subclassed(K), K.layers.Dense(1, name="head")], name="stack"
+        )
 
     for builder in (functional, sequential):
         k_model, j_model = _fresh_pair(builder)
@@ -268,8 +283,9 @@ def test_duplicate_layer_names_raise():
         with pytest.raises(ValueError, match="same"):
             K.Model(inputs, K.layers.Dense(2, name="same")(hidden))
         with pytest.raises(ValueError, match="same"):
-            K.Sequential([K.Input((3,)), K.layers.Dense(2, name="same"),
-                          K.layers.Dense(2, name="same")])
+            K.Sequential(
+                [K.Input((3,)), K.layers.Dense(2, name="same"), K.layers.Dense(2, name="same")]
+            )
 
 
 def test_automatic_names_after_clear_session():
@@ -287,14 +303,23 @@ def test_automatic_names_after_clear_session():
     k_models, j_models = _fresh_pair(build)
     k_f, k_second, k_s, _, k_plain = k_models
     j_f, j_second, j_s, _, j_plain = j_models
-    assert (j_f.name, j_second.name, j_s.name) == (k_f.name, k_second.name, k_s.name) == \
-        ("functional", "functional_1", "sequential")
-    assert [l.name for l in j_f.layers] == [l.name for l in k_f.layers] == \
-        ["input_layer", "dense", "dense_1"]
+    assert (
+        (j_f.name, j_second.name, j_s.name)
+        == (k_f.name, k_second.name, k_s.name)
+        == ("functional", "functional_1", "sequential")
+    )
+    assert (
+        [l.name for l in j_f.layers]
+        == [l.name for l in k_f.layers]
+        == ["input_layer", "dense", "dense_1"]
+    )
     assert [w.path for w in j_f.weights] == [w.path for w in k_f.weights]
     assert [l.name for l in j_s.layers] == [l.name for l in k_s.layers] == ["dense_2"]
-    assert [w.path for w in j_s.weights] == [w.path for w in k_s.weights] == \
-        ["sequential/dense_2/kernel", "sequential/dense_2/bias"]
+    assert (
+        [w.path for w in j_s.weights]
+        == [w.path for w in k_s.weights]
+        == ["sequential/dense_2/kernel", "sequential/dense_2/bias"]
+    )
     assert j_plain.name == k_plain.name == "dense_3"
     assert j_f.output_names == k_f.output_names == ["dense_1"]
 
@@ -347,8 +372,14 @@ def test_operators_on_symbolic_tensors_are_named_as_keras_operations():
     def build(K):
         inputs = K.Input((4,), name="x")
         hidden = K.layers.Dense(3, name="h")(inputs)
-        outputs = [hidden * 2.0, -hidden, hidden - 1.0, hidden / 2.0, abs(hidden) ** 2,
-                   hidden[:, :2]]
+        outputs = [
+            hidden * 2.0,
+            -hidden,
+            hidden - 1.0,
+            hidden / 2.0,
+            abs(hidden) ** 2,
+            hidden[:, :2],
+        ]
         return K.Model(inputs, outputs, name="ops_model")
 
     k_model, j_model = _fresh_pair(build)
@@ -374,8 +405,9 @@ def test_single_element_lists_kept_in_input_and_output():
 
 def test_unbuilt_sequential_called_inside_a_functional_model():
     def build(K):
-        inner = K.Sequential([K.layers.Dense(3, name="ia"), K.layers.Dense(2, name="ib")],
-                             name="inner_seq")
+        inner = K.Sequential(
+            [K.layers.Dense(3, name="ia"), K.layers.Dense(2, name="ib")], name="inner_seq"
+        )
         inputs = K.Input((4,), name="i")
         return K.Model(inputs, K.layers.Dense(1, name="head")(inner(inputs)), name="outer")
 

@@ -2,12 +2,11 @@
 
 import functools
 
+import keras
 import numpy as np
 import pytest
 
-import keras
 import jeras
-
 
 # Zero kernels: Keras compiles a random initializer for every weight shape, which would make up
 # most of this file's run time, and a summary does not depend on the values.
@@ -24,8 +23,13 @@ def _guide_mlp(lib):
 
 def _sequential(lib):
     layers = lib.layers
-    return lib.Sequential([layers.Dense(32, activation="relu", **_ZEROS), layers.Dropout(0.5),
-                           layers.Dense(10, **_ZEROS)])
+    return lib.Sequential(
+        [
+            layers.Dense(32, activation="relu", **_ZEROS),
+            layers.Dropout(0.5),
+            layers.Dense(10, **_ZEROS),
+        ]
+    )
 
 
 def _multi_io(lib):
@@ -95,11 +99,19 @@ def columns(request, monkeypatch):
         monkeypatch.setenv("COLUMNS", request.param)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {}, {"line_length": 60}, {"line_length": 130}, {"positions": [0.2, 0.5, 1.0]},
-    {"layer_range": ["dense_1", "dense_2"]}, {"layer_range": ["pred", "dense"]},
-    {"show_trainable": True, "line_length": 50},
-], ids=lambda kwargs: ",".join(kwargs) or "default")
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"line_length": 60},
+        {"line_length": 130},
+        {"positions": [0.2, 0.5, 1.0]},
+        {"layer_range": ["dense_1", "dense_2"]},
+        {"layer_range": ["pred", "dense"]},
+        {"show_trainable": True, "line_length": 50},
+    ],
+    ids=lambda kwargs: ",".join(kwargs) or "default",
+)
 def test_guide_mlp(kwargs, columns):
     _assert_same(_pair(_guide_mlp), **kwargs)
 
@@ -115,8 +127,11 @@ def test_sequential_unbuilt_then_built(columns):
     _assert_same(models)
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"show_trainable": True}, {"line_length": 150}],
-                         ids=["default", "show_trainable", "wide"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"show_trainable": True}, {"line_length": 150}],
+    ids=["default", "show_trainable", "wide"],
+)
 def test_multi_input_multi_output(kwargs, columns):
     _assert_same(_pair(_multi_io), **kwargs)
 

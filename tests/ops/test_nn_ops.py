@@ -7,14 +7,19 @@ import math
 import keras
 import numpy as np
 import pytest
+from oracle import assert_close, one_hot_labels, probabilities
 
 import jeras
-from oracle import assert_close, one_hot_labels, probabilities
 
 RNG = np.random.default_rng(11)
 # Values on both sides of every activation's kinks (0, +-3 for hard_sigmoid, 6 for relu6).
-X = np.concatenate([np.array([-7.0, -3.0, -1.0, 0.0, 1e-3, 1.0, 3.0, 6.0, 8.0]),
-                    RNG.uniform(-8, 8, size=15)]).astype("float32").reshape(4, 6)
+X = (
+    np.concatenate(
+        [np.array([-7.0, -3.0, -1.0, 0.0, 1e-3, 1.0, 3.0, 6.0, 8.0]), RNG.uniform(-8, 8, size=15)]
+    )
+    .astype("float32")
+    .reshape(4, 6)
+)
 X64 = X.astype("float64")
 
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
@@ -41,16 +46,16 @@ ACTIVATIONS = [
     ("elu", {}, lambda x: np.where(x > 0, x, np.expm1(x))),
     ("elu", {"alpha": 0.5}, lambda x: np.where(x > 0, x, 0.5 * np.expm1(x))),
     ("selu", {}, lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x))),
-    ("gelu", {}, lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi)
-                                                  * (x + 0.044715 * x ** 3)))),
+    ("gelu", {}, lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))),
     ("gelu", {"approximate": False}, lambda x: 0.5 * x * (1 + _erf(x / np.sqrt(2)))),
     ("leaky_relu", {}, lambda x: np.where(x > 0, x, 0.2 * x)),
     ("leaky_relu", {"negative_slope": 0.05}, lambda x: np.where(x > 0, x, 0.05 * x)),
     ("hard_sigmoid", {}, lambda x: np.clip(x + 3, 0, 6) / 6),
     ("log_sigmoid", {}, lambda x: -np.log1p(np.exp(-x))),
 ]
-ACTIVATION_IDS = [f"{n}-{'_'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}"
-                  for n, kw, _ in ACTIVATIONS]
+ACTIVATION_IDS = [
+    f"{n}-{'_'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}" for n, kw, _ in ACTIVATIONS
+]
 
 
 @pytest.mark.parametrize("name,kwargs,formula", ACTIVATIONS, ids=ACTIVATION_IDS)
@@ -80,8 +85,11 @@ def test_softmax_and_log_softmax_match_the_formula(axis):
     shifted = X64 - X64.max(axis=axis, keepdims=True)
     expected = np.exp(shifted) / np.exp(shifted).sum(axis=axis, keepdims=True)
     assert_close(jeras.ops.softmax(X, axis=axis), expected, atol=1e-6)
-    assert_close(jeras.ops.log_softmax(X, axis=axis),
-                 shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)), atol=1e-5)
+    assert_close(
+        jeras.ops.log_softmax(X, axis=axis),
+        shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)),
+        atol=1e-5,
+    )
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"axis": 0}, {"dtype": "int32"}])
@@ -115,16 +123,22 @@ def test_binary_crossentropy_matches_the_formula_elementwise():
     expected = -(target * np.log(p) + (1 - target) * np.log(1 - p))
     assert_close(jeras.ops.binary_crossentropy(target, output), expected, rtol=1e-5)
     logits = np.log(output / (1 - output))
-    assert_close(jeras.ops.binary_crossentropy(target, logits, from_logits=True),
-                 -(target * np.log(output) + (1 - target) * np.log(1 - output)), rtol=1e-4,
-                 atol=1e-5)
+    assert_close(
+        jeras.ops.binary_crossentropy(target, logits, from_logits=True),
+        -(target * np.log(output) + (1 - target) * np.log(1 - output)),
+        rtol=1e-4,
+        atol=1e-5,
+    )
 
 
 def test_binary_crossentropy_clips_like_keras_at_zero_and_one():
     target = np.array([[1.0, 0.0, 1.0, 0.0]], "float32")
     output = np.array([[0.0, 1.0, 1.0, 0.0]], "float32")
-    assert_close(jeras.ops.binary_crossentropy(target, output),
-                 keras.ops.binary_crossentropy(target, output), rtol=1e-5)
+    assert_close(
+        jeras.ops.binary_crossentropy(target, output),
+        keras.ops.binary_crossentropy(target, output),
+        rtol=1e-5,
+    )
 
 
 @pytest.mark.parametrize("axis", [-1, 0])
@@ -136,12 +150,15 @@ def test_categorical_crossentropy_matches_the_formula(axis):
     p = output.astype("float64")
     p = _clipped(p / p.sum(axis=axis, keepdims=True))
     expected = -(target * np.log(p)).sum(axis=axis)
-    assert_close(jeras.ops.categorical_crossentropy(target, output, axis=axis), expected,
-                 rtol=1e-5)
+    assert_close(jeras.ops.categorical_crossentropy(target, output, axis=axis), expected, rtol=1e-5)
     logits = 2 * RNG.normal(size=output.shape).astype("float32")
     log_probs = logits - np.log(np.exp(logits).sum(axis=axis, keepdims=True))
-    assert_close(jeras.ops.categorical_crossentropy(target, logits, from_logits=True, axis=axis),
-                 -(target * log_probs).sum(axis=axis), rtol=1e-5, atol=1e-6)
+    assert_close(
+        jeras.ops.categorical_crossentropy(target, logits, from_logits=True, axis=axis),
+        -(target * log_probs).sum(axis=axis),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_sparse_categorical_crossentropy_matches_the_formula():
@@ -151,16 +168,31 @@ def test_sparse_categorical_crossentropy_matches_the_formula():
     assert_close(jeras.ops.sparse_categorical_crossentropy(labels, output), expected, rtol=1e-5)
     logits = 2 * RNG.normal(size=(6, 4)).astype("float32")
     log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-    assert_close(jeras.ops.sparse_categorical_crossentropy(labels, logits, from_logits=True),
-                 -log_probs[np.arange(6), labels], rtol=1e-5, atol=1e-6)
+    assert_close(
+        jeras.ops.sparse_categorical_crossentropy(labels, logits, from_logits=True),
+        -log_probs[np.arange(6), labels],
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
-@pytest.mark.parametrize("name,target,output", [
-    ("binary_crossentropy", np.array([[1.0, 0.0]], "float32"), np.array([[0.3, 0.6]], "float32")),
-    ("categorical_crossentropy", np.array([[0.0, 1.0]], "float32"),
-     np.array([[0.3, 0.7]], "float32")),
-    ("sparse_categorical_crossentropy", np.array([1]), np.array([[0.3, 0.7]], "float32")),
-], ids=["binary", "categorical", "sparse"])
+@pytest.mark.parametrize(
+    "name,target,output",
+    [
+        (
+            "binary_crossentropy",
+            np.array([[1.0, 0.0]], "float32"),
+            np.array([[0.3, 0.6]], "float32"),
+        ),
+        (
+            "categorical_crossentropy",
+            np.array([[0.0, 1.0]], "float32"),
+            np.array([[0.3, 0.7]], "float32"),
+        ),
+        ("sparse_categorical_crossentropy", np.array([1]), np.array([[0.3, 0.7]], "float32")),
+    ],
+    ids=["binary", "categorical", "sparse"],
+)
 def test_crossentropy_dtypes_and_values_match_keras(name, target, output):
     got = getattr(jeras.ops, name)(target, output)
     expected = getattr(keras.ops, name)(target, output)
@@ -170,10 +202,19 @@ def test_crossentropy_dtypes_and_values_match_keras(name, target, output):
 
 
 def test_every_public_function_of_the_nn_module_is_tested_here():
-    public = {name for name in dir(jeras.ops.nn) if not name.startswith("_")
-              and callable(getattr(jeras.ops.nn, name))
-              and getattr(getattr(jeras.ops.nn, name), "__module__", "") == "jeras.ops.nn"}
+    public = {
+        name
+        for name in dir(jeras.ops.nn)
+        if not name.startswith("_")
+        and callable(getattr(jeras.ops.nn, name))
+        and getattr(getattr(jeras.ops.nn, name), "__module__", "") == "jeras.ops.nn"
+    }
     tested = {name for name, _, _ in ACTIVATIONS} | {
-        "softmax", "log_softmax", "one_hot", "binary_crossentropy", "categorical_crossentropy",
-        "sparse_categorical_crossentropy"}
+        "softmax",
+        "log_softmax",
+        "one_hot",
+        "binary_crossentropy",
+        "categorical_crossentropy",
+        "sparse_categorical_crossentropy",
+    }
     assert sorted(public - tested) == []

@@ -7,10 +7,10 @@ the same arguments go to `numpy.<name>`, `jeras.ops.<name>` and `keras.ops.<name
 import keras
 import numpy as np
 import pytest
+from oracle import assert_close, matmul_tolerance
 
 import jeras
 from jeras.ops.numpy import _SAME_AS_JNP
-from oracle import assert_close, matmul_tolerance
 
 RNG = np.random.default_rng(3)
 
@@ -40,15 +40,58 @@ V = _floats(5)
 W = _floats(5)
 SQUARE = _floats(4, 4)
 
-UNARY_ANY = ["abs", "absolute", "negative", "sign", "square", "ceil", "floor", "round",
-             "conj", "conjugate", "real", "imag", "isfinite", "isinf", "isnan", "copy",
-             "ravel", "nan_to_num", "cbrt", "exp", "expm1", "sin", "cos", "tan", "sinh",
-             "cosh", "tanh", "arctan", "arcsinh"]
+UNARY_ANY = [
+    "abs",
+    "absolute",
+    "negative",
+    "sign",
+    "square",
+    "ceil",
+    "floor",
+    "round",
+    "conj",
+    "conjugate",
+    "real",
+    "imag",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "copy",
+    "ravel",
+    "nan_to_num",
+    "cbrt",
+    "exp",
+    "expm1",
+    "sin",
+    "cos",
+    "tan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "arctan",
+    "arcsinh",
+]
 UNARY_POSITIVE = ["sqrt", "log", "log10", "log1p", "log2", "reciprocal"]
 UNARY_UNIT = ["arcsin", "arccos", "arctanh"]
-BINARY_FLOAT = ["add", "subtract", "multiply", "divide", "true_divide", "maximum", "minimum",
-                "arctan2", "logaddexp", "equal", "not_equal", "greater", "greater_equal",
-                "less", "less_equal", "isclose", "power"]
+BINARY_FLOAT = [
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "true_divide",
+    "maximum",
+    "minimum",
+    "arctan2",
+    "logaddexp",
+    "equal",
+    "not_equal",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "isclose",
+    "power",
+]
 BINARY_INT = ["add", "subtract", "multiply", "floor_divide", "mod", "maximum", "minimum"]
 LOGICAL = ["logical_and", "logical_or", "logical_xor"]
 # Contractions run on a GPU's matrix units (TF32 by default), not in plain float32.
@@ -63,56 +106,102 @@ CASES = (
     + [("arccosh", (ABOVE_ONE,), {}), ("power", (POSITIVE, Y), {})]
     + [(name, (X, Y), {}) for name in BINARY_FLOAT if name != "power"]
     + [(name, (I, J), {}) for name in BINARY_INT]
-    + [(name, (B, C), {}) for name in LOGICAL] + [("logical_not", (B,), {})]
-    + [(name, (X,), kwargs) for name in REDUCTIONS
-       for kwargs in ({}, {"axis": 0}, {"axis": -1, "keepdims": True}, {"axis": (0, 1)})]
-    + [(name, (X,), kwargs) for name in ("argmax", "argmin")
-       for kwargs in ({}, {"axis": 0}, {"axis": 1})]
+    + [(name, (B, C), {}) for name in LOGICAL]
+    + [("logical_not", (B,), {})]
+    + [
+        (name, (X,), kwargs)
+        for name in REDUCTIONS
+        for kwargs in ({}, {"axis": 0}, {"axis": -1, "keepdims": True}, {"axis": (0, 1)})
+    ]
+    + [
+        (name, (X,), kwargs)
+        for name in ("argmax", "argmin")
+        for kwargs in ({}, {"axis": 0}, {"axis": 1})
+    ]
     + [(name, (B,), kwargs) for name in ("all", "any") for kwargs in ({}, {"axis": 1})]
     + [
-        ("sum", (I,), {"axis": 0}), ("mean", (I,), {}), ("prod", (J,), {"axis": 1}),
-        ("count_nonzero", (I,), {}), ("count_nonzero", (I,), {"axis": 0}),
-        ("average", (X,), {"axis": 1}), ("average", (X,), {"axis": 0, "weights": POSITIVE[:, 0]}),
-        ("cumsum", (X,), {"axis": 1}), ("cumprod", (X,), {"axis": 0}),
-        ("quantile", (X, 0.3), {"axis": 1}), ("diff", (X,), {"axis": 1}),
-        ("sort", (X,), {"axis": 0}), ("argsort", (X,), {"axis": -1}),
-        ("clip", (X, -0.5, 0.5), {}), ("where", (B, X, Y), {}),
-        ("matmul", (X, SQUARE), {}), ("dot", (X, SQUARE), {}), ("vdot", (V, W), {}),
-        ("outer", (V, W), {}), ("cross", (V[:3], W[:3]), {}), ("kron", (V[:2], W[:3]), {}),
-        ("tensordot", (X, SQUARE), {"axes": 1}), ("einsum", ("ij,jk->ik", X, SQUARE), {}),
-        ("trace", (SQUARE,), {}), ("diag", (V,), {}), ("diag", (SQUARE,), {}),
-        ("diagonal", (SQUARE,), {"offset": 1}), ("tril", (SQUARE,), {}),
+        ("sum", (I,), {"axis": 0}),
+        ("mean", (I,), {}),
+        ("prod", (J,), {"axis": 1}),
+        ("count_nonzero", (I,), {}),
+        ("count_nonzero", (I,), {"axis": 0}),
+        ("average", (X,), {"axis": 1}),
+        ("average", (X,), {"axis": 0, "weights": POSITIVE[:, 0]}),
+        ("cumsum", (X,), {"axis": 1}),
+        ("cumprod", (X,), {"axis": 0}),
+        ("quantile", (X, 0.3), {"axis": 1}),
+        ("diff", (X,), {"axis": 1}),
+        ("sort", (X,), {"axis": 0}),
+        ("argsort", (X,), {"axis": -1}),
+        ("clip", (X, -0.5, 0.5), {}),
+        ("where", (B, X, Y), {}),
+        ("matmul", (X, SQUARE), {}),
+        ("dot", (X, SQUARE), {}),
+        ("vdot", (V, W), {}),
+        ("outer", (V, W), {}),
+        ("cross", (V[:3], W[:3]), {}),
+        ("kron", (V[:2], W[:3]), {}),
+        ("tensordot", (X, SQUARE), {"axes": 1}),
+        ("einsum", ("ij,jk->ik", X, SQUARE), {}),
+        ("trace", (SQUARE,), {}),
+        ("diag", (V,), {}),
+        ("diag", (SQUARE,), {}),
+        ("diagonal", (SQUARE,), {"offset": 1}),
+        ("tril", (SQUARE,), {}),
         ("triu", (SQUARE,), {"k": 1}),
-        ("reshape", (X, (4, 3)), {}), ("reshape", (X, (-1,)), {}),
-        ("transpose", (X,), {}), ("transpose", (X[None],), {"axes": (2, 0, 1)}),
-        ("swapaxes", (X[None], 0, 2), {}), ("moveaxis", (X[None], 0, -1), {}),
-        ("expand_dims", (X, 1), {}), ("squeeze", (X[:, None],), {"axis": 1}),
-        ("flip", (X,), {"axis": 0}), ("roll", (X, 2), {"axis": 1}),
-        ("repeat", (X, 2), {"axis": 0}), ("tile", (X, (2, 1)), {}),
-        ("broadcast_to", (V, (2, 5)), {}), ("pad", (X, ((1, 0), (0, 2))), {}),
-        ("concatenate", ([X, Y],), {"axis": 1}), ("stack", ([X, Y],), {"axis": 0}),
-        ("hstack", ([X, Y],), {}), ("vstack", ([X, Y],), {}), ("append", (X, Y), {"axis": 0}),
+        ("reshape", (X, (4, 3)), {}),
+        ("reshape", (X, (-1,)), {}),
+        ("transpose", (X,), {}),
+        ("transpose", (X[None],), {"axes": (2, 0, 1)}),
+        ("swapaxes", (X[None], 0, 2), {}),
+        ("moveaxis", (X[None], 0, -1), {}),
+        ("expand_dims", (X, 1), {}),
+        ("squeeze", (X[:, None],), {"axis": 1}),
+        ("flip", (X,), {"axis": 0}),
+        ("roll", (X, 2), {"axis": 1}),
+        ("repeat", (X, 2), {"axis": 0}),
+        ("tile", (X, (2, 1)), {}),
+        ("broadcast_to", (V, (2, 5)), {}),
+        ("pad", (X, ((1, 0), (0, 2))), {}),
+        ("concatenate", ([X, Y],), {"axis": 1}),
+        ("stack", ([X, Y],), {"axis": 0}),
+        ("hstack", ([X, Y],), {}),
+        ("vstack", ([X, Y],), {}),
+        ("append", (X, Y), {"axis": 0}),
         ("take", (X, np.array([2, 0])), {"axis": 1}),
         ("take_along_axis", (X, np.argsort(X, axis=1)), {"axis": 1}),
-        ("nonzero", (I,), {}), ("bincount", (np.array([0, 1, 1, 3, 2, 1]),), {}),
+        ("nonzero", (I,), {}),
+        ("bincount", (np.array([0, 1, 1, 3, 2, 1]),), {}),
         ("digitize", (X, np.array([-1.0, 0.0, 1.0], "float32")), {}),
-        ("meshgrid", (V[:2], W[:3]), {}), ("around", (X,), {"decimals": 1}),
+        ("meshgrid", (V[:2], W[:3]), {}),
+        ("around", (X,), {"decimals": 1}),
         ("round", (X,), {"decimals": 2}),
-        ("arange", (1, 7, 2), {}), ("arange", (5,), {"dtype": "float32"}),
-        ("linspace", (0.0, 1.0, 5), {}), ("logspace", (0.0, 2.0, 3), {}),
-        ("eye", (3,), {}), ("eye", (3, 4), {"k": 1}), ("identity", (3,), {}),
-        ("tri", (3,), {}), ("ones", ((2, 3),), {}), ("zeros", ((2, 3),), {"dtype": "int32"}),
-        ("full", ((2, 2), 1.5), {}), ("full_like", (X, 7.0), {}), ("ones_like", (I,), {}),
-        ("zeros_like", (X,), {}), ("empty", ((2, 3),), {}),
-        ("ndim", (X,), {}), ("split", (X, 2), {"axis": 1}),
+        ("arange", (1, 7, 2), {}),
+        ("arange", (5,), {"dtype": "float32"}),
+        ("linspace", (0.0, 1.0, 5), {}),
+        ("logspace", (0.0, 2.0, 3), {}),
+        ("eye", (3,), {}),
+        ("eye", (3, 4), {"k": 1}),
+        ("identity", (3,), {}),
+        ("tri", (3,), {}),
+        ("ones", ((2, 3),), {}),
+        ("zeros", ((2, 3),), {"dtype": "int32"}),
+        ("full", ((2, 2), 1.5), {}),
+        ("full_like", (X, 7.0), {}),
+        ("ones_like", (I,), {}),
+        ("zeros_like", (X,), {}),
+        ("empty", ((2, 3),), {}),
+        ("ndim", (X,), {}),
+        ("split", (X, 2), {"axis": 1}),
     ]
 )
 
 
 def _case_id(case):
     name, args, kwargs = case
-    shapes = "-".join("x".join(map(str, np.shape(a))) if hasattr(a, "shape") else
-                      type(a).__name__ for a in args)
+    shapes = "-".join(
+        "x".join(map(str, np.shape(a))) if hasattr(a, "shape") else type(a).__name__ for a in args
+    )
     return f"{name}-{shapes}-{'_'.join(f'{k}={v}' for k, v in kwargs.items() if k != 'weights')}"
 
 
@@ -140,8 +229,11 @@ def test_values_and_shapes_match_numpy(case):
     assert_close(np.asarray(got, "float64"), np.asarray(expected, "float64"), **tolerance)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if hasattr(keras.ops, c[0])],
-                         ids=[_case_id(c) for c in CASES if hasattr(keras.ops, c[0])])
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if hasattr(keras.ops, c[0])],
+    ids=[_case_id(c) for c in CASES if hasattr(keras.ops, c[0])],
+)
 def test_result_dtypes_match_keras(case):
     # NumPy computes in float64 and int64; Keras (and so jeras) keep float32 and int32.
     name, args, kwargs = case
@@ -155,41 +247,77 @@ def test_result_dtypes_match_keras(case):
         assert jeras.ops.dtype(got) == keras.ops.dtype(expected)
 
 
-@pytest.mark.parametrize("name", ["abs", "negative", "square", "sign", "sqrt", "exp", "log",
-                                  "mean", "sum", "max", "cumsum", "reciprocal"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "abs",
+        "negative",
+        "square",
+        "sign",
+        "sqrt",
+        "exp",
+        "log",
+        "mean",
+        "sum",
+        "max",
+        "cumsum",
+        "reciprocal",
+    ],
+)
 def test_integer_inputs_give_the_dtypes_keras_gives(name):
     values = np.array([[1, 2], [3, 4]], "int32")
-    assert jeras.ops.dtype(getattr(jeras.ops, name)(values)) == \
-        keras.ops.dtype(getattr(keras.ops, name)(values))
+    assert jeras.ops.dtype(getattr(jeras.ops, name)(values)) == keras.ops.dtype(
+        getattr(keras.ops, name)(values)
+    )
     # NumPy's own integer rules differ (1 // x for reciprocal): its float64 result is the value.
     assert_close(getattr(jeras.ops, name)(values), getattr(np, name)(values.astype("float64")))
 
 
-@pytest.mark.parametrize("name,args", [
-    ("add", (1, 2.5)), ("multiply", (np.float32(2), 3)), ("maximum", (X, 0.0)),
-    ("divide", (I, 2)), ("power", (J, 2)),
-], ids=["int-float", "f32-int", "array-float", "int_array-int", "int_array-int_power"])
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("add", (1, 2.5)),
+        ("multiply", (np.float32(2), 3)),
+        ("maximum", (X, 0.0)),
+        ("divide", (I, 2)),
+        ("power", (J, 2)),
+    ],
+    ids=["int-float", "f32-int", "array-float", "int_array-int", "int_array-int_power"],
+)
 def test_python_scalars_promote_like_keras(name, args):
     got, expected = getattr(jeras.ops, name)(*args), getattr(keras.ops, name)(*args)
     assert jeras.ops.dtype(got) == keras.ops.dtype(expected)
     assert_close(got, expected)
 
 
-@pytest.mark.parametrize("name,args", [
-    ("sum", lambda v: (v,)), ("matmul", lambda v: (v, SQUARE)), ("add", lambda v: (1.0, v)),
-    ("concatenate", lambda v: ([v, v],)), ("where", lambda v: (B, v, 0.0)),
-    ("reshape", lambda v: (v, (12,))),
-], ids=["sum", "matmul", "add", "concatenate-list", "where", "reshape"])
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("sum", lambda v: (v,)),
+        ("matmul", lambda v: (v, SQUARE)),
+        ("add", lambda v: (1.0, v)),
+        ("concatenate", lambda v: ([v, v],)),
+        ("where", lambda v: (B, v, 0.0)),
+        ("reshape", lambda v: (v, (12,))),
+    ],
+    ids=["sum", "matmul", "add", "concatenate-list", "where", "reshape"],
+)
 def test_variables_are_accepted_wherever_arrays_are(name, args):
     variable = jeras.Variable(X, name="x")
-    assert_close(getattr(jeras.ops, name)(*args(variable)), getattr(np, name)(*args(X)),
-                 **matmul_tolerance())
+    assert_close(
+        getattr(jeras.ops, name)(*args(variable)), getattr(np, name)(*args(X)), **matmul_tolerance()
+    )
 
 
 # -- the functions jeras writes itself ---------------------------------------------------------
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "jeras/ops/numpy.py defines `any` (the jnp wrapper) at module level, so its "
-    "_has_python_float helper calls jnp.any on a generator instead of the builtin"))
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason=(
+        "jeras/ops/numpy.py defines `any` (the jnp wrapper) at module level, so its "
+        "_has_python_float helper calls jnp.any on a generator instead of the builtin"
+    ),
+)
 def test_convert_to_tensor_of_python_lists_gives_the_dtypes_keras_gives():
     assert jeras.ops.dtype(jeras.ops.convert_to_tensor([1, 2])) == "int32"
     tensor = jeras.ops.convert_to_tensor([[1.0, 2.0]])
@@ -216,8 +344,9 @@ def test_cast_matches_numpy_and_names_the_dtype_like_keras(dtype):
     got = jeras.ops.cast(values, dtype)
     assert jeras.ops.dtype(got) == keras.ops.dtype(keras.ops.cast(values, dtype)) == dtype
     if dtype != "bfloat16":
-        assert_close(np.asarray(got, "float64"), values.astype(dtype).astype("float64"),
-                     atol=2e-3, rtol=2e-3)
+        assert_close(
+            np.asarray(got, "float64"), values.astype(dtype).astype("float64"), atol=2e-3, rtol=2e-3
+        )
 
 
 def test_shape_size_and_dtype_queries():
@@ -248,8 +377,16 @@ def test_top_k_matches_numpy_sort(k):
     np.testing.assert_array_equal(np.asarray(indices), order)
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"ord": 1, "axis": 0}, {"axis": -1, "keepdims": True},
-                                    {"ord": "fro"}, {"ord": np.inf, "axis": 1}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"ord": 1, "axis": 0},
+        {"axis": -1, "keepdims": True},
+        {"ord": "fro"},
+        {"ord": np.inf, "axis": 1},
+    ],
+)
 def test_norm_matches_numpy(kwargs):
     assert_close(jeras.ops.norm(X, **kwargs), np.linalg.norm(X, **kwargs))
 
@@ -279,10 +416,26 @@ def test_erf_matches_the_math_module():
 
 
 def test_every_function_written_in_the_numpy_module_is_tested_here():
-    written_here = {name for name in dir(jeras.ops.numpy) if not name.startswith("_")
-                    and getattr(getattr(jeras.ops.numpy, name), "__module__", "")
-                    == "jeras.ops.numpy"}
-    tested = {"convert_to_tensor", "convert_to_numpy", "cast", "shape", "size", "dtype",
-              "is_tensor", "stop_gradient", "slice", "top_k", "norm", "logsumexp", "rsqrt",
-              "erf"}
+    written_here = {
+        name
+        for name in dir(jeras.ops.numpy)
+        if not name.startswith("_")
+        and getattr(getattr(jeras.ops.numpy, name), "__module__", "") == "jeras.ops.numpy"
+    }
+    tested = {
+        "convert_to_tensor",
+        "convert_to_numpy",
+        "cast",
+        "shape",
+        "size",
+        "dtype",
+        "is_tensor",
+        "stop_gradient",
+        "slice",
+        "top_k",
+        "norm",
+        "logsumexp",
+        "rsqrt",
+        "erf",
+    }
     assert sorted(written_here - tested) == []

@@ -3,13 +3,12 @@ against real Keras 3 (JAX backend), eagerly and inside a compiled `fit`."""
 
 import re
 
+import keras
 import numpy as np
 import pytest
-
-import keras
+from oracle import assert_close, matmul_tolerance
 
 import jeras
-from oracle import assert_close, matmul_tolerance
 
 STEPS = 20
 # A matrix and a rank-3 tensor exercise Adafactor's factored second moment; the vectors and the
@@ -25,8 +24,13 @@ def _initial_values(seed=0):
 
 def _gradient_sequence(steps=STEPS, seed=1):
     rng = np.random.default_rng(seed)
-    return [[(rng.normal(size=shape) * rng.choice([0.1, 1.0, 3.0])).astype("float32")
-             for shape in SHAPES.values()] for _ in range(steps)]
+    return [
+        [
+            (rng.normal(size=shape) * rng.choice([0.1, 1.0, 3.0])).astype("float32")
+            for shape in SHAPES.values()
+        ]
+        for _ in range(steps)
+    ]
 
 
 GRADS = _gradient_sequence()
@@ -46,8 +50,7 @@ def _base(name):
 
 def _paths(opt):
     # Optimizer names and Nadam's auto-named `variable_<n>` carry per-process counters.
-    return [_base(v.path.replace(opt.name + "/", _base(opt.name) + "/", 1))
-            for v in opt.variables]
+    return [_base(v.path.replace(opt.name + "/", _base(opt.name) + "/", 1)) for v in opt.variables]
 
 
 CONFIGS = [
@@ -62,24 +65,44 @@ CONFIGS = [
     ("Nadam", {}),
     ("Nadam", {"learning_rate": 0.01, "beta_1": 0.85, "epsilon": 1e-4, "weight_decay": 0.05}),
     ("Ftrl", {}),
-    ("Ftrl", {"learning_rate": 0.1, "learning_rate_power": -0.7, "initial_accumulator_value": 0.3,
-              "l1_regularization_strength": 0.01, "l2_regularization_strength": 0.1,
-              "l2_shrinkage_regularization_strength": 0.05, "beta": 0.2}),
+    (
+        "Ftrl",
+        {
+            "learning_rate": 0.1,
+            "learning_rate_power": -0.7,
+            "initial_accumulator_value": 0.3,
+            "l1_regularization_strength": 0.01,
+            "l2_regularization_strength": 0.1,
+            "l2_shrinkage_regularization_strength": 0.05,
+            "beta": 0.2,
+        },
+    ),
     ("Lion", {}),
     ("Lion", {"learning_rate": 0.003, "beta_1": 0.95, "beta_2": 0.9, "global_clipnorm": 2.0}),
     ("Adafactor", {}),
-    ("Adafactor", {"learning_rate": 0.05, "relative_step": False, "beta_2_decay": -0.5,
-                   "epsilon_2": 1e-2, "clip_threshold": 0.5}),
+    (
+        "Adafactor",
+        {
+            "learning_rate": 0.05,
+            "relative_step": False,
+            "beta_2_decay": -0.5,
+            "epsilon_2": 1e-2,
+            "clip_threshold": 0.5,
+        },
+    ),
     ("Lamb", {}),
     ("Lamb", {"learning_rate": 0.01, "beta_1": 0.8, "epsilon": 1e-4, "clipvalue": 0.5}),
     # Per-step state and the shared machinery: EMA, accumulation, loss scaling.
     ("Nadam", {"learning_rate": 0.01, "gradient_accumulation_steps": 2}),
-    ("Adafactor", {"learning_rate": 0.01, "use_ema": True, "ema_momentum": 0.9,
-                   "ema_overwrite_frequency": 5}),
+    (
+        "Adafactor",
+        {"learning_rate": 0.01, "use_ema": True, "ema_momentum": 0.9, "ema_overwrite_frequency": 5},
+    ),
     ("Lamb", {"learning_rate": 0.01, "loss_scale_factor": 8.0, "use_ema": True}),
 ]
-CONFIG_IDS = [f"{c}-{'_'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}"
-              for c, kw in CONFIGS]
+CONFIG_IDS = [
+    f"{c}-{'_'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}" for c, kw in CONFIGS
+]
 
 
 @pytest.mark.parametrize("cls_name,kwargs", CONFIGS, ids=CONFIG_IDS)
@@ -98,15 +121,16 @@ def test_trajectory_matches_keras(cls_name, kwargs):
         assert str(np.asarray(jv.value).dtype) == str(np.asarray(kv.value).dtype)
         # Ftrl's accumulators grow into the hundreds: relative tolerance.
         assert_close(jv.value, kv.value, rtol=1e-5, atol=1e-5)
-    assert (dict(j_opt.get_config(), name=_base(j_opt.name))
-            == dict(k_opt.get_config(), name=_base(k_opt.name)))
+    assert dict(j_opt.get_config(), name=_base(j_opt.name)) == dict(
+        k_opt.get_config(), name=_base(k_opt.name)
+    )
 
 
 def test_nadam_momentum_product_matches_formula():
     # The running product of mu_t = beta_1 * (1 - 0.5 * 0.96**t) advances once per step, however
     # many variables there are.
     opt, _ = _run(jeras, "Nadam", {"beta_1": 0.9}, GRADS[:5])
-    expected = np.prod([0.9 * (1 - 0.5 * 0.96 ** t) for t in range(1, 6)])
+    expected = np.prod([0.9 * (1 - 0.5 * 0.96**t) for t in range(1, 6)])
     assert_close(opt.variables[-1].value, expected, atol=1e-6)
 
 
@@ -122,7 +146,7 @@ def test_adafactor_factored_second_moment_matches_formula():
     r, c = sq.mean(axis=1), sq.mean(axis=0)
     v = np.outer(r / r.mean(), c)
     u = g / np.sqrt(v)
-    u_hat = u / max(1.0, np.sqrt(np.mean(u ** 2)))
+    u_hat = u / max(1.0, np.sqrt(np.mean(u**2)))
     alpha = max(1e-3, np.sqrt(np.mean(theta.astype("float64") ** 2))) * min(0.5, 1.0)
     assert_close(var.value, theta - alpha * u_hat, rtol=1e-5, atol=1e-6)
 
@@ -136,17 +160,32 @@ def test_lamb_trust_ratio_is_one_for_zero_weights():
 
 
 # -- get, names, configs, validation ---------------------------------------------------------
-@pytest.mark.parametrize("identifier", ["adamw", "AdamW", "adagrad", "adadelta", "ADAMAX",
-                                        "nadam", "ftrl", "lion", "adafactor", "Adafactor"])
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "adamw",
+        "AdamW",
+        "adagrad",
+        "adadelta",
+        "ADAMAX",
+        "nadam",
+        "ftrl",
+        "lion",
+        "adafactor",
+        "Adafactor",
+    ],
+)
 def test_get_by_name_matches_keras(identifier):
     k_opt, j_opt = keras.optimizers.get(identifier), jeras.optimizers.get(identifier)
     assert type(k_opt).__name__ == type(j_opt).__name__
     assert dict(j_opt.get_config(), name=None) == dict(k_opt.get_config(), name=None)
 
 
-@pytest.mark.parametrize("identifier", [
-    "lamb", "Lamb", "adam_w", {"class_name": "Lamb", "config": {}}],
-    ids=["lamb", "Lamb", "adam_w", "lamb_dict"])
+@pytest.mark.parametrize(
+    "identifier",
+    ["lamb", "Lamb", "adam_w", {"class_name": "Lamb", "config": {}}],
+    ids=["lamb", "Lamb", "adam_w", "lamb_dict"],
+)
 def test_unregistered_names_raise_like_keras(identifier):
     # Keras exports `Lamb` but leaves it out of the registry that `get` reads.
     with pytest.raises(ValueError):
@@ -171,8 +210,9 @@ def test_config_round_trip_and_dict_get_match_keras(cls_name):
     assert type(j_opt).from_config(j_opt.get_config()).get_config() == k_cfg
     if cls_name != "Lamb":
         as_dict = {"class_name": cls_name, "config": k_cfg}
-        assert jeras.optimizers.get(as_dict).get_config() == \
-            keras.optimizers.get(as_dict).get_config()
+        assert (
+            jeras.optimizers.get(as_dict).get_config() == keras.optimizers.get(as_dict).get_config()
+        )
 
 
 @pytest.mark.parametrize("cls_name", ADAPTIVE)
@@ -190,14 +230,21 @@ def test_non_float_learning_rate_raises_like_keras(cls_name, learning_rate):
         getattr(jeras.optimizers, cls_name)(learning_rate=learning_rate)
 
 
-@pytest.mark.parametrize("cls_name,kwargs", [
-    ("AdamW", {"weight_decay": None}),
-    ("Lion", {"beta_1": 0.0}), ("Lion", {"beta_1": 1.5}),
-    ("Ftrl", {"initial_accumulator_value": -0.1}), ("Ftrl", {"learning_rate_power": 0.5}),
-    ("Ftrl", {"l1_regularization_strength": -1.0}), ("Ftrl", {"l2_regularization_strength": -1.0}),
-    ("Ftrl", {"l2_shrinkage_regularization_strength": -1.0}),
-    ("Nadam", {"unknown_argument": 1}),
-], ids=lambda v: v if isinstance(v, str) else "_".join(f"{k}={x}" for k, x in v.items()))
+@pytest.mark.parametrize(
+    "cls_name,kwargs",
+    [
+        ("AdamW", {"weight_decay": None}),
+        ("Lion", {"beta_1": 0.0}),
+        ("Lion", {"beta_1": 1.5}),
+        ("Ftrl", {"initial_accumulator_value": -0.1}),
+        ("Ftrl", {"learning_rate_power": 0.5}),
+        ("Ftrl", {"l1_regularization_strength": -1.0}),
+        ("Ftrl", {"l2_regularization_strength": -1.0}),
+        ("Ftrl", {"l2_shrinkage_regularization_strength": -1.0}),
+        ("Nadam", {"unknown_argument": 1}),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "_".join(f"{k}={x}" for k, x in v.items()),
+)
 def test_invalid_arguments_raise_like_keras(cls_name, kwargs):
     with pytest.raises(ValueError):
         getattr(keras.optimizers, cls_name)(**kwargs)
@@ -231,11 +278,14 @@ def _model(lib):
     return lib.Model(inputs, lib.layers.Dense(2, name="out")(h))
 
 
-@pytest.mark.parametrize("cls_name,kwargs", [
-    ("Nadam", {"learning_rate": 0.01}),
-    ("Adafactor", {"learning_rate": 0.05}),
-    ("Lamb", {"learning_rate": 0.01, "gradient_accumulation_steps": 2}),
-])
+@pytest.mark.parametrize(
+    "cls_name,kwargs",
+    [
+        ("Nadam", {"learning_rate": 0.01}),
+        ("Adafactor", {"learning_rate": 0.05}),
+        ("Lamb", {"learning_rate": 0.01, "gradient_accumulation_steps": 2}),
+    ],
+)
 def test_compiled_fit_matches_keras(cls_name, kwargs):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 5)).astype("float32")
@@ -257,8 +307,11 @@ def test_compiled_fit_matches_keras(cls_name, kwargs):
 
 
 def _jit_cache_sizes(model):
-    return {key: fn._cache_size() for key, fn in model._engine._functions.items()
-            if hasattr(fn, "_cache_size")}
+    return {
+        key: fn._cache_size()
+        for key, fn in model._engine._functions.items()
+        if hasattr(fn, "_cache_size")
+    }
 
 
 def test_learning_rate_assignment_between_and_within_fits_matches_keras_without_recompiling():
@@ -271,7 +324,8 @@ def test_learning_rate_assignment_between_and_within_fits_matches_keras_without_
             def on_epoch_begin(self, epoch, logs=None):
                 if epoch == 1:
                     self.model.optimizer.learning_rate = 0.5 * float(
-                        np.asarray(self.model.optimizer.learning_rate))
+                        np.asarray(self.model.optimizer.learning_rate)
+                    )
 
         model = _model(lib)
         model.set_weights(weights)
@@ -291,5 +345,7 @@ def test_learning_rate_assignment_between_and_within_fits_matches_keras_without_
     assert_close(float(np.asarray(j_model.optimizer.learning_rate)), 0.01, atol=1e-6)
     for jw, kw in zip(j_model.get_weights(), k_model.get_weights()):
         assert_close(jw, kw, **matmul_tolerance(atol=1e-5, rtol=1e-4))
-    assert j_model.optimizer.get_config()["learning_rate"] == \
-        k_model.optimizer.get_config()["learning_rate"]
+    assert (
+        j_model.optimizer.get_config()["learning_rate"]
+        == k_model.optimizer.get_config()["learning_rate"]
+    )

@@ -5,13 +5,12 @@ in a real Keras fit, and with NumPy."""
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
-
-import keras
+from oracle import regression_data
 
 import jeras
-from oracle import regression_data
 
 optax = pytest.importorskip("optax")
 
@@ -81,15 +80,21 @@ def test_optax_adam_in_fit_matches_adam_up_to_epsilon_placement():
     assert str(np.asarray(state[0].value).dtype) == "int32"
     # mu after 12 steps matches Keras Adam's first-moment slot for the same weight.
     k_momentum = next(v for v in k_model.optimizer.variables if v.name.endswith("momentum"))
-    np.testing.assert_allclose(np.asarray(state[1].value), np.asarray(k_momentum.value),
-                               rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(state[1].value), np.asarray(k_momentum.value), rtol=1e-3, atol=1e-6
+    )
 
 
 def test_optax_with_gradient_accumulation_and_learning_rate_scale():
-    k_model, _ = _fit(keras, keras.optimizers.SGD(0.05, momentum=0.9,
-                                                  gradient_accumulation_steps=2))
-    o_model, _ = _fit(jeras, jeras.optimizers.OptaxOptimizer(
-        optax.sgd(0.1, momentum=0.9), learning_rate=0.5, gradient_accumulation_steps=2))
+    k_model, _ = _fit(
+        keras, keras.optimizers.SGD(0.05, momentum=0.9, gradient_accumulation_steps=2)
+    )
+    o_model, _ = _fit(
+        jeras,
+        jeras.optimizers.OptaxOptimizer(
+            optax.sgd(0.1, momentum=0.9), learning_rate=0.5, gradient_accumulation_steps=2
+        ),
+    )
     # optax's trace is m <- g + 0.9 m and the step -0.1 m; SGD's m <- 0.9 m - lr g: the same
     # trajectory when 0.1 * 0.5 == 0.05.
     for ow, kw in zip(o_model.get_weights(), k_model.get_weights()):
@@ -108,6 +113,5 @@ def test_eager_apply_leaves_variables_without_gradients_unchanged():
 
 def test_importing_jeras_does_not_import_optax():
     code = "import sys, jeras; jeras.optimizers.get('adam'); print('optax' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -6,41 +6,91 @@ import re
 
 import jax
 import jax.numpy as jnp
+import keras
 import numpy as np
 import pytest
-
-import keras
-
-import jeras
 from oracle import same_class_pair
 
-STEPS = np.array([0, 1, 2, 3, 5, 7, 9, 10, 11, 15, 19, 20, 21, 29, 30, 31, 45, 60, 61, 99, 100,
-                  101, 150, 250, 1000], dtype="int32")
+import jeras
+
+STEPS = np.array(
+    [
+        0,
+        1,
+        2,
+        3,
+        5,
+        7,
+        9,
+        10,
+        11,
+        15,
+        19,
+        20,
+        21,
+        29,
+        30,
+        31,
+        45,
+        60,
+        61,
+        99,
+        100,
+        101,
+        150,
+        250,
+        1000,
+    ],
+    dtype="int32",
+)
 
 SCHEDULES = [
     ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5)),
-    ("ExponentialDecay", dict(initial_learning_rate=0.3, decay_steps=7, decay_rate=0.9,
-                              staircase=True, name="exp")),
+    (
+        "ExponentialDecay",
+        dict(initial_learning_rate=0.3, decay_steps=7, decay_rate=0.9, staircase=True, name="exp"),
+    ),
     ("PiecewiseConstantDecay", dict(boundaries=[10, 20, 30], values=[1.0, 0.5, 0.1, 0.01])),
     ("PiecewiseConstantDecay", dict(boundaries=[100], values=[0.2, 0.02], name="pc")),
     ("PolynomialDecay", dict(initial_learning_rate=0.1, decay_steps=30)),
-    ("PolynomialDecay", dict(initial_learning_rate=0.1, decay_steps=20, end_learning_rate=0.01,
-                             power=2.0, cycle=True)),
+    (
+        "PolynomialDecay",
+        dict(
+            initial_learning_rate=0.1, decay_steps=20, end_learning_rate=0.01, power=2.0, cycle=True
+        ),
+    ),
     ("PolynomialDecay", dict(initial_learning_rate=1.0, decay_steps=15, power=0.5)),
     ("InverseTimeDecay", dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5)),
-    ("InverseTimeDecay", dict(initial_learning_rate=0.1, decay_steps=6, decay_rate=2.0,
-                              staircase=True)),
+    (
+        "InverseTimeDecay",
+        dict(initial_learning_rate=0.1, decay_steps=6, decay_rate=2.0, staircase=True),
+    ),
     ("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=50)),
     ("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=40, alpha=0.1)),
-    ("CosineDecay", dict(initial_learning_rate=0.0, decay_steps=60, warmup_target=0.2,
-                         warmup_steps=20)),
-    ("CosineDecay", dict(initial_learning_rate=0.05, decay_steps=30, alpha=0.2,
-                         warmup_target=0.1, warmup_steps=10, name="warm")),
+    (
+        "CosineDecay",
+        dict(initial_learning_rate=0.0, decay_steps=60, warmup_target=0.2, warmup_steps=20),
+    ),
+    (
+        "CosineDecay",
+        dict(
+            initial_learning_rate=0.05,
+            decay_steps=30,
+            alpha=0.2,
+            warmup_target=0.1,
+            warmup_steps=10,
+            name="warm",
+        ),
+    ),
     ("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=10)),
-    ("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=8, t_mul=1.0,
-                                 m_mul=0.5, alpha=0.05)),
-    ("CosineDecayRestarts", dict(initial_learning_rate=0.2, first_decay_steps=5, t_mul=1.5,
-                                 m_mul=0.9)),
+    (
+        "CosineDecayRestarts",
+        dict(initial_learning_rate=0.1, first_decay_steps=8, t_mul=1.0, m_mul=0.5, alpha=0.05),
+    ),
+    (
+        "CosineDecayRestarts",
+        dict(initial_learning_rate=0.2, first_decay_steps=5, t_mul=1.5, m_mul=0.9),
+    ),
 ]
 IDS = [f"{c}-{i}" for i, (c, _) in enumerate(SCHEDULES)]
 
@@ -65,23 +115,27 @@ def test_config_matches_keras_and_round_trips(cls_name, kwargs):
     assert j_sched.get_config() == k_sched.get_config()
     again = type(j_sched).from_config(j_sched.get_config())
     assert again.get_config() == k_sched.get_config()
-    assert jeras.optimizers.schedules.serialize(j_sched) == \
-        keras.optimizers.schedules.serialize(k_sched)
-    restored = jeras.optimizers.schedules.deserialize(
-        keras.optimizers.schedules.serialize(k_sched))
+    assert jeras.optimizers.schedules.serialize(j_sched) == keras.optimizers.schedules.serialize(
+        k_sched
+    )
+    restored = jeras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(k_sched))
     assert type(restored) is type(j_sched)
     assert restored.get_config() == k_sched.get_config()
 
 
-@pytest.mark.parametrize("cls_name,kwargs", [
-    ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=0, decay_rate=0.5)),
-    ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=-3, decay_rate=0.5)),
-    ("PolynomialDecay", dict(initial_learning_rate=0.1, decay_steps=0)),
-    ("InverseTimeDecay", dict(initial_learning_rate=0.1, decay_steps=-1, decay_rate=0.5)),
-    ("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=0)),
-    ("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=0)),
-    ("PiecewiseConstantDecay", dict(boundaries=[1, 2], values=[0.1, 0.2])),
-], ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "cls_name,kwargs",
+    [
+        ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=0, decay_rate=0.5)),
+        ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=-3, decay_rate=0.5)),
+        ("PolynomialDecay", dict(initial_learning_rate=0.1, decay_steps=0)),
+        ("InverseTimeDecay", dict(initial_learning_rate=0.1, decay_steps=-1, decay_rate=0.5)),
+        ("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=0)),
+        ("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=0)),
+        ("PiecewiseConstantDecay", dict(boundaries=[1, 2], values=[0.1, 0.2])),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
 def test_invalid_arguments_raise_like_keras(cls_name, kwargs):
     with pytest.raises(ValueError):
         getattr(keras.optimizers.schedules, cls_name)(**kwargs)
@@ -97,11 +151,23 @@ def test_base_class_needs_overrides():
 
 
 # -- schedules inside optimizers ------------------------------------------------------------
-@pytest.mark.parametrize("opt_name,cls_name,kwargs", [
-    ("SGD", *SCHEDULES[1]), ("Adam", *SCHEDULES[12]), ("RMSprop", *SCHEDULES[2]),
-    ("Adafactor", *SCHEDULES[9]), ("Nadam", *SCHEDULES[5]),
-], ids=["sgd_exp", "adam_cosine_warmup", "rmsprop_piecewise", "adafactor_cosine",
-        "nadam_polynomial_cycle"])
+@pytest.mark.parametrize(
+    "opt_name,cls_name,kwargs",
+    [
+        ("SGD", *SCHEDULES[1]),
+        ("Adam", *SCHEDULES[12]),
+        ("RMSprop", *SCHEDULES[2]),
+        ("Adafactor", *SCHEDULES[9]),
+        ("Nadam", *SCHEDULES[5]),
+    ],
+    ids=[
+        "sgd_exp",
+        "adam_cosine_warmup",
+        "rmsprop_piecewise",
+        "adafactor_cosine",
+        "nadam_polynomial_cycle",
+    ],
+)
 def test_optimizer_with_schedule_matches_keras(opt_name, cls_name, kwargs):
     rng = np.random.default_rng(0)
     init = rng.normal(size=(3, 2)).astype("float32")
@@ -118,15 +184,16 @@ def test_optimizer_with_schedule_matches_keras(opt_name, cls_name, kwargs):
 
     k_opt, k_var = run(keras)
     j_opt, j_var = run(jeras)
-    np.testing.assert_allclose(np.asarray(j_var.value), np.asarray(k_var.value), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(j_var.value), np.asarray(k_var.value), rtol=1e-5, atol=1e-6
+    )
     # The schedule is read at the step count before the increment.
-    np.testing.assert_allclose(float(j_opt.learning_rate), float(k_opt.learning_rate),
-                               rtol=1e-6)
+    np.testing.assert_allclose(float(j_opt.learning_rate), float(k_opt.learning_rate), rtol=1e-6)
     # No learning-rate variable with a schedule; the config carries the serialized schedule.
     # (Nadam's auto-named `variable_<n>` carries a per-process counter.)
-    assert [re.sub(r"_\d+$", "", v.path) for v in j_opt.variables] == \
-        [re.sub(r"_\d+$", "", v.path) for v in k_opt.variables]
+    assert [re.sub(r"_\d+$", "", v.path) for v in j_opt.variables] == [
+        re.sub(r"_\d+$", "", v.path) for v in k_opt.variables
+    ]
     k_cfg, j_cfg = k_opt.get_config(), j_opt.get_config()
     assert j_cfg["learning_rate"] == k_cfg["learning_rate"]
     assert j_cfg == k_cfg
@@ -162,8 +229,9 @@ def test_custom_schedule_config_matches_keras():
     k_cfg = keras.optimizers.SGD(learning_rate=KHalving(0.2)).get_config()["learning_rate"]
     j_cfg = jeras.optimizers.SGD(learning_rate=JHalving(0.2)).get_config()["learning_rate"]
     # The class names differ by construction; everything else is what Keras writes.
-    assert dict(j_cfg, class_name="K", registered_name="K") == \
-        dict(k_cfg, class_name="K", registered_name="K")
+    assert dict(j_cfg, class_name="K", registered_name="K") == dict(
+        k_cfg, class_name="K", registered_name="K"
+    )
     assert j_cfg["class_name"] == j_cfg["registered_name"] == "JHalving"
 
 
@@ -194,7 +262,7 @@ def test_custom_schedule_inside_compiled_fit_matches_numpy():
     step = 0
     for _ in range(2):
         for start in range(0, 24, 4):
-            xb, yb = x[start:start + 4].astype("float64"), y[start:start + 4].astype("float64")
+            xb, yb = x[start : start + 4].astype("float64"), y[start : start + 4].astype("float64")
             err = xb @ w + b - yb
             grad_w, grad_b = 2 * xb.T @ err / err.size, 2 * err.sum(axis=0) / err.size
             lr = 0.1 * min((step + 1) / 4, 1.0)

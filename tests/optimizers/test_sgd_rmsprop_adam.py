@@ -4,13 +4,12 @@ accumulation, loss scaling, learning-rate schedules), `get`, names and configs."
 
 import re
 
+import keras
 import numpy as np
 import pytest
-
-import keras
+from oracle import assert_close
 
 import jeras
-from oracle import assert_close
 
 STEPS = 20
 SHAPES = {"kernel": (3, 2), "bias": (2,), "scale": (1,)}
@@ -25,8 +24,13 @@ def _initial_values(seed=0):
 def _gradient_sequence(steps=STEPS, seed=1):
     # Mixed scales, so that clipping sometimes bites and sometimes does not.
     rng = np.random.default_rng(seed)
-    return [[(rng.normal(size=shape) * rng.choice([0.1, 1.0, 3.0])).astype("float32")
-             for shape in SHAPES.values()] for _ in range(steps)]
+    return [
+        [
+            (rng.normal(size=shape) * rng.choice([0.1, 1.0, 3.0])).astype("float32")
+            for shape in SHAPES.values()
+        ]
+        for _ in range(steps)
+    ]
 
 
 GRADS = _gradient_sequence()
@@ -61,8 +65,10 @@ CONFIGS = [
     ("RMSprop", {}),
     ("RMSprop", {"learning_rate": 0.01, "momentum": 0.9}),
     ("RMSprop", {"learning_rate": 0.01, "centered": True}),
-    ("RMSprop", {"learning_rate": 0.01, "rho": 0.8, "momentum": 0.5, "centered": True,
-                 "epsilon": 1e-4}),
+    (
+        "RMSprop",
+        {"learning_rate": 0.01, "rho": 0.8, "momentum": 0.5, "centered": True, "epsilon": 1e-4},
+    ),
     ("RMSprop", {"learning_rate": 0.01, "clipnorm": 1.0}),
     ("RMSprop", {"learning_rate": 0.01, "global_clipnorm": 0.5, "weight_decay": 0.05}),
     ("Adam", {}),
@@ -74,15 +80,24 @@ CONFIGS = [
     ("Adam", {"learning_rate": 0.01, "weight_decay": 0.1}),
     # The other common arguments.
     ("Adam", {"learning_rate": 0.01, "use_ema": True, "ema_momentum": 0.9}),
-    ("SGD", {"learning_rate": 0.1, "momentum": 0.5, "use_ema": True,
-             "ema_overwrite_frequency": 3}),
+    ("SGD", {"learning_rate": 0.1, "momentum": 0.5, "use_ema": True, "ema_overwrite_frequency": 3}),
     ("Adam", {"learning_rate": 0.01, "gradient_accumulation_steps": 3}),
-    ("SGD", {"learning_rate": 0.1, "momentum": 0.5, "gradient_accumulation_steps": 2,
-             "use_ema": True, "ema_overwrite_frequency": 2, "clipnorm": 1.0}),
+    (
+        "SGD",
+        {
+            "learning_rate": 0.1,
+            "momentum": 0.5,
+            "gradient_accumulation_steps": 2,
+            "use_ema": True,
+            "ema_overwrite_frequency": 2,
+            "clipnorm": 1.0,
+        },
+    ),
     ("RMSprop", {"learning_rate": 0.01, "loss_scale_factor": 4.0}),
 ]
-CONFIG_IDS = [f"{c}-{'_'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}"
-              for c, kw in CONFIGS]
+CONFIG_IDS = [
+    f"{c}-{'_'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}" for c, kw in CONFIGS
+]
 
 
 def _base(name):
@@ -112,13 +127,17 @@ def test_trajectory_matches_keras(cls_name, kwargs):
     expected_steps = steps // kwargs.get("gradient_accumulation_steps", 1)
     assert int(_value(j_opt.iterations)) == int(_value(k_opt.iterations)) == expected_steps
     # Auto names are uniquified per process, so compare their base.
-    assert (dict(j_opt.get_config(), name=_base(j_opt.name))
-            == dict(k_opt.get_config(), name=_base(k_opt.name)))
+    assert dict(j_opt.get_config(), name=_base(j_opt.name)) == dict(
+        k_opt.get_config(), name=_base(k_opt.name)
+    )
 
 
-@pytest.mark.parametrize("cls_name,kwargs", [c for c in CONFIGS if c[0] != "RMSprop"][:3] + [
-    ("Adam", {"use_ema": True}), ("RMSprop", {"centered": True})],
-    ids=["sgd", "sgd_momentum", "sgd_nesterov", "adam_ema", "rmsprop_centered"])
+@pytest.mark.parametrize(
+    "cls_name,kwargs",
+    [c for c in CONFIGS if c[0] != "RMSprop"][:3]
+    + [("Adam", {"use_ema": True}), ("RMSprop", {"centered": True})],
+    ids=["sgd", "sgd_momentum", "sgd_nesterov", "adam_ema", "rmsprop_centered"],
+)
 def test_finalize_variable_values_matches_keras(cls_name, kwargs):
     k_opt, k_vars = _run(keras, cls_name, kwargs, GRADS[:5])
     j_opt, j_vars = _run(jeras, cls_name, kwargs, GRADS[:5])
@@ -130,8 +149,9 @@ def test_finalize_variable_values_matches_keras(cls_name, kwargs):
 
 def test_constraints_apply_after_moving_average_like_keras():
     def run(module):
-        opt = module.optimizers.SGD(learning_rate=0.5, use_ema=True, ema_momentum=0.5,
-                                    ema_overwrite_frequency=3)
+        opt = module.optimizers.SGD(
+            learning_rate=0.5, use_ema=True, ema_momentum=0.5, ema_overwrite_frequency=3
+        )
         variables = _variables(module, _initial_values())
         # Nonlinear, so the order of averaging and constraining shows in the result.
         variables[0].constraint = lambda x: module.ops.tanh(x)
@@ -232,9 +252,18 @@ def test_none_gradients_are_skipped_like_keras():
 
 
 # -- construction, names, configs, lookups -------------------------------------------------
-@pytest.mark.parametrize("identifier,cls_name", [
-    ("adam", "Adam"), ("Adam", "Adam"), ("ADAM", "Adam"), ("RMSprop", "RMSprop"),
-    ("rmsprop", "RMSprop"), ("sgd", "SGD"), ("SGD", "SGD")])
+@pytest.mark.parametrize(
+    "identifier,cls_name",
+    [
+        ("adam", "Adam"),
+        ("Adam", "Adam"),
+        ("ADAM", "Adam"),
+        ("RMSprop", "RMSprop"),
+        ("rmsprop", "RMSprop"),
+        ("sgd", "SGD"),
+        ("SGD", "SGD"),
+    ],
+)
 def test_get_by_name_matches_keras(identifier, cls_name):
     k_opt, j_opt = keras.optimizers.get(identifier), jeras.optimizers.get(identifier)
     assert type(k_opt).__name__ == type(j_opt).__name__ == cls_name
@@ -258,13 +287,18 @@ def test_get_unknown_raises_value_error(identifier):
         jeras.optimizers.get(identifier)
 
 
-@pytest.mark.parametrize("cls_name,base", [("SGD", "sgd"), ("RMSprop", "rm_sprop"),
-                                           ("Adam", "adam")])
+@pytest.mark.parametrize(
+    "cls_name,base", [("SGD", "sgd"), ("RMSprop", "rm_sprop"), ("Adam", "adam")]
+)
 def test_default_names_are_keras_auto_names(cls_name, base):
     k_first, j_first = getattr(keras.optimizers, cls_name)(), getattr(jeras.optimizers, cls_name)()
-    k_second, j_second = getattr(keras.optimizers, cls_name)(), getattr(jeras.optimizers, cls_name)()
+    k_second, j_second = (
+        getattr(keras.optimizers, cls_name)(),
+        getattr(jeras.optimizers, cls_name)(),
+    )
     for k_opt, j_opt in ((k_first, j_first), (k_second, j_second)):
         assert _base(k_opt.name) == _base(j_opt.name) == base
+
     # Each new instance gets the next suffix, as in Keras.
     def suffix(name):
         match = re.search(r"_(\d+)$", name)
@@ -283,8 +317,11 @@ def test_get_config_matches_keras_before_build(cls_name, kwargs):
     assert type(j_opt).from_config(j_opt.get_config()).get_config() == k_cfg
 
 
-@pytest.mark.parametrize("learning_rate", [1, np.float32(0.1), True, "0.1", None],
-                         ids=["int", "np_float32", "bool", "str", "none"])
+@pytest.mark.parametrize(
+    "learning_rate",
+    [1, np.float32(0.1), True, "0.1", None],
+    ids=["int", "np_float32", "bool", "str", "none"],
+)
 def test_learning_rate_type_errors_match_keras(learning_rate):
     with pytest.raises(ValueError):
         keras.optimizers.SGD(learning_rate=learning_rate)
@@ -292,11 +329,17 @@ def test_learning_rate_type_errors_match_keras(learning_rate):
         jeras.optimizers.SGD(learning_rate=learning_rate)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"clipnorm": 1.0, "clipvalue": 1.0}, {"clipnorm": 1.0, "global_clipnorm": 1.0},
-    {"gradient_accumulation_steps": 1}, {"use_ema": True, "ema_momentum": 1.5},
-    {"not_an_argument": 3},
-], ids=["clipnorm+clipvalue", "clipnorm+global", "accum1", "ema_momentum", "unknown"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"clipnorm": 1.0, "clipvalue": 1.0},
+        {"clipnorm": 1.0, "global_clipnorm": 1.0},
+        {"gradient_accumulation_steps": 1},
+        {"use_ema": True, "ema_momentum": 1.5},
+        {"not_an_argument": 3},
+    ],
+    ids=["clipnorm+clipvalue", "clipnorm+global", "accum1", "ema_momentum", "unknown"],
+)
 def test_invalid_arguments_raise_like_keras(kwargs):
     with pytest.raises(ValueError):
         keras.optimizers.Adam(**kwargs)
@@ -328,6 +371,7 @@ def test_exclude_from_weight_decay_matches_keras():
 def test_scale_loss_matches_keras():
     k_opt = keras.optimizers.SGD(loss_scale_factor=8.0)
     j_opt = jeras.optimizers.SGD(loss_scale_factor=8.0)
-    assert_close(j_opt.scale_loss(np.float32(1.5)), k_opt.scale_loss(np.float32(1.5)),
-                 atol=ATOL, rtol=RTOL)
+    assert_close(
+        j_opt.scale_loss(np.float32(1.5)), k_opt.scale_loss(np.float32(1.5)), atol=ATOL, rtol=RTOL
+    )
     assert_close(jeras.optimizers.SGD().scale_loss(np.float32(1.5)), 1.5, atol=ATOL, rtol=RTOL)

@@ -80,12 +80,13 @@ def _corpus(valid_bytes, members):
 
     def external(h5):
         h5.create_group("layers/dense/vars").create_dataset(
-            "0", shape=(4, 3), dtype="float32", external=[("/etc/passwd", 0, 48)])
+            "0", shape=(4, 3), dtype="float32", external=[("/etc/passwd", 0, 48)]
+        )
 
     def bomb(h5):
         h5.create_group("layers/dense/vars").create_dataset(
-            "0", shape=(1 << 20, 1 << 14), dtype="float32", chunks=(1024, 1024),
-            compression="gzip")
+            "0", shape=(1 << 20, 1 << 14), dtype="float32", chunks=(1024, 1024), compression="gzip"
+        )
 
     flipped = bytearray(valid_bytes)
     config_offset = valid_bytes.index(b'"class_name"', 100)
@@ -94,7 +95,7 @@ def _corpus(valid_bytes, members):
     return {
         "empty": (b"", "zip archive"),
         "truncated_head": (valid_bytes[:30], "zip archive"),
-        "truncated_half": (valid_bytes[:len(valid_bytes) // 2], "zip archive"),
+        "truncated_half": (valid_bytes[: len(valid_bytes) // 2], "zip archive"),
         "truncated_tail": (valid_bytes[:-10], "zip archive"),
         "random_bytes": (np.random.default_rng(1).bytes(5000), "zip archive"),
         "png_renamed": (b"\x89PNG\r\n\x1a\n" + bytes(200), "zip archive"),
@@ -102,29 +103,86 @@ def _corpus(valid_bytes, members):
         "parent_path_entry": (_zip(members, [("../evil.txt", b"x")]), "unsafe path"),
         "absolute_entry": (_zip(members, [("/tmp/evil.txt", b"x")]), "unsafe path"),
         "nested_parent_entry": (_zip(members, [("assets/../../evil", b"x")]), "unsafe path"),
-        "no_config": (_zip({k: v for k, v in members.items() if k != "config.json"}),
-                      "config.json"),
-        "no_weights": (_zip({k: v for k, v in members.items() if k != "model.weights.h5"}),
-                       "model.weights.h5"),
+        "no_config": (
+            _zip({k: v for k, v in members.items() if k != "config.json"}),
+            "config.json",
+        ),
+        "no_weights": (
+            _zip({k: v for k, v in members.items() if k != "model.weights.h5"}),
+            "model.weights.h5",
+        ),
         "config_not_json": (_zip(_with(members, config=b"{not json")), "not valid JSON"),
         "config_binary": (_zip(_with(members, config=bytes(range(256)))), "not valid JSON"),
         "config_a_list": (_zip(_with(members, config=b"[1, 2, 3]")), "does not describe"),
-        "unknown_layer": (_zip(_with(members, config=_config_with(
-            members, lambda c: _set_layer_class(c, "NoSuchLayer")))), "NoSuchLayer"),
-        "unknown_custom_class": (_zip(_with(members, config=_config_with(
-            members, lambda c: _set_layer_class(c, "Mine", None, "Custom>Mine")))), "Mine"),
-        "non_modeling_function": (_zip(_with(members, config=_config_with(
-            members, lambda c: c["config"]["layers"][1]["config"].update(activation={
-                "module": "keras.saving", "class_name": "function", "config": "load_model",
-                "registered_name": None})))), "load_model"),
-        "unknown_model_class": (_zip(_with(members, config=_config_with(
-            members, lambda c: c.update(class_name="Nope", module="os")))), "Nope"),
-        "broken_graph": (_zip(_with(members, config=_config_with(
-            members, lambda c: c["config"]["layers"][2]["inbound_nodes"][0]["args"][0][
-                "config"].update(keras_history=["ghost", 0, 0])))), "ghost"),
+        "unknown_layer": (
+            _zip(
+                _with(
+                    members,
+                    config=_config_with(members, lambda c: _set_layer_class(c, "NoSuchLayer")),
+                )
+            ),
+            "NoSuchLayer",
+        ),
+        "unknown_custom_class": (
+            _zip(
+                _with(
+                    members,
+                    config=_config_with(
+                        members, lambda c: _set_layer_class(c, "Mine", None, "Custom>Mine")
+                    ),
+                )
+            ),
+            "Mine",
+        ),
+        "non_modeling_function": (
+            _zip(
+                _with(
+                    members,
+                    config=_config_with(
+                        members,
+                        lambda c: c["config"]["layers"][1]["config"].update(
+                            activation={
+                                "module": "keras.saving",
+                                "class_name": "function",
+                                "config": "load_model",
+                                "registered_name": None,
+                            }
+                        ),
+                    ),
+                )
+            ),
+            "load_model",
+        ),
+        "unknown_model_class": (
+            _zip(
+                _with(
+                    members,
+                    config=_config_with(
+                        members, lambda c: c.update(class_name="Nope", module="os")
+                    ),
+                )
+            ),
+            "Nope",
+        ),
+        "broken_graph": (
+            _zip(
+                _with(
+                    members,
+                    config=_config_with(
+                        members,
+                        lambda c: c["config"]["layers"][2]["inbound_nodes"][0]["args"][0][
+                            "config"
+                        ].update(keras_history=["ghost", 0, 0]),
+                    ),
+                )
+            ),
+            "ghost",
+        ),
         "weights_not_hdf5": (_zip(_with(members, weights=b"definitely not hdf5")), "HDF5"),
-        "weights_truncated": (_zip(_with(members, weights=members["model.weights.h5"][:500])),
-                              "HDF5|unreadable"),
+        "weights_truncated": (
+            _zip(_with(members, weights=members["model.weights.h5"][:500])),
+            "HDF5|unreadable",
+        ),
         "weights_wrong_shapes": (_zip(_with(members, weights=wrong_shapes)), "shape|expected"),
         "weights_soft_link": (_zip(_with(members, weights=_h5(linked))), "SoftLink"),
         "weights_external": (_zip(_with(members, weights=_h5(external))), "external"),
@@ -143,13 +201,13 @@ def test_broken_files_give_a_clean_error(valid_file, tmp_path):
             jeras.models.load_model(path)
         message = str(info.value)
         assert path in message, (name, message)
-        assert any(part.lower() in message.lower() for part in reason.split("|")), \
-            (name, message)
+        assert any(part.lower() in message.lower() for part in reason.split("|")), (name, message)
         assert time.perf_counter() - started < 10, name
     # Nothing was ever extracted next to the files.
     assert not (tmp_path.parent / "evil.txt").exists()
-    assert sorted(os.listdir(tmp_path)) == sorted(f"{n}.keras" for n in _corpus(
-        valid_bytes, members))
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        f"{n}.keras" for n in _corpus(valid_bytes, members)
+    )
 
 
 def test_broken_weights_files_and_paths(valid_file, tmp_path):
@@ -215,8 +273,12 @@ def test_a_save_killed_midway_leaves_the_previous_file(tmp_path):
     directory = str(tmp_path / "model_dir")
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     for delay in (0.05, 0.4):
-        writer = subprocess.Popen([sys.executable, "-c", _WRITER, archive, weights, directory],
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        writer = subprocess.Popen(
+            [sys.executable, "-c", _WRITER, archive, weights, directory],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
         try:
             assert writer.stdout.readline().strip() == b"saved"
             time.sleep(delay)
@@ -242,8 +304,11 @@ def test_saving_the_guide_mlp_is_fast(tmp_path):
     x = jeras.layers.Dense(64, activation="relu", name="dense_2")(x)
     outputs = jeras.layers.Dense(10, activation="softmax", name="predictions")(x)
     model = jeras.Model(inputs=inputs, outputs=outputs)
-    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
-                  metrics=["sparse_categorical_accuracy"])
+    model.compile(
+        optimizer="rmsprop",
+        loss="sparse_categorical_crossentropy",
+        metrics=["sparse_categorical_accuracy"],
+    )
     model.optimizer.build(model.trainable_variables)
     path = str(tmp_path / "mlp.keras")
     model.save(path)
@@ -252,6 +317,8 @@ def test_saving_the_guide_mlp_is_fast(tmp_path):
         started = time.perf_counter()
         model.save(path)
         timings.append(time.perf_counter() - started)
-    print(f"\nsaving the guide MLP: median {1000 * sorted(timings)[2]:.1f} ms, "
-          f"{os.path.getsize(path) / 1e3:.0f} kB")
+    print(
+        f"\nsaving the guide MLP: median {1000 * sorted(timings)[2]:.1f} ms, "
+        f"{os.path.getsize(path) / 1e3:.0f} kB"
+    )
     assert sorted(timings)[2] < 1.0

@@ -12,12 +12,12 @@ import os
 import zipfile
 
 import h5py
+import keras
 import numpy as np
 import pytest
-
-import keras
-import jeras
 from oracle import as_numpy, assert_close, matmul_tolerance
+
+import jeras
 
 RNG = np.random.default_rng(0)
 ATOL = 1e-6
@@ -56,11 +56,13 @@ def _weights_layout(path):
             data = f.read()
     layout = {}
     with h5py.File(io.BytesIO(data), "r") as h5:
+
         def record(name, obj):
             if isinstance(obj, h5py.Dataset):
                 layout[name] = (obj.shape, str(obj.dtype))
             else:
                 layout[name] = dict(obj.attrs).get("name")
+
         h5.visititems(record)
     return layout
 
@@ -76,8 +78,11 @@ def _normalized(config):
     if isinstance(config, dict):
         out = {k: _normalized(v) for k, v in config.items() if k != "shared_object_id"}
         if isinstance(out.get("kwargs"), dict):
-            out["kwargs"] = {k: v for k, v in out["kwargs"].items()
-                             if not (k == "mask" and v is None) and k != "training"}
+            out["kwargs"] = {
+                k: v
+                for k, v in out["kwargs"].items()
+                if not (k == "mask" and v is None) and k != "training"
+            }
         return out
     if isinstance(config, list):
         return [_normalized(v) for v in config]
@@ -94,8 +99,7 @@ def _define_custom_classes(K):
             self.inner = K.layers.Dense(units)
 
         def build(self, input_shape):
-            self.scale = self.add_weight(shape=(input_shape[-1],), name="scale",
-                                         initializer="ones")
+            self.scale = self.add_weight(shape=(input_shape[-1],), name="scale", initializer="ones")
             self.inner.build(input_shape)
 
         def call(self, x):
@@ -130,16 +134,21 @@ _CUSTOM = {K.__name__: _define_custom_classes(K) for K in (keras, jeras)}
 
 
 def _sequential(K):
-    model = K.Sequential([
-        K.Input((5,)),
-        K.layers.Dense(8, activation="relu", kernel_regularizer=K.regularizers.L2(1e-3)),
-        K.layers.ActivityRegularization(l2=1e-3),
-        K.layers.Dense(8, activation="tanh"),
-        K.layers.Dense(3, activation="softmax"),
-    ], name="seq")
-    model.compile(optimizer=K.optimizers.Adam(learning_rate=0.01),
-                  loss="categorical_crossentropy",
-                  metrics=["accuracy", K.metrics.AUC(name="auc")])
+    model = K.Sequential(
+        [
+            K.Input((5,)),
+            K.layers.Dense(8, activation="relu", kernel_regularizer=K.regularizers.L2(1e-3)),
+            K.layers.ActivityRegularization(l2=1e-3),
+            K.layers.Dense(8, activation="tanh"),
+            K.layers.Dense(3, activation="softmax"),
+        ],
+        name="seq",
+    )
+    model.compile(
+        optimizer=K.optimizers.Adam(learning_rate=0.01),
+        loss="categorical_crossentropy",
+        metrics=["accuracy", K.metrics.AUC(name="auc")],
+    )
     return model
 
 
@@ -149,8 +158,9 @@ def _graph(K):
     Scaled, _ = _CUSTOM[K.__name__]
     inner_in = K.Input((4,), name="inner_in")
     inner = K.Model(inner_in, K.layers.Dense(5, name="inner_dense")(inner_in), name="inner")
-    stack = K.Sequential([K.Input((5,)), K.layers.Dense(5, activation="relu", name="stack_d")],
-                         name="stack")
+    stack = K.Sequential(
+        [K.Input((5,)), K.layers.Dense(5, activation="relu", name="stack_d")], name="stack"
+    )
     a = K.Input((4,), name="in_a")
     b = K.Input((3,), name="in_b")
     ha = stack(inner(a))
@@ -158,15 +168,19 @@ def _graph(K):
     shared = K.layers.Dense(5, name="shared")
     merged = K.layers.Concatenate(name="concat")([shared(ha), shared(hb), 1.0 - hb * 2.0])
     picked = K.layers.Reshape((3, 5), name="reshape")(merged)[:, 1:]
-    out_1 = K.layers.Dense(2, name="head_1")(Scaled(4, name="scaled")(
-        K.layers.Flatten(name="flatten")(picked)))
+    out_1 = K.layers.Dense(2, name="head_1")(
+        Scaled(4, name="scaled")(K.layers.Flatten(name="flatten")(picked))
+    )
     out_2 = K.layers.Dense(1, activation="sigmoid", name="head_2")(
-        K.layers.Add(name="plus")([ha, hb]))
+        K.layers.Add(name="plus")([ha, hb])
+    )
     model = K.Model(inputs={"a": a, "b": b}, outputs={"reg": out_1, "cls": out_2}, name="graph")
-    model.compile(optimizer=K.optimizers.RMSprop(learning_rate=0.005, momentum=0.5),
-                  loss={"reg": "mse", "cls": K.losses.BinaryCrossentropy()},
-                  loss_weights={"reg": 1.0, "cls": 0.5},
-                  metrics={"reg": ["mae"], "cls": ["accuracy"]})
+    model.compile(
+        optimizer=K.optimizers.RMSprop(learning_rate=0.005, momentum=0.5),
+        loss={"reg": "mse", "cls": K.losses.BinaryCrossentropy()},
+        loss_weights={"reg": 1.0, "cls": 0.5},
+        metrics={"reg": ["mae"], "cls": ["accuracy"]},
+    )
     return model
 
 
@@ -175,8 +189,7 @@ def _subclassed(K):
     model = Net(hidden=6, name="net")
     # A learning-rate schedule: the optimizer has no learning-rate variable then.
     schedule = K.optimizers.schedules.ExponentialDecay(0.02, decay_steps=3, decay_rate=0.5)
-    model.compile(optimizer=K.optimizers.Adam(learning_rate=schedule), loss="mse",
-                  metrics=["mae"])
+    model.compile(optimizer=K.optimizers.Adam(learning_rate=schedule), loss="mse", metrics=["mae"])
     return model
 
 
@@ -187,8 +200,10 @@ def _data(name):
     if name == "sequential":
         return _x(16, 5), np.eye(3, dtype="float32")[RNG.integers(0, 3, 16)]
     if name == "graph":
-        return ({"a": _x(16, 4), "b": _x(16, 3)},
-                {"reg": _x(16, 2), "cls": (RNG.random((16, 1)) > 0.5).astype("float32")})
+        return (
+            {"a": _x(16, 4), "b": _x(16, 3)},
+            {"reg": _x(16, 2), "cls": (RNG.random((16, 1)) > 0.5).astype("float32")},
+        )
     return _x(16, 3), _x(16, 1)
 
 
@@ -279,8 +294,9 @@ def test_continued_training_equals_uninterrupted(tmp_path):
     uninterrupted = _sequential(jeras)
     interrupted = _sequential(jeras)
     for model in (uninterrupted, interrupted):
-        model.compile(optimizer=jeras.optimizers.Adam(learning_rate=0.01),
-                      loss="categorical_crossentropy")
+        model.compile(
+            optimizer=jeras.optimizers.Adam(learning_rate=0.01), loss="categorical_crossentropy"
+        )
     interrupted.set_weights(uninterrupted.get_weights())
     uninterrupted.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
     interrupted.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
@@ -320,9 +336,15 @@ def test_weights_files_both_ways_and_skip_mismatch(tmp_path):
 
     # A last layer of another width: a ValueError, or with skip_mismatch a warning and the
     # layers that fit loaded.
-    wider = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8),
-                              keras.layers.ActivityRegularization(), keras.layers.Dense(8),
-                              keras.layers.Dense(4)])
+    wider = keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Dense(8),
+            keras.layers.ActivityRegularization(),
+            keras.layers.Dense(8),
+            keras.layers.Dense(4),
+        ]
+    )
     wider_path = str(tmp_path / "wider.weights.h5")
     wider.save_weights(wider_path)
     before = other.get_weights()

@@ -6,10 +6,10 @@ are the expected ones.
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
-import keras
 import jeras
 
 
@@ -27,19 +27,35 @@ def _without_shared_ids(config):
 
 # -- layer configs ---------------------------------------------------------------------------------
 _LAYERS = [
-    ("Dense", (3,), {"activation": "relu", "use_bias": False,
-                     "kernel_regularizer": "l2", "bias_constraint": "non_neg"}),
+    (
+        "Dense",
+        (3,),
+        {
+            "activation": "relu",
+            "use_bias": False,
+            "kernel_regularizer": "l2",
+            "bias_constraint": "non_neg",
+        },
+    ),
     ("Dense", (2,), {"kernel_initializer": "he_normal", "activity_regularizer": "l1"}),
-    ("Activation", ("tanh",), {}), ("Identity", (), {}), ("Dropout", (0.3,), {"seed": 4}),
-    ("ActivityRegularization", (0.1, 0.2), {}), ("Flatten", (), {}), ("Reshape", ((2, 3),), {}),
-    ("Conv2D", (4, 3), {"strides": 2, "padding": "same"}), ("MaxPooling2D", (), {}),
-    ("GlobalAveragePooling1D", (), {}), ("Concatenate", (), {"axis": 1}), ("Add", (), {}),
+    ("Activation", ("tanh",), {}),
+    ("Identity", (), {}),
+    ("Dropout", (0.3,), {"seed": 4}),
+    ("ActivityRegularization", (0.1, 0.2), {}),
+    ("Flatten", (), {}),
+    ("Reshape", ((2, 3),), {}),
+    ("Conv2D", (4, 3), {"strides": 2, "padding": "same"}),
+    ("MaxPooling2D", (), {}),
+    ("GlobalAveragePooling1D", (), {}),
+    ("Concatenate", (), {"axis": 1}),
+    ("Add", (), {}),
     ("InputLayer", (), {"shape": (3, 4)}),
 ]
 
 
-@pytest.mark.parametrize("class_name, args, kwargs", _LAYERS,
-                         ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(_LAYERS)])
+@pytest.mark.parametrize(
+    "class_name, args, kwargs", _LAYERS, ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(_LAYERS)]
+)
 def test_layer_config_matches_keras_and_round_trips(class_name, args, kwargs):
     k_layer = getattr(keras.layers, class_name)(*args, name="probe", **kwargs)
     j_layer = getattr(jeras.layers, class_name)(*args, name="probe", **kwargs)
@@ -85,6 +101,7 @@ def test_automatic_config_of_a_layer_without_get_config():
 def test_custom_activation_function_is_saved_by_registered_name():
     configs = {}
     for K in (keras, jeras):
+
         @K.saving.register_keras_serializable(package="Acts")
         def scaled_tanh(x):
             return 2.0 * K.ops.tanh(x)
@@ -119,10 +136,15 @@ def test_registration_names_lookup_and_scopes():
         outside = saving.get_registered_object("helper_alias")
         found = saving.get_registered_object("Pkg>Renamed")
         results[K.__name__] = (
-            saving.get_registered_name(Plain), saving.get_registered_name(Original),
-            saving.get_registered_name(helper), inside is helper, outside, found is Original,
+            saving.get_registered_name(Plain),
+            saving.get_registered_name(Original),
+            saving.get_registered_name(helper),
+            inside is helper,
+            outside,
+            found is Original,
             saving.get_registered_object("Other", custom_objects={"Other": Plain}) is Plain,
-            "Custom>Plain" in saving.get_custom_objects())
+            "Custom>Plain" in saving.get_custom_objects(),
+        )
     assert results["jeras"] == results["keras"]
     assert results["jeras"][:2] == ("Custom>Plain", "Pkg>Renamed")
 
@@ -215,12 +237,14 @@ def test_lambda_layer_needs_safe_mode_off(tmp_path):
     k_model.save(k_path)
     with pytest.raises(ValueError, match="safe_mode=False"):
         jeras.models.load_model(k_path)
-    np.testing.assert_allclose(jeras.models.load_model(k_path, safe_mode=False).predict(
-        x, verbose=0), x - 3.0)
+    np.testing.assert_allclose(
+        jeras.models.load_model(k_path, safe_mode=False).predict(x, verbose=0), x - 3.0
+    )
     # A generic `__lambda__` config is refused in safe mode as well.
     with pytest.raises(ValueError, match="safe_mode=False"):
         jeras.saving.deserialize_keras_object(
-            {"class_name": "__lambda__", "config": {"value": ["AA==", None, None]}})
+            {"class_name": "__lambda__", "config": {"value": ["AA==", None, None]}}
+        )
 
 
 def test_lambda_with_named_function_loads_safely(tmp_path):

@@ -8,10 +8,10 @@ import signal
 import threading
 
 import jax
+import keras
 import numpy as np
 import pytest
 
-import keras
 import jeras
 from jeras.callbacks.callback import batch_hook_needs
 from jeras.trainer.step_loop import FUSED_STEPS, choose_plan
@@ -34,8 +34,12 @@ def _pair(steps_per_execution=1):
         models.append(model)
     models[1].set_weights(models[0].get_weights())
     for model, lib in zip(models, (keras, jeras)):
-        model.compile(optimizer=lib.optimizers.Adam(0.02), loss="binary_crossentropy",
-                      metrics=["accuracy"], steps_per_execution=steps_per_execution)
+        model.compile(
+            optimizer=lib.optimizers.Adam(0.02),
+            loss="binary_crossentropy",
+            metrics=["accuracy"],
+            steps_per_execution=steps_per_execution,
+        )
     return models
 
 
@@ -61,8 +65,7 @@ def test_loss_history_gets_every_batch_from_fused_chunks():
     plan = j_model.execution_plan
     assert plan.delivery == "logs" and plan.steps_per_call > 1, plan
     assert len(j_cb.per_batch_losses) == len(k_cb.per_batch_losses) == 20
-    np.testing.assert_allclose(j_cb.per_batch_losses, k_cb.per_batch_losses, rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(j_cb.per_batch_losses, k_cb.per_batch_losses, rtol=1e-4, atol=1e-5)
 
 
 class _WeightsPerBatch:
@@ -115,14 +118,18 @@ def test_steps_per_execution_calls_hooks_as_keras(steps_per_execution):
     x, y = _data(n=150)
     k_model, j_model = _pair(steps_per_execution)
     k_rec, j_rec = _hook_recorder(keras), _hook_recorder(jeras)
-    kwargs = dict(batch_size=16, epochs=2, shuffle=False, verbose=0,
-                  validation_data=(x[:40], y[:40]))
+    kwargs = dict(
+        batch_size=16, epochs=2, shuffle=False, verbose=0, validation_data=(x[:40], y[:40])
+    )
     h_keras = k_model.fit(x, y, callbacks=[k_rec], **kwargs).history
     h_jeras = j_model.fit(x, y, callbacks=[j_rec], **kwargs).history
     assert j_model.execution_plan.steps_per_call == steps_per_execution
     assert [c[:2] for c in j_rec.calls] == [c[:2] for c in k_rec.calls]
-    np.testing.assert_allclose([c[2] for c in j_rec.calls if c[0] == "end"],
-                               [c[2] for c in k_rec.calls if c[0] == "end"], atol=2e-4)
+    np.testing.assert_allclose(
+        [c[2] for c in j_rec.calls if c[0] == "end"],
+        [c[2] for c in k_rec.calls if c[0] == "end"],
+        atol=2e-4,
+    )
     for key in h_keras:
         np.testing.assert_allclose(h_jeras[key], h_keras[key], rtol=1e-4, atol=1e-5)
     for a, b in zip(j_model.get_weights(), k_model.get_weights()):
@@ -149,8 +156,7 @@ def test_stop_training_from_a_batch_hook_stops_at_that_batch():
                 if batch == 4:
                     self.model.stop_training = True
 
-        model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0,
-                  callbacks=[StopAtFive()])
+        model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[StopAtFive()])
         models_batches.append(seen)
     assert models_batches[0] == models_batches[1] == [0, 1, 2, 3, 4]
     for a, b in zip(j_model.get_weights(), k_model.get_weights()):
@@ -166,11 +172,13 @@ def test_batch_hook_needs_reads_the_hooks():
     assert batch_hook_needs(_WeightsPerBatch.make(jeras), "train") == "model"
     assert batch_hook_needs(jeras.callbacks.TerminateOnNaN(), "train") == "model"
     only_logs = jeras.callbacks.LambdaCallback(
-        on_train_batch_end=lambda batch, logs: losses.append(logs["loss"]))
+        on_train_batch_end=lambda batch, logs: losses.append(logs["loss"])
+    )
     assert batch_hook_needs(only_logs, "train") == "logs"
     # A closure over the model itself needs the live model.
     reads_model = jeras.callbacks.LambdaCallback(
-        on_train_batch_end=lambda batch, logs: losses.append(model.get_weights()))
+        on_train_batch_end=lambda batch, logs: losses.append(model.get_weights())
+    )
     assert batch_hook_needs(reads_model, "train") == "model"
 
     class Helper(jeras.callbacks.Callback):
@@ -213,15 +221,23 @@ def test_convnet_trains_one_step_per_call_on_cpu_like_keras():
     keras.utils.set_random_seed(0)
     models = []
     for lib in (keras, jeras):
-        models.append(lib.Sequential([
-            lib.Input((8, 8, 1)), lib.layers.Conv2D(4, 3, activation="relu"),
-            lib.layers.Flatten(), lib.layers.Dense(3, activation="softmax")]))
+        models.append(
+            lib.Sequential(
+                [
+                    lib.Input((8, 8, 1)),
+                    lib.layers.Conv2D(4, 3, activation="relu"),
+                    lib.layers.Flatten(),
+                    lib.layers.Dense(3, activation="softmax"),
+                ]
+            )
+        )
     models[1].set_weights(models[0].get_weights())
     histories = []
     for model, lib in zip(models, (keras, jeras)):
         model.compile(lib.optimizers.SGD(0.05), "sparse_categorical_crossentropy")
-        histories.append(model.fit(x, y, batch_size=16, epochs=2, shuffle=False,
-                                   verbose=0).history["loss"])
+        histories.append(
+            model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0).history["loss"]
+        )
     if jax.default_backend() == "cpu":
         assert models[1].execution_plan.steps_per_call == 1
     np.testing.assert_allclose(histories[1], histories[0], rtol=1e-4, atol=1e-5)
@@ -234,16 +250,20 @@ def test_ctrl_c_during_fit_never_loses_the_weights():
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach the main thread only")
     x, y = _data(n=2000)
-    model = jeras.Sequential([jeras.Input((6,)), jeras.layers.Dense(32, activation="relu"),
-                              jeras.layers.Dense(1, activation="sigmoid")])
+    model = jeras.Sequential(
+        [
+            jeras.Input((6,)),
+            jeras.layers.Dense(32, activation="relu"),
+            jeras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile("adam", "binary_crossentropy")
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)  # compiled once, outside the trials
     rng = np.random.default_rng(0)
     interrupted = 0
     for _ in range(25):
         # The fit is far longer than the delay, so the signal always lands inside it.
-        timer = threading.Timer(rng.uniform(0.0, 0.05),
-                                lambda: os.kill(os.getpid(), signal.SIGINT))
+        timer = threading.Timer(rng.uniform(0.0, 0.05), lambda: os.kill(os.getpid(), signal.SIGINT))
         try:
             timer.start()
             model.fit(x, y, batch_size=8, epochs=200, verbose=0)
@@ -260,8 +280,13 @@ def test_ctrl_c_during_fit_never_loses_the_weights():
 
 def test_predict_in_another_thread_during_fit_reads_whole_states():
     x, y = _data(n=2000)
-    model = jeras.Sequential([jeras.Input((6,)), jeras.layers.Dense(32, activation="relu"),
-                              jeras.layers.Dense(1, activation="sigmoid")])
+    model = jeras.Sequential(
+        [
+            jeras.Input((6,)),
+            jeras.layers.Dense(32, activation="relu"),
+            jeras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile("adam", "binary_crossentropy")
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     errors, predictions = [], []

@@ -48,8 +48,7 @@ def test_padded_last_batch_gives_exact_weighted_loss():
     batch_losses = [np.sum(per_sample[b] * sw[b]) / len(per_sample[b]) for b in batches]
     expected_loss = np.sum([l * len(per_sample[b]) for l, b in zip(batch_losses, batches)]) / 13
     assert result["loss"] == pytest.approx(expected_loss, rel=1e-5)
-    assert result["mse"] == pytest.approx(
-        np.sum(per_sample * sw) / np.sum(sw), rel=1e-5)
+    assert result["mse"] == pytest.approx(np.sum(per_sample * sw) / np.sum(sw), rel=1e-5)
 
 
 def test_one_sgd_step_on_padded_batch_matches_numpy_gradient():
@@ -73,12 +72,18 @@ def test_history_keys_types_and_return_values():
     x = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
     y = (x[:, 0] > 0).astype("float32")
     model = _linear_model(units=2, activation="softmax")
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["sparse_categorical_accuracy"])
-    history = model.fit(x, y, batch_size=8, epochs=2, validation_data=(x[:10], y[:10]),
-                        verbose=0)
-    assert list(history.history) == ["loss", "sparse_categorical_accuracy", "val_loss",
-                                      "val_sparse_categorical_accuracy"]
+    model.compile(
+        optimizer="adam",
+        loss="sparse_categorical_crossentropy",
+        metrics=["sparse_categorical_accuracy"],
+    )
+    history = model.fit(x, y, batch_size=8, epochs=2, validation_data=(x[:10], y[:10]), verbose=0)
+    assert list(history.history) == [
+        "loss",
+        "sparse_categorical_accuracy",
+        "val_loss",
+        "val_sparse_categorical_accuracy",
+    ]
     for values in history.history.values():
         assert len(values) == 2 and all(type(v) is float for v in values)
     assert history.epoch == [0, 1]
@@ -113,7 +118,9 @@ def test_verbose_1_on_a_pipe_prints_clean_lines(capsys):
     assert "\x1b" not in out and "\b" not in out and "\r" not in out
     assert re.fullmatch(
         r"3/3 ━{20} \d+s \d+(us|ms|s)/step - loss: \S+ - mae: \S+ - val_loss: \S+ - "
-        r"val_mae: \S+\n", out)
+        r"val_mae: \S+\n",
+        out,
+    )
     model.evaluate(x, y, verbose=1)
     assert capsys.readouterr().out.startswith("1/1 ━━━━━━━━━━━━━━━━━━━━")
 
@@ -168,9 +175,17 @@ def test_callback_hooks_order_and_current_weights():
     callback.kernels = []
     model.fit(x, y, batch_size=3, epochs=2, callbacks=[callback], verbose=0, shuffle=False)
     assert callback.events == [
-        "train_begin", "epoch_begin 0", "batch_end 0 ['loss']", "batch_end 1 ['loss']",
-        "epoch_end 0 ['loss']", "epoch_begin 1", "batch_end 0 ['loss']",
-        "batch_end 1 ['loss']", "epoch_end 1 ['loss']", "train_end"]
+        "train_begin",
+        "epoch_begin 0",
+        "batch_end 0 ['loss']",
+        "batch_end 1 ['loss']",
+        "epoch_end 0 ['loss']",
+        "epoch_begin 1",
+        "batch_end 0 ['loss']",
+        "batch_end 1 ['loss']",
+        "epoch_end 1 ['loss']",
+        "train_end",
+    ]
     assert not np.allclose(callback.kernels[0], callback.kernels[1])
     np.testing.assert_allclose(callback.kernels[1], model.get_weights()[0])
 
@@ -182,8 +197,9 @@ def test_stop_training_from_a_callback():
 
     model = _linear_model()
     model.compile(optimizer="sgd", loss="mse")
-    history = model.fit(np.ones((4, 3)), np.ones((4, 2)), epochs=5, verbose=0,
-                        callbacks=[StopAfterFirstEpoch()])
+    history = model.fit(
+        np.ones((4, 3)), np.ones((4, 2)), epochs=5, verbose=0, callbacks=[StopAfterFirstEpoch()]
+    )
     assert history.epoch == [0]
 
 
@@ -267,8 +283,9 @@ def test_run_eagerly_gives_the_same_results_as_compiled():
     h2 = eager.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
     for key in h1:
         np.testing.assert_allclose(h1[key], h2[key], rtol=1e-5)
-    np.testing.assert_allclose(compiled.predict(x, verbose=0), eager.predict(x, verbose=0),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        compiled.predict(x, verbose=0), eager.predict(x, verbose=0), rtol=1e-5
+    )
 
 
 def test_predict_with_steps_smaller_than_the_data():

@@ -1,12 +1,12 @@
 """Multi-input / multi-output compile and fit against real Keras 3: loss and metric structures,
 loss weights, per-output sample weights, and log key names."""
 
+import keras
 import numpy as np
 import pytest
-
-import keras
-import jeras
 from oracle import assert_same_history, for_library, keras_and_jeras, matmul_tolerance
+
+import jeras
 
 HISTORY_TOLERANCE = matmul_tolerance(atol=1e-4, rtol=1e-4)
 
@@ -38,29 +38,37 @@ def _fit_both(compile_kwargs, fit_kwargs, x=None, y=None):
     data = (xa, xb, ys, yc)
     histories = []
     for model, lib in zip(keras_and_jeras(_model), (keras, jeras)):
-        model.compile(optimizer="rmsprop",
-                      **{k: for_library(v, lib) for k, v in compile_kwargs.items()})
+        model.compile(
+            optimizer="rmsprop", **{k: for_library(v, lib) for k, v in compile_kwargs.items()}
+        )
         kwargs = {k: (v(data) if callable(v) else v) for k, v in fit_kwargs.items()}
-        histories.append(model.fit(x(data), y(data), batch_size=16, epochs=2, shuffle=False,
-                                   verbose=0, **kwargs).history)
+        histories.append(
+            model.fit(
+                x(data), y(data), batch_size=16, epochs=2, shuffle=False, verbose=0, **kwargs
+            ).history
+        )
     return histories
 
 
 CASES = {
     "list_losses_nested_metrics_weights": dict(
         loss=lambda lib: [lib.losses.MeanSquaredError(), lib.losses.CategoricalCrossentropy()],
-        metrics=lambda lib: [[lib.metrics.MeanAbsolutePercentageError(),
-                              lib.metrics.MeanAbsoluteError()],
-                             [lib.metrics.CategoricalAccuracy()]],
-        loss_weights=[2.0, 0.5]),
+        metrics=lambda lib: [
+            [lib.metrics.MeanAbsolutePercentageError(), lib.metrics.MeanAbsoluteError()],
+            [lib.metrics.CategoricalAccuracy()],
+        ],
+        loss_weights=[2.0, 0.5],
+    ),
     "dict_losses_and_metrics": dict(
         loss={"score_output": "mse", "class_output": "categorical_crossentropy"},
         metrics={"class_output": ["accuracy", "acc"], "score_output": ["mae"]},
         weighted_metrics={"class_output": ["accuracy"]},
-        loss_weights={"score_output": 1.0, "class_output": 0.2}),
+        loss_weights={"score_output": 1.0, "class_output": 0.2},
+    ),
     "one_loss_for_all_outputs": dict(loss="mse", metrics=["mae", ["mse", "mae"]]),
-    "none_for_an_output": dict(loss=[None, "categorical_crossentropy"],
-                               metrics=[None, ["accuracy"]]),
+    "none_for_an_output": dict(
+        loss=[None, "categorical_crossentropy"], metrics=[None, ["accuracy"]]
+    ),
 }
 
 
@@ -72,9 +80,11 @@ def test_multi_output_logs_match_keras(case):
 
 def test_dict_inputs_and_targets_by_name_match_keras():
     h_keras, h_jeras = _fit_both(
-        dict(loss=["mse", "categorical_crossentropy"], metrics=[["mae"], ["accuracy"]]), {},
+        dict(loss=["mse", "categorical_crossentropy"], metrics=[["mae"], ["accuracy"]]),
+        {},
         x=lambda d: {"title": d[0], "body": d[1]},
-        y=lambda d: {"score_output": d[2], "class_output": d[3]})
+        y=lambda d: {"score_output": d[2], "class_output": d[3]},
+    )
     assert_same_history(h_jeras, h_keras, **HISTORY_TOLERANCE)
 
 
@@ -84,10 +94,12 @@ def test_per_output_sample_weights_match_keras():
     sw_class = rng.uniform(0, 2, 90).astype("float32")
     h_keras, h_jeras = _fit_both(
         dict(loss=["mse", "categorical_crossentropy"], weighted_metrics=[["mae"], ["accuracy"]]),
-        {"sample_weight": lambda d: [sw_score, sw_class]})
+        {"sample_weight": lambda d: [sw_score, sw_class]},
+    )
     assert_same_history(h_jeras, h_keras, **HISTORY_TOLERANCE)
     h_keras, h_jeras = _fit_both(
-        dict(loss=["mse", "categorical_crossentropy"]), {"sample_weight": lambda d: sw_score})
+        dict(loss=["mse", "categorical_crossentropy"]), {"sample_weight": lambda d: sw_score}
+    )
     assert_same_history(h_jeras, h_keras, **HISTORY_TOLERANCE)
 
 
@@ -98,10 +110,12 @@ def test_loss_dict_that_leaves_an_output_out_trains_like_none():
     k_model, j_model = keras_and_jeras(_model)
     k_model.compile(optimizer="rmsprop", loss=[None, "categorical_crossentropy"])
     j_model.compile(optimizer="rmsprop", loss={"class_output": "categorical_crossentropy"})
-    h_keras = k_model.fit([xa, xb], [ys, yc], batch_size=16, epochs=2, shuffle=False,
-                          verbose=0).history
-    h_jeras = j_model.fit([xa, xb], {"class_output": yc}, batch_size=16, epochs=2,
-                          shuffle=False, verbose=0).history
+    h_keras = k_model.fit(
+        [xa, xb], [ys, yc], batch_size=16, epochs=2, shuffle=False, verbose=0
+    ).history
+    h_jeras = j_model.fit(
+        [xa, xb], {"class_output": yc}, batch_size=16, epochs=2, shuffle=False, verbose=0
+    ).history
     assert_same_history(h_jeras, h_keras, **HISTORY_TOLERANCE)
 
 
@@ -119,8 +133,11 @@ def test_metrics_names_and_evaluate_order_match_keras():
     xa, xb, ys, yc = _data()
     results = []
     for model, lib in zip(keras_and_jeras(_model), (keras, jeras)):
-        model.compile(optimizer="sgd", loss=["mse", "categorical_crossentropy"],
-                      metrics=[["mae"], ["accuracy"]])
+        model.compile(
+            optimizer="sgd",
+            loss=["mse", "categorical_crossentropy"],
+            metrics=[["mae"], ["accuracy"]],
+        )
         values = model.evaluate([xa, xb], [ys, yc], verbose=0)
         results.append((model.metrics_names, values))
     (k_names, k_values), (j_names, j_values) = results

@@ -15,8 +15,10 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def _lines(axes):
     """`{label: (x, y)}` of the curves drawn on one subplot."""
-    return {line.get_label(): (list(line.get_xdata()), list(line.get_ydata()))
-            for line in axes.get_lines()}
+    return {
+        line.get_label(): (list(line.get_xdata()), list(line.get_ydata()))
+        for line in axes.get_lines()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +42,7 @@ def test_fit_history_is_a_png_with_a_subplot_per_metric(history, tmp_path):
         curves = _lines(a)
         assert set(curves) == {"train", "validation"}
         assert curves["train"] == ([1, 2, 3], pytest.approx(history.history[name]))
-        assert curves["validation"] == ([1, 2, 3],
-                                        pytest.approx(history.history["val_" + name]))
+        assert curves["validation"] == ([1, 2, 3], pytest.approx(history.history["val_" + name]))
         assert a.get_xlabel() == "epoch"
 
 

@@ -7,12 +7,12 @@ import re
 import shutil
 import sys
 
+import keras
 import pytest
+from guide_models import multi_input_multi_output_model
 
 import jeras
-import keras
 from jeras.utils.plot_model import layer_graph, layer_label, plot_model
-from guide_models import multi_input_multi_output_model
 
 HAS_PYDOT = importlib.util.find_spec("pydot") is not None
 HAS_DOT = shutil.which("dot") is not None
@@ -24,41 +24,60 @@ def _model(lib):
     da = lib.layers.Dense(5, activation="relu", name="da")(a)
     db = lib.layers.Dense(5, name="db")(b)
     joined = lib.layers.Concatenate(name="cat")([da + db, da])
-    sub = lib.Sequential([lib.Input((10,)), lib.layers.Dense(3, name="s1"),
-                          lib.layers.Dense(2, name="s2")], name="sub")
+    sub = lib.Sequential(
+        [lib.Input((10,)), lib.layers.Dense(3, name="s1"), lib.layers.Dense(2, name="s2")],
+        name="sub",
+    )
     return lib.Model([a, b], sub(joined), name="m")
 
 
 def _names(graph):
     # Operators on symbolic tensors are named in call order across all models (`add_3`).
-    names = {box["id"]: re.sub(r"^add(_\d+)?$", "add", box["layer"].name)
-             for box in graph.boxes}
+    names = {box["id"]: re.sub(r"^add(_\d+)?$", "add", box["layer"].name) for box in graph.boxes}
     for cluster in graph.clusters:
         names.update(_names(cluster))
     return names
 
 
-@pytest.mark.parametrize("options", [
-    dict(),
-    dict(show_shapes=True),
-    dict(show_shapes=True, show_dtype=True, show_layer_names=True,
-         show_layer_activations=True, show_trainable=True),
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(),
+        dict(show_shapes=True),
+        dict(
+            show_shapes=True,
+            show_dtype=True,
+            show_layer_names=True,
+            show_layer_activations=True,
+            show_trainable=True,
+        ),
+    ],
+)
 def test_labels_match_keras(options):
     from keras.src.utils.model_visualization import make_layer_label
 
     k_model, j_model = _model(keras), _model(jeras)
     boxes = layer_graph(j_model).boxes
     assert [type(box["layer"]).__name__ for box in boxes][:4] == [
-        type(op).__name__ for op in k_model._operations][:4]
+        type(op).__name__ for op in k_model._operations
+    ][:4]
     for box, operation in zip(boxes, k_model._operations):
-        expected = make_layer_label(operation, **{
-            "show_shapes": False, "show_dtype": False, "show_layer_names": False,
-            "show_layer_activations": False, "show_trainable": False, **options})
+        expected = make_layer_label(
+            operation,
+            **{
+                "show_shapes": False,
+                "show_dtype": False,
+                "show_layer_names": False,
+                "show_layer_activations": False,
+                "show_trainable": False,
+                **options,
+            },
+        )
         got = layer_label(box, **options)
         # Operator names count calls across all models (`add_3`): compare them unnumbered.
-        unnumbered = [re.sub(r"<b>add(_\d+)?</b>", "<b>add</b>", label)
-                      for label in (got, expected)]
+        unnumbered = [
+            re.sub(r"<b>add(_\d+)?</b>", "<b>add</b>", label) for label in (got, expected)
+        ]
         assert unnumbered[0] == unnumbered[1], operation.name
 
 
@@ -66,8 +85,14 @@ def test_edges_follow_the_layer_calls():
     graph = layer_graph(_model(jeras))
     names = _names(graph)
     assert [(names[s], names[d]) for s, d in graph.edges] == [
-        ("a", "da"), ("b", "db"), ("da", "add"), ("db", "add"), ("add", "cat"), ("da", "cat"),
-        ("cat", "sub")]
+        ("a", "da"),
+        ("b", "db"),
+        ("da", "add"),
+        ("db", "add"),
+        ("add", "cat"),
+        ("da", "cat"),
+        ("cat", "sub"),
+    ]
 
 
 def test_expand_nested_draws_the_inner_layers_in_a_cluster():
@@ -79,8 +104,14 @@ def test_expand_nested_draws_the_inner_layers_in_a_cluster():
 
 
 def test_sequential_is_a_chain():
-    model = jeras.Sequential([jeras.Input((4,)), jeras.layers.Dense(3, name="x"),
-                              jeras.layers.Dense(2, name="y"), jeras.layers.Dense(1, name="z")])
+    model = jeras.Sequential(
+        [
+            jeras.Input((4,)),
+            jeras.layers.Dense(3, name="x"),
+            jeras.layers.Dense(2, name="y"),
+            jeras.layers.Dense(1, name="z"),
+        ]
+    )
     graph = layer_graph(model)
     names = _names(graph)
     assert [box["layer"].name for box in graph.boxes] == ["x", "y", "z"]
@@ -138,8 +169,7 @@ def _dot_layers_and_edges(dot):
         match = re.search(r"<b>([^<]+)</b> \(", node.get("label") or "")
         if match:
             names[node.get_name()] = _unnumbered(match.group(1))
-    edges = {(names[edge.get_source()], names[edge.get_destination()])
-             for edge in dot.get_edges()}
+    edges = {(names[edge.get_source()], names[edge.get_destination()]) for edge in dot.get_edges()}
     return sorted(names.values()), edges
 
 
@@ -150,13 +180,19 @@ def test_guide_model_graph_has_every_layer_and_keras_edges():
     j_model = _guide_model(jeras)
     j_names, j_edges = _dot_layers_and_edges(model_to_dot(j_model, show_layer_names=True))
     k_names, k_edges = _dot_layers_and_edges(
-        keras.utils.model_to_dot(_guide_model(keras), show_layer_names=True))
+        keras.utils.model_to_dot(_guide_model(keras), show_layer_names=True)
+    )
     assert j_names == sorted(_unnumbered(layer.name) for layer in j_model.layers)
     assert j_names == k_names
     assert j_edges == k_edges
-    assert {("img_input", "conv2d"), ("conv2d", "global_max_pooling2d"),
-            ("global_max_pooling2d", "concatenate"), ("global_max_pooling1d", "concatenate"),
-            ("concatenate", "score_output"), ("concatenate", "class_output")} <= j_edges
+    assert {
+        ("img_input", "conv2d"),
+        ("conv2d", "global_max_pooling2d"),
+        ("global_max_pooling2d", "concatenate"),
+        ("global_max_pooling1d", "concatenate"),
+        ("concatenate", "score_output"),
+        ("concatenate", "class_output"),
+    } <= j_edges
 
 
 def _png_size(data):
@@ -187,8 +223,10 @@ def test_missing_pydot_is_a_clear_import_error(tmp_path, monkeypatch):
     for name in ("pydot", "pydot_ng", "pydotplus"):
         monkeypatch.setitem(sys.modules, name, None)  # `import` raises ImportError
     monkeypatch.delitem(sys.modules, "IPython.core.magics.namespace", raising=False)
-    with pytest.raises(ImportError, match=re.escape(
-            "You must install pydot (`pip install pydot`) for `plot_model` to work.")):
+    with pytest.raises(
+        ImportError,
+        match=re.escape("You must install pydot (`pip install pydot`) for `plot_model` to work."),
+    ):
         plot_model(_guide_model(jeras), tmp_path / "model.png")
 
 
@@ -212,8 +250,11 @@ def _summary_lines(model):
 
 
 def _param_totals(lines):
-    return [line.strip() for line in lines
-            if re.match(r"\s*(Total|Trainable|Non-trainable) params:", line)]
+    return [
+        line.strip()
+        for line in lines
+        if re.match(r"\s*(Total|Trainable|Non-trainable) params:", line)
+    ]
 
 
 def test_guide_model_summary_lists_every_layer_with_keras_totals():

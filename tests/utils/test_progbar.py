@@ -12,10 +12,10 @@ import types
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+import keras.src.utils.progbar as keras_progbar_module
 import numpy as np
 import pytest
 
-import keras.src.utils.progbar as keras_progbar_module
 import jeras.utils.progbar as jeras_progbar_module
 from jeras.utils.progbar import Progbar
 
@@ -112,9 +112,7 @@ CASES = {
     "target8_every_step": [
         ({"target": 8, "stateful_metrics": STATEFUL}, steps(8, 0.1, values=metrics))
     ],
-    "target8_averaged": [
-        ({"target": 8}, steps(8, 0.3, first_step=4.0, values=metrics))
-    ],
+    "target8_averaged": [({"target": 8}, steps(8, 0.3, first_step=4.0, values=metrics))],
     "target782_throttled": [
         (
             {"target": 782, "stateful_metrics": ["loss", "acc"]},
@@ -181,13 +179,9 @@ CASES = {
             ],
         )
     ],
-    "finalize_false_at_target": [
-        ({"target": 4}, [(1.0, "update", (4,), {"finalize": False})])
-    ],
+    "finalize_false_at_target": [({"target": 4}, [(1.0, "update", (4,), {"finalize": False})])],
     "target_zero": [({"target": 0}, steps(3, 0.1, finalize_extra=True))],
-    "nan_value": [
-        ({"target": 2}, steps(2, 0.1, values=lambda i: [("loss", float("nan"))]))
-    ],
+    "nan_value": [({"target": 2}, steps(2, 0.1, values=lambda i: [("loss", float("nan"))]))],
     "verbose2": [
         (
             {"target": 8, "verbose": 2, "stateful_metrics": STATEFUL},
@@ -216,9 +210,23 @@ def test_expected_features_are_exercised():
     # Guards against the cases above silently losing their coverage.
     text = "".join(both(CASES[n])[0] for n in sorted(CASES))
     for needle in (
-        "\b", "\r", "\x1b[1m", "\x1b[32m", "\x1b[37m", "\u2501", "/Unknown",
-        "us/step", "ms/step", "s/step", "s/sample", "e-05", "e-06", ": -",
-        "60s", "60:00", "nan",
+        "\b",
+        "\r",
+        "\x1b[1m",
+        "\x1b[32m",
+        "\x1b[37m",
+        "\u2501",
+        "/Unknown",
+        "us/step",
+        "ms/step",
+        "s/step",
+        "s/sample",
+        "e-05",
+        "e-06",
+        ": -",
+        "60s",
+        "60:00",
+        "nan",
     ):
         assert needle in text, needle
     assert re.search(r"\x1b\[1m\d+:\d\d\x1b", text)  # M:SS ETA
@@ -228,9 +236,7 @@ def test_expected_features_are_exercised():
 
 def test_verbose2_negative_values_use_exponent():
     # Keras's verbose=2 line compares the signed value with 1e-3.
-    bars = [
-        ({"target": 2, "verbose": 2}, steps(2, 0.5, values=lambda i: [("d", -0.5)]))
-    ]
+    bars = [({"target": 2, "verbose": 2}, steps(2, 0.5, values=lambda i: [("d", -0.5)]))]
     expected, actual = both(bars)
     assert actual == expected == "2/2 - 1s - 500ms/step - d: -5.0000e-01\n"
 
@@ -262,9 +268,7 @@ def test_pipe_prints_one_clean_line_per_bar(name):
 
 
 def test_pipe_bar_count():
-    actual = run_bars(
-        jeras_progbar_module, CASES["several_epochs"], PipeStream
-    )
+    actual = run_bars(jeras_progbar_module, CASES["several_epochs"], PipeStream)
     lines = actual.splitlines()
     assert len(lines) == 3
     assert lines[0].startswith("8/8 " + "\u2501" * 20 + " 2s 200ms/step - loss: ")

@@ -1,7 +1,7 @@
 """Dtype names as Keras spells them ("float32", "int32", ...)."""
 
-import numpy as np
 import jax.numpy as jnp
+import numpy as np
 
 from jeras.backend.config import floatx
 

@@ -1,9 +1,9 @@
 """Seed streams: `SeedGenerator` keeps its state in a `Variable`, so random layers draw fresh keys
 on every step both eagerly and inside a compiled `fit()` step."""
 
-import numpy as np
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jeras.backend.naming import uniquify
 from jeras.backend.variable import Variable
@@ -47,8 +47,12 @@ class SeedGenerator:
             raise ValueError(f"SeedGenerator: `seed` must be an int or None, got {seed!r}.")
         self._initial_seed = int(seed)
         self.name = name or uniquify("seed_generator")
-        self.state = Variable(np.array([0, int(seed)], dtype=np.uint32), dtype="uint32",
-                              trainable=False, name="seed_generator_state")
+        self.state = Variable(
+            np.array([0, int(seed)], dtype=np.uint32),
+            dtype="uint32",
+            trainable=False,
+            name="seed_generator_state",
+        )
 
     def next(self):
         """A fresh key; advances the state (through the state scope when traced)."""

@@ -1,8 +1,8 @@
 """`Variable`: a named, mutable array whose value may live in a `StateScope` while JAX traces."""
 
-import numpy as np
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jeras.backend import config
 from jeras.backend.dtypes import standardize_dtype
@@ -24,8 +24,18 @@ class Variable:
         name: the variable's name; `path` prefixes it with its owner's name.
     """
 
-    def __init__(self, initializer, shape=None, dtype=None, trainable=True, autocast=True,
-                 aggregation="none", synchronization="auto", name=None, overwrite_with_gradient=False):
+    def __init__(
+        self,
+        initializer,
+        shape=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        aggregation="none",
+        synchronization="auto",
+        name=None,
+        overwrite_with_gradient=False,
+    ):
         # Counts every Variable ever made: caches of variable lists compare it to know when a
         # model may have gained weights.
         Variable.instances_created += 1
@@ -43,13 +53,16 @@ class Variable:
         if isinstance(initializer, str):
             # Initializers sit above the backend: their catalogue registers its `get`.
             get_initializer = required_public_object(
-                "initializers", "get", f"Variable {name!r} with the string initializer "
-                f"{initializer!r}")
+                "initializers",
+                "get",
+                f"Variable {name!r} with the string initializer {initializer!r}",
+            )
             initializer = get_initializer(initializer)
         if callable(initializer):
             if shape is None:
                 raise ValueError(
-                    f"Variable {name!r}: a callable initializer needs a `shape` argument.")
+                    f"Variable {name!r}: a callable initializer needs a `shape` argument."
+                )
             self._dtype = standardize_dtype(dtype or config.floatx())
             value = initializer(tuple(shape), dtype=self._dtype)
         else:
@@ -61,7 +74,8 @@ class Variable:
         if shape is not None and tuple(value.shape) != tuple(shape):
             raise ValueError(
                 f"Variable {name!r}: initial value has shape {tuple(value.shape)}, "
-                f"expected {tuple(shape)}.")
+                f"expected {tuple(shape)}."
+            )
         self._shape = tuple(value.shape)
         self._value = value
 
@@ -88,7 +102,8 @@ class Variable:
                 raise RuntimeError(
                     f"Variable {self.path!r} was assigned a traced value outside of a state scope. "
                     "Inside jitted code, run it under `jeras.backend.StateScope` (fit() does this) "
-                    "or use the layer's stateless methods.")
+                    "or use the layer's stateless methods."
+                )
             self._value = value
         return value
 
@@ -108,7 +123,8 @@ class Variable:
             else:
                 raise ValueError(
                     f"Cannot assign a value of shape {tuple(value.shape)} to variable {self.path!r} "
-                    f"of shape {self._shape}.")
+                    f"of shape {self._shape}."
+                )
         return value
 
     # -- metadata ------------------------------------------------------------------------------
@@ -129,8 +145,10 @@ class Variable:
         return int(np.prod(self._shape))
 
     def __repr__(self):
-        return (f"<Variable path={self.path}, shape={self._shape}, dtype={self._dtype}, "
-                f"value={np.asarray(self._value) if not _is_deleted(self._value) else '<deleted>'}>")
+        return (
+            f"<Variable path={self.path}, shape={self._shape}, dtype={self._dtype}, "
+            f"value={np.asarray(self._value) if not _is_deleted(self._value) else '<deleted>'}>"
+        )
 
     # -- array protocol ------------------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
@@ -173,26 +191,42 @@ def _binary(op, reflected=False):
     def method(self, other):
         a, b = self.value, _unwrap(other)
         return op(b, a) if reflected else op(a, b)
+
     return method
 
 
 def _unary(op):
     def method(self):
         return op(self.value)
+
     return method
 
 
 import operator as _op
 
 for _name, _fn in {
-    "add": _op.add, "sub": _op.sub, "mul": _op.mul, "truediv": _op.truediv,
-    "floordiv": _op.floordiv, "mod": _op.mod, "pow": _op.pow, "matmul": _op.matmul,
-    "and": _op.and_, "or": _op.or_, "xor": _op.xor,
+    "add": _op.add,
+    "sub": _op.sub,
+    "mul": _op.mul,
+    "truediv": _op.truediv,
+    "floordiv": _op.floordiv,
+    "mod": _op.mod,
+    "pow": _op.pow,
+    "matmul": _op.matmul,
+    "and": _op.and_,
+    "or": _op.or_,
+    "xor": _op.xor,
 }.items():
     setattr(Variable, f"__{_name}__", _binary(_fn))
     setattr(Variable, f"__r{_name}__", _binary(_fn, reflected=True))
-for _name, _fn in {"lt": _op.lt, "le": _op.le, "gt": _op.gt, "ge": _op.ge,
-                   "eq": _op.eq, "ne": _op.ne}.items():
+for _name, _fn in {
+    "lt": _op.lt,
+    "le": _op.le,
+    "gt": _op.gt,
+    "ge": _op.ge,
+    "eq": _op.eq,
+    "ne": _op.ne,
+}.items():
     setattr(Variable, f"__{_name}__", _binary(_fn))
 Variable.__hash__ = object.__hash__
 for _name, _fn in {"neg": _op.neg, "pos": _op.pos, "abs": abs, "invert": _op.invert}.items():

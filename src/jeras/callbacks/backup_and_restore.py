@@ -33,15 +33,17 @@ class BackupAndRestore(Callback):
         delete_checkpoint: remove `backup_dir` once `fit` completes.
     """
 
-    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
-                 delete_checkpoint=True):
+    def __init__(
+        self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True
+    ):
         super().__init__()
         if not backup_dir:
             raise ValueError("Empty `backup_dir` argument passed")
         if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool)):
             raise ValueError(
                 f"Invalid value for argument `save_freq`. Received: save_freq={save_freq}. "
-                "Expected either 'epoch' or an integer value.")
+                "Expected either 'epoch' or an integer value."
+            )
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
         self.double_checkpoint = double_checkpoint
@@ -61,8 +63,9 @@ class BackupAndRestore(Callback):
             self.on_train_batch_end = self._backup_on_batch_end
 
     def on_train_begin(self, logs=None):
-        check_writable_directory(os.path.abspath(self.backup_dir), type(self).__name__,
-                                 self.backup_dir)
+        check_writable_directory(
+            os.path.abspath(self.backup_dir), type(self).__name__, self.backup_dir
+        )
         try:
             self._load_model()
         except OSError:
@@ -70,9 +73,10 @@ class BackupAndRestore(Callback):
                 raise
             # The latest backup is unreadable: go back to the one before it.
             shutil.copy(self._prev_weights_path, self._weights_path)
-            for previous, latest in ((self._prev_training_metadata_path,
-                                      self._training_metadata_path),
-                                     (self._prev_resume_state_path, self._resume_state_path)):
+            for previous, latest in (
+                (self._prev_training_metadata_path, self._training_metadata_path),
+                (self._prev_resume_state_path, self._resume_state_path),
+            ):
                 if os.path.exists(previous):
                     shutil.copy(previous, latest)
                 elif os.path.exists(latest):
@@ -85,7 +89,8 @@ class BackupAndRestore(Callback):
             raise ValueError(
                 "To use the BackupAndRestore callback, you model must be built before you call "
                 f"`fit()`. Model {model} is unbuilt. You can build it beforehand by calling it "
-                "on a batch of data.")
+                "on a batch of data."
+            )
         if os.path.exists(self._weights_path):
             optimizer = model.optimizer
             if optimizer is not None and not optimizer.built:
@@ -134,10 +139,11 @@ class BackupAndRestore(Callback):
     def _save_model(self, mid_epoch=False):
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint:
-            for latest, previous in ((self._weights_path, self._prev_weights_path),
-                                     (self._training_metadata_path,
-                                      self._prev_training_metadata_path),
-                                     (self._resume_state_path, self._prev_resume_state_path)):
+            for latest, previous in (
+                (self._weights_path, self._prev_weights_path),
+                (self._training_metadata_path, self._prev_training_metadata_path),
+                (self._resume_state_path, self._prev_resume_state_path),
+            ):
                 if os.path.exists(latest):
                     shutil.copy(latest, previous)
         model = self.model
@@ -159,8 +165,9 @@ class BackupAndRestore(Callback):
         if seeds:
             arrays["seed_states"] = np.stack(seeds)
         if mid_epoch:
-            values = [np.asarray(v.value) for m in model._all_compiled_metrics()
-                      for v in m.variables]
+            values = [
+                np.asarray(v.value) for m in model._all_compiled_metrics() for v in m.variables
+            ]
             arrays["metric_count"] = np.asarray(len(values))
             arrays.update({f"metric_{i}": value for i, value in enumerate(values)})
         # Written next to the target and renamed over it, so an interruption while writing

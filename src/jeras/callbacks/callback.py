@@ -104,16 +104,34 @@ def batch_hook_needs(callback, mode, base=None):
 
 
 def _overrides(callback, hook, base):
-    return getattr(type(callback), hook, None) is not getattr(base, hook) or \
-        hook in vars(callback)
+    return getattr(type(callback), hook, None) is not getattr(base, hook) or hook in vars(callback)
 
 
 # Attribute and global names whose use means a hook works with the model, not only its logs.
-_MODEL_NAMES = frozenset({
-    "model", "_model", "stop_training", "optimizer", "learning_rate", "weights",
-    "get_weights", "set_weights", "save", "save_weights", "load_weights", "variables",
-    "trainable_variables", "trainable_weights", "non_trainable_weights", "layers", "get_layer",
-    "assign", "assign_add", "assign_sub"})
+_MODEL_NAMES = frozenset(
+    {
+        "model",
+        "_model",
+        "stop_training",
+        "optimizer",
+        "learning_rate",
+        "weights",
+        "get_weights",
+        "set_weights",
+        "save",
+        "save_weights",
+        "load_weights",
+        "variables",
+        "trainable_variables",
+        "trainable_weights",
+        "non_trainable_weights",
+        "layers",
+        "get_layer",
+        "assign",
+        "assign_add",
+        "assign_sub",
+    }
+)
 _MAX_DEPTH = 4
 _BASE_METHODS = frozenset(dir(Callback))
 
@@ -127,18 +145,23 @@ def _may_touch_model(function, owner, depth):
         return True  # a builtin, a partial, a callable object: cannot be read
     if _code_names(code) & _MODEL_NAMES:
         return True
-    referenced = [cell.cell_contents for cell in (function.__closure__ or ())
-                  if _cell_filled(cell)]
+    referenced = [cell.cell_contents for cell in (function.__closure__ or ()) if _cell_filled(cell)]
     globals_ = getattr(function, "__globals__", {})
     referenced += [globals_[name] for name in _code_names(code) if name in globals_]
     # Helpers of the callback's own class, called as `self.helper(...)`.
-    referenced += [getattr(owner, name) for name in _code_names(code)
-                   if callable(getattr(owner, name, None)) and name not in _BASE_METHODS]
+    referenced += [
+        getattr(owner, name)
+        for name in _code_names(code)
+        if callable(getattr(owner, name, None)) and name not in _BASE_METHODS
+    ]
     for value in referenced:
         if _is_model_state(value):
             return True
-        if callable(value) and hasattr(getattr(value, "__func__", value), "__code__") and \
-                getattr(value, "__module__", "") != __name__:
+        if (
+            callable(value)
+            and hasattr(getattr(value, "__func__", value), "__code__")
+            and getattr(value, "__module__", "") != __name__
+        ):
             if _may_touch_model(value, owner, depth + 1):
                 return True
     return False
@@ -162,8 +185,9 @@ def _cell_filled(cell):
 
 def _is_model_state(value):
     # Models, layers, optimizers and variables all carry one of these.
-    return any(hasattr(type(value), name) for name in
-               ("trainable_variables", "assign", "apply_gradients"))
+    return any(
+        hasattr(type(value), name) for name in ("trainable_variables", "assign", "apply_gradients")
+    )
 
 
 def commit_variable_writes(model):

@@ -53,8 +53,9 @@ class CallbackList(Callback):
         order = ("nothing", "logs", "model")
         needs = "nothing"
         for callback in self.callbacks:
-            base = next((cls for cls in (ProgbarLogger, History) if isinstance(callback, cls)),
-                        Callback)
+            base = next(
+                (cls for cls in (ProgbarLogger, History) if isinstance(callback, cls)), Callback
+            )
             need = batch_hook_needs(callback, mode, base)
             if order.index(need) > order.index(needs):
                 needs = need
@@ -135,5 +136,6 @@ def _flatten(callbacks):
         else:
             raise ValueError(
                 f"`callbacks` must contain keras.callbacks.Callback instances, got "
-                f"{type(c).__name__}: {c!r}")
+                f"{type(c).__name__}: {c!r}"
+            )
     return out

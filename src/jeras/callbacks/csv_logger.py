@@ -47,7 +47,8 @@ class CSVLogger(Callback):
         except OSError as error:
             raise type(error)(
                 f"CSVLogger cannot open {self.filename!r} for writing: {error.strerror or error}. "
-                "Make sure its directory exists and is writable.") from error
+                "Make sure its directory exists and is writable."
+            ) from error
         self.writer = None
         self.keys = None
 
@@ -58,8 +59,9 @@ class CSVLogger(Callback):
             if self.keys and not any(key.startswith("val_") for key in self.keys):
                 self.keys += [f"val_{key}" for key in self.keys]
         if self.writer is None:
-            self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch"] + self.keys,
-                                         dialect=_dialect(self.sep))
+            self.writer = csv.DictWriter(
+                self.csv_file, fieldnames=["epoch"] + self.keys, dialect=_dialect(self.sep)
+            )
             if self.append_header:
                 self.writer.writeheader()
         row = {"epoch": epoch}

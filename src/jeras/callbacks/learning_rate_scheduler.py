@@ -31,12 +31,15 @@ class LearningRateScheduler(Callback):
             learning_rate = self.schedule(epoch)
         if not isinstance(learning_rate, (float, np.float32, np.float64)):
             raise ValueError(
-                f"The output of the `schedule` function should be a float. Got: {learning_rate}")
+                f"The output of the `schedule` function should be a float. Got: {learning_rate}"
+            )
         optimizer.learning_rate = learning_rate
         commit_variable_writes(self._model)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
-                  f"{learning_rate}.")
+            print(
+                f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+                f"{learning_rate}."
+            )
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:

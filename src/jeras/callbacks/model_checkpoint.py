@@ -30,9 +30,17 @@ class ModelCheckpoint(MonitorCallback):
             `save_best_only`.
     """
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto", save_freq="epoch",
-                 initial_value_threshold=None):
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        save_freq="epoch",
+        initial_value_threshold=None,
+    ):
         super().__init__(monitor, mode, initial_value_threshold)
         self.verbose = verbose
         self.filepath = os.fspath(filepath)
@@ -45,17 +53,20 @@ class ModelCheckpoint(MonitorCallback):
         if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool)):
             raise ValueError(
                 f"Unrecognized save_freq: {save_freq}. Expected save_freq are 'epoch' or "
-                "integer values")
+                "integer values"
+            )
         if save_weights_only:
             if not self.filepath.endswith(".weights.h5"):
                 raise ValueError(
                     "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath "
                     "provided must end in `.weights.h5` (Keras weights format). Received: "
-                    f"filepath={self.filepath}")
+                    f"filepath={self.filepath}"
+                )
         elif not self.filepath.endswith((".keras", ".h5")) and _has_extension(self.filepath):
             raise ValueError(
                 "The filepath provided must end in `.keras` (Keras model format). Received: "
-                f"filepath={self.filepath}")
+                f"filepath={self.filepath}"
+            )
         if save_freq != "epoch":
             # Only a batch-level checkpoint needs per-batch logs; leaving the hook un-overridden
             # otherwise keeps `fit` running its fused multi-step calls.
@@ -89,18 +100,23 @@ class ModelCheckpoint(MonitorCallback):
         current = logs.get(self.monitor)
         if current is None:
             self._warn_missing_monitor(
-                logs, f"Can save best model only with {self.monitor} available.")
+                logs, f"Can save best model only with {self.monitor} available."
+            )
             return True
         if np.ndim(current) > 0:
             warnings.warn(
                 "Can save best model only when `monitor` is a scalar value. Received: "
-                f"{current}. Falling back to `save_best_only=False`.", stacklevel=2)
+                f"{current}. Falling back to `save_best_only=False`.",
+                stacklevel=2,
+            )
             return True
         best = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
-                      f"{current:.5f}, saving model to {filepath}")
+                print(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
+                    f"{current:.5f}, saving model to {filepath}"
+                )
             self.best = current
             return True
         if self.verbose > 0:
@@ -115,7 +131,8 @@ class ModelCheckpoint(MonitorCallback):
         if os.path.isdir(filepath) and not _is_model_directory(filepath):
             raise IsADirectoryError(
                 "Please specify a non-directory filepath for ModelCheckpoint. Filepath used is "
-                f"an existing directory: {filepath}")
+                f"an existing directory: {filepath}"
+            )
         directory = os.path.dirname(filepath)
         if directory:
             os.makedirs(directory, exist_ok=True)
@@ -134,18 +151,21 @@ class ModelCheckpoint(MonitorCallback):
             missing = error.args[0] if isinstance(error, KeyError) else ""
             hint = ""
             if missing == "batch":
-                hint = (" `{batch}` is only filled for batch-level saves: pass an integer "
-                        "`save_freq`.")
+                hint = (
+                    " `{batch}` is only filled for batch-level saves: pass an integer `save_freq`."
+                )
             elif str(missing).startswith("val_"):
                 hint = " Validation keys need `validation_data` or `validation_split` in `fit`."
             raise FilepathFormatError(
                 f'Failed to format this callback filepath: "{self.filepath}". Reason: the '
                 f"field {{{missing}}} is not among the available keys {sorted(fields)}."
-                f"{hint}") from None
+                f"{hint}"
+            ) from None
         except ValueError as error:
             raise ValueError(
                 f'Failed to format this callback filepath: "{self.filepath}". Reason: {error}. '
-                f"The available keys and values are {fields}.") from None
+                f"The available keys and values are {fields}."
+            ) from None
 
 
 class FilepathFormatError(KeyError, ValueError):
@@ -198,11 +218,13 @@ def check_writable_directory(directory, owner, target):
         probe = parent
     if not os.path.isdir(probe):
         raise NotADirectoryError(
-            f"{owner} cannot write {target!r}: {probe!r} exists and is not a directory.")
+            f"{owner} cannot write {target!r}: {probe!r} exists and is not a directory."
+        )
     if not os.access(probe, os.W_OK | os.X_OK):
         raise PermissionError(
             f"{owner} cannot write {target!r}: the directory {probe!r} is not writable. "
-            "Choose a path in a writable directory.")
+            "Choose a path in a writable directory."
+        )
 
 
 def _literal_prefix_dir(filepath):

@@ -25,7 +25,8 @@ class MonitorCallback(Callback):
         if mode not in ("auto", "min", "max"):
             warnings.warn(
                 f"{type(self).__name__} mode '{mode}' is unknown, fallback to auto mode.",
-                stacklevel=2)
+                stacklevel=2,
+            )
             mode = "auto"
         self.monitor = monitor
         self.mode = mode
@@ -42,7 +43,7 @@ class MonitorCallback(Callback):
         elif self.mode == "max":
             self.monitor_op = operator.gt
         else:
-            name = self.monitor[len("val_"):] if self.monitor.startswith("val_") else self.monitor
+            name = self.monitor[len("val_") :] if self.monitor.startswith("val_") else self.monitor
             if name == "loss":
                 self.monitor_op = operator.lt
             for metric in _compiled_metrics(self._model):
@@ -53,7 +54,8 @@ class MonitorCallback(Callback):
                     f"{type(self).__name__} callback received monitor={self.monitor}, but Keras "
                     "isn't able to automatically determine whether that metric should be "
                     "maximized or minimized. Pass `mode='max'` in order to monitor based on the "
-                    "highest metric value, or pass `mode='min'` in order to use the lowest value.")
+                    "highest metric value, or pass `mode='min'` in order to use the lowest value."
+                )
         # Stored signed so that one comparison `value - min_delta <op> reference` serves both.
         if self.monitor_op is operator.lt:
             self.min_delta = -abs(self.min_delta)

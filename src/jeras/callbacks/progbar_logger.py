@@ -28,8 +28,9 @@ class ProgbarLogger(Callback):
         # Created when the epoch (or evaluation, or prediction) begins, so its clock covers the
         # first fused call too: fit may report its first batches long after they started.
         self.seen = 0
-        self.progbar = Progbar(target=self.target, verbose=self.verbose, unit_name="step",
-                               stateless_metrics=set())
+        self.progbar = Progbar(
+            target=self.target, verbose=self.verbose, unit_name="step", stateless_metrics=set()
+        )
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start_bar()

@@ -22,12 +22,23 @@ class ReduceLROnPlateau(MonitorCallback):
         min_lr: the rate never goes below this.
     """
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
-                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+        **kwargs,
+    ):
         super().__init__(monitor, mode, min_delta=min_delta)
         if factor >= 1.0:
             raise ValueError(
-                f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")
+                f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}"
+            )
         self.factor = factor
         self.min_lr = min_lr
         self.patience = patience
@@ -57,8 +68,11 @@ class ReduceLROnPlateau(MonitorCallback):
         current = logs.get(self.monitor)
         if current is None:
             self._warn_missing_monitor(
-                logs, f"Learning rate reduction is conditioned on metric `{self.monitor}` which "
-                      "is not available.", end=".")
+                logs,
+                f"Learning rate reduction is conditioned on metric `{self.monitor}` which "
+                "is not available.",
+                end=".",
+            )
             return
         if self.in_cooldown():
             self.cooldown_counter -= 1

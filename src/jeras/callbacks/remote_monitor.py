@@ -24,8 +24,14 @@ class RemoteMonitor(Callback):
         send_as_json: send the logs as a JSON body (`application/json`) instead of a form.
     """
 
-    def __init__(self, root="http://localhost:9000", path="/publish/epoch/end/", field="data",
-                 headers=None, send_as_json=False):
+    def __init__(
+        self,
+        root="http://localhost:9000",
+        path="/publish/epoch/end/",
+        field="data",
+        headers=None,
+        send_as_json=False,
+    ):
         super().__init__()
         self.root = root
         self.path = path
@@ -45,8 +51,9 @@ class RemoteMonitor(Callback):
         else:
             body = urllib.parse.urlencode({self.field: json.dumps(payload)}).encode("utf-8")
             headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        request = urllib.request.Request(self.root + self.path, data=body, headers=headers,
-                                         method="POST")
+        request = urllib.request.Request(
+            self.root + self.path, data=body, headers=headers, method="POST"
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 response.read()
@@ -54,5 +61,4 @@ class RemoteMonitor(Callback):
             # The server answered (with an error status): it was reached, as requested.
             pass
         except (urllib.error.URLError, OSError, ValueError):
-            warnings.warn(f"Could not reach RemoteMonitor root server at {self.root}",
-                          stacklevel=2)
+            warnings.warn(f"Could not reach RemoteMonitor root server at {self.root}", stacklevel=2)

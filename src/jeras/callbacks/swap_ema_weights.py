@@ -59,9 +59,14 @@ class SwapEMAWeights(Callback):
         if optimizer is None or not getattr(optimizer, "use_ema", False):
             raise ValueError(
                 "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
-                f"Received: use_ema={getattr(optimizer, 'use_ema', False)}")
-        return list(zip(getattr(optimizer, "_trainable_variables", []),
-                        getattr(optimizer, "_ema_averages", [])))
+                f"Received: use_ema={getattr(optimizer, 'use_ema', False)}"
+            )
+        return list(
+            zip(
+                getattr(optimizer, "_trainable_variables", []),
+                getattr(optimizer, "_ema_averages", []),
+            )
+        )
 
     def _swap_variables(self, in_evaluation):
         model = self.model

@@ -47,9 +47,18 @@ class TensorBoard(Callback):
             metadata file.
     """
 
-    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
-                 write_steps_per_second=False, update_freq="epoch", profile_batch=0,
-                 embeddings_freq=0, embeddings_metadata=None):
+    def __init__(
+        self,
+        log_dir="logs",
+        histogram_freq=0,
+        write_graph=True,
+        write_images=False,
+        write_steps_per_second=False,
+        update_freq="epoch",
+        profile_batch=0,
+        embeddings_freq=0,
+        embeddings_metadata=None,
+    ):
         super().__init__()
         self.log_dir = str(log_dir)
         self.histogram_freq = histogram_freq
@@ -86,16 +95,18 @@ class TensorBoard(Callback):
         protos = _tensorboard_modules()
         value = float(np.asarray(value).mean())
         summary = protos["Summary"](value=[protos["Summary"].Value(tag=tag, simple_value=value)])
-        self._writer(run).add_event(protos["Event"](wall_time=time.time(), step=int(step),
-                                                    summary=summary))
+        self._writer(run).add_event(
+            protos["Event"](wall_time=time.time(), step=int(step), summary=summary)
+        )
 
     def _histogram(self, run, tag, values, step):
         protos = _tensorboard_modules()
         values = np.asarray(values, dtype="float64").ravel()
         histogram = _histogram_proto(protos["HistogramProto"], values)
         summary = protos["Summary"](value=[protos["Summary"].Value(tag=tag, histo=histogram)])
-        self._writer(run).add_event(protos["Event"](wall_time=time.time(), step=int(step),
-                                                    summary=summary))
+        self._writer(run).add_event(
+            protos["Event"](wall_time=time.time(), step=int(step), summary=summary)
+        )
 
     def _image(self, run, tag, images, step):
         protos = _tensorboard_modules()
@@ -104,12 +115,21 @@ class TensorBoard(Callback):
             height, width = image.shape[:2]
             encoded = _encode_png(image)
             name = tag if len(images) == 1 else f"{tag}/image/{index}"
-            values.append(protos["Summary"].Value(tag=name, image=protos["Summary"].Image(
-                height=height, width=width, colorspace=image.shape[2],
-                encoded_image_string=encoded)))
+            values.append(
+                protos["Summary"].Value(
+                    tag=name,
+                    image=protos["Summary"].Image(
+                        height=height,
+                        width=width,
+                        colorspace=image.shape[2],
+                        encoded_image_string=encoded,
+                    ),
+                )
+            )
         summary = protos["Summary"](value=values)
-        self._writer(run).add_event(protos["Event"](wall_time=time.time(), step=int(step),
-                                                    summary=summary))
+        self._writer(run).add_event(
+            protos["Event"](wall_time=time.time(), step=int(step), summary=summary)
+        )
 
     def _close_writers(self):
         for writer in self._writers.values():
@@ -122,8 +142,7 @@ class TensorBoard(Callback):
         # The train run's file is opened now (as Keras does), so a log directory that cannot
         # be written fails here, before any step, not after the first epoch.
         self._writer("train")
-        check_writable_directory(os.path.abspath(self._val_dir), type(self).__name__,
-                                 self._val_dir)
+        check_writable_directory(os.path.abspath(self._val_dir), type(self).__name__, self._val_dir)
         self._global_train_batch = 0
         self._previous_epoch_iterations = 0
         if self.write_graph:
@@ -180,14 +199,15 @@ class TensorBoard(Callback):
         if not logs:
             return
         train_logs = {k: v for k, v in logs.items() if not k.startswith("val_")}
-        val_logs = {k[len("val_"):]: v for k, v in logs.items() if k.startswith("val_")}
+        val_logs = {k[len("val_") :]: v for k, v in logs.items() if k.startswith("val_")}
         optimizer = getattr(self._model, "optimizer", None)
         if optimizer is not None and hasattr(optimizer, "learning_rate"):
             train_logs["learning_rate"] = current_learning_rate(self.model.optimizer)
         if self.write_steps_per_second:
             elapsed = max(time.time() - self._epoch_start_time, 1e-12)
-            train_logs["steps_per_second"] = \
-                (_iterations(self.model) - self._previous_epoch_iterations) / elapsed
+            train_logs["steps_per_second"] = (
+                _iterations(self.model) - self._previous_epoch_iterations
+            ) / elapsed
         for name, value in train_logs.items():
             self._scalar("train", f"epoch_{name}", value, epoch)
         for name, value in val_logs.items():
@@ -213,20 +233,28 @@ class TensorBoard(Callback):
         if type(model).__name__ not in ("Functional", "Sequential"):
             return
         try:
-            config = model.to_json() if hasattr(model, "to_json") else json.dumps(
-                {"class_name": type(model).__name__, "config": model.get_config()})
+            config = (
+                model.to_json()
+                if hasattr(model, "to_json")
+                else json.dumps({"class_name": type(model).__name__, "config": model.get_config()})
+            )
         except Exception as error:  # a user layer whose config cannot be serialized
             warnings.warn(f"Model failed to serialize as JSON. Ignoring... {error}")
             return
         protos = _tensorboard_modules()
         metadata = protos["SummaryMetadata"](
-            plugin_data=protos["SummaryMetadata"].PluginData(plugin_name="graph_keras_model",
-                                                             content=b"1"))
-        tensor = protos["TensorProto"](dtype=protos["DT_STRING"],
-                                       string_val=[config.encode("utf-8")],
-                                       tensor_shape=protos["TensorShapeProto"]())
-        summary = protos["Summary"](value=[protos["Summary"].Value(
-            tag="keras", metadata=metadata, tensor=tensor)])
+            plugin_data=protos["SummaryMetadata"].PluginData(
+                plugin_name="graph_keras_model", content=b"1"
+            )
+        )
+        tensor = protos["TensorProto"](
+            dtype=protos["DT_STRING"],
+            string_val=[config.encode("utf-8")],
+            tensor_shape=protos["TensorShapeProto"](),
+        )
+        summary = protos["Summary"](
+            value=[protos["Summary"].Value(tag="keras", metadata=metadata, tensor=tensor)]
+        )
         writer = self._writer("train")
         writer.add_event(protos["Event"](wall_time=time.time(), step=0, summary=summary))
         writer.flush()
@@ -248,7 +276,8 @@ class TensorBoard(Callback):
         if remaining:
             raise ValueError(
                 "Unrecognized `Embedding` layer names passed to `keras.callbacks.TensorBoard` "
-                f"`embeddings_metadata` argument: {remaining.keys()}")
+                f"`embeddings_metadata` argument: {remaining.keys()}"
+            )
         os.makedirs(self.log_dir, exist_ok=True)
         with open(os.path.join(self.log_dir, "projector_config.pbtxt"), "w") as f:
             f.write("".join(entries))
@@ -287,7 +316,11 @@ class _EventFile:
         modules = _tensorboard_modules()
         self._event = modules["Event"]
         name = "events.out.tfevents.%010d.%s.%s.%s" % (
-            time.time(), socket.gethostname(), os.getpid(), next(self._unique))
+            time.time(),
+            socket.gethostname(),
+            os.getpid(),
+            next(self._unique),
+        )
         path = os.path.join(directory, name)
         try:
             os.makedirs(directory, exist_ok=True)
@@ -296,7 +329,8 @@ class _EventFile:
             # The same class (PermissionError, NotADirectoryError, ...), with the path named.
             raise type(error)(
                 f"TensorBoard cannot write its logs to {directory!r}: {error.strerror or error}. "
-                "Choose a `log_dir` in a writable directory.") from error
+                "Choose a `log_dir` in a writable directory."
+            ) from error
         self.path = path
         self._records = modules["RecordWriter"](file)
         self.add_event(self._event(wall_time=time.time(), file_version="brain.Event:2"))
@@ -321,31 +355,43 @@ def _tensorboard_modules():
     if _MODULES:
         return _MODULES
     try:
-        from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, \
-            tensor_shape_pb2, types_pb2
+        from tensorboard.compat.proto import (
+            event_pb2,
+            summary_pb2,
+            tensor_pb2,
+            tensor_shape_pb2,
+            types_pb2,
+        )
         from tensorboard.summary.writer.record_writer import RecordWriter
     except ImportError as error:
         raise ImportError(
             "The TensorBoard callback needs the `tensorboard` package (TensorFlow is not "
             "needed): `pip install tensorboard`, or install jeras with its `tensorboard` "
-            f"extra. ({error})") from error
+            f"extra. ({error})"
+        ) from error
     _MODULES.update(
-        RecordWriter=RecordWriter, Event=event_pb2.Event, Summary=summary_pb2.Summary,
-        SummaryMetadata=summary_pb2.SummaryMetadata, HistogramProto=summary_pb2.HistogramProto,
-        TensorProto=tensor_pb2.TensorProto, TensorShapeProto=tensor_shape_pb2.TensorShapeProto,
-        DT_STRING=types_pb2.DT_STRING)
+        RecordWriter=RecordWriter,
+        Event=event_pb2.Event,
+        Summary=summary_pb2.Summary,
+        SummaryMetadata=summary_pb2.SummaryMetadata,
+        HistogramProto=summary_pb2.HistogramProto,
+        TensorProto=tensor_pb2.TensorProto,
+        TensorShapeProto=tensor_shape_pb2.TensorShapeProto,
+        DT_STRING=types_pb2.DT_STRING,
+    )
     return _MODULES
 
 
 def _iterations(model):
-    return int(np.asarray(getattr(model.optimizer.iterations, "value",
-                                  model.optimizer.iterations)))
+    return int(np.asarray(getattr(model.optimizer.iterations, "value", model.optimizer.iterations)))
 
 
 def _parse_profile_batch(profile_batch):
-    message = ("profile_batch must be a non-negative integer or 2-tuple of positive integers. "
-               "A pair of positive integers signifies a range of batches to profile. Found: "
-               f"{profile_batch}")
+    message = (
+        "profile_batch must be a non-negative integer or 2-tuple of positive integers. "
+        "A pair of positive integers signifies a range of batches to profile. Found: "
+        f"{profile_batch}"
+    )
     if isinstance(profile_batch, str):
         try:
             profile_batch = [int(part) for part in profile_batch.split(",")]
@@ -365,18 +411,24 @@ def _parse_profile_batch(profile_batch):
 def _histogram_proto(proto_cls, values, bucket_count=30):
     """A histogram of `values` in TensorBoard's `HistogramProto` (right bucket edges)."""
     if values.size == 0:
-        return proto_cls(min=0.0, max=0.0, num=0, sum=0.0, sum_squares=0.0, bucket_limit=[],
-                         bucket=[])
+        return proto_cls(
+            min=0.0, max=0.0, num=0, sum=0.0, sum_squares=0.0, bucket_limit=[], bucket=[]
+        )
     low, high = float(values.min()), float(values.max())
     if low == high:
         edges = np.array([low - 0.5, high + 0.5])
     else:
         edges = np.linspace(low, high, bucket_count + 1)
     counts, edges = np.histogram(values, bins=edges)
-    return proto_cls(min=low, max=high, num=int(values.size), sum=float(values.sum()),
-                     sum_squares=float(np.dot(values, values)),
-                     bucket_limit=[float(e) for e in edges[1:]],
-                     bucket=[float(c) for c in counts])
+    return proto_cls(
+        min=low,
+        max=high,
+        num=int(values.size),
+        sum=float(values.sum()),
+        sum_squares=float(np.dot(values, values)),
+        bucket_limit=[float(e) for e in edges[1:]],
+        bucket=[float(c) for c in counts],
+    )
 
 
 def _weight_as_images(weight):
@@ -407,5 +459,9 @@ def _encode_png(image):
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

@@ -4,9 +4,9 @@ gather batches on the device."""
 
 import math
 
-import numpy as np
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jeras.backend.config import floatx
 
@@ -29,7 +29,8 @@ def _to_numpy_or_jax(x, what):
     if not _is_array_like(x):
         raise ValueError(
             f"Unrecognized data type for `{what}`: {type(x).__name__}. Pass NumPy or JAX arrays, "
-            "or lists/dicts of them.")
+            "or lists/dicts of them."
+        )
     x = np.asarray(x)
     if x.dtype == np.float64 or (np.issubdtype(x.dtype, np.floating) and x.dtype != floatx()):
         x = x.astype(floatx())
@@ -71,7 +72,8 @@ class ArrayData:
             raise ValueError(
                 "Data cardinality is ambiguous: x, y and sample_weight must all have the same "
                 f"number of samples (first dimension). Got {detail}. Make sure all arrays "
-                "contain the same number of samples.")
+                "contain the same number of samples."
+            )
         if not all_sizes:
             raise ValueError("`x` holds no arrays.")
         self.num_samples = all_sizes.pop()
@@ -82,13 +84,15 @@ class ArrayData:
         if not 0.0 < validation_split < 1.0:
             raise ValueError(
                 f"`validation_split` must be a float strictly between 0 and 1, got "
-                f"{validation_split!r}.")
+                f"{validation_split!r}."
+            )
         n = self.num_samples
         cut = int(math.floor(n * (1.0 - validation_split)))
         if cut == 0 or cut == n:
             raise ValueError(
                 f"validation_split={validation_split} leaves an empty training or validation set "
-                f"for {n} samples. Use more data or a different split.")
+                f"for {n} samples. Use more data or a different split."
+            )
 
         def take(tree, sl):
             return jax.tree_util.tree_map(lambda a: a[sl], tree)

@@ -17,7 +17,8 @@ def unpack_batch(batch, where):
     if len(batch) == 0 or len(batch) > 3:
         raise ValueError(
             f"{where} must yield a tuple (x,), (x, y) or (x, y, sample_weight); got a tuple of "
-            f"{len(batch)} elements.")
+            f"{len(batch)} elements."
+        )
     return tuple(batch) + (None,) * (3 - len(batch))
 
 
@@ -31,8 +32,11 @@ def standardize_batch(batch, where):
 def _standardize(tree, what):
     # The common case, a NumPy array that needs no cast, skips the general checks: this runs
     # for every batch.
-    if type(tree) is np.ndarray and tree.ndim and (
-            tree.dtype.kind in "biu" or tree.dtype == floatx()):
+    if (
+        type(tree) is np.ndarray
+        and tree.ndim
+        and (tree.dtype.kind in "biu" or tree.dtype == floatx())
+    ):
         return tree
     return _tree(tree, what)
 

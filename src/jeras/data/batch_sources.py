@@ -82,7 +82,8 @@ class PyDatasetSource:
         self.num_batches = dataset.num_batches
         if self.num_batches == 0:
             raise ValueError(
-                f"The PyDataset {self.name} has length 0; it must return at least one batch.")
+                f"The PyDataset {self.name} has length 0; it must return at least one batch."
+            )
         if self._uses_processes():
             self._pickled()  # an unpicklable dataset is an error now, not in a worker
         self._first = self._get(0)
@@ -117,7 +118,8 @@ class PyDatasetSource:
                 f"which receive it pickled, but it cannot be pickled: {type(error).__name__}: "
                 f"{error}. Make it picklable (define its class at module level, and keep no "
                 "open files, locks, generators or lambdas on it), or pass "
-                "`use_multiprocessing=False` to use threads.") from error
+                "`use_multiprocessing=False` to use threads."
+            ) from error
 
     def epoch(self, shuffle):
         self.dataset.on_epoch_begin()
@@ -224,7 +226,10 @@ def make_source(x, keep_batches=True):
     source = make_framework_source(x)
     if source is not None:
         return source
-    if hasattr(x, "__next__") or (hasattr(x, "__iter__") and not hasattr(x, "__len__")
-                                  and not isinstance(x, (dict, str, bytes))):
+    if hasattr(x, "__next__") or (
+        hasattr(x, "__iter__")
+        and not hasattr(x, "__len__")
+        and not isinstance(x, (dict, str, bytes))
+    ):
         return GeneratorSource(x, keep_batches=keep_batches)
     return None

@@ -26,9 +26,11 @@ def with_class_weights(batches, class_weight, where):
         if sample_weight is not None:
             raise ValueError(
                 f"{where} yields sample weights (x, y, sample_weight) and `class_weight` was "
-                "passed too; use one or the other.")
+                "passed too; use one or the other."
+            )
         if y is None:
             raise ValueError(
                 f"`class_weight` needs targets, but {where} yields batches without `y`; yield "
-                "(x, y) batches.")
+                "(x, y) batches."
+            )
         yield x, y, class_weight_to_sample_weight(y, class_weight)

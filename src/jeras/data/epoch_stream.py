@@ -57,7 +57,9 @@ class EpochStream:
                         "Your input ran out of data; interrupting training. Make sure that your "
                         "dataset or generator can generate at least `steps_per_epoch * epochs` "
                         "batches. You may need to use the `.repeat()` function when building "
-                        "your dataset.", stacklevel=2)
+                        "your dataset.",
+                        stacklevel=2,
+                    )
                 return
             self._seen += 1
             taken += 1
@@ -92,7 +94,7 @@ class EpochStream:
         self._seen = int(snapshot["seen"])
         if rows is not None:
             self._pass = rows
-            self._items = iter(rows[self._seen:])
+            self._items = iter(rows[self._seen :])
 
 
 _END = object()

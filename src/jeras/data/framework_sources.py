@@ -16,8 +16,9 @@ def make_framework_source(x):
     # predict() on small arrays costs microseconds, so common inputs are turned away first.
     if x is None or isinstance(x, (np.ndarray, jax.Array, dict, list, tuple, str, bytes)):
         return None
-    if not any((cls.__module__ or "").partition(".")[0] in _FRAMEWORK_PACKAGES
-               for cls in type(x).__mro__):
+    if not any(
+        (cls.__module__ or "").partition(".")[0] in _FRAMEWORK_PACKAGES for cls in type(x).__mro__
+    ):
         return None
     for source_class in (TFDatasetSource, TorchDataLoaderSource, GrainDatasetSource):
         if _derives_from(x, source_class.module, source_class.class_names):
@@ -27,7 +28,8 @@ def make_framework_source(x):
         raise ValueError(
             f"A torch {type(x).__name__} was passed as data, but fit(), evaluate() and "
             "predict() take batches. Wrap it in a loader: "
-            "`torch.utils.data.DataLoader(dataset, batch_size=32)`.")
+            "`torch.utils.data.DataLoader(dataset, batch_size=32)`."
+        )
     return None
 
 
@@ -55,7 +57,8 @@ class PipelineSource:
         except StopIteration:
             raise ValueError(
                 f"{self.description} ({type(pipeline).__name__}) yielded no batches: it is empty. "
-                "Check the data it is built from and any filter/take/skip steps.") from None
+                "Check the data it is built from and any filter/take/skip steps."
+            ) from None
         self._first = self._standardize(first)
 
     def _count_batches(self):
@@ -122,8 +125,10 @@ class GrainDatasetSource(PipelineSource):
 
 
 def _derives_from(x, module, class_names):
-    return any(cls.__name__ in class_names and (cls.__module__ or "").startswith(module)
-               for cls in type(x).__mro__)
+    return any(
+        cls.__name__ in class_names and (cls.__module__ or "").startswith(module)
+        for cls in type(x).__mro__
+    )
 
 
 def _to_host_leaf(leaf):
@@ -141,6 +146,7 @@ def _to_host_leaf(leaf):
             densify = "tf.sparse.to_dense(t)" if kind == "SparseTensor" else "t.to_tensor()"
             raise ValueError(
                 f"The tf.data.Dataset yields a tf.{kind}; jeras trains on dense batches. "
-                f"Make it dense in the pipeline with `dataset.map(...)` and `{densify}`.")
+                f"Make it dense in the pipeline with `dataset.map(...)` and `{densify}`."
+            )
         return leaf.numpy()
     return leaf

@@ -33,6 +33,7 @@ def restore_position(position, stream):
 
 # -- to and from plain arrays (no pickling: a backup directory is not trusted code) -----------
 
+
 def position_to_arrays(position):
     kind, keys, pos, has_gauss, cached = position["numpy_rng"]
     if kind != "MT19937":
@@ -45,7 +46,8 @@ def position_to_arrays(position):
         "python_rng_internal": np.asarray(internal, dtype=np.uint64),
         "python_rng_version": np.asarray(version, dtype=np.int64),
         "python_rng_gauss_next": np.asarray(
-            np.nan if gauss_next is None else gauss_next, dtype=np.float64),
+            np.nan if gauss_next is None else gauss_next, dtype=np.float64
+        ),
         "steps_done": np.asarray(position["steps_done"], dtype=np.int64),
     }
     stream = position.get("stream")
@@ -61,14 +63,23 @@ def position_from_arrays(arrays):
     gauss_next = float(arrays["python_rng_gauss_next"])
     stream = None
     if "stream_seen" in arrays:
-        stream = {"seen": int(arrays["stream_seen"]),
-                  "pass": arrays["stream_pass"] if "stream_pass" in arrays else None}
+        stream = {
+            "seen": int(arrays["stream_seen"]),
+            "pass": arrays["stream_pass"] if "stream_pass" in arrays else None,
+        }
     return {
-        "numpy_rng": ("MT19937", arrays["numpy_rng_keys"], pos, has_gauss,
-                      float(arrays["numpy_rng_cached_gaussian"])),
-        "python_rng": (int(arrays["python_rng_version"]),
-                       tuple(int(v) for v in arrays["python_rng_internal"]),
-                       None if np.isnan(gauss_next) else gauss_next),
+        "numpy_rng": (
+            "MT19937",
+            arrays["numpy_rng_keys"],
+            pos,
+            has_gauss,
+            float(arrays["numpy_rng_cached_gaussian"]),
+        ),
+        "python_rng": (
+            int(arrays["python_rng_version"]),
+            tuple(int(v) for v in arrays["python_rng_internal"]),
+            None if np.isnan(gauss_next) else gauss_next,
+        ),
         "stream": stream,
         "steps_done": int(arrays["steps_done"]),
     }

@@ -6,8 +6,8 @@ import queue
 import sys
 import threading
 
-import numpy as np
 import jax
+import numpy as np
 
 
 class ChunkFeeder:
@@ -80,8 +80,11 @@ class ChunkFeeder:
                 leaves, treedef = jax.tree_util.tree_flatten(batch)
                 leaves = [np.asarray(leaf) for leaf in leaves]
                 size, sig = _signature(leaves, treedef)
-                fits = signature is not None and (sig == signature[1]) and (
-                    size == signature[0] or (self._pad and size < signature[0]))
+                fits = (
+                    signature is not None
+                    and (sig == signature[1])
+                    and (size == signature[0] or (self._pad and size < signature[0]))
+                )
                 if group and (not fits or len(group) == self._chunk):
                     if not self._put(self._stack(group, signature)):
                         return
@@ -130,7 +133,8 @@ def _signature(leaves, treedef):
         if leaf.shape[0] != size:
             raise ValueError(
                 "All arrays in a batch must have the same number of samples; got sizes "
-                f"{sorted({leaf.shape[0] for leaf in leaves})}.")
+                f"{sorted({leaf.shape[0] for leaf in leaves})}."
+            )
     return size, (treedef, tuple((leaf.shape[1:], leaf.dtype) for leaf in leaves))
 
 
@@ -141,4 +145,4 @@ def _aligned_empty(shape, dtype, alignment=64):
     nbytes = int(np.prod(shape)) * dtype.itemsize
     raw = np.empty(nbytes + alignment, np.uint8)
     offset = -raw.ctypes.data % alignment
-    return raw[offset:offset + nbytes].view(dtype).reshape(shape)
+    return raw[offset : offset + nbytes].view(dtype).reshape(shape)

@@ -39,7 +39,9 @@ class PyDataset:
                 f"Your `{type(self).__name__}` class should call `super().__init__(**kwargs)` in "
                 "its constructor. `**kwargs` can include `workers`, `use_multiprocessing`, "
                 "`max_queue_size`. Do not pass these arguments to `fit()`, as they will be "
-                "ignored.", stacklevel=3)
+                "ignored.",
+                stacklevel=3,
+            )
             self._workers, self._use_multiprocessing, self._max_queue_size = 1, False, 10
             self._initialized = True
 
@@ -76,7 +78,8 @@ class PyDataset:
             return len(self)
         raise NotImplementedError(
             f"{type(self).__name__} must implement `__len__` or the `num_batches` property "
-            "(return None for an endless dataset).")
+            "(return None for an endless dataset)."
+        )
 
     def on_epoch_begin(self):
         pass

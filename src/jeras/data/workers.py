@@ -54,7 +54,8 @@ class WorkerThreads:
 
     def __init__(self, count, get):
         self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=count, thread_name_prefix="jeras-pydataset")
+            max_workers=count, thread_name_prefix="jeras-pydataset"
+        )
         self._get = get
         self.interrupted = threading.Event()
 
@@ -101,8 +102,9 @@ class WorkerProcesses:
         self._processes, self._pipes = [], []
         for i in range(count):
             ours, theirs = context.Pipe(duplex=True)
-            process = context.Process(target=_serve, args=(theirs,), daemon=True,
-                                      name=f"jeras-pydataset-{i}")
+            process = context.Process(
+                target=_serve, args=(theirs,), daemon=True, name=f"jeras-pydataset-{i}"
+            )
             process.start()
             theirs.close()
             self._processes.append(process)
@@ -233,9 +235,10 @@ class WorkerProcesses:
             f"A worker process of the PyDataset {self.name} (use_multiprocessing=True) exited "
             f"unexpectedly with exit code {process.exitcode} while preparing batches; its own "
             "error, if any, is printed above. Worker processes import the main script, so it "
-            "must start training under `if __name__ == \"__main__\":`. If `__getitem__` can "
+            'must start training under `if __name__ == "__main__":`. If `__getitem__` can '
             "crash the interpreter or run out of memory, try fewer workers or "
-            "`use_multiprocessing=False`.")
+            "`use_multiprocessing=False`."
+        )
 
 
 def _serve(pipe):
@@ -309,8 +312,13 @@ def _describe_error(error, loading=False):
     except BaseException:
         pickled = None
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    return {"pickled": pickled, "type": type(error).__name__, "message": str(error),
-            "traceback": text, "loading": loading}
+    return {
+        "pickled": pickled,
+        "type": type(error).__name__,
+        "message": str(error),
+        "traceback": text,
+        "loading": loading,
+    }
 
 
 def _rebuild_error(description, name):
@@ -321,12 +329,14 @@ def _rebuild_error(description, name):
             f"{description['type']}: {description['message']}. A spawned process imports the "
             "dataset's class by its module and name, so a class defined in an interactive "
             "session, in `python -c` code or inside a function cannot be loaded: define it in "
-            "an importable module, or pass `use_multiprocessing=False`.")
+            "an importable module, or pass `use_multiprocessing=False`."
+        )
     elif description["pickled"] is not None:
         error = pickle.loads(description["pickled"])
     else:
         error = RuntimeError(
             f"{description['type']} raised in a worker process of the PyDataset {name}: "
-            f"{description['message']}")
+            f"{description['message']}"
+        )
     error.__cause__ = cause
     return error

@@ -74,16 +74,12 @@ def _download(origin, target, file_hash, offline_hint):
     try:
         with os.fdopen(fd, "wb") as out:
             try:
-                with urllib.request.urlopen(
-                    origin, timeout=DOWNLOAD_TIMEOUT_S
-                ) as response:
+                with urllib.request.urlopen(origin, timeout=DOWNLOAD_TIMEOUT_S) as response:
                     for block in iter(lambda: response.read(_CHUNK), b""):
                         out.write(block)
             except (urllib.error.URLError, OSError, ValueError) as e:
                 reason = getattr(e, "reason", None) or e
-                message = (
-                    f"Could not download {origin} (to {target}): {reason}."
-                )
+                message = f"Could not download {origin} (to {target}): {reason}."
                 if offline_hint:
                     message += " " + offline_hint
                 raise DatasetDownloadError(message) from e
@@ -105,9 +101,7 @@ def _download(origin, target, file_hash, offline_hint):
         raise
 
 
-def get_file(
-    fname, origin, cache_subdir="datasets", file_hash=None, offline_hint=""
-):
+def get_file(fname, origin, cache_subdir="datasets", file_hash=None, offline_hint=""):
     """Return the local path of `fname`, downloading it from `origin` if needed.
 
     Args:

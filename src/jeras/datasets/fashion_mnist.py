@@ -70,8 +70,7 @@ def _header(data, path, n_fields, magic):
     if found.size != 1 or int(found[0]) != magic:
         got = f"{int(found[0]):#010x}" if found.size else "none"
         raise ValueError(
-            f"{path} is not the expected IDX file: magic number {got}, "
-            f"expected {magic:#010x}."
+            f"{path} is not the expected IDX file: magic number {got}, expected {magic:#010x}."
         )
     if len(data) < 4 * n_fields:
         raise ValueError(f"{path} is truncated: its IDX header is incomplete.")
@@ -101,8 +100,7 @@ def _read_images(path, n_labels):
         )
     if count != n_labels:
         raise ValueError(
-            f"{path} holds {count} images but the matching labels file holds "
-            f"{n_labels} labels."
+            f"{path} holds {count} images but the matching labels file holds {n_labels} labels."
         )
     return pixels.reshape(count, rows, cols)
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from jeras.datasets._download import get_file, cache_dir
+from jeras.datasets._download import cache_dir, get_file
 
 _ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 _SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"

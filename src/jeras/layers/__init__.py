@@ -1,26 +1,70 @@
 """`jeras.layers`: the `Layer` base class and the layer catalogue, named as `keras.layers`."""
 
-from jeras.layers.layer import Layer
-from jeras.layers.input_spec import InputSpec
-from jeras.layers.input_layer import Input, InputLayer
+from jeras.layers import core as _core
+from jeras.layers.convolution import (
+    Conv1D,
+    Conv2D,
+    Conv3D,
+    Convolution1D,
+    Convolution2D,
+    Convolution3D,
+)
 from jeras.layers.core import Activation, Dense, Identity, Lambda
+from jeras.layers.input_layer import Input, InputLayer
+from jeras.layers.input_spec import InputSpec
+from jeras.layers.layer import Layer
+from jeras.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+from jeras.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AveragePooling3D,
+    AvgPool1D,
+    AvgPool2D,
+    AvgPool3D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalAvgPool3D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPool3D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPool3D,
+    MaxPooling1D,
+    MaxPooling2D,
+    MaxPooling3D,
+)
 from jeras.layers.regularization import ActivityRegularization, Dropout
 from jeras.layers.reshaping import Flatten, Reshape
-from jeras.layers.convolution import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
-from jeras.layers.pooling import (
-    AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool2D, AvgPool3D,
-    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalAvgPool1D,
-    GlobalAvgPool2D, GlobalAvgPool3D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D,
-    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D, MaxPool2D, MaxPool3D,
-    MaxPooling1D, MaxPooling2D, MaxPooling3D)
-from jeras.layers.merging import (
-    Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
-    concatenate, dot, maximum, minimum, multiply, subtract)
-from jeras.layers import core as _core
 from jeras.saving.public_names import register_public_names as _register_public_names
 
 _register_public_names("layers", vars())
 # Operators on a KerasTensor (level 1) build the layer that records them, and a saved model's
 # `keras.src.ops` entries revive it: both find it here.
-_register_public_names("layers.operations", {"make_operation": _core.make_operation,
-                                             "operation_class": _core.operation_class})
+_register_public_names(
+    "layers.operations",
+    {"make_operation": _core.make_operation, "operation_class": _core.operation_class},
+)

@@ -23,26 +23,43 @@ class _Conv(Layer):
     # the same step compiled on its own (benchmarks/, mnist_convnet).
     slower_in_cpu_loops = True
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         kind = type(self).__name__
         rank = self.rank
         if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
             raise ValueError(
                 f"{kind} layer {self.name!r}: `filters` must be a positive integer, got "
-                f"{filters!r}.")
+                f"{filters!r}."
+            )
         if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
             raise ValueError(
-                f"{kind} layer {self.name!r}: `groups` must be a positive integer, got "
-                f"{groups!r}.")
+                f"{kind} layer {self.name!r}: `groups` must be a positive integer, got {groups!r}."
+            )
         if filters % groups:
             raise ValueError(
                 f"{kind} layer {self.name!r}: `filters` ({filters}) must be divisible by "
-                f"`groups` ({groups}).")
+                f"`groups` ({groups})."
+            )
         self.filters = filters
         self.groups = groups
         self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size", self.name)
@@ -57,11 +74,19 @@ class _Conv(Layer):
             raise ValueError(
                 f"{kind} layer {self.name!r}: `strides > 1` cannot be combined with "
                 f"`dilation_rate > 1`; got strides={self.strides}, "
-                f"dilation_rate={self.dilation_rate}.")
+                f"dilation_rate={self.dilation_rate}."
+            )
         self.activation = activations.get(activation)
-        set_kernel_and_bias_options(self, use_bias, kernel_initializer, bias_initializer,
-                                    kernel_regularizer, bias_regularizer, kernel_constraint,
-                                    bias_constraint)
+        set_kernel_and_bias_options(
+            self,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self.input_spec = InputSpec(ndim=rank + 2)
 
     @property
@@ -78,12 +103,14 @@ class _Conv(Layer):
             raise ValueError(
                 f"{type(self).__name__} layer {self.name!r}: the channel dimension of the input "
                 f"must be known (data_format={self.data_format!r}), got input shape "
-                f"{input_shape}.")
+                f"{input_shape}."
+            )
         if channels % self.groups:
             raise ValueError(
                 f"{type(self).__name__} layer {self.name!r}: the number of input channels "
                 f"({channels}) must be divisible by `groups` ({self.groups}); input shape "
-                f"{input_shape}.")
+                f"{input_shape}."
+            )
         self._output_spatial_shape(input_shape)
         kernel_shape = self.kernel_size + (channels // self.groups, self.filters)
         add_kernel_and_bias(self, kernel_shape, (self.filters,))
@@ -102,14 +129,21 @@ class _Conv(Layer):
             # Causal = pad only the past, so output t sees inputs <= t.
             pad = [(0, 0)] * inputs.ndim
             pad[1 if self.data_format == "channels_last" else 2] = (
-                self.dilation_rate[0] * (self.kernel_size[0] - 1), 0)
+                self.dilation_rate[0] * (self.kernel_size[0] - 1),
+                0,
+            )
             inputs = jnp.pad(inputs, pad)
             padding = "VALID"
         kernel = self.kernel.value
         outputs = jax.lax.conv_general_dilated(
-            inputs, kernel.astype(inputs.dtype), window_strides=self.strides, padding=padding,
-            rhs_dilation=self.dilation_rate, dimension_numbers=self._dimension_numbers(),
-            feature_group_count=self.groups)
+            inputs,
+            kernel.astype(inputs.dtype),
+            window_strides=self.strides,
+            padding=padding,
+            rhs_dilation=self.dilation_rate,
+            dimension_numbers=self._dimension_numbers(),
+            feature_group_count=self.groups,
+        )
         if self.bias is not None:
             bias = self.bias.value.astype(outputs.dtype)
             if self.data_format == "channels_first":
@@ -118,7 +152,7 @@ class _Conv(Layer):
         return self.activation(outputs)
 
     def _dimension_numbers(self):
-        spatial = "DHW"[-self.rank:] if self.rank > 1 else "W"
+        spatial = "DHW"[-self.rank :] if self.rank > 1 else "W"
         layout = "N" + spatial + "C" if self.data_format == "channels_last" else "NC" + spatial
         return (layout, spatial + "IO", layout)
 
@@ -144,7 +178,8 @@ class _Conv(Layer):
                 f"{type(self).__name__} layer {self.name!r}: input shape {tuple(input_shape)} is "
                 f"too small for kernel_size={self.kernel_size}, dilation_rate="
                 f"{self.dilation_rate}, strides={self.strides} and padding={self.padding!r}; "
-                f"the output would have spatial shape {tuple(sizes)}.")
+                f"the output would have spatial shape {tuple(sizes)}."
+            )
         return tuple(sizes)
 
     def compute_output_shape(self, input_shape):
@@ -156,19 +191,26 @@ class _Conv(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
-            "padding": self.padding, "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate, "groups": self.groups,
-            "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": serialize_keras_object(self.kernel_initializer),
-            "bias_initializer": serialize_keras_object(self.bias_initializer),
-            "kernel_regularizer": serialize_keras_object(self.kernel_regularizer),
-            "bias_regularizer": serialize_keras_object(self.bias_regularizer),
-            "activity_regularizer": serialize_keras_object(self.activity_regularizer),
-            "kernel_constraint": serialize_keras_object(self.kernel_constraint),
-            "bias_constraint": serialize_keras_object(self.bias_constraint),
-        })
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": self.kernel_size,
+                "strides": self.strides,
+                "padding": self.padding,
+                "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate,
+                "groups": self.groups,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": serialize_keras_object(self.kernel_initializer),
+                "bias_initializer": serialize_keras_object(self.bias_initializer),
+                "kernel_regularizer": serialize_keras_object(self.kernel_regularizer),
+                "bias_regularizer": serialize_keras_object(self.bias_regularizer),
+                "activity_regularizer": serialize_keras_object(self.activity_regularizer),
+                "kernel_constraint": serialize_keras_object(self.kernel_constraint),
+                "bias_constraint": serialize_keras_object(self.bias_constraint),
+            }
+        )
         return config
 
 
@@ -220,15 +262,20 @@ def standardize_tuple(value, n, arg_name, layer_name):
             values = tuple(value)
         except TypeError:
             values = None
-        if values is None or len(values) != n or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in values):
+        if (
+            values is None
+            or len(values) != n
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+        ):
             raise ValueError(
                 f"Layer {layer_name!r}: `{arg_name}` must be an int or a tuple of {n} ints, got "
-                f"{arg_name}={value!r}.")
+                f"{arg_name}={value!r}."
+            )
     if any(v <= 0 for v in values):
         raise ValueError(
             f"Layer {layer_name!r}: every value of `{arg_name}` must be > 0, got "
-            f"{arg_name}={value!r}.")
+            f"{arg_name}={value!r}."
+        )
     return values
 
 
@@ -236,7 +283,8 @@ def standardize_padding(value, allowed, layer_name):
     padding = value.lower() if isinstance(value, str) else value
     if padding not in allowed:
         raise ValueError(
-            f"Layer {layer_name!r}: `padding` must be one of {allowed}, got {value!r}.")
+            f"Layer {layer_name!r}: `padding` must be one of {allowed}, got {value!r}."
+        )
     return padding
 
 
@@ -248,6 +296,6 @@ def standardize_data_format(value):
     data_format = str(value).lower()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
-            "`data_format` must be 'channels_last' or 'channels_first', got "
-            f"data_format={value!r}.")
+            f"`data_format` must be 'channels_last' or 'channels_first', got data_format={value!r}."
+        )
     return data_format

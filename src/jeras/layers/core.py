@@ -9,8 +9,13 @@ from jeras.layers.input_spec import InputSpec
 from jeras.layers.kernel_and_bias import add_kernel_and_bias, set_kernel_and_bias_options
 from jeras.layers.layer import Layer
 from jeras.saving.serialization import (
-    deserialize_keras_object, dump_function, in_safe_mode, lambda_refused_message, load_function,
-    serialize_keras_object)
+    deserialize_keras_object,
+    dump_function,
+    in_safe_mode,
+    lambda_refused_message,
+    load_function,
+    serialize_keras_object,
+)
 from jeras.symbolic.keras_tensor import has_keras_tensors
 from jeras.symbolic.symbolic_call import symbolic_call
 
@@ -27,23 +32,45 @@ class Dense(Layer):
         kernel_constraint / bias_constraint: optional constraints.
     """
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if quantization_config is not None:
             raise ValueError(
                 f"Dense layer {self.name!r}: quantized layers are not supported by jeras "
-                f"(got quantization_config={quantization_config!r}).")
+                f"(got quantization_config={quantization_config!r})."
+            )
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(
-                f"Dense layer {self.name!r}: `units` must be a positive integer, got {units!r}.")
+                f"Dense layer {self.name!r}: `units` must be a positive integer, got {units!r}."
+            )
         self.units = units
         self.activation = activations.get(activation)
-        set_kernel_and_bias_options(self, use_bias, kernel_initializer, bias_initializer,
-                                    kernel_regularizer, bias_regularizer, kernel_constraint,
-                                    bias_constraint)
+        set_kernel_and_bias_options(
+            self,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
@@ -51,7 +78,8 @@ class Dense(Layer):
         if in_features is None:
             raise ValueError(
                 f"Dense layer {self.name!r}: the last dimension of the input must be known, got "
-                f"input shape {tuple(input_shape)}.")
+                f"input shape {tuple(input_shape)}."
+            )
         add_kernel_and_bias(self, (in_features, self.units), (self.units,))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_features})
         self.built = True
@@ -67,17 +95,20 @@ class Dense(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "units": self.units, "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": serialize_keras_object(self.kernel_initializer),
-            "bias_initializer": serialize_keras_object(self.bias_initializer),
-            "kernel_regularizer": serialize_keras_object(self.kernel_regularizer),
-            "bias_regularizer": serialize_keras_object(self.bias_regularizer),
-            "kernel_constraint": serialize_keras_object(self.kernel_constraint),
-            "bias_constraint": serialize_keras_object(self.bias_constraint),
-            "quantization_config": None,
-        })
+        config.update(
+            {
+                "units": self.units,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": serialize_keras_object(self.kernel_initializer),
+                "bias_initializer": serialize_keras_object(self.bias_initializer),
+                "kernel_regularizer": serialize_keras_object(self.kernel_regularizer),
+                "bias_regularizer": serialize_keras_object(self.bias_regularizer),
+                "kernel_constraint": serialize_keras_object(self.kernel_constraint),
+                "bias_constraint": serialize_keras_object(self.bias_constraint),
+                "quantization_config": None,
+            }
+        )
         return config
 
 
@@ -125,11 +156,17 @@ class Lambda(Layer):
     def get_config(self):
         config = {"function": _function_config(self.function)}
         if self._output_shape is not None:
-            config["output_shape"] = _function_config(self._output_shape) \
-                if callable(self._output_shape) else self._output_shape
+            config["output_shape"] = (
+                _function_config(self._output_shape)
+                if callable(self._output_shape)
+                else self._output_shape
+            )
         if self.mask is not None:
-            config["mask"] = _function_config(self.mask) if callable(self.mask) \
+            config["mask"] = (
+                _function_config(self.mask)
+                if callable(self.mask)
                 else serialize_keras_object(self.mask)
+            )
         config["arguments"] = serialize_keras_object(self.arguments)
         return {**super().get_config(), **config}
 
@@ -148,27 +185,34 @@ class Lambda(Layer):
                 config[key] = _load_lambda(value, safe_mode)
             elif key == "function" or isinstance(value, dict):
                 config[key] = deserialize_keras_object(value, custom_objects=custom_objects)
-            if key == "output_shape" and isinstance(config[key], list) and all(
-                    isinstance(d, (int, type(None))) for d in config[key]):
+            if (
+                key == "output_shape"
+                and isinstance(config[key], list)
+                and all(isinstance(d, (int, type(None))) for d in config[key])
+            ):
                 config[key] = tuple(config[key])
         if "arguments" in config:
-            config["arguments"] = deserialize_keras_object(config["arguments"],
-                                                           custom_objects=custom_objects)
+            config["arguments"] = deserialize_keras_object(
+                config["arguments"], custom_objects=custom_objects
+            )
         return cls(**config)
 
 
 def _function_config(fn):
     if getattr(fn, "__name__", None) == "<lambda>":
         code, defaults, closure = dump_function(fn)
-        return {"class_name": "__lambda__",
-                "config": {"code": code, "defaults": defaults, "closure": closure}}
+        return {
+            "class_name": "__lambda__",
+            "config": {"code": code, "defaults": defaults, "closure": closure},
+        }
     return serialize_keras_object(fn)
 
 
 def _load_lambda(config, safe_mode):
     if safe_mode:
-        raise ValueError(lambda_refused_message("a `Lambda` layer whose `function` is a Python "
-                                                "lambda"))
+        raise ValueError(
+            lambda_refused_message("a `Lambda` layer whose `function` is a Python lambda")
+        )
     inner = config.get("config") or {}
     if "value" in inner:
         return load_function(inner["value"])
@@ -202,7 +246,8 @@ class OperationLayer(Layer):
     def get_config(self):
         if self._keras_operation is None:
             raise NotImplementedError(
-                f"Operation {self.name!r} cannot be saved: it has no Keras equivalent.")
+                f"Operation {self.name!r} cannot be saved: it has no Keras equivalent."
+            )
         return {"name": self.name, **self._operation_config}
 
 
@@ -226,17 +271,32 @@ def _reshape(newshape):
 # Keras operation class -> (function of the node's arguments, or a factory taking the
 # operation's config and returning that function).
 _OPERATIONS = {
-    "Add": jnp.add, "Subtract": jnp.subtract, "Multiply": jnp.multiply,
-    "TrueDivide": jnp.true_divide, "Divide": jnp.divide, "Matmul": jnp.matmul,
-    "Power": jnp.power, "FloorDivide": jnp.floor_divide, "Mod": jnp.mod,
-    "LogicalAnd": jnp.logical_and, "LogicalOr": jnp.logical_or, "LogicalXor": jnp.logical_xor,
-    "Less": jnp.less, "LessEqual": jnp.less_equal, "Greater": jnp.greater,
-    "GreaterEqual": jnp.greater_equal, "NotEqual": jnp.not_equal, "Equal": jnp.equal,
-    "Negative": jnp.negative, "Absolute": jnp.abs, "Abs": jnp.abs,
-    "LogicalNot": jnp.logical_not, "GetItem": _get_item,
+    "Add": jnp.add,
+    "Subtract": jnp.subtract,
+    "Multiply": jnp.multiply,
+    "TrueDivide": jnp.true_divide,
+    "Divide": jnp.divide,
+    "Matmul": jnp.matmul,
+    "Power": jnp.power,
+    "FloorDivide": jnp.floor_divide,
+    "Mod": jnp.mod,
+    "LogicalAnd": jnp.logical_and,
+    "LogicalOr": jnp.logical_or,
+    "LogicalXor": jnp.logical_xor,
+    "Less": jnp.less,
+    "LessEqual": jnp.less_equal,
+    "Greater": jnp.greater,
+    "GreaterEqual": jnp.greater_equal,
+    "NotEqual": jnp.not_equal,
+    "Equal": jnp.equal,
+    "Negative": jnp.negative,
+    "Absolute": jnp.abs,
+    "Abs": jnp.abs,
+    "LogicalNot": jnp.logical_not,
+    "GetItem": _get_item,
 }
 _CONFIGURED_OPERATIONS = {
-    "Round": lambda decimals=0: (lambda x: jnp.round(x, decimals)),
+    "Round": lambda decimals=0: lambda x: jnp.round(x, decimals),
     "Reshape": lambda newshape: _reshape(newshape),
 }
 

@@ -8,8 +8,19 @@ from jeras.symbolic.node import Node
 
 
 class InputLayer(Layer):
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, ragged=None,
-                 batch_shape=None, input_tensor=None, optional=False, name=None, **kwargs):
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        sparse=None,
+        ragged=None,
+        batch_shape=None,
+        input_tensor=None,
+        optional=False,
+        name=None,
+        **kwargs,
+    ):
         super().__init__(name=name, dtype=dtype)
         if shape is not None and batch_shape is not None:
             raise ValueError("InputLayer: pass either `shape` or `batch_shape`, not both.")
@@ -26,8 +37,9 @@ class InputLayer(Layer):
         self.optional = optional
         self.built = True
 
-        tensor = input_tensor or KerasTensor(self._batch_shape, dtype=self._dtype,
-                                             sparse=self.sparse, name=name)
+        tensor = input_tensor or KerasTensor(
+            self._batch_shape, dtype=self._dtype, sparse=self.sparse, name=name
+        )
         Node(self, (), {}, tensor)
         self.output_tensor = tensor
 
@@ -39,15 +51,37 @@ class InputLayer(Layer):
         return inputs
 
     def get_config(self):
-        return {"batch_shape": list(self._batch_shape), "dtype": self._dtype,
-                "sparse": self.sparse, "ragged": self.ragged, "name": self.name,
-                "optional": self.optional}
+        return {
+            "batch_shape": list(self._batch_shape),
+            "dtype": self._dtype,
+            "sparse": self.sparse,
+            "ragged": self.ragged,
+            "name": self.name,
+            "optional": self.optional,
+        }
 
 
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None,
-          name=None, tensor=None, optional=False):
+def Input(
+    shape=None,
+    batch_size=None,
+    dtype=None,
+    sparse=None,
+    ragged=None,
+    batch_shape=None,
+    name=None,
+    tensor=None,
+    optional=False,
+):
     """A symbolic input tensor, the start of a functional model (as `keras.Input`)."""
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
-                       ragged=ragged, batch_shape=batch_shape, input_tensor=tensor, name=name,
-                       optional=optional)
+    layer = InputLayer(
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        sparse=sparse,
+        ragged=ragged,
+        batch_shape=batch_shape,
+        input_tensor=tensor,
+        name=name,
+        optional=optional,
+    )
     return layer.output_tensor

@@ -2,8 +2,18 @@
 
 
 class InputSpec:
-    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None, axes=None,
-                 allow_last_axis_squeeze=False, name=None, optional=False):
+    def __init__(
+        self,
+        dtype=None,
+        shape=None,
+        ndim=None,
+        max_ndim=None,
+        min_ndim=None,
+        axes=None,
+        allow_last_axis_squeeze=False,
+        name=None,
+        optional=False,
+    ):
         self.dtype = dtype
         self.shape = shape
         self.ndim = len(shape) if shape is not None else ndim
@@ -14,8 +24,14 @@ class InputSpec:
         self.optional = optional
 
     def get_config(self):
-        return {"dtype": self.dtype, "shape": self.shape, "ndim": self.ndim,
-                "max_ndim": self.max_ndim, "min_ndim": self.min_ndim, "axes": self.axes}
+        return {
+            "dtype": self.dtype,
+            "shape": self.shape,
+            "ndim": self.ndim,
+            "max_ndim": self.max_ndim,
+            "min_ndim": self.min_ndim,
+            "axes": self.axes,
+        }
 
 
 def assert_input_compatibility(spec, shape, layer_name, input_index=0):
@@ -23,17 +39,22 @@ def assert_input_compatibility(spec, shape, layer_name, input_index=0):
     if spec is None or shape is None:
         return
     shape = tuple(shape)
-    prefix = (f'Input {input_index} of layer "{layer_name}" is incompatible with the layer: ')
+    prefix = f'Input {input_index} of layer "{layer_name}" is incompatible with the layer: '
     rank = len(shape)
     if spec.ndim is not None and rank != spec.ndim:
-        raise ValueError(f"{prefix}expected ndim={spec.ndim}, found ndim={rank}. "
-                         f"Full shape received: {shape}")
+        raise ValueError(
+            f"{prefix}expected ndim={spec.ndim}, found ndim={rank}. Full shape received: {shape}"
+        )
     if spec.min_ndim is not None and rank < spec.min_ndim:
-        raise ValueError(f"{prefix}expected min_ndim={spec.min_ndim}, found ndim={rank}. "
-                         f"Full shape received: {shape}")
+        raise ValueError(
+            f"{prefix}expected min_ndim={spec.min_ndim}, found ndim={rank}. "
+            f"Full shape received: {shape}"
+        )
     if spec.max_ndim is not None and rank > spec.max_ndim:
-        raise ValueError(f"{prefix}expected max_ndim={spec.max_ndim}, found ndim={rank}. "
-                         f"Full shape received: {shape}")
+        raise ValueError(
+            f"{prefix}expected max_ndim={spec.max_ndim}, found ndim={rank}. "
+            f"Full shape received: {shape}"
+        )
     for axis, value in spec.axes.items():
         if value is None:
             continue
@@ -42,4 +63,5 @@ def assert_input_compatibility(spec, shape, layer_name, input_index=0):
             if actual is not None and actual != value:
                 raise ValueError(
                     f"{prefix}expected axis {axis} of input shape to have value {value}, "
-                    f"but received input with shape {shape}")
+                    f"but received input with shape {shape}"
+                )

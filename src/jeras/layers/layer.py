@@ -8,13 +8,13 @@ every variable's value.
 import inspect
 import threading
 
-import numpy as np
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from jeras import activations, initializers, regularizers, constraints
+from jeras import activations, constraints, initializers, regularizers
 from jeras.backend.config import floatx
-from jeras.backend.dtypes import standardize_dtype, is_float_dtype
+from jeras.backend.dtypes import is_float_dtype, standardize_dtype
 from jeras.backend.naming import auto_name
 from jeras.backend.random import SeedGenerator
 from jeras.backend.variable import Variable
@@ -75,18 +75,29 @@ class Layer:
         instance.__dict__["_constructor_args"] = (args, dict(kwargs))
         return instance
 
-    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True,
-                 name=None, **kwargs):
+    def __init__(
+        self,
+        *,
+        activity_regularizer=None,
+        trainable=True,
+        dtype=None,
+        autocast=True,
+        name=None,
+        **kwargs,
+    ):
         input_shape = kwargs.pop("input_shape", None)
         input_dim = kwargs.pop("input_dim", None)
         batch_size = kwargs.pop("batch_size", None)
         kwargs.pop("input_dtype", None)
         if kwargs:
             raise ValueError(
-                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
+            )
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
-        self._input_shape_arg = (tuple(input_shape), batch_size) if input_shape is not None else None
+        self._input_shape_arg = (
+            (tuple(input_shape), batch_size) if input_shape is not None else None
+        )
         if name is not None and (not isinstance(name, str) or "/" in name):
             raise ValueError(f"Layer name must be a string without '/', got {name!r}.")
         self.name = name or auto_name(self)
@@ -126,8 +137,9 @@ class Layer:
         tracked = self._trainable_variables + self._non_trainable_variables
         if any(v is variable for v in tracked):
             return
-        (self._trainable_variables if variable.trainable
-         else self._non_trainable_variables).append(variable)
+        (self._trainable_variables if variable.trainable else self._non_trainable_variables).append(
+            variable
+        )
 
     @property
     def _layers(self):
@@ -171,25 +183,45 @@ class Layer:
         return out
 
     # -- weights -------------------------------------------------------------------------------
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
-                   regularizer=None, constraint=None, aggregation="none",
-                   overwrite_with_gradient=False, name=None):
+    def add_weight(
+        self,
+        shape=None,
+        initializer=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        aggregation="none",
+        overwrite_with_gradient=False,
+        name=None,
+    ):
         """Create a weight of this layer, tracked in `weights` and updated by `fit()` if trainable."""
         shape = () if shape is None else tuple(int(d) if d is not None else d for d in shape)
         if any(d is None for d in shape):
             raise ValueError(
                 f"Layer {self.name!r}: cannot create weight {name!r} with unknown dimension in "
-                f"shape {shape}. Build the layer with a fully known input shape.")
+                f"shape {shape}. Build the layer with a fully known input shape."
+            )
         dtype = standardize_dtype(dtype or self._dtype)
         if initializer is None:
             initializer = "glorot_uniform" if is_float_dtype(dtype) else "zeros"
         initializer = initializers.get(initializer)
-        variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable,
-                            autocast=autocast, aggregation=aggregation, name=name,
-                            overwrite_with_gradient=overwrite_with_gradient)
-        variable.path = "/".join(current_name_path() + [variable.name]) \
-            if call_stack() and call_stack()[-1].layer is self \
+        variable = Variable(
+            initializer,
+            shape=shape,
+            dtype=dtype,
+            trainable=trainable,
+            autocast=autocast,
+            aggregation=aggregation,
+            name=name,
+            overwrite_with_gradient=overwrite_with_gradient,
+        )
+        variable.path = (
+            "/".join(current_name_path() + [variable.name])
+            if call_stack() and call_stack()[-1].layer is self
             else "/".join(current_name_path() + [self.name, variable.name])
+        )
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)
         self._track_variable(variable)
@@ -277,20 +309,23 @@ class Layer:
         if len(weights) != len(own):
             raise ValueError(
                 f"Layer {self.name!r} expects {len(own)} weights, but set_weights received "
-                f"{len(weights)}. Expected shapes: {[w.shape for w in own]}")
+                f"{len(weights)}. Expected shapes: {[w.shape for w in own]}"
+            )
         for variable, value in zip(own, weights):
             value = np.asarray(value)
             if tuple(value.shape) != tuple(variable.shape):
                 raise ValueError(
                     f"Layer {self.name!r}: weight {variable.path!r} has shape {variable.shape}, "
-                    f"but set_weights received an array of shape {tuple(value.shape)}.")
+                    f"but set_weights received an array of shape {tuple(value.shape)}."
+                )
             variable.assign(value)
 
     def count_params(self):
         if not self.built:
             raise ValueError(
                 f"Layer {self.name!r} is not built yet, so its weights do not exist. Call it on "
-                "data or build it first.")
+                "data or build it first."
+            )
         return int(sum(np.prod(w.shape) for w in self.weights))
 
     # -- losses --------------------------------------------------------------------------------
@@ -337,8 +372,7 @@ class Layer:
         self.built = True
 
     def call(self, *args, **kwargs):
-        raise NotImplementedError(
-            f"Layer {type(self).__name__} does not implement `call()`.")
+        raise NotImplementedError(f"Layer {type(self).__name__} does not implement `call()`.")
 
     def compute_output_shape(self, *args, **kwargs):
         raise NotImplementedError
@@ -380,8 +414,9 @@ class Layer:
     def _maybe_build(self, inputs):
         if self.built:
             return
-        shapes = jax.tree_util.tree_map(lambda x: tuple(x.shape), inputs,
-                                        is_leaf=lambda x: hasattr(x, "shape"))
+        shapes = jax.tree_util.tree_map(
+            lambda x: tuple(x.shape), inputs, is_leaf=lambda x: hasattr(x, "shape")
+        )
         self._build_with_shapes(shapes)
 
     def _build_with_shapes(self, shapes):
@@ -409,14 +444,22 @@ class Layer:
         Subclasses that do not override this get, as in Keras, an automatic config of the
         arguments their `__init__` received (defaults filled in), provided those are plain
         values (str, int, float, bool, None, and lists/tuples/dicts of them)."""
-        config = {"name": self.name, "trainable": self.trainable,
-                  "dtype": self.dtype_policy.get_config_dict()}
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": self.dtype_policy.get_config_dict(),
+        }
         if type(self).get_config is Layer.get_config and type(self).__init__ is not Layer.__init__:
-            config = {"name": self.name, **_automatic_config(self), "trainable": self.trainable,
-                      "dtype": self.dtype_policy.get_config_dict()}
+            config = {
+                "name": self.name,
+                **_automatic_config(self),
+                "trainable": self.trainable,
+                "dtype": self.dtype_policy.get_config_dict(),
+            }
             if "name" not in inspect.signature(type(self).__init__).parameters and not any(
-                    p.kind is inspect.Parameter.VAR_KEYWORD
-                    for p in inspect.signature(type(self).__init__).parameters.values()):
+                p.kind is inspect.Parameter.VAR_KEYWORD
+                for p in inspect.signature(type(self).__init__).parameters.values()
+            ):
                 config.pop("name")
         if self.activity_regularizer is not None and "activity_regularizer" not in config:
             config["activity_regularizer"] = _serialize(self.activity_regularizer)
@@ -430,8 +473,7 @@ class Layer:
     def save_own_variables(self, store):
         """Write this layer's own variables (not its sub-layers') into `store` as "0", "1", ...:
         trainable ones first, then non-trainable, each in creation order (Keras's order)."""
-        for index, variable in enumerate(self._trainable_variables +
-                                         self._non_trainable_variables):
+        for index, variable in enumerate(self._trainable_variables + self._non_trainable_variables):
             store[str(index)] = np.asarray(variable.value)
 
     def load_own_variables(self, store):
@@ -444,18 +486,21 @@ class Layer:
                     f"variables. However the weights file lists {len(store.keys())} variables "
                     "for this layer. Its parent's `build()` must create the state of its "
                     "children, or the layer needs `build_from_config()` (and "
-                    "`get_build_config()`) to rebuild it while loading.")
+                    "`get_build_config()`) to rebuild it while loading."
+                )
             raise ValueError(
                 f"Layer {self.name!r} expected {len(own)} variables, but received "
                 f"{len(store.keys())} variables during loading. Expected: "
-                f"{[v.name for v in own]}")
+                f"{[v.name for v in own]}"
+            )
         for index, variable in enumerate(own):
             value = np.asarray(store[str(index)])
             if tuple(value.shape) != tuple(variable.shape):
                 raise ValueError(
                     f"Layer {self.name!r}: variable {variable.name!r} has shape "
                     f"{tuple(variable.shape)}, but the saved value has shape "
-                    f"{tuple(value.shape)}.")
+                    f"{tuple(value.shape)}."
+                )
             variable.assign(value)
 
     def get_build_config(self):
@@ -488,9 +533,17 @@ class Layer:
 
 # Attributes whose values may hold layers without those being sub-layers (graph edges, the
 # constructor's arguments, caches of compiled calls, the compile arguments).
-_UNTRACKED_ATTRIBUTES = {"_inbound_nodes", "_outbound_nodes", "_constructor_args",
-                         "_eager_forward_cache", "_compile_config", "_engine",
-                         "_engine_signature", "_state_sync", "_variables_cache"}
+_UNTRACKED_ATTRIBUTES = {
+    "_inbound_nodes",
+    "_outbound_nodes",
+    "_constructor_args",
+    "_eager_forward_cache",
+    "_compile_config",
+    "_engine",
+    "_engine_signature",
+    "_state_sync",
+    "_variables_cache",
+}
 
 
 def _serialize(obj):
@@ -509,15 +562,20 @@ def _automatic_config(layer):
         bound = signature.bind(None, *args, **kwargs)
     except TypeError:
         bound = None
-    varargs = [p.name for p in signature.parameters.values()
-               if p.kind is inspect.Parameter.VAR_POSITIONAL]
-    if bound is None or any(bound.arguments.get(name) for name in varargs) or any(
-            p.kind is inspect.Parameter.POSITIONAL_ONLY for p in signature.parameters.values()):
+    varargs = [
+        p.name for p in signature.parameters.values() if p.kind is inspect.Parameter.VAR_POSITIONAL
+    ]
+    if (
+        bound is None
+        or any(bound.arguments.get(name) for name in varargs)
+        or any(p.kind is inspect.Parameter.POSITIONAL_ONLY for p in signature.parameters.values())
+    ):
         raise NotImplementedError(
             f"Object {cls.__name__} was created by passing positional-only or variadic "
             "positional arguments (e.g., `*args`) to `__init__()`, which the automatic config "
             "does not support. Override `get_config()` (and `from_config()`) to make it "
-            "serializable.")
+            "serializable."
+        )
     bound.apply_defaults()
     config = dict(bound.arguments)
     config.pop(next(iter(signature.parameters)), None)
@@ -533,7 +591,8 @@ def _automatic_config(layer):
             f"Object {cls.__name__} was created by passing non-serializable argument values "
             "in `__init__()`, and therefore the object must override `get_config()` in order "
             "to be serializable. Please implement `get_config()` (returning its constructor "
-            "arguments) and, if needed, `from_config()`.")
+            "arguments) and, if needed, `from_config()`."
+        )
     return config
 
 
@@ -544,8 +603,12 @@ class _DTypePolicy:
         self.variable_dtype = name
 
     def get_config_dict(self):
-        return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": self.name},
-                "registered_name": None}
+        return {
+            "module": "keras",
+            "class_name": "DTypePolicy",
+            "config": {"name": self.name},
+            "registered_name": None,
+        }
 
 
 def to_arrays(x, dtype):

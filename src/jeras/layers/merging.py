@@ -33,8 +33,7 @@ class _Merge(Layer):
         self._check_shapes([tuple(x.shape) for x in self._as_list(inputs)])
         inputs = list(inputs)
         max_rank = max(x.ndim for x in inputs)
-        inputs = [x.reshape(x.shape[:1] + (1,) * (max_rank - x.ndim) + x.shape[1:])
-                  for x in inputs]
+        inputs = [x.reshape(x.shape[:1] + (1,) * (max_rank - x.ndim) + x.shape[1:]) for x in inputs]
         return self._merge(inputs)
 
     def _merge(self, inputs):
@@ -44,38 +43,46 @@ class _Merge(Layer):
         if not isinstance(inputs, (list, tuple)):
             raise ValueError(
                 f"{type(self).__name__} layer {self.name!r} must be called on a list of "
-                f"tensors, got a single input of shape {getattr(inputs, 'shape', None)}.")
+                f"tensors, got a single input of shape {getattr(inputs, 'shape', None)}."
+            )
         return list(inputs)
 
     def _check_count(self, shapes):
         n = len(shapes)
         if n < self.min_inputs or (self.max_inputs is not None and n > self.max_inputs):
-            wanted = (f"exactly {self.min_inputs}" if self.min_inputs == self.max_inputs
-                      else f"at least {self.min_inputs}")
+            wanted = (
+                f"exactly {self.min_inputs}"
+                if self.min_inputs == self.max_inputs
+                else f"at least {self.min_inputs}"
+            )
             raise ValueError(
                 f"{type(self).__name__} layer {self.name!r} must be called on {wanted} "
-                f"input(s), got {n} with shapes {[_shape(s) for s in shapes]}.")
+                f"input(s), got {n} with shapes {[_shape(s) for s in shapes]}."
+            )
 
     def _check_shapes(self, input_shape):
         shapes = self._as_list(input_shape)
         if shapes and not all(isinstance(s, (list, tuple)) for s in shapes):
             raise ValueError(
                 f"{type(self).__name__} layer {self.name!r} must be called on a list of "
-                f"tensors, got input shape {_shape(input_shape)}.")
+                f"tensors, got input shape {_shape(input_shape)}."
+            )
         self._check_count(shapes)
         shapes = [_shape(s) for s in shapes]
         batch_sizes = {s[0] for s in shapes if s} - {None}
         if len(batch_sizes) > 1:
             raise ValueError(
                 f"{type(self).__name__} layer {self.name!r}: inputs have different batch "
-                f"sizes; received shapes {shapes}.")
+                f"sizes; received shapes {shapes}."
+            )
         merged = ()
         for shape in shapes:
             merged = _broadcast_sample_shapes(merged, shape[1:])
             if merged is None:
                 raise ValueError(
                     f"{type(self).__name__} layer {self.name!r}: inputs have incompatible "
-                    f"shapes {shapes}; apart from the batch axis each axis must be equal or 1.")
+                    f"shapes {shapes}; apart from the batch axis each axis must be equal or 1."
+                )
 
     def compute_output_shape(self, input_shape):
         shapes = [_shape(s) for s in input_shape]
@@ -166,7 +173,8 @@ class Concatenate(_Merge):
         if not shapes or not all(isinstance(s, (list, tuple)) for s in shapes):
             raise ValueError(
                 f"Concatenate layer {self.name!r} must be called on a list of at least one "
-                f"tensor, got input shape {_shape(input_shape)}.")
+                f"tensor, got input shape {_shape(input_shape)}."
+            )
         shapes = [_shape(s) for s in shapes]
         ranks = {len(s) for s in shapes}
         problem = None
@@ -187,7 +195,8 @@ class Concatenate(_Merge):
             raise ValueError(
                 f"Concatenate layer {self.name!r} needs inputs of matching shapes except on the "
                 f"concatenation axis (axis={self.axis}), but {problem}; received shapes "
-                f"{shapes}.")
+                f"{shapes}."
+            )
 
     def compute_output_shape(self, input_shape):
         shapes = [_shape(s) for s in input_shape]
@@ -219,14 +228,17 @@ class Dot(_Merge):
         super().__init__(**kwargs)
         if isinstance(axes, (list, tuple)):
             if len(axes) != 2 or not all(
-                    isinstance(a, int) and not isinstance(a, bool) for a in axes):
+                isinstance(a, int) and not isinstance(a, bool) for a in axes
+            ):
                 raise ValueError(
                     f"Dot layer {self.name!r}: `axes` must be an int or a pair of ints, got "
-                    f"axes={axes!r}.")
+                    f"axes={axes!r}."
+                )
         elif not isinstance(axes, int) or isinstance(axes, bool):
             raise TypeError(
                 f"Dot layer {self.name!r}: `axes` must be an int or a pair of ints, got "
-                f"axes={axes!r}.")
+                f"axes={axes!r}."
+            )
         self.axes = axes
         self.normalize = normalize
 
@@ -239,13 +251,15 @@ class Dot(_Merge):
         if not all(isinstance(s, (list, tuple)) for s in shapes):
             raise ValueError(
                 f"Dot layer {self.name!r} must be called on a list of 2 tensors, got input "
-                f"shape {_shape(input_shape)}.")
+                f"shape {_shape(input_shape)}."
+            )
         self._check_count(shapes)
         shapes = [_shape(s) for s in shapes]
         if any(len(s) < 2 for s in shapes):
             raise ValueError(
                 f"Dot layer {self.name!r} needs inputs of rank >= 2 (batch plus at least one "
-                f"axis), received shapes {shapes}.")
+                f"axis), received shapes {shapes}."
+            )
         batch_sizes = {s[0] for s in shapes} - {None}
         axes = self._pair_axes(shapes)
         problem = None
@@ -260,7 +274,8 @@ class Dot(_Merge):
         if problem is not None:
             raise ValueError(
                 f"Dot layer {self.name!r}: cannot contract axes {axes} of inputs with shapes "
-                f"{shapes[0]} and {shapes[1]}: {problem}.")
+                f"{shapes[0]} and {shapes[1]}: {problem}."
+            )
 
     def call(self, inputs):
         inputs = self._as_list(inputs)
@@ -277,8 +292,11 @@ class Dot(_Merge):
     def compute_output_shape(self, input_shape):
         s1, s2 = (list(_shape(s)) for s in input_shape)
         a1, a2 = self._pair_axes([s1, s2])
-        out = [s1[0]] + [d for i, d in enumerate(s1) if i not in (0, a1)] + \
-            [d for i, d in enumerate(s2) if i not in (0, a2)]
+        out = (
+            [s1[0]]
+            + [d for i, d in enumerate(s1) if i not in (0, a1)]
+            + [d for i, d in enumerate(s2) if i not in (0, a2)]
+        )
         return tuple(out) if len(out) > 1 else tuple(out) + (1,)
 
     def get_config(self):
@@ -336,8 +354,8 @@ def _broadcast_sample_shapes(a, b):
     None when they cannot broadcast."""
     if len(a) < len(b):
         a, b = b, a
-    out = list(a[:len(a) - len(b)])
-    for i, j in zip(a[len(a) - len(b):], b):
+    out = list(a[: len(a) - len(b)])
+    for i, j in zip(a[len(a) - len(b) :], b):
         if i is None or j is None:
             out.append(j if i == 1 else i if j == 1 else None)
         elif i == 1 or j == 1 or i == j:

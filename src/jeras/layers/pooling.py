@@ -4,12 +4,11 @@ through `jax.lax.reduce_window`, and global pooling over all spatial axes
 
 import math
 
-import numpy as np
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from jeras.layers.convolution import (standardize_data_format, standardize_padding,
-                                      standardize_tuple)
+from jeras.layers.convolution import standardize_data_format, standardize_padding, standardize_tuple
 from jeras.layers.input_spec import InputSpec
 from jeras.layers.layer import Layer
 
@@ -23,8 +22,9 @@ class _Pooling(Layer):
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.pool_size = standardize_tuple(pool_size, self.rank, "pool_size", self.name)
-        self.strides = standardize_tuple(pool_size if strides is None else strides, self.rank,
-                                         "strides", self.name)
+        self.strides = standardize_tuple(
+            pool_size if strides is None else strides, self.rank, "strides", self.name
+        )
         self.padding = standardize_padding(padding, ("valid", "same"), self.name)
         self.data_format = standardize_data_format(data_format)
         self.input_spec = InputSpec(ndim=self.rank + 2)
@@ -51,8 +51,9 @@ class _Pooling(Layer):
         # initial value built with `jnp` is a traced value under `jit`, which leaves a generic
         # reduce_window that has no gradient (fit() then fails to linearize).
         if self.mode == "max":
-            return jax.lax.reduce_window(inputs, _lowest_value(inputs.dtype), jax.lax.max,
-                                         window, strides, padding)
+            return jax.lax.reduce_window(
+                inputs, _lowest_value(inputs.dtype), jax.lax.max, window, strides, padding
+            )
         zero = np.zeros((), inputs.dtype)
         sums = jax.lax.reduce_window(inputs, zero, jax.lax.add, window, strides, padding)
         if self.padding == "valid":
@@ -61,8 +62,9 @@ class _Pooling(Layer):
         # count them by pooling ones of the spatial shape, which broadcast over batch and
         # channels.
         ones_shape = tuple(d if w != 1 else 1 for d, w in zip(inputs.shape, window))
-        counts = jax.lax.reduce_window(np.ones(ones_shape, inputs.dtype), zero, jax.lax.add,
-                                       window, strides, padding)
+        counts = jax.lax.reduce_window(
+            np.ones(ones_shape, inputs.dtype), zero, jax.lax.add, window, strides, padding
+        )
         return sums / counts
 
     def _output_spatial_shape(self, input_shape):
@@ -79,7 +81,8 @@ class _Pooling(Layer):
             raise ValueError(
                 f"{type(self).__name__} layer {self.name!r}: input shape {tuple(input_shape)} is "
                 f"smaller than pool_size={self.pool_size} with padding='valid'; the output would "
-                f"have spatial shape {tuple(sizes)}.")
+                f"have spatial shape {tuple(sizes)}."
+            )
         return tuple(sizes)
 
     def compute_output_shape(self, input_shape):
@@ -91,8 +94,14 @@ class _Pooling(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"pool_size": self.pool_size, "padding": self.padding,
-                       "strides": self.strides, "data_format": self.data_format})
+        config.update(
+            {
+                "pool_size": self.pool_size,
+                "padding": self.padding,
+                "strides": self.strides,
+                "data_format": self.data_format,
+            }
+        )
         return config
 
 
@@ -118,8 +127,7 @@ class MaxPooling2D(_Pooling):
 
     rank, mode = 2, "max"
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
-                 **kwargs):
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
@@ -129,8 +137,9 @@ class MaxPooling3D(_Pooling):
 
     rank, mode = 3, "max"
 
-    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
-                 **kwargs):
+    def __init__(
+        self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs
+    ):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
@@ -182,8 +191,7 @@ class _GlobalPooling(Layer):
         return tuple(d for i, d in enumerate(input_shape) if i not in axes)
 
     def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format,
-                "keepdims": self.keepdims}
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
 
 
 class GlobalMaxPooling1D(_GlobalPooling):
@@ -256,6 +264,12 @@ def _lowest_value(dtype):
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
 GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (
-    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D)
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+)
 GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (
-    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D)
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+)

@@ -15,7 +15,8 @@ class Dropout(Layer):
         super().__init__(**kwargs)
         if not 0 <= rate <= 1:
             raise ValueError(
-                f"Dropout layer {self.name!r}: `rate` must be in [0, 1], got {rate!r}.")
+                f"Dropout layer {self.name!r}: `rate` must be in [0, 1], got {rate!r}."
+            )
         self.rate = float(rate)
         self.noise_shape = noise_shape
         self.seed = seed
@@ -36,8 +37,12 @@ class Dropout(Layer):
         return jnp.where(keep, inputs / (1.0 - self.rate), jnp.zeros_like(inputs))
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
-                "noise_shape": self.noise_shape}
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "seed": self.seed,
+            "noise_shape": self.noise_shape,
+        }
 
 
 class ActivityRegularization(Layer):

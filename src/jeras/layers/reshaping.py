@@ -29,7 +29,8 @@ class Reshape(Layer):
         if sum(1 for d in self.target_shape if d == -1) > 1:
             raise ValueError(
                 f"Reshape layer {self.name!r}: at most one -1 in `target_shape`, got "
-                f"{self.target_shape}.")
+                f"{self.target_shape}."
+            )
         # No weights: usable (and countable) before its first call, as in Keras.
         self.built = True
 
@@ -42,12 +43,17 @@ class Reshape(Layer):
         if all(d is not None for d in known):
             size = math.prod(known)
             target = [d for d in self.target_shape if d != -1]
-            if -1 not in self.target_shape and math.prod(target) != size or \
-                    -1 in self.target_shape and size % max(1, math.prod(target)) != 0:
+            if (
+                -1 not in self.target_shape
+                and math.prod(target) != size
+                or -1 in self.target_shape
+                and size % max(1, math.prod(target)) != 0
+            ):
                 raise ValueError(
                     f"Reshape layer {self.name!r}: cannot reshape input of shape "
                     f"{tuple(input_shape)} to target shape {self.target_shape}; the number of "
-                    "elements per sample must match.")
+                    "elements per sample must match."
+                )
 
     def call(self, inputs):
         # Checked on every call: a built layer may later receive inputs of another size.

@@ -2,47 +2,145 @@
 
 import types
 
+from jeras.losses.functions import (
+    BCE,
+    KLD,
+    MAE,
+    MAPE,
+    MSE,
+    MSLE,
+    bce,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
+    categorical_hinge,
+    circle,
+    cosine_similarity,
+    ctc,
+    dice,
+    hinge,
+    huber,
+    kl_divergence,
+    kld,
+    log_cosh,
+    logcosh,
+    mae,
+    mape,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    mse,
+    msle,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+    tversky,
+)
+from jeras.losses.loss import Loss, LossFunctionWrapper
+from jeras.losses.losses import (
+    CTC,
+    BinaryCrossentropy,
+    BinaryFocalCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
+    CategoricalHinge,
+    Circle,
+    CosineSimilarity,
+    Dice,
+    Hinge,
+    Huber,
+    KLDivergence,
+    LogCosh,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+    Tversky,
+)
+from jeras.losses.reduction import reduce_weighted_values
 from jeras.saving import object_registration as _object_registration
 from jeras.saving import serialization as _serialization
 from jeras.saving.public_names import register_public_names as _register_public_names
-from jeras.losses.loss import Loss, LossFunctionWrapper
-from jeras.losses.reduction import reduce_weighted_values
-from jeras.losses.functions import (
-    binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-    categorical_focal_crossentropy, categorical_generalized_cross_entropy, categorical_hinge,
-    circle, cosine_similarity, ctc, dice, hinge, huber, kl_divergence, log_cosh,
-    mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
-    mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge,
-    tversky, mse, MSE, mae, MAE, mape, MAPE, msle, MSLE, kld, KLD, logcosh, bce, BCE,
-)
-from jeras.losses.losses import (
-    CTC, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
-    CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, CategoricalHinge, Circle,
-    CosineSimilarity, Dice, Hinge, Huber, KLDivergence, LogCosh, MeanAbsoluteError,
-    MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
-    SparseCategoricalCrossentropy, SquaredHinge, Tversky,
-)
 
 # The names `get` accepts are exactly Keras's: every function and class by its own name plus
 # twelve short aliases. CategoricalGeneralizedCrossEntropy and its function have no string form in
 # Keras (they still deserialize from a config, through the module lookup).
 _FUNCTIONS = {
-    fn.__name__: fn for fn in (
-        binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-        categorical_focal_crossentropy, categorical_hinge, circle, cosine_similarity, ctc, dice,
-        hinge, huber, kl_divergence, log_cosh, mean_absolute_error,
-        mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error,
-        poisson, sparse_categorical_crossentropy, squared_hinge, tversky)
+    fn.__name__: fn
+    for fn in (
+        binary_crossentropy,
+        binary_focal_crossentropy,
+        categorical_crossentropy,
+        categorical_focal_crossentropy,
+        categorical_hinge,
+        circle,
+        cosine_similarity,
+        ctc,
+        dice,
+        hinge,
+        huber,
+        kl_divergence,
+        log_cosh,
+        mean_absolute_error,
+        mean_absolute_percentage_error,
+        mean_squared_error,
+        mean_squared_logarithmic_error,
+        poisson,
+        sparse_categorical_crossentropy,
+        squared_hinge,
+        tversky,
+    )
 }
-_FUNCTIONS.update({"mse": mse, "MSE": MSE, "mae": mae, "MAE": MAE, "mape": mape, "MAPE": MAPE,
-                   "msle": msle, "MSLE": MSLE, "kld": kld, "KLD": KLD, "bce": bce, "BCE": BCE})
+_FUNCTIONS.update(
+    {
+        "mse": mse,
+        "MSE": MSE,
+        "mae": mae,
+        "MAE": MAE,
+        "mape": mape,
+        "MAPE": MAPE,
+        "msle": msle,
+        "MSLE": MSLE,
+        "kld": kld,
+        "KLD": KLD,
+        "bce": bce,
+        "BCE": BCE,
+    }
+)
 _CLASSES = {
-    cls.__name__: cls for cls in (
-        Loss, LossFunctionWrapper, CTC, BinaryCrossentropy, BinaryFocalCrossentropy,
-        CategoricalCrossentropy, CategoricalFocalCrossentropy, CategoricalHinge, Circle,
-        CosineSimilarity, Dice, Hinge, Huber, KLDivergence, LogCosh, MeanAbsoluteError,
-        MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
-        SparseCategoricalCrossentropy, SquaredHinge, Tversky)
+    cls.__name__: cls
+    for cls in (
+        Loss,
+        LossFunctionWrapper,
+        CTC,
+        BinaryCrossentropy,
+        BinaryFocalCrossentropy,
+        CategoricalCrossentropy,
+        CategoricalFocalCrossentropy,
+        CategoricalHinge,
+        Circle,
+        CosineSimilarity,
+        Dice,
+        Hinge,
+        Huber,
+        KLDivergence,
+        LogCosh,
+        MeanAbsoluteError,
+        MeanAbsolutePercentageError,
+        MeanSquaredError,
+        MeanSquaredLogarithmicError,
+        Poisson,
+        SparseCategoricalCrossentropy,
+        SquaredHinge,
+        Tversky,
+    )
 }
 
 
@@ -64,7 +162,8 @@ def get(identifier):
         if obj is None:
             raise ValueError(
                 f"Unknown loss identifier {identifier!r}. Valid names: "
-                f"{sorted(set(_FUNCTIONS) | set(_CLASSES))}, or a registered custom loss.")
+                f"{sorted(set(_FUNCTIONS) | set(_CLASSES))}, or a registered custom loss."
+            )
     else:
         obj = identifier
     if isinstance(obj, type):
@@ -80,9 +179,12 @@ def serialize(loss):
         # registered name ("package>name") or plain name. Keras's `losses.deserialize` reads a
         # function dict with another module back as the string "function", so the dict must
         # be Keras's exactly.
-        return {"module": "builtins", "class_name": "function",
-                "config": _object_registration.get_registered_name(loss),
-                "registered_name": "function"}
+        return {
+            "module": "builtins",
+            "class_name": "function",
+            "config": _object_registration.get_registered_name(loss),
+            "registered_name": "function",
+        }
     return _serialization.serialize_keras_object(loss)
 
 
@@ -91,8 +193,10 @@ def deserialize(config, custom_objects=None):
         if custom_objects and config in custom_objects:
             return custom_objects[config]
         return get(config)
-    return _serialization.deserialize_keras_object(config, custom_objects=custom_objects,
-                                                   module_objects={**_FUNCTIONS, **_CLASSES})
+    return _serialization.deserialize_keras_object(
+        config, custom_objects=custom_objects, module_objects={**_FUNCTIONS, **_CLASSES}
+    )
+
 
 # The catalogue under Keras's names, for serialization and for lower levels (see public_names).
 _register_public_names("losses", vars())

@@ -36,15 +36,16 @@ def _check_broadcast(y_true, y_pred, loss_name):
         raise ValueError(
             f"{loss_name}: y_true of shape {tuple(y_true.shape)} and y_pred of shape "
             f"{tuple(y_pred.shape)} cannot be broadcast together. Check the model's output shape "
-            "against the targets (sparse integer labels need SparseCategoricalCrossentropy).") \
-            from None
+            "against the targets (sparse integer labels need SparseCategoricalCrossentropy)."
+        ) from None
 
 
 def _check_same_shape(y_true, y_pred, loss_name):
     if y_true.shape != y_pred.shape:
         raise ValueError(
             f"{loss_name}: y_true of shape {tuple(y_true.shape)} and y_pred of shape "
-            f"{tuple(y_pred.shape)} must have the same shape.")
+            f"{tuple(y_pred.shape)} must have the same shape."
+        )
 
 
 def mean_squared_error(y_true, y_pred):
@@ -147,7 +148,9 @@ def _warn_single_class(y_pred, loss_name):
         warnings.warn(
             f"{loss_name} expects y_pred of shape (batch_size, num_classes) with num_classes > 1, "
             f"got {tuple(y_pred.shape)}; use binary_crossentropy for two classes.",
-            SyntaxWarning, stacklevel=3)
+            SyntaxWarning,
+            stacklevel=3,
+        )
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
@@ -178,8 +181,16 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     return result
 
 
-def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
-                              from_logits=False, label_smoothing=0.0, axis=-1):
+def binary_focal_crossentropy(
+    y_true,
+    y_pred,
+    apply_class_balancing=False,
+    alpha=0.25,
+    gamma=2.0,
+    from_logits=False,
+    label_smoothing=0.0,
+    axis=-1,
+):
     y_true, y_pred = _pair(y_true, y_pred, "binary_focal_crossentropy")
     # Keras's element-wise binary cross-entropy insists on equal shapes (no broadcasting).
     _check_same_shape(y_true, y_pred, "binary_focal_crossentropy")
@@ -197,8 +208,9 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     return jnp.mean(focal, axis=axis)
 
 
-def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
-                                   label_smoothing=0.0, axis=-1):
+def categorical_focal_crossentropy(
+    y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
     if isinstance(axis, bool):
         raise ValueError(f"categorical_focal_crossentropy: `axis` must be an int, got {axis!r}.")
     y_true, y_pred = _pair(y_true, y_pred, "categorical_focal_crossentropy")
@@ -228,7 +240,8 @@ def categorical_generalized_cross_entropy(y_true, y_pred, q):
         raise ValueError(
             f"categorical_generalized_cross_entropy: y_true of shape {tuple(labels.shape)} and "
             f"y_pred of shape {tuple(y_pred.shape)} do not match; expected integer labels of "
-            f"shape {tuple(y_pred.shape[:-1])} (or with a trailing 1).")
+            f"shape {tuple(y_pred.shape[:-1])} (or with a trailing 1)."
+        )
     one_hot = jax.nn.one_hot(labels.astype("int32"), y_pred.shape[-1], dtype=y_pred.dtype)
     p = jnp.sum(y_pred * one_hot, axis=-1)
     return (1.0 - jnp.power(p, q)) / q
@@ -285,8 +298,9 @@ def _overlap_with_rows(fn):
             return fn(y_true, y_pred, **kwargs), None
         y_true, y_pred = _pair(y_true, y_pred, fn.__name__, align=False)
         ndim = max(y_true.ndim, y_pred.ndim)
-        values = fn(_zero_padding_rows(y_true, row_mask), _zero_padding_rows(y_pred, row_mask),
-                    **kwargs)
+        values = fn(
+            _zero_padding_rows(y_true, row_mask), _zero_padding_rows(y_pred, row_mask), **kwargs
+        )
         keep = ndim > 0 and _keeps_batch_axis(_sum_axis(kwargs.get("axis")), ndim)
         return values, (row_mask if keep else None)
 
@@ -310,15 +324,18 @@ def ctc(y_true, y_pred):
     if y_true.ndim != 2:
         raise ValueError(
             "ctc: y_true must be integer labels of shape (batch_size, max_label_length), got "
-            f"shape {tuple(y_true.shape)} (y_pred shape {tuple(y_pred.shape)}).")
+            f"shape {tuple(y_true.shape)} (y_pred shape {tuple(y_pred.shape)})."
+        )
     if y_pred.ndim != 3:
         raise ValueError(
             "ctc: y_pred must be logits of shape (batch_size, frames, num_classes), got shape "
-            f"{tuple(y_pred.shape)} (y_true shape {tuple(y_true.shape)}).")
+            f"{tuple(y_pred.shape)} (y_true shape {tuple(y_true.shape)})."
+        )
     if y_true.shape[0] != y_pred.shape[0]:
         raise ValueError(
             f"ctc: y_true of shape {tuple(y_true.shape)} and y_pred of shape "
-            f"{tuple(y_pred.shape)} have different batch sizes.")
+            f"{tuple(y_pred.shape)} have different batch sizes."
+        )
     return _ctc_negative_log_likelihood(y_true.astype("int32"), y_pred)
 
 
@@ -365,10 +382,12 @@ def _ctc_negative_log_likelihood(labels, logits):
 
 
 # -- circle loss (metric learning) ---------------------------------------------------------------
-def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80,
-           margin=0.4):
-    values, _ = _circle_values(y_true, y_pred, ref_labels, ref_embeddings, remove_diagonal, gamma,
-                               margin, None)
+def circle(
+    y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80, margin=0.4
+):
+    values, _ = _circle_values(
+        y_true, y_pred, ref_labels, ref_embeddings, remove_diagonal, gamma, margin, None
+    )
     return values
 
 
@@ -382,8 +401,9 @@ def _masked_logsumexp(x, mask):
     return jnp.where(total > 0, jnp.log(safe) + top[..., 0], -jnp.inf)
 
 
-def _circle_values(y_true, y_pred, ref_labels, ref_embeddings, remove_diagonal, gamma, margin,
-                   key_mask):
+def _circle_values(
+    y_true, y_pred, ref_labels, ref_embeddings, remove_diagonal, gamma, margin, key_mask
+):
     """Circle loss per query row and Keras's output mask (loss > 0).
 
     `key_mask` (fit()'s row mask) drops padding rows from the pairs: the loss of a real row
@@ -392,12 +412,17 @@ def _circle_values(y_true, y_pred, ref_labels, ref_embeddings, remove_diagonal, 
     labels = jnp.asarray(unwrap(y_true)).astype("int32")
     refs = y_pred if ref_embeddings is None else jnp.asarray(unwrap(ref_embeddings))
     ref_labels = labels if ref_labels is None else jnp.asarray(unwrap(ref_labels)).astype("int32")
-    if y_pred.ndim != 2 or refs.ndim != 2 or labels.size != y_pred.shape[0] \
-            or ref_labels.size != refs.shape[0]:
+    if (
+        y_pred.ndim != 2
+        or refs.ndim != 2
+        or labels.size != y_pred.shape[0]
+        or ref_labels.size != refs.shape[0]
+    ):
         raise ValueError(
             f"circle: expected integer labels of shape (batch,) and embeddings of shape "
             f"(batch, dim); got y_true of shape {tuple(labels.shape)} and y_pred of shape "
-            f"{tuple(y_pred.shape)}.")
+            f"{tuple(y_pred.shape)}."
+        )
     positive = labels.reshape(-1, 1) == ref_labels.reshape(1, -1)
     negative = ~positive
     if remove_diagonal:
@@ -411,18 +436,28 @@ def _circle_values(y_true, y_pred, ref_labels, ref_embeddings, remove_diagonal, 
     # Positives are pulled below distance `margin`, negatives pushed beyond 1 - margin.
     pos_logits = -gamma * pos_weight * (margin - distance)
     neg_logits = gamma * neg_weight * ((1.0 - margin) - distance)
-    values = jax.nn.softplus(_masked_logsumexp(pos_logits, positive)
-                             + _masked_logsumexp(neg_logits, negative))
+    values = jax.nn.softplus(
+        _masked_logsumexp(pos_logits, positive) + _masked_logsumexp(neg_logits, negative)
+    )
     return values, values > 0
 
 
-def _circle_with_rows(y_true, y_pred, row_mask, ref_labels=None, ref_embeddings=None,
-                      remove_diagonal=True, gamma=80, margin=0.4):
+def _circle_with_rows(
+    y_true,
+    y_pred,
+    row_mask,
+    ref_labels=None,
+    ref_embeddings=None,
+    remove_diagonal=True,
+    gamma=80,
+    margin=0.4,
+):
     # With references given explicitly the padding rows are only queries, which the row mask
     # removes from the mean; otherwise they are also references and are dropped from the pairs.
     key_mask = row_mask if ref_embeddings is None else None
-    values, positive = _circle_values(y_true, y_pred, ref_labels, ref_embeddings,
-                                      remove_diagonal, gamma, margin, key_mask)
+    values, positive = _circle_values(
+        y_true, y_pred, ref_labels, ref_embeddings, remove_diagonal, gamma, margin, key_mask
+    )
     mask = positive.astype(values.dtype)
     if row_mask is not None:
         mask = mask * jnp.asarray(row_mask, dtype=values.dtype).reshape(mask.shape)

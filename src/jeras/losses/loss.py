@@ -7,8 +7,11 @@ from jeras.backend.config import floatx
 from jeras.backend.dtypes import standardize_dtype
 from jeras.backend.naming import auto_name
 from jeras.losses import functions as F
-from jeras.losses.reduction import (reduce_weighted_values, squeeze_or_expand_to_same_rank,
-                                    standardize_reduction)
+from jeras.losses.reduction import (
+    reduce_weighted_values,
+    squeeze_or_expand_to_same_rank,
+    standardize_reduction,
+)
 from jeras.ops._convert import unwrap
 from jeras.saving.public_names import required_public_object
 from jeras.saving.serialization import serialize_keras_object
@@ -106,14 +109,32 @@ def _align(mask, values):
 
 # jeras's loss functions, whose values keep one entry per sample, or (dice, tversky, circle) which
 # have a form that takes fit()'s row mask: wrapped, they are exact under padding.
-PADDING_EXACT_LOSS_FUNCTIONS = frozenset({
-    F.mean_squared_error, F.mean_absolute_error, F.mean_absolute_percentage_error,
-    F.mean_squared_logarithmic_error, F.huber, F.log_cosh, F.hinge, F.squared_hinge,
-    F.categorical_hinge, F.kl_divergence, F.poisson, F.cosine_similarity, F.binary_crossentropy,
-    F.categorical_crossentropy, F.sparse_categorical_crossentropy, F.binary_focal_crossentropy,
-    F.categorical_focal_crossentropy, F.categorical_generalized_cross_entropy, F.dice, F.tversky,
-    F.ctc, F.circle,
-})
+PADDING_EXACT_LOSS_FUNCTIONS = frozenset(
+    {
+        F.mean_squared_error,
+        F.mean_absolute_error,
+        F.mean_absolute_percentage_error,
+        F.mean_squared_logarithmic_error,
+        F.huber,
+        F.log_cosh,
+        F.hinge,
+        F.squared_hinge,
+        F.categorical_hinge,
+        F.kl_divergence,
+        F.poisson,
+        F.cosine_similarity,
+        F.binary_crossentropy,
+        F.categorical_crossentropy,
+        F.sparse_categorical_crossentropy,
+        F.binary_focal_crossentropy,
+        F.categorical_focal_crossentropy,
+        F.categorical_generalized_cross_entropy,
+        F.dice,
+        F.tversky,
+        F.ctc,
+        F.circle,
+    }
+)
 
 
 class LossFunctionWrapper(Loss):

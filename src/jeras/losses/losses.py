@@ -60,10 +60,12 @@ class MeanAbsolutePercentageError(LossFunctionWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error",
-                 dtype=None):
-        super().__init__(F.mean_absolute_percentage_error, reduction=reduction, name=name,
-                         dtype=dtype)
+    def __init__(
+        self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error", dtype=None
+    ):
+        super().__init__(
+            F.mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype
+        )
 
     def get_config(self):
         return _config(self)
@@ -78,10 +80,12 @@ class MeanSquaredLogarithmicError(LossFunctionWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error",
-                 dtype=None):
-        super().__init__(F.mean_squared_logarithmic_error, reduction=reduction, name=name,
-                         dtype=dtype)
+    def __init__(
+        self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error", dtype=None
+    ):
+        super().__init__(
+            F.mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype
+        )
 
     def get_config(self):
         return _config(self)
@@ -211,10 +215,12 @@ class CosineSimilarity(LossFunctionWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity",
-                 dtype=None):
-        super().__init__(F.cosine_similarity, reduction=reduction, name=name, dtype=dtype,
-                         axis=axis)
+    def __init__(
+        self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None
+    ):
+        super().__init__(
+            F.cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis
+        )
         self.axis = axis
 
     def get_config(self):
@@ -234,17 +240,32 @@ class BinaryCrossentropy(LossFunctionWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
-        super().__init__(F.binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            F.binary_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
         self.axis = axis
 
     def get_config(self):
-        return _config(self, from_logits=self.from_logits, label_smoothing=self.label_smoothing,
-                       axis=self.axis)
+        return _config(
+            self, from_logits=self.from_logits, label_smoothing=self.label_smoothing, axis=self.axis
+        )
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):
@@ -260,17 +281,32 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
-        super().__init__(F.categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            F.categorical_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
         self.axis = axis
 
     def get_config(self):
-        return _config(self, from_logits=self.from_logits, label_smoothing=self.label_smoothing,
-                       axis=self.axis)
+        return _config(
+            self, from_logits=self.from_logits, label_smoothing=self.label_smoothing, axis=self.axis
+        )
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
@@ -287,11 +323,24 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
-                 axis=-1, name="sparse_categorical_crossentropy", dtype=None):
-        super().__init__(F.sparse_categorical_crossentropy, reduction=reduction, name=name,
-                         dtype=dtype, from_logits=from_logits, ignore_class=ignore_class,
-                         axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        ignore_class=None,
+        reduction="sum_over_batch_size",
+        axis=-1,
+        name="sparse_categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            F.sparse_categorical_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            ignore_class=ignore_class,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.ignore_class = ignore_class
         self.axis = axis
@@ -325,13 +374,30 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
-                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
-                 name="binary_focal_crossentropy", dtype=None):
-        super().__init__(F.binary_focal_crossentropy, reduction=reduction, name=name,
-                         dtype=dtype, apply_class_balancing=apply_class_balancing, alpha=alpha,
-                         gamma=gamma, from_logits=from_logits, label_smoothing=label_smoothing,
-                         axis=axis)
+    def __init__(
+        self,
+        apply_class_balancing=False,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_focal_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            F.binary_focal_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            apply_class_balancing=apply_class_balancing,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.apply_class_balancing = apply_class_balancing
         self.alpha = alpha
         self.gamma = gamma
@@ -341,9 +407,15 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
 
     def get_config(self):
         # Keras's order: the cross-entropy arguments, then the focal ones.
-        return _config(self, from_logits=self.from_logits, label_smoothing=self.label_smoothing,
-                       axis=self.axis, apply_class_balancing=self.apply_class_balancing,
-                       alpha=self.alpha, gamma=self.gamma)
+        return _config(
+            self,
+            from_logits=self.from_logits,
+            label_smoothing=self.label_smoothing,
+            axis=self.axis,
+            apply_class_balancing=self.apply_class_balancing,
+            alpha=self.alpha,
+            gamma=self.gamma,
+        )
 
 
 class CategoricalFocalCrossentropy(LossFunctionWrapper):
@@ -362,12 +434,28 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy",
-                 dtype=None):
-        super().__init__(F.categorical_focal_crossentropy, reduction=reduction, name=name,
-                         dtype=dtype, alpha=alpha, gamma=gamma, from_logits=from_logits,
-                         label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="categorical_focal_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            F.categorical_focal_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.alpha = alpha
         self.gamma = gamma
         self.from_logits = from_logits
@@ -376,8 +464,14 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
 
     def get_config(self):
         # Keras's order: the cross-entropy arguments, then the focal ones.
-        return _config(self, from_logits=self.from_logits, label_smoothing=self.label_smoothing,
-                       axis=self.axis, alpha=self.alpha, gamma=self.gamma)
+        return _config(
+            self,
+            from_logits=self.from_logits,
+            label_smoothing=self.label_smoothing,
+            axis=self.axis,
+            alpha=self.alpha,
+            gamma=self.gamma,
+        )
 
 
 class Dice(LossFunctionWrapper):
@@ -414,10 +508,24 @@ class Tversky(LossFunctionWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky",
-                 axis=None, dtype=None):
-        super().__init__(F.tversky, reduction=reduction, name=name, dtype=dtype, alpha=alpha,
-                         beta=beta, axis=axis)
+    def __init__(
+        self,
+        alpha=0.5,
+        beta=0.5,
+        reduction="sum_over_batch_size",
+        name="tversky",
+        axis=None,
+        dtype=None,
+    ):
+        super().__init__(
+            F.tversky,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            alpha=alpha,
+            beta=beta,
+            axis=axis,
+        )
         self.alpha = alpha
         self.beta = beta
         self.axis = axis
@@ -455,17 +563,32 @@ class Circle(LossFunctionWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True,
-                 reduction="sum_over_batch_size", name="circle", dtype=None):
-        super().__init__(F.circle, reduction=reduction, name=name, dtype=dtype, gamma=gamma,
-                         margin=margin, remove_diagonal=remove_diagonal)
+    def __init__(
+        self,
+        gamma=80.0,
+        margin=0.4,
+        remove_diagonal=True,
+        reduction="sum_over_batch_size",
+        name="circle",
+        dtype=None,
+    ):
+        super().__init__(
+            F.circle,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            gamma=gamma,
+            margin=margin,
+            remove_diagonal=remove_diagonal,
+        )
         self.gamma = gamma
         self.margin = margin
         self.remove_diagonal = remove_diagonal
 
     def get_config(self):
-        return _config(self, gamma=self.gamma, margin=self.margin,
-                       remove_diagonal=self.remove_diagonal)
+        return _config(
+            self, gamma=self.gamma, margin=self.margin, remove_diagonal=self.remove_diagonal
+        )
 
 
 class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
@@ -479,14 +602,25 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, q=0.5, reduction="sum_over_batch_size",
-                 name="categorical_generalized_cross_entropy", dtype=None):
+    def __init__(
+        self,
+        q=0.5,
+        reduction="sum_over_batch_size",
+        name="categorical_generalized_cross_entropy",
+        dtype=None,
+    ):
         if not 0 < q < 1:
             raise ValueError(
                 f"CategoricalGeneralizedCrossEntropy: q must be in the open interval (0, 1), got "
-                f"q={q!r}.")
-        super().__init__(F.categorical_generalized_cross_entropy, reduction=reduction,
-                         name=name, dtype=dtype, q=q)
+                f"q={q!r}."
+            )
+        super().__init__(
+            F.categorical_generalized_cross_entropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            q=q,
+        )
         self.q = q
 
     def get_config(self):

@@ -9,7 +9,8 @@ def standardize_reduction(reduction):
     if reduction not in REDUCTIONS:
         raise ValueError(
             f"Invalid value for argument `reduction`: {reduction!r}. Expected one of "
-            f"{list(REDUCTIONS)}.")
+            f"{list(REDUCTIONS)}."
+        )
     return reduction
 
 
@@ -39,8 +40,9 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
     return x1, x2
 
 
-def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum_over_batch_size",
-                           dtype=None):
+def reduce_weighted_values(
+    values, sample_weight=None, mask=None, reduction="sum_over_batch_size", dtype=None
+):
     values = jnp.asarray(values)
     dtype = dtype or values.dtype
     values = values.astype(dtype)

@@ -1,56 +1,131 @@
 """`jeras.metrics`: the `Metric` base class, the catalogue and `get`."""
 
-from jeras.metrics.metric import Metric
-from jeras.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
+from jeras.backend.naming import to_snake_case as _snake
 from jeras.metrics.accuracy_metrics import (
-    Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
-    SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy, binary_accuracy,
-    categorical_accuracy, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
-from jeras.metrics.loss_metrics import (
-    BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge,
-    KLDivergence, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredError, MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError,
-    SparseCategoricalCrossentropy, SquaredHinge,
-)
 from jeras.metrics.confusion_metrics import (
-    AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall, RecallAtPrecision,
-    SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives, TruePositives,
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    PrecisionAtRecall,
+    Recall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    TrueNegatives,
+    TruePositives,
+)
+from jeras.metrics.correlation_metrics import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
 )
 from jeras.metrics.f_score_metrics import F1Score, FBetaScore
 from jeras.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
-from jeras.metrics.regression_metrics import R2Score
-from jeras.metrics.correlation_metrics import (
-    ConcordanceCorrelation, PearsonCorrelation, concordance_correlation, pearson_correlation,
+from jeras.metrics.loss_metrics import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    RootMeanSquaredError,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
 )
-from jeras.backend.naming import to_snake_case as _snake
+from jeras.metrics.metric import Metric
+from jeras.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
+from jeras.metrics.regression_metrics import R2Score
 from jeras.saving import object_registration as _object_registration
 from jeras.saving import serialization as _serialization
 from jeras.saving.public_names import register_public_names as _register_public_names
 
 _CLASSES = [
-    Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
-    SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, BinaryCrossentropy,
-    CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, KLDivergence,
-    LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
-    MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError, SparseCategoricalCrossentropy,
-    SquaredHinge, Mean, Sum, R2Score, AUC, FalseNegatives, FalsePositives, Precision,
-    PrecisionAtRecall, Recall, RecallAtPrecision, SensitivityAtSpecificity,
-    SpecificityAtSensitivity, TrueNegatives, TruePositives, ConcordanceCorrelation,
-    PearsonCorrelation, F1Score, FBetaScore, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    RootMeanSquaredError,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+    Mean,
+    Sum,
+    R2Score,
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    PrecisionAtRecall,
+    Recall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    TrueNegatives,
+    TruePositives,
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    F1Score,
+    FBetaScore,
+    IoU,
+    BinaryIoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
 ]
 _BY_NAME = {}
 for _cls in _CLASSES:
     _BY_NAME[_cls.__name__] = _cls
     _BY_NAME[_snake(_cls.__name__)] = _cls
-_BY_NAME.update({
-    "mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError,
-    "MAE": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,
-    "MAPE": MeanAbsolutePercentageError, "msle": MeanSquaredLogarithmicError,
-    "MSLE": MeanSquaredLogarithmicError, "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
-    "log_cosh_error": LogCoshError, "logcosh": LogCoshError,
-})
+_BY_NAME.update(
+    {
+        "mse": MeanSquaredError,
+        "MSE": MeanSquaredError,
+        "mae": MeanAbsoluteError,
+        "MAE": MeanAbsoluteError,
+        "mape": MeanAbsolutePercentageError,
+        "MAPE": MeanAbsolutePercentageError,
+        "msle": MeanSquaredLogarithmicError,
+        "MSLE": MeanSquaredLogarithmicError,
+        "bce": BinaryCrossentropy,
+        "BCE": BinaryCrossentropy,
+        "log_cosh_error": LogCoshError,
+        "logcosh": LogCoshError,
+    }
+)
 
 
 def get(identifier):
@@ -68,7 +143,8 @@ def get(identifier):
                 return get(registered() if isinstance(registered, type) else registered)
             raise ValueError(
                 f"Unknown metric identifier {identifier!r}. Valid names: {sorted(_BY_NAME)}, "
-                "'accuracy' / 'acc', or a registered custom metric.")
+                "'accuracy' / 'acc', or a registered custom metric."
+            )
         return cls(name=identifier)
     if isinstance(identifier, dict):
         return deserialize(identifier)
@@ -84,8 +160,10 @@ def serialize(metric):
 
 
 def deserialize(config, custom_objects=None):
-    return _serialization.deserialize_keras_object(config, custom_objects=custom_objects,
-                                                   module_objects={c.__name__: c for c in _CLASSES})
+    return _serialization.deserialize_keras_object(
+        config, custom_objects=custom_objects, module_objects={c.__name__: c for c in _CLASSES}
+    )
+
 
 # The catalogue under Keras's names, for serialization and for lower levels (see public_names).
 _register_public_names("metrics", vars())

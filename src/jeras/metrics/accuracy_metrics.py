@@ -43,7 +43,8 @@ def sparse_categorical_accuracy(y_true, y_pred):
         raise ValueError(
             f"sparse_categorical_accuracy: labels of shape {tuple(y_true.shape)} do not match "
             f"predictions of shape {tuple(y_pred.shape)}; expected integer labels of shape "
-            f"{tuple(y_pred.shape[:-1])}.")
+            f"{tuple(y_pred.shape[:-1])}."
+        )
     predicted = jnp.argmax(y_pred, -1).astype(y_true.dtype)
     return (y_true == predicted).astype(floatx())
 
@@ -70,10 +71,16 @@ def _in_top_k(predictions, targets, k):
     return (higher < k).astype(floatx())
 
 
-PADDING_EXACT_METRIC_FUNCTIONS.update({
-    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
-    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
-})
+PADDING_EXACT_METRIC_FUNCTIONS.update(
+    {
+        accuracy,
+        binary_accuracy,
+        categorical_accuracy,
+        sparse_categorical_accuracy,
+        top_k_categorical_accuracy,
+        sparse_top_k_categorical_accuracy,
+    }
+)
 
 
 class Accuracy(MeanMetricWrapper):
@@ -161,10 +168,16 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
-                 from_sorted_ids=False):
-        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
-                         from_sorted_ids=from_sorted_ids)
+    def __init__(
+        self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None, from_sorted_ids=False
+    ):
+        super().__init__(
+            sparse_top_k_categorical_accuracy,
+            name=name,
+            dtype=dtype,
+            k=k,
+            from_sorted_ids=from_sorted_ids,
+        )
         self._direction = "up"
 
     def get_config(self):

@@ -61,8 +61,19 @@ def _reverse_cumsum(x):
     return jnp.flip(jnp.cumsum(jnp.flip(x, -1), axis=-1), -1)
 
 
-def confusion_counts(wanted, y_true, y_pred, thresholds, dtype, evenly=False, top_k=None,
-                     class_id=None, sample_weight=None, multi_label=False, label_weights=None):
+def confusion_counts(
+    wanted,
+    y_true,
+    y_pred,
+    thresholds,
+    dtype,
+    evenly=False,
+    top_k=None,
+    class_id=None,
+    sample_weight=None,
+    multi_label=False,
+    label_weights=None,
+):
     """The weighted counts of this batch for the keys in `wanted` (TP, FP, TN, FN): a dict of
     arrays of shape `(len(thresholds),)`, or `(len(thresholds), num_labels)` when
     `multi_label`. A label counts as positive when non-zero, a prediction when it is strictly
@@ -74,23 +85,28 @@ def confusion_counts(wanted, y_true, y_pred, thresholds, dtype, evenly=False, to
     y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
     if sample_weight is not None:
         sample_weight = jnp.asarray(unwrap(sample_weight)).astype(dtype)
-        if 0 < sample_weight.ndim < y_true.ndim - 1 and \
-                sample_weight.shape == y_true.shape[:sample_weight.ndim]:
+        if (
+            0 < sample_weight.ndim < y_true.ndim - 1
+            and sample_weight.shape == y_true.shape[: sample_weight.ndim]
+        ):
             # Per-sample weights of rank-3+ data (fit()'s padding mask on sequences) apply to
             # all of a sample's entries. Keras broadcasts them against the trailing axes, which
             # fails unless the sizes happen to fit.
             sample_weight = sample_weight.reshape(
-                sample_weight.shape + (1,) * (y_true.ndim - sample_weight.ndim))
+                sample_weight.shape + (1,) * (y_true.ndim - sample_weight.ndim)
+            )
         sample_weight = jnp.expand_dims(sample_weight, -1)
-        _, sample_weight = squeeze_or_expand_to_same_rank(y_true, sample_weight,
-                                                          expand_rank_1=False)
+        _, sample_weight = squeeze_or_expand_to_same_rank(
+            y_true, sample_weight, expand_rank_1=False
+        )
     if top_k is not None:
         y_pred = _filter_top_k(y_pred, top_k)
     if class_id is not None:
         if y_pred.ndim == 1:
             raise ValueError(
                 "When class_id is provided, y_pred must be a 2D array with shape (num_samples, "
-                f"num_classes), found shape: {tuple(y_pred.shape)}")
+                f"num_classes), found shape: {tuple(y_pred.shape)}"
+            )
         y_true = y_true[..., class_id, None]
         y_pred = y_pred[..., class_id, None]
 
@@ -100,7 +116,8 @@ def confusion_counts(wanted, y_true, y_pred, thresholds, dtype, evenly=False, to
         weights = jnp.broadcast_to(sample_weight, y_pred.shape)
     if label_weights is not None:
         weights = weights * jnp.broadcast_to(
-            jnp.asarray(unwrap(label_weights)).astype(dtype)[None], y_pred.shape)
+            jnp.asarray(unwrap(label_weights)).astype(dtype)[None], y_pred.shape
+        )
     is_true = (y_true != 0).astype(dtype)
     if not multi_label:
         # Every entry is one binary decision.
@@ -144,8 +161,12 @@ def confusion_counts(wanted, y_true, y_pred, thresholds, dtype, evenly=False, to
         def count(mask):
             return jnp.sum(jnp.where(mask, per_entry, 0), axis=1).astype(dtype)
 
-        counts = {TP: count(label & above), FP: count(~label & above),
-                  FN: count(label & ~above), TN: count(~label & ~above)}
+        counts = {
+            TP: count(label & above),
+            FP: count(~label & above),
+            FN: count(label & ~above),
+            TN: count(~label & ~above),
+        }
     return {key: counts[key] for key in wanted}
 
 
@@ -159,13 +180,20 @@ class _ThresholdCount(Metric):
         self.init_thresholds = thresholds
         self.thresholds = parse_thresholds(thresholds, 0.5)
         self._evenly = evenly_spaced(self.thresholds)
-        self.accumulator = self.add_variable(shape=(len(self.thresholds),),
-                                             initializer="zeros", name="accumulator")
+        self.accumulator = self.add_variable(
+            shape=(len(self.thresholds),), initializer="zeros", name="accumulator"
+        )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        counts = confusion_counts([self._key], y_true, y_pred, self.thresholds,
-                                  self.accumulator.dtype, evenly=self._evenly,
-                                  sample_weight=sample_weight)
+        counts = confusion_counts(
+            [self._key],
+            y_true,
+            y_pred,
+            self.thresholds,
+            self.accumulator.dtype,
+            evenly=self._evenly,
+            sample_weight=sample_weight,
+        )
         self.accumulator.assign(self.accumulator.value + counts[self._key])
 
     def result(self):
@@ -227,17 +255,25 @@ class _PrecisionRecall(Metric):
         self.thresholds = parse_thresholds(thresholds, 0.5 if top_k is None else NEG_INF)
         self._evenly = evenly_spaced(self.thresholds)
         size = (len(self.thresholds),)
-        self.true_positives = self.add_variable(shape=size, initializer="zeros",
-                                                name="true_positives")
+        self.true_positives = self.add_variable(
+            shape=size, initializer="zeros", name="true_positives"
+        )
         second = "false_positives" if self._second == FP else "false_negatives"
         setattr(self, second, self.add_variable(shape=size, initializer="zeros", name=second))
         self._other = getattr(self, second)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        counts = confusion_counts([TP, self._second], y_true, y_pred, self.thresholds,
-                                  self.true_positives.dtype, evenly=self._evenly,
-                                  top_k=self.top_k, class_id=self.class_id,
-                                  sample_weight=sample_weight)
+        counts = confusion_counts(
+            [TP, self._second],
+            y_true,
+            y_pred,
+            self.thresholds,
+            self.true_positives.dtype,
+            evenly=self._evenly,
+            top_k=self.top_k,
+            class_id=self.class_id,
+            sample_weight=sample_weight,
+        )
         self.true_positives.assign(self.true_positives.value + counts[TP])
         self._other.assign(self._other.value + counts[self._second])
 
@@ -247,8 +283,12 @@ class _PrecisionRecall(Metric):
         return value[0] if len(self.thresholds) == 1 else value
 
     def get_config(self):
-        return {**super().get_config(), "thresholds": self.init_thresholds,
-                "top_k": self.top_k, "class_id": self.class_id}
+        return {
+            **super().get_config(),
+            "thresholds": self.init_thresholds,
+            "top_k": self.top_k,
+            "class_id": self.class_id,
+        }
 
 
 class Precision(_PrecisionRecall):
@@ -288,11 +328,15 @@ class _AtConstraint(Metric):
 
     def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
         if value < 0 or value > 1:
-            raise ValueError(f"Argument `{self._value_name}` must be in the range [0, 1]. "
-                             f"Received: {self._value_name}={value}")
+            raise ValueError(
+                f"Argument `{self._value_name}` must be in the range [0, 1]. "
+                f"Received: {self._value_name}={value}"
+            )
         if num_thresholds <= 0:
-            raise ValueError("Argument `num_thresholds` must be an integer > 0. "
-                             f"Received: num_thresholds={num_thresholds}")
+            raise ValueError(
+                "Argument `num_thresholds` must be an integer > 0. "
+                f"Received: num_thresholds={num_thresholds}"
+            )
         super().__init__(name=name, dtype=dtype)
         self._direction = "up"
         setattr(self, self._value_name, value)
@@ -309,26 +353,44 @@ class _AtConstraint(Metric):
             setattr(self, key, self.add_variable(shape=size, initializer="zeros", name=key))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        counts = confusion_counts([TP, TN, FP, FN], y_true, y_pred, self.thresholds,
-                                  self.true_positives.dtype, evenly=self._evenly,
-                                  class_id=self.class_id, sample_weight=sample_weight)
-        for key, variable in ((TP, self.true_positives), (TN, self.true_negatives),
-                              (FP, self.false_positives), (FN, self.false_negatives)):
+        counts = confusion_counts(
+            [TP, TN, FP, FN],
+            y_true,
+            y_pred,
+            self.thresholds,
+            self.true_positives.dtype,
+            evenly=self._evenly,
+            class_id=self.class_id,
+            sample_weight=sample_weight,
+        )
+        for key, variable in (
+            (TP, self.true_positives),
+            (TN, self.true_negatives),
+            (FP, self.false_positives),
+            (FN, self.false_negatives),
+        ):
             variable.assign(variable.value + counts[key])
 
     def _rates(self):
         tp, fp = self.true_positives.value, self.false_positives.value
         tn, fn = self.true_negatives.value, self.false_negatives.value
-        return {"sensitivity": _ratio(tp, tp + fn), "specificity": _ratio(tn, tn + fp),
-                "precision": _ratio(tp, tp + fp)}
+        return {
+            "sensitivity": _ratio(tp, tp + fn),
+            "specificity": _ratio(tn, tn + fp),
+            "precision": _ratio(tp, tp + fp),
+        }
 
     def _max_where_reached(self, constrained, dependent):
         feasible = constrained >= self.value
         return jnp.max(jnp.where(feasible, dependent, 0), initial=0)
 
     def get_config(self):
-        return {**super().get_config(), "class_id": self.class_id,
-                "num_thresholds": self.num_thresholds, self._value_name: self.value}
+        return {
+            **super().get_config(),
+            "class_id": self.class_id,
+            "num_thresholds": self.num_thresholds,
+            self._value_name: self.value,
+        }
 
 
 class SensitivityAtSpecificity(_AtConstraint):
@@ -339,8 +401,9 @@ class SensitivityAtSpecificity(_AtConstraint):
     _value_name = "specificity"
 
     def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
-        super().__init__(specificity, num_thresholds=num_thresholds, class_id=class_id,
-                         name=name, dtype=dtype)
+        super().__init__(
+            specificity, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype
+        )
 
     def result(self):
         rates = self._rates()
@@ -355,8 +418,9 @@ class SpecificityAtSensitivity(_AtConstraint):
     _value_name = "sensitivity"
 
     def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
-        super().__init__(sensitivity, num_thresholds=num_thresholds, class_id=class_id,
-                         name=name, dtype=dtype)
+        super().__init__(
+            sensitivity, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype
+        )
 
     def result(self):
         rates = self._rates()
@@ -371,8 +435,9 @@ class PrecisionAtRecall(_AtConstraint):
     _value_name = "recall"
 
     def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
-        super().__init__(recall, num_thresholds=num_thresholds, class_id=class_id, name=name,
-                         dtype=dtype)
+        super().__init__(
+            recall, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype
+        )
 
     def result(self):
         rates = self._rates()
@@ -387,19 +452,31 @@ class RecallAtPrecision(_AtConstraint):
     _value_name = "precision"
 
     def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):
-        super().__init__(precision, num_thresholds=num_thresholds, class_id=class_id,
-                         name=name, dtype=dtype)
+        super().__init__(
+            precision, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype
+        )
 
     def result(self):
         rates = self._rates()
         return self._max_where_reached(rates["precision"], rates["sensitivity"])
 
 
-_CURVES = {"roc": "ROC", "ROC": "ROC", "pr": "PR", "PR": "PR", "prgain": "PRGAIN",
-           "PRGAIN": "PRGAIN"}
-_SUMMATIONS = {"interpolation": "interpolation", "Interpolation": "interpolation",
-               "majoring": "majoring", "Majoring": "majoring", "minoring": "minoring",
-               "Minoring": "minoring"}
+_CURVES = {
+    "roc": "ROC",
+    "ROC": "ROC",
+    "pr": "PR",
+    "PR": "PR",
+    "prgain": "PRGAIN",
+    "PRGAIN": "PRGAIN",
+}
+_SUMMATIONS = {
+    "interpolation": "interpolation",
+    "Interpolation": "interpolation",
+    "majoring": "majoring",
+    "Majoring": "majoring",
+    "minoring": "minoring",
+    "Minoring": "minoring",
+}
 
 
 def _enum_value(value, table, what, expected):
@@ -432,13 +509,27 @@ class AUC(Metric):
 
     exact_under_padding = True
 
-    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
-                 name=None, dtype=None, thresholds=None, multi_label=False, num_labels=None,
-                 label_weights=None, from_logits=False):
+    def __init__(
+        self,
+        num_thresholds=200,
+        curve="ROC",
+        summation_method="interpolation",
+        name=None,
+        dtype=None,
+        thresholds=None,
+        multi_label=False,
+        num_labels=None,
+        label_weights=None,
+        from_logits=False,
+    ):
         self._direction = "up"
         curve = _enum_value(curve, _CURVES, "AUC curve", '["PR", "ROC", "PRGAIN"]')
-        summation_method = _enum_value(summation_method, _SUMMATIONS, "AUC summation method",
-                                       '["interpolation", "majoring", "minoring"]')
+        summation_method = _enum_value(
+            summation_method,
+            _SUMMATIONS,
+            "AUC summation method",
+            '["interpolation", "majoring", "minoring"]',
+        )
         self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
             self.num_thresholds = len(thresholds) + 2
@@ -446,8 +537,10 @@ class AUC(Metric):
             self._evenly = evenly_spaced([0.0] + thresholds + [1.0])
         else:
             if num_thresholds <= 1:
-                raise ValueError("Argument `num_thresholds` must be an integer > 1. "
-                                 f"Received: num_thresholds={num_thresholds}")
+                raise ValueError(
+                    "Argument `num_thresholds` must be an integer > 1. "
+                    f"Received: num_thresholds={num_thresholds}"
+                )
             self.num_thresholds = num_thresholds
             thresholds = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
             self._evenly = True
@@ -459,8 +552,11 @@ class AUC(Metric):
         super().__init__(name=name, dtype=dtype)
         self.multi_label = multi_label
         self.num_labels = num_labels
-        self.label_weights = (None if label_weights is None
-                              else jnp.asarray(_tensor_config_value(label_weights), self.dtype))
+        self.label_weights = (
+            None
+            if label_weights is None
+            else jnp.asarray(_tensor_config_value(label_weights), self.dtype)
+        )
         self._from_logits = from_logits
         self._built = False
         if multi_label:
@@ -481,7 +577,8 @@ class AUC(Metric):
             if len(shape) != 2:
                 raise ValueError(
                     "`y_pred` must have rank 2 when `multi_label=True`. Found rank "
-                    f"{len(shape)}. Full shape received for `y_pred`: {tuple(shape)}")
+                    f"{len(shape)}. Full shape received for `y_pred`: {tuple(shape)}"
+                )
             self._num_labels = shape[1]
             size = (self.num_thresholds, self._num_labels)
         else:
@@ -490,8 +587,7 @@ class AUC(Metric):
         # Built on the first update, possibly while jax traces a step: the zeros must be
         # concrete arrays, not values of that trace.
         with jax.ensure_compile_time_eval():
-            for key in ("true_positives", "false_positives", "true_negatives",
-                        "false_negatives"):
+            for key in ("true_positives", "false_positives", "true_negatives", "false_negatives"):
                 setattr(self, key, self.add_variable(shape=size, initializer="zeros", name=key))
         self._built = True
 
@@ -502,11 +598,22 @@ class AUC(Metric):
         if self._from_logits:
             y_pred = jax.nn.sigmoid(y_pred)
         counts = confusion_counts(
-            [TP, TN, FP, FN], y_true, y_pred, self._thresholds, self.true_positives.dtype,
-            evenly=self._evenly, sample_weight=sample_weight, multi_label=self.multi_label,
-            label_weights=None if self.multi_label else self.label_weights)
-        for key, variable in ((TP, self.true_positives), (TN, self.true_negatives),
-                              (FP, self.false_positives), (FN, self.false_negatives)):
+            [TP, TN, FP, FN],
+            y_true,
+            y_pred,
+            self._thresholds,
+            self.true_positives.dtype,
+            evenly=self._evenly,
+            sample_weight=sample_weight,
+            multi_label=self.multi_label,
+            label_weights=None if self.multi_label else self.label_weights,
+        )
+        for key, variable in (
+            (TP, self.true_positives),
+            (TN, self.true_negatives),
+            (FP, self.false_positives),
+            (FN, self.false_negatives),
+        ):
             variable.assign(variable.value + counts[key])
 
     def _average_labels(self, per_threshold_terms):
@@ -521,17 +628,22 @@ class AUC(Metric):
         """PR-AUC with precision interpolated between thresholds as Davis & Goadrich do: true
         positives vary linearly with predicted positives on each interval, so the area of an
         interval has a closed form with a log term."""
-        tp, fp, fn = (self.true_positives.value, self.false_positives.value,
-                      self.false_negatives.value)
+        tp, fp, fn = (
+            self.true_positives.value,
+            self.false_positives.value,
+            self.false_negatives.value,
+        )
         d_tp = tp[:-1] - tp[1:]
         p = tp + fp
         d_p = p[:-1] - p[1:]
         slope = _ratio(d_tp, jnp.maximum(d_p, 0))
         intercept = tp[1:] - slope * p[1:]
-        p_ratio = jnp.where((p[:-1] > 0) & (p[1:] > 0), _ratio(p[:-1], jnp.maximum(p[1:], 0)),
-                            jnp.ones_like(p[1:]))
-        terms = _ratio(slope * (d_tp + intercept * jnp.log(p_ratio)),
-                       jnp.maximum(tp[1:] + fn[1:], 0))
+        p_ratio = jnp.where(
+            (p[:-1] > 0) & (p[1:] > 0), _ratio(p[:-1], jnp.maximum(p[1:], 0)), jnp.ones_like(p[1:])
+        )
+        terms = _ratio(
+            slope * (d_tp + intercept * jnp.log(p_ratio)), jnp.maximum(tp[1:] + fn[1:], 0)
+        )
         return self._average_labels(terms)
 
     def result(self):
@@ -564,10 +676,16 @@ class AUC(Metric):
             super().reset_state()
 
     def get_config(self):
-        config = {**super().get_config(), "num_thresholds": self.num_thresholds,
-                  "curve": self.curve, "summation_method": self.summation_method,
-                  "multi_label": self.multi_label, "num_labels": self.num_labels,
-                  "label_weights": self.label_weights, "from_logits": self._from_logits}
+        config = {
+            **super().get_config(),
+            "num_thresholds": self.num_thresholds,
+            "curve": self.curve,
+            "summation_method": self.summation_method,
+            "multi_label": self.multi_label,
+            "num_labels": self.num_labels,
+            "label_weights": self.label_weights,
+            "from_logits": self._from_logits,
+        }
         if self._init_from_thresholds:
             config["thresholds"] = self.thresholds[1:-1]
         return config
@@ -582,6 +700,16 @@ def _tensor_config_value(value):
     return unwrap(value)
 
 
-__all__ = ["TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "Precision",
-           "Recall", "SensitivityAtSpecificity", "SpecificityAtSensitivity",
-           "PrecisionAtRecall", "RecallAtPrecision", "AUC"]
+__all__ = [
+    "TruePositives",
+    "FalsePositives",
+    "TrueNegatives",
+    "FalseNegatives",
+    "Precision",
+    "Recall",
+    "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity",
+    "PrecisionAtRecall",
+    "RecallAtPrecision",
+    "AUC",
+]

@@ -28,22 +28,31 @@ class FBetaScore(Metric):
         super().__init__(name=name, dtype=dtype)
         self._direction = "up"
         if average not in (None, "micro", "macro", "weighted"):
-            raise ValueError("Invalid `average` argument value. Expected one of: {None, 'micro', "
-                             f"'macro', 'weighted'}}. Received: average={average}")
+            raise ValueError(
+                "Invalid `average` argument value. Expected one of: {None, 'micro', "
+                f"'macro', 'weighted'}}. Received: average={average}"
+            )
         if not isinstance(beta, float):
-            raise ValueError("Invalid `beta` argument value. It should be a Python float. "
-                             f"Received: beta={beta} of type '{type(beta)}'")
+            raise ValueError(
+                "Invalid `beta` argument value. It should be a Python float. "
+                f"Received: beta={beta} of type '{type(beta)}'"
+            )
         if beta <= 0.0:
-            raise ValueError(f"Invalid `beta` argument value. It should be > 0. Received: "
-                             f"beta={beta}")
+            raise ValueError(
+                f"Invalid `beta` argument value. It should be > 0. Received: beta={beta}"
+            )
         if threshold is not None:
             if not isinstance(threshold, float):
-                raise ValueError("Invalid `threshold` argument value. It should be a Python "
-                                 f"float. Received: threshold={threshold} of type "
-                                 f"'{type(threshold)}'")
+                raise ValueError(
+                    "Invalid `threshold` argument value. It should be a Python "
+                    f"float. Received: threshold={threshold} of type "
+                    f"'{type(threshold)}'"
+                )
             if threshold > 1.0 or threshold <= 0.0:
-                raise ValueError("Invalid `threshold` argument value. It should verify "
-                                 f"0 < threshold <= 1. Received: threshold={threshold}")
+                raise ValueError(
+                    "Invalid `threshold` argument value. It should verify "
+                    f"0 < threshold <= 1. Received: threshold={threshold}"
+                )
         self.average = average
         self.beta = beta
         self.threshold = threshold
@@ -56,14 +65,22 @@ class FBetaScore(Metric):
             raise ValueError(
                 f"{type(self).__name__} expects 2D inputs with shape (batch_size, output_dim). "
                 f"Received input shapes: y_pred.shape={tuple(y_pred_shape)} and "
-                f"y_true.shape={tuple(y_true_shape)}.")
+                f"y_true.shape={tuple(y_true_shape)}."
+            )
         size = () if self.average == "micro" else (y_pred_shape[-1],)
         # May run while jax traces a step: keep the initial zeros concrete.
         with jax.ensure_compile_time_eval():
-            for key in ("true_positives", "false_positives", "false_negatives",
-                        "intermediate_weights"):
-                setattr(self, key, self.add_variable(shape=size, initializer="zeros",
-                                                     dtype=self.dtype, name=key))
+            for key in (
+                "true_positives",
+                "false_positives",
+                "false_negatives",
+                "intermediate_weights",
+            ):
+                setattr(
+                    self,
+                    key,
+                    self.add_variable(shape=size, initializer="zeros", dtype=self.dtype, name=key),
+                )
         self._built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None):
@@ -88,10 +105,12 @@ class FBetaScore(Metric):
             return jnp.sum(values, axis=self.axis)
 
         self.true_positives.assign(self.true_positives.value + weighted_sum(predicted * y_true))
-        self.false_positives.assign(self.false_positives.value
-                                    + weighted_sum(predicted * (1 - y_true)))
-        self.false_negatives.assign(self.false_negatives.value
-                                    + weighted_sum((1 - predicted) * y_true))
+        self.false_positives.assign(
+            self.false_positives.value + weighted_sum(predicted * (1 - y_true))
+        )
+        self.false_negatives.assign(
+            self.false_negatives.value + weighted_sum((1 - predicted) * y_true)
+        )
         self.intermediate_weights.assign(self.intermediate_weights.value + weighted_sum(y_true))
 
     def result(self):
@@ -99,7 +118,7 @@ class FBetaScore(Metric):
         tp = self.true_positives.value
         precision = tp / (tp + self.false_positives.value + eps)
         recall = tp / (tp + self.false_negatives.value + eps)
-        beta2 = self.beta ** 2
+        beta2 = self.beta**2
         score = precision * recall / (beta2 * precision + recall + eps) * (1 + beta2)
         if self.average == "weighted":
             support = self.intermediate_weights.value
@@ -113,8 +132,12 @@ class FBetaScore(Metric):
             super().reset_state()
 
     def get_config(self):
-        return {**super().get_config(), "average": self.average, "beta": self.beta,
-                "threshold": self.threshold}
+        return {
+            **super().get_config(),
+            "average": self.average,
+            "beta": self.beta,
+            "threshold": self.threshold,
+        }
 
 
 class F1Score(FBetaScore):

@@ -11,8 +11,8 @@ import jax.numpy as jnp
 
 from jeras.losses import functions as F
 from jeras.losses.reduction import align_rank, squeeze_or_expand_to_same_rank
-from jeras.ops._convert import unwrap
 from jeras.metrics.reduction_metrics import Mean, MeanMetricWrapper
+from jeras.ops._convert import unwrap
 
 
 class MeanSquaredError(MeanMetricWrapper):
@@ -151,10 +151,16 @@ class BinaryCrossentropy(MeanMetricWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
-                 label_smoothing=0):
-        super().__init__(F.binary_crossentropy, name=name, dtype=dtype, from_logits=from_logits,
-                         label_smoothing=label_smoothing)
+    def __init__(
+        self, name="binary_crossentropy", dtype=None, from_logits=False, label_smoothing=0
+    ):
+        super().__init__(
+            F.binary_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+        )
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
 
@@ -172,10 +178,22 @@ class CategoricalCrossentropy(MeanMetricWrapper):
 
     exact_under_padding = True
 
-    def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False,
-                 label_smoothing=0, axis=-1):
-        super().__init__(F.categorical_crossentropy, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        name="categorical_crossentropy",
+        dtype=None,
+        from_logits=False,
+        label_smoothing=0,
+        axis=-1,
+    ):
+        super().__init__(
+            F.categorical_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
         self.axis = axis
@@ -192,10 +210,22 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
         axis: the class axis.
     """
 
-    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
-                 ignore_class=None, axis=-1):
-        super().__init__(F.sparse_categorical_crossentropy, name=name, dtype=dtype,
-                         from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+    def __init__(
+        self,
+        name="sparse_categorical_crossentropy",
+        dtype=None,
+        from_logits=False,
+        ignore_class=None,
+        axis=-1,
+    ):
+        super().__init__(
+            F.sparse_categorical_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            ignore_class=ignore_class,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.ignore_class = ignore_class
         self.axis = axis

@@ -59,9 +59,14 @@ class Metric:
             initializer = "zeros"
         # As Keras, a variable without an explicit dtype takes floatx, not the metric's dtype
         # (Mean and Sum pass theirs; the confusion metrics count in floatx).
-        variable = Variable(initializers.get(initializer), shape=tuple(shape),
-                            dtype=standardize_dtype(dtype or floatx()), trainable=False,
-                            aggregation=aggregation, name=name)
+        variable = Variable(
+            initializers.get(initializer),
+            shape=tuple(shape),
+            dtype=standardize_dtype(dtype or floatx()),
+            trainable=False,
+            aggregation=aggregation,
+            name=name,
+        )
         variable.path = f"{self.name}/{variable.name}"
         self._variables.append(variable)
         return variable
@@ -77,7 +82,9 @@ class Metric:
         return out
 
     def update_state(self, *args, **kwargs):
-        raise NotImplementedError(f"Metric {type(self).__name__} does not implement update_state().")
+        raise NotImplementedError(
+            f"Metric {type(self).__name__} does not implement update_state()."
+        )
 
     def result(self):
         raise NotImplementedError(f"Metric {type(self).__name__} does not implement result().")

@@ -33,11 +33,24 @@ def reduce_to_samplewise_values(values, sample_weight, dtype, reduce_fn=jnp.mean
 # averaged by a `MeanMetricWrapper`, rows of weight 0 add nothing. jeras's per-sample loss
 # functions are here; each module of metric functions adds its own.
 PADDING_EXACT_METRIC_FUNCTIONS = {
-    F.mean_squared_error, F.mean_absolute_error, F.mean_absolute_percentage_error,
-    F.mean_squared_logarithmic_error, F.huber, F.log_cosh, F.hinge, F.squared_hinge,
-    F.categorical_hinge, F.kl_divergence, F.poisson, F.cosine_similarity, F.binary_crossentropy,
-    F.categorical_crossentropy, F.sparse_categorical_crossentropy, F.binary_focal_crossentropy,
-    F.categorical_focal_crossentropy, F.categorical_generalized_cross_entropy,
+    F.mean_squared_error,
+    F.mean_absolute_error,
+    F.mean_absolute_percentage_error,
+    F.mean_squared_logarithmic_error,
+    F.huber,
+    F.log_cosh,
+    F.hinge,
+    F.squared_hinge,
+    F.categorical_hinge,
+    F.kl_divergence,
+    F.poisson,
+    F.cosine_similarity,
+    F.binary_crossentropy,
+    F.categorical_crossentropy,
+    F.sparse_categorical_crossentropy,
+    F.binary_focal_crossentropy,
+    F.categorical_focal_crossentropy,
+    F.categorical_generalized_cross_entropy,
 }
 
 
@@ -52,8 +65,9 @@ class Sum(Metric):
 
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.total = self.add_variable(shape=(), initializer="zeros", dtype=self.dtype,
-                                       name="total")
+        self.total = self.add_variable(
+            shape=(), initializer="zeros", dtype=self.dtype, name="total"
+        )
 
     def update_state(self, values, sample_weight=None):
         values, _ = reduce_to_samplewise_values(values, sample_weight, self.dtype, jnp.sum)
@@ -74,10 +88,12 @@ class Mean(Metric):
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.total = self.add_variable(shape=(), initializer="zeros", dtype=self.dtype,
-                                       name="total")
-        self.count = self.add_variable(shape=(), initializer="zeros", dtype=self.dtype,
-                                       name="count")
+        self.total = self.add_variable(
+            shape=(), initializer="zeros", dtype=self.dtype, name="total"
+        )
+        self.count = self.add_variable(
+            shape=(), initializer="zeros", dtype=self.dtype, name="count"
+        )
 
     def update_state(self, values, sample_weight=None):
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, self.dtype)

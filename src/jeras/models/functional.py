@@ -54,7 +54,8 @@ class Functional(Model):
             if not _is_kt(tensor):
                 raise ValueError(
                     f"Model inputs and outputs must be KerasTensors (from `keras.Input` and layer "
-                    f"calls), got {type(tensor).__name__}: {tensor!r}")
+                    f"calls), got {type(tensor).__name__}: {tensor!r}"
+                )
         self._inputs_struct = inputs
         self._outputs_struct = outputs
         self._flat_inputs = jax.tree_util.tree_leaves(inputs, is_leaf=_is_kt)
@@ -128,7 +129,8 @@ class Functional(Model):
             if len(out_leaves) != len(node.output_tensors):
                 raise ValueError(
                     f"Layer {node.layer.name!r} returned {len(out_leaves)} outputs when called, but "
-                    f"{len(node.output_tensors)} when the model was built.")
+                    f"{len(node.output_tensors)} when the model was built."
+                )
             for tensor, value in zip(node.output_tensors, out_leaves):
                 values[id(tensor)] = value
         return jax.tree_util.tree_map(lambda t: values[id(t)], self._outputs_struct, is_leaf=_is_kt)
@@ -142,13 +144,15 @@ class Functional(Model):
                 if missing:
                     raise ValueError(
                         f"Model {self.name!r}: missing input(s) {missing}; received keys "
-                        f"{sorted(inputs)}, expected {keys}.")
+                        f"{sorted(inputs)}, expected {keys}."
+                    )
                 return [inputs[k] for k in keys]
             missing = [n for n in names if n not in inputs]
             if missing:
                 raise ValueError(
                     f"Model {self.name!r}: missing input(s) {missing}; received keys "
-                    f"{sorted(inputs)}, expected the model's input names {names}.")
+                    f"{sorted(inputs)}, expected the model's input names {names}."
+                )
             return [inputs[n] for n in names]
         if isinstance(inputs, (list, tuple)):
             flat = list(inputs)
@@ -159,15 +163,19 @@ class Functional(Model):
         if len(flat) != len(self._flat_inputs):
             raise ValueError(
                 f"Model {self.name!r} expects {len(self._flat_inputs)} input(s) {names}, but it "
-                f"received {len(flat)} input tensors.")
+                f"received {len(flat)} input tensors."
+            )
         for tensor, value, name in zip(self._flat_inputs, flat, names):
             expected = tensor.shape
             actual = getattr(value, "shape", None)
-            if actual is not None and (len(actual) != len(expected) or any(
-                    e is not None and e != a for e, a in zip(expected, actual))):
+            if actual is not None and (
+                len(actual) != len(expected)
+                or any(e is not None and e != a for e, a in zip(expected, actual))
+            ):
                 raise ValueError(
                     f'Input "{name}" of model "{self.name}" is incompatible with the model: '
-                    f"expected shape {expected}, but received input with shape {tuple(actual)}.")
+                    f"expected shape {expected}, but received input with shape {tuple(actual)}."
+                )
         return flat
 
     def _maybe_build(self, inputs):

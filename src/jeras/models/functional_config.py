@@ -51,8 +51,11 @@ def functional_get_config(model):
 
     layer_configs = []
     for operation in operations:
-        nodes = [_serialize_node(node, own_nodes) for node in operation._inbound_nodes
-                 if id(node) in own_nodes and node.input_tensors]
+        nodes = [
+            _serialize_node(node, own_nodes)
+            for node in operation._inbound_nodes
+            if id(node) in own_nodes and node.input_tensors
+        ]
         entry = serialize_keras_object(operation)
         entry["name"] = operation.name
         entry["inbound_nodes"] = nodes
@@ -93,11 +96,17 @@ def _serialize_node(node, own_nodes):
             return x
         layer, node_index, tensor_index = x._keras_history
         # Calls of the producing layer made outside this model do not count.
-        skipped = sum(1 for earlier in layer._inbound_nodes[:node_index]
-                      if id(earlier) not in own_nodes)
-        return {"class_name": "__keras_tensor__", "config": {
-            "shape": list(x.shape), "dtype": x.dtype,
-            "keras_history": [layer.name, node_index - skipped, tensor_index]}}
+        skipped = sum(
+            1 for earlier in layer._inbound_nodes[:node_index] if id(earlier) not in own_nodes
+        )
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {
+                "shape": list(x.shape),
+                "dtype": x.dtype,
+                "keras_history": [layer.name, node_index - skipped, tensor_index],
+            },
+        }
 
     args = jax.tree_util.tree_map(tensor_entry, list(node.call_args), is_leaf=_is_kt)
     kwargs = jax.tree_util.tree_map(tensor_entry, dict(node.call_kwargs), is_leaf=_is_kt)
@@ -131,18 +140,21 @@ def functional_from_config(cls, config, custom_objects=None):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise ValueError(
                 f"Invalid functional model config: each layer entry needs a `name`, got "
-                f"{_short(entry)}.")
+                f"{_short(entry)}."
+            )
         layer = deserialize_keras_object(entry, custom_objects=custom_objects)
         if not isinstance(layer, Layer):
             raise ValueError(
                 f"Invalid functional model config: entry {entry['name']!r} does not describe a "
-                f"layer (got {type(layer).__name__}).")
+                f"layer (got {type(layer).__name__})."
+            )
         created[entry["name"]] = layer
         nodes = entry.get("inbound_nodes", [])
         if not isinstance(nodes, list):
             raise ValueError(
                 f"Invalid functional model config: `inbound_nodes` of {entry['name']!r} must "
-                "be a list.")
+                "be a list."
+            )
         pending.append([layer, list(nodes)])
 
     # Calls are re-made in config order; a call whose inputs do not exist yet (a layer shared
@@ -163,13 +175,15 @@ def functional_from_config(cls, config, custom_objects=None):
             stuck = [layer.name for layer, nodes in pending if nodes]
             raise ValueError(
                 "Invalid functional model config: the graph has loops or disconnected calls; "
-                f"these layers' calls could not be resolved: {stuck}.")
+                f"these layers' calls could not be resolved: {stuck}."
+            )
 
     def get_tensor(layer_name, node_index, tensor_index):
         if layer_name not in created:
             raise ValueError(
                 f"Invalid functional model config: unknown layer {layer_name!r} in the model's "
-                "inputs or outputs.")
+                "inputs or outputs."
+            )
         layer = created[layer_name]
         if isinstance(layer, Functional):
             node_index -= 1
@@ -178,7 +192,8 @@ def functional_from_config(cls, config, custom_objects=None):
         except (IndexError, TypeError):
             raise ValueError(
                 f"Invalid functional model config: layer {layer_name!r} has no output "
-                f"[{node_index}, {tensor_index}].") from None
+                f"[{node_index}, {tensor_index}]."
+            ) from None
 
     def map_tensors(structure):
         if isinstance(structure, list) and len(structure) == 3 and isinstance(structure[0], str):
@@ -188,7 +203,8 @@ def functional_from_config(cls, config, custom_objects=None):
         if isinstance(structure, (list, tuple)):
             return [map_tensors(value) for value in structure]
         raise ValueError(
-            f"Invalid functional model config: cannot read tensor reference {structure!r}.")
+            f"Invalid functional model config: cannot read tensor reference {structure!r}."
+        )
 
     inputs = map_tensors(input_layers)
     outputs = map_tensors(output_layers)
@@ -235,14 +251,16 @@ def _revive(layer_name, node_index, tensor_index, created):
     if not isinstance(node_index, int) or not isinstance(tensor_index, int):
         raise ValueError(
             f"Invalid functional model config: bad reference [{layer_name!r}, {node_index!r}, "
-            f"{tensor_index!r}].")
+            f"{tensor_index!r}]."
+        )
     if node_index >= len(layer._inbound_nodes):
         raise _NodeNotReady()
     outputs = layer._inbound_nodes[node_index].output_tensors
     if not 0 <= tensor_index < len(outputs):
         raise ValueError(
             f"Invalid functional model config: layer {layer_name!r} has no output "
-            f"{tensor_index} in call {node_index}.")
+            f"{tensor_index} in call {node_index}."
+        )
     return outputs[tensor_index]
 
 

@@ -19,7 +19,8 @@ def map_graph(inputs, outputs):
         if tensor._keras_history is None:
             raise ValueError(
                 f"Output tensor {tensor} was not produced by a layer call on a `keras.Input`; "
-                "functional models must be built from `Input` tensors.")
+                "functional models must be built from `Input` tensors."
+            )
         layer, node_index, _ = tensor._keras_history
         node = layer._inbound_nodes[node_index]
         if id(node) in finished:
@@ -57,8 +58,10 @@ def map_graph(inputs, outputs):
             layer_depth[id(layer)] = 0
             first_seen.setdefault(id(layer), (-1, layer))
 
-    layers = sorted((entry for entry in first_seen.values() if id(entry[1]) in layer_depth),
-                    key=lambda entry: (-layer_depth[id(entry[1])], entry[0]))
+    layers = sorted(
+        (entry for entry in first_seen.values() if id(entry[1]) in layer_depth),
+        key=lambda entry: (-layer_depth[id(entry[1])], entry[0]),
+    )
     nodes = sorted(post_order, key=lambda n: -node_depth[id(n)])
 
     computable = set(input_ids)
@@ -69,12 +72,16 @@ def map_graph(inputs, outputs):
         for tensor in node.input_tensors:
             if id(tensor) not in computable:
                 source = tensor._keras_history[0]
-                what = f"the Input {source.name!r}" if source._inbound_nodes[0].is_input \
+                what = (
+                    f"the Input {source.name!r}"
+                    if source._inbound_nodes[0].is_input
                     else f"tensor {tensor.name!r} from layer {source.name!r}"
+                )
                 raise ValueError(
                     f"Graph disconnected: cannot obtain the value of {what} (shape "
                     f"{tensor.shape}) needed by layer {node.layer.name!r}. Pass every "
-                    "`keras.Input` the outputs depend on in `inputs`.")
+                    "`keras.Input` the outputs depend on in `inputs`."
+                )
         computable.update(id(t) for t in node.output_tensors)
 
     names = [entry[1].name for entry in layers]
@@ -82,5 +89,6 @@ def map_graph(inputs, outputs):
         if names.count(name) > 1:
             raise ValueError(
                 f'The name "{name}" is used {names.count(name)} times in the model. '
-                "All layer names should be unique.")
+                "All layer names should be unique."
+            )
     return [n for n in nodes if not n.is_input], [entry[1] for entry in layers]

@@ -41,8 +41,11 @@ class Model(Trainer, Layer):
     saveable_attributes = ("layers", "optimizer")
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (len(args) >= 2 or ("inputs" in kwargs and "outputs" in kwargs)
-                             or (len(args) == 1 and "outputs" in kwargs)):
+        if cls is Model and (
+            len(args) >= 2
+            or ("inputs" in kwargs and "outputs" in kwargs)
+            or (len(args) == 1 and "outputs" in kwargs)
+        ):
             from jeras.models.functional import Functional  # lazy: it subclasses Model
 
             return Functional.__new__(Functional, *args, **kwargs)
@@ -65,13 +68,19 @@ class Model(Trainer, Layer):
             raise ValueError(
                 f"Model.__init__ got unexpected arguments {args or ''} {kwargs or ''}. Pass "
                 "`inputs` and `outputs` for a functional model, or only `name`/`trainable` "
-                "from a subclass.")
+                "from a subclass."
+            )
         Layer.__init__(self, name=name, trainable=trainable, dtype=dtype)
         Trainer.__init__(self)
 
     def __call__(self, *args, **kwargs):
-        if current_scope() is None and not call_stack() and args and \
-                not _any_symbolic_or_traced((args, kwargs)) and self._jit_call_allowed(args, kwargs):
+        if (
+            current_scope() is None
+            and not call_stack()
+            and args
+            and not _any_symbolic_or_traced((args, kwargs))
+            and self._jit_call_allowed(args, kwargs)
+        ):
             return self._compiled_call(args[0], kwargs.get("training", False))
         return Layer.__call__(self, *args, **kwargs)
 
@@ -79,8 +88,13 @@ class Model(Trainer, Layer):
     def _jit_call_allowed(self, args, kwargs):
         # Only the common form `model(x)` / `model(x, training=...)` goes through the compiled
         # cache; anything else (masks, extra arguments) runs op by op.
-        return (self.built and len(args) == 1 and set(kwargs) <= {"training"}
-                and not getattr(self, "run_eagerly", False) and self._eager_jit_ok)
+        return (
+            self.built
+            and len(args) == 1
+            and set(kwargs) <= {"training"}
+            and not getattr(self, "run_eagerly", False)
+            and self._eager_jit_ok
+        )
 
     def _compiled_call(self, x, training):
         x = jax.tree_util.tree_map(_as_call_input, x, is_leaf=lambda v: isinstance(v, Variable))
@@ -98,8 +112,9 @@ class Model(Trainer, Layer):
                 # Only the variables the call wrote (seed streams, moving statistics) leave
                 # the compiled call, keyed by index: a call never copies the weights it only
                 # reads.
-                written = {i: new for i, (new, old) in enumerate(zip(new_values, values))
-                           if new is not old}
+                written = {
+                    i: new for i, (new, old) in enumerate(zip(new_values, values)) if new is not old
+                }
                 # `add_loss` values leave the compiled call as outputs, so that `model.losses`
                 # holds them afterwards, as after an eager Keras call.
                 losses = [list(layer._losses) for layer in layers]
@@ -147,19 +162,34 @@ class Model(Trainer, Layer):
             layers = self.layers
             if not -len(layers) <= index < len(layers):
                 raise ValueError(
-                    f"get_layer: index {index} is out of range for a model with {len(layers)} layers.")
+                    f"get_layer: index {index} is out of range for a model with {len(layers)} layers."
+                )
             return layers[index]
         for layer in self.layers:
             if layer.name == name:
                 return layer
         raise ValueError(
-            f"No such layer: {name!r}. Existing layers are: {[l.name for l in self.layers]}.")
+            f"No such layer: {name!r}. Existing layers are: {[l.name for l in self.layers]}."
+        )
 
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
-        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                      expand_nested=expand_nested, show_trainable=show_trainable,
-                      layer_range=layer_range)
+    def summary(
+        self,
+        line_length=None,
+        positions=None,
+        print_fn=None,
+        expand_nested=False,
+        show_trainable=False,
+        layer_range=None,
+    ):
+        print_summary(
+            self,
+            line_length=line_length,
+            positions=positions,
+            print_fn=print_fn,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+            layer_range=layer_range,
+        )
 
     def _maybe_build(self, inputs):
         if self.built:
@@ -168,7 +198,8 @@ class Model(Trainer, Layer):
             # A subclassed model without its own `build`: the call that follows creates the
             # sub-layers' weights, inside this model's name scope.
             self._build_shapes = jax.tree_util.tree_map(
-                lambda x: tuple(x.shape), inputs, is_leaf=lambda x: hasattr(x, "shape"))
+                lambda x: tuple(x.shape), inputs, is_leaf=lambda x: hasattr(x, "shape")
+            )
             self.built = True
             return
         Layer._maybe_build(self, inputs)
@@ -183,11 +214,13 @@ class Model(Trainer, Layer):
 
     def build(self, input_shape=None):
         if input_shape is not None and not self.built:
+
             def zeros(shape):
                 return jnp.zeros(tuple(1 if d is None else d for d in shape))
 
-            is_shape = lambda s: isinstance(s, (tuple, list)) and all(
-                isinstance(d, (int, type(None))) for d in s)
+            is_shape = lambda s: (
+                isinstance(s, (tuple, list)) and all(isinstance(d, (int, type(None))) for d in s)
+            )
             dummy = jax.tree_util.tree_map(zeros, input_shape, is_leaf=is_shape)
             Layer.__call__(self, dummy)
         self.built = True
@@ -234,11 +267,21 @@ class Model(Trainer, Layer):
                 "`compile()` was not called as part of model loading because the model's "
                 "`compile()` method is custom. Implement `get_compile_config()` and "
                 "`compile_from_config(config)`, or call `compile()` after loading.",
-                stacklevel=2)
+                stacklevel=2,
+            )
             return
         config = deserialize_keras_object(config)
-        known = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics",
-                 "run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss")
+        known = (
+            "optimizer",
+            "loss",
+            "loss_weights",
+            "metrics",
+            "weighted_metrics",
+            "run_eagerly",
+            "steps_per_execution",
+            "jit_compile",
+            "auto_scale_loss",
+        )
         self.compile(**{key: value for key, value in config.items() if key in known})
         if self.optimizer is not None and self.built and not self.optimizer.built:
             # Create the optimizer's variables now, so that saved values can be loaded.
@@ -249,12 +292,13 @@ class Model(Trainer, Layer):
         """A model from `get_config()`: the graph for functional models, else `cls(**config)`."""
         from jeras.models.functional import Functional  # lazy: it subclasses Model
 
-        is_graph = all(key in config for key in ("name", "layers", "input_layers",
-                                                 "output_layers"))
+        is_graph = all(key in config for key in ("name", "layers", "input_layers", "output_layers"))
         spec = inspect.getfullargspec(cls.__init__)
-        revivable = cls in (Functional, Model) or \
-            spec.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:] or \
-            (spec.varargs is not None and spec.varkw is not None)
+        revivable = (
+            cls in (Functional, Model)
+            or spec.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:]
+            or (spec.varargs is not None and spec.varkw is not None)
+        )
         if is_graph and revivable:
             return functional_from_config(cls, config, custom_objects=custom_objects)
         try:
@@ -264,7 +308,8 @@ class Model(Trainer, Layer):
                 f"Unable to revive model {cls.__name__} from config. When overriding "
                 "`get_config()`, make sure the returned config contains all the arguments of "
                 f"the constructor, or define `from_config(cls, config)`.\n\nReceived "
-                f"config={config}\n\nError: {err}") from err
+                f"config={config}\n\nError: {err}"
+            ) from err
 
 
 def _make_functional_subclass(cls):

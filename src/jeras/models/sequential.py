@@ -2,7 +2,7 @@
 
 import jax
 
-from jeras.layers.input_layer import InputLayer, Input
+from jeras.layers.input_layer import Input, InputLayer
 from jeras.layers.layer import CallFrame, Layer, call_stack
 from jeras.models.model import Model
 from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
@@ -33,18 +33,23 @@ class Sequential(Model):
             self.add(layer)
 
     def add(self, layer, rebuild=True):
-        if isinstance(layer, KerasTensor) and layer._keras_history is not None and \
-                isinstance(layer._keras_history[0], InputLayer):
+        if (
+            isinstance(layer, KerasTensor)
+            and layer._keras_history is not None
+            and isinstance(layer._keras_history[0], InputLayer)
+        ):
             layer = layer._keras_history[0]
         if not isinstance(layer, Layer):
             raise ValueError(
-                f"Sequential.add expects a Layer instance, got {type(layer).__name__}: {layer!r}")
+                f"Sequential.add expects a Layer instance, got {type(layer).__name__}: {layer!r}"
+            )
         if isinstance(layer, InputLayer) and self._stack and isinstance(self._stack[0], InputLayer):
             raise ValueError("Sequential model already has an input layer.")
         if any(l.name == layer.name for l in self._stack):
             raise ValueError(
-                f'All layers added to a Sequential model should have unique names. Name '
-                f'"{layer.name}" is already the name of a layer in this model.')
+                f"All layers added to a Sequential model should have unique names. Name "
+                f'"{layer.name}" is already the name of a layer in this model.'
+            )
         if not self._stack and not isinstance(layer, InputLayer) and layer._input_shape_arg:
             shape, batch_size = layer._input_shape_arg
             self._stack.append(InputLayer(shape=shape, batch_size=batch_size))
@@ -122,8 +127,9 @@ class Sequential(Model):
             shape = tuple(inputs.shape) if hasattr(inputs, "shape") else None
             if shape is None:
                 raise ValueError("Sequential models take a single array input.")
-            self._build_graph((None,) + shape[1:], str(inputs.dtype)
-                              if "float" not in str(inputs.dtype) else None)
+            self._build_graph(
+                (None,) + shape[1:], str(inputs.dtype) if "float" not in str(inputs.dtype) else None
+            )
 
     def call(self, inputs, training=None, mask=None):
         if self._functional is None:
@@ -155,28 +161,34 @@ class Sequential(Model):
         return self._functional.input_names if self._functional else []
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable,
-                "dtype": self.dtype_policy.get_config_dict(),
-                "layers": [serialize_keras_object(l) for l in self._stack],
-                "build_input_shape": list(self._build_shapes) if self._build_shapes else None}
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": self.dtype_policy.get_config_dict(),
+            "layers": [serialize_keras_object(l) for l in self._stack],
+            "build_input_shape": list(self._build_shapes) if self._build_shapes else None,
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         layer_configs = config.get("layers")
         if not isinstance(layer_configs, list):
-            raise ValueError("Invalid Sequential config: `layers` must be a list of layer "
-                             "configs.")
+            raise ValueError("Invalid Sequential config: `layers` must be a list of layer configs.")
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for layer_config in layer_configs:
             layer = deserialize_keras_object(layer_config, custom_objects=custom_objects)
             if not isinstance(layer, Layer):
                 raise ValueError(
                     f"Invalid Sequential config: an entry describes a "
-                    f"{type(layer).__name__}, not a layer.")
+                    f"{type(layer).__name__}, not a layer."
+                )
             model.add(layer)
         build_input_shape = config.get("build_input_shape")
-        if not model.built and isinstance(build_input_shape, (list, tuple)) and \
-                build_input_shape and model._stack:
+        if (
+            not model.built
+            and isinstance(build_input_shape, (list, tuple))
+            and build_input_shape
+            and model._stack
+        ):
             model.build(tuple(build_input_shape))
         return model
-

@@ -16,16 +16,29 @@ import sys
 from jeras.backend.dtypes import standardize_dtype
 from jeras.layers.core import OperationLayer
 
-_HEADERS = {"layer": "Layer (type)", "shape": "Output Shape", "params": "Param #",
-            "connections": "Connected to", "trainable": "Trainable"}
+_HEADERS = {
+    "layer": "Layer (type)",
+    "shape": "Output Shape",
+    "params": "Param #",
+    "connections": "Connected to",
+    "trainable": "Trainable",
+}
 
 
-def print_summary(model, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                  show_trainable=False, layer_range=None):
+def print_summary(
+    model,
+    line_length=None,
+    positions=None,
+    print_fn=None,
+    expand_nested=False,
+    show_trainable=False,
+    layer_range=None,
+):
     layers, model_nodes = _summary_layers(model)
     sequential_like = model_nodes is None or _is_sequential_like(model, model_nodes)
     columns, justify, default_length, positions = _column_plan(
-        sequential_like, show_trainable, positions)
+        sequential_like, show_trainable, positions
+    )
     if line_length is None:
         # Keras keeps the table four columns narrower than the terminal.
         line_length = min(default_length, shutil.get_terminal_size().columns - 4)
@@ -137,15 +150,16 @@ def _layer_index_range(layers, layer_range):
     if len(layer_range) != 2:
         raise ValueError(
             f"layer_range must be a list or tuple of length 2. Received: layer_range = "
-            f"{layer_range} of length {len(layer_range)}")
+            f"{layer_range} of length {len(layer_range)}"
+        )
     if not all(isinstance(name, str) for name in layer_range):
         raise ValueError(f"layer_range should contain string type only. Received: {layer_range}")
     lower = [i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)]
     upper = [i for i, layer in enumerate(layers) if re.match(layer_range[1], layer.name)]
     if not lower or not upper:
         raise ValueError(
-            "Passed layer_names do not match the layer names in the model. "
-            f"Received: {layer_range}")
+            f"Passed layer_names do not match the layer names in the model. Received: {layer_range}"
+        )
     if min(lower) > max(upper):
         return min(upper), max(lower) + 1
     return min(lower), max(upper) + 1
@@ -229,8 +243,11 @@ def _output_shape(layer):
 def _built_output_shapes(layer):
     """Output shapes of a layer built without a graph (in a subclassed model), or None."""
     try:
-        shape = layer.output_shape if hasattr(layer, "output_shape") else \
-            layer.compute_output_shape(layer._build_shapes)
+        shape = (
+            layer.output_shape
+            if hasattr(layer, "output_shape")
+            else layer.compute_output_shape(layer._build_shapes)
+        )
     except NotImplementedError:
         return None
     if _is_shape(shape):
@@ -240,8 +257,7 @@ def _built_output_shapes(layer):
 
 
 def _is_shape(value):
-    return isinstance(value, (tuple, list)) and all(
-        d is None or isinstance(d, int) for d in value)
+    return isinstance(value, (tuple, list)) and all(d is None or isinstance(d, int) for d in value)
 
 
 # -- totals --------------------------------------------------------------------------------------
@@ -272,8 +288,10 @@ def _readable(size):
 
 def _total_lines(model):
     trainable, frozen = model.trainable_weights, model.non_trainable_weights
-    parts = [("Trainable", _count(trainable), _memory(trainable)),
-             ("Non-trainable", _count(frozen), _memory(frozen))]
+    parts = [
+        ("Trainable", _count(trainable), _memory(trainable)),
+        ("Non-trainable", _count(frozen), _memory(frozen)),
+    ]
     optimizer = getattr(model, "optimizer", None)
     # Optimizer variables count only once the optimizer has made them (first step or build).
     if getattr(model, "compiled", False) and optimizer is not None and optimizer.built:
@@ -323,11 +341,23 @@ def _distribute(total, weights):
 
 
 # Each entry: left edge, fill, column joint, right edge.
-_BOX = {"top": "┏━┳┓", "head": "┃ ┃┃", "head_rule": "┡━╇┩", "row": "│ ││", "rule": "├─┼┤",
-        "bottom": "└─┴┘"}
+_BOX = {
+    "top": "┏━┳┓",
+    "head": "┃ ┃┃",
+    "head_rule": "┡━╇┩",
+    "row": "│ ││",
+    "rule": "├─┼┤",
+    "bottom": "└─┴┘",
+}
 # rich falls back to plain ASCII borders when stdout's encoding is not a UTF one.
-_ASCII_BOX = {"top": "+--+", "head": "| ||", "head_rule": "|-+|", "row": "| ||", "rule": "|-+|",
-              "bottom": "+--+"}
+_ASCII_BOX = {
+    "top": "+--+",
+    "head": "| ||",
+    "head_rule": "|-+|",
+    "row": "| ||",
+    "rule": "|-+|",
+    "bottom": "+--+",
+}
 
 
 def _box():
@@ -354,8 +384,10 @@ def _draw_table(headers, rows, widths, justify):
 
 
 def _draw_row(bar, cells, widths, justify, vertical):
-    rendered = [[" " + line + " " for line in _wrap_cell(str(cell), width - 2, how)]
-                for cell, width, how in zip(cells, widths, justify)]
+    rendered = [
+        [" " + line + " " for line in _wrap_cell(str(cell), width - 2, how)]
+        for cell, width, how in zip(cells, widths, justify)
+    ]
     height = max(len(lines) for lines in rendered)
     for lines, width in zip(rendered, widths):
         blank = [" " * width] * (height - len(lines))
@@ -381,7 +413,7 @@ def _break_offsets(text, width, fold):
         if width - used >= length:
             used += len(word)
         elif length > width and fold:
-            chunks = [word[i:i + width] for i in range(0, len(word), width)]
+            chunks = [word[i : i + width] for i in range(0, len(word), width)]
             for last, chunk in ((i == len(chunks) - 1, c) for i, c in enumerate(chunks)):
                 if start:
                     breaks.append(start)
@@ -405,12 +437,12 @@ def _split_lines(text, width, fold):
             piece = line[start:end]
             # Trailing spaces past the width go; those within it stay.
             trailing = len(piece) - len(piece.rstrip())
-            pieces.append(piece[:len(piece) - min(trailing, max(len(piece) - width, 0))])
+            pieces.append(piece[: len(piece) - min(trailing, max(len(piece) - width, 0))])
     return pieces
 
 
 def _ellipsize(text, width):
-    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 def _wrap_cell(text, width, justify):
@@ -436,8 +468,11 @@ def _wrap_plain(text, width):
 def _console_width(to_stdout):
     """The width rich would give its console: `COLUMNS`, else the first terminal among stdin,
     stdout and stderr, else 80."""
-    if to_stdout and os.environ.get("TERM", "").lower() in ("dumb", "unknown") and \
-            getattr(sys.stdout, "isatty", lambda: False)():
+    if (
+        to_stdout
+        and os.environ.get("TERM", "").lower() in ("dumb", "unknown")
+        and getattr(sys.stdout, "isatty", lambda: False)()
+    ):
         return 80
     width = None
     for fd in (0, 1, 2):

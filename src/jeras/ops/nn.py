@@ -3,7 +3,8 @@
 import jax
 import jax.numpy as jnp
 
-from jeras.backend.config import epsilon as _epsilon, floatx
+from jeras.backend.config import epsilon as _epsilon
+from jeras.backend.config import floatx
 from jeras.backend.dtypes import standardize_dtype
 from jeras.ops._convert import unwrap
 
@@ -96,7 +97,8 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
         raise ValueError(
             f"categorical_crossentropy: `target` and `output` must have the same shape, got "
             f"target.shape={tuple(target.shape)} and output.shape={tuple(output.shape)}. For "
-            "integer class labels use sparse_categorical_crossentropy.")
+            "integer class labels use sparse_categorical_crossentropy."
+        )
     if from_logits:
         log_prob = jax.nn.log_softmax(output, axis=axis)
     else:
@@ -115,7 +117,8 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             f"sparse_categorical_crossentropy: labels of shape {tuple(target.shape)} do not match "
             f"predictions of shape {tuple(output.shape)}; expected labels of shape "
             f"{tuple(output.shape[:-1])} holding class indices. For one-hot labels use "
-            "categorical_crossentropy.")
+            "categorical_crossentropy."
+        )
     num_classes = output.shape[axis]
     one_hot = jax.nn.one_hot(target.astype("int32"), num_classes, axis=axis, dtype=output.dtype)
     return categorical_crossentropy(one_hot, output, from_logits, axis)

@@ -1,8 +1,8 @@
 """The NumPy-like half of `jeras.ops`, named as `keras.ops`, computed with `jax.numpy`."""
 
-import numpy as np
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jeras.backend.config import floatx
 from jeras.backend.dtypes import standardize_dtype
@@ -43,8 +43,9 @@ def convert_to_numpy(x):
 
 
 def _has_python_float(x):
-    return any(isinstance(v, float) or (isinstance(v, (list, tuple)) and _has_python_float(v))
-               for v in x)
+    return any(
+        isinstance(v, float) or (isinstance(v, (list, tuple)) and _has_python_float(v)) for v in x
+    )
 
 
 def cast(x, dtype):

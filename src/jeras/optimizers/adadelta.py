@@ -22,7 +22,8 @@ class Adadelta(Optimizer):
     def build(self, variables):
         super().build(variables)
         self.accumulated_grads, self.accumulated_delta_vars = self.add_optimizer_variables(
-            variables, ["accumulated_grad", "accumulated_delta_var"])
+            variables, ["accumulated_grad", "accumulated_delta_var"]
+        )
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._get_variable_index(variable)
@@ -30,8 +31,11 @@ class Adadelta(Optimizer):
         rho = self.rho
         avg_grad.assign(rho * avg_grad.value + (1 - rho) * jnp.square(gradient))
         # The step uses the delta average from *before* this update (the unit-matching ratio).
-        delta = -(jnp.sqrt(avg_delta.value + self.epsilon) * gradient
-                  / jnp.sqrt(avg_grad.value + self.epsilon))
+        delta = -(
+            jnp.sqrt(avg_delta.value + self.epsilon)
+            * gradient
+            / jnp.sqrt(avg_grad.value + self.epsilon)
+        )
         avg_delta.assign(rho * avg_delta.value + (1 - rho) * jnp.square(delta))
         variable.assign(variable.value + learning_rate * delta)
 

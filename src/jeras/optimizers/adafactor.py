@@ -28,8 +28,16 @@ class Adafactor(Optimizer):
             or callable is left alone (default True).
     """
 
-    def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3,
-                 clip_threshold=1.0, relative_step=True, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_2_decay=-0.8,
+        epsilon_1=1e-30,
+        epsilon_2=1e-3,
+        clip_threshold=1.0,
+        relative_step=True,
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_2_decay = beta_2_decay
         self.epsilon_1 = epsilon_1
@@ -49,8 +57,9 @@ class Adafactor(Optimizer):
                 column = self._add_bare_variable(0, dtype="int32", name=v.name)
             else:
                 row = self.add_variable(v.shape[:-1], dtype=v.dtype, name=v.name)
-                column = self.add_variable(v.shape[:-2] + (v.shape[-1],), dtype=v.dtype,
-                                           name=v.name)
+                column = self.add_variable(
+                    v.shape[:-2] + (v.shape[-1],), dtype=v.dtype, name=v.name
+                )
             self.row_averages.append(row)
             self.column_averages.append(column)
             self.velocities.append(self.add_variable_from_reference(v, "velocity"))
@@ -83,6 +92,11 @@ class Adafactor(Optimizer):
         variable.assign(variable.value - alpha * u_hat)
 
     def get_config(self):
-        return {**super().get_config(), "beta_2_decay": self.beta_2_decay,
-                "epsilon_1": self.epsilon_1, "epsilon_2": self.epsilon_2,
-                "clip_threshold": self.clip_threshold, "relative_step": self.relative_step}
+        return {
+            **super().get_config(),
+            "beta_2_decay": self.beta_2_decay,
+            "epsilon_1": self.epsilon_1,
+            "epsilon_2": self.epsilon_2,
+            "clip_threshold": self.clip_threshold,
+            "relative_step": self.relative_step,
+        }

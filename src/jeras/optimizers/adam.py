@@ -17,8 +17,9 @@ class Adam(Optimizer):
             variant) instead of the current one.
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
-                 **kwargs):
+    def __init__(
+        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs
+    ):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
 
@@ -28,8 +29,11 @@ class Adam(Optimizer):
         for v in variables:
             self.momentums.append(self.add_variable_from_reference(v, "momentum"))
             self.velocities.append(self.add_variable_from_reference(v, "velocity"))
-        self.velocity_hats = [self.add_variable_from_reference(v, "velocity_hat")
-                              for v in variables] if self.amsgrad else []
+        self.velocity_hats = (
+            [self.add_variable_from_reference(v, "velocity_hat") for v in variables]
+            if self.amsgrad
+            else []
+        )
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._get_variable_index(variable)
@@ -51,5 +55,10 @@ class Adam(Optimizer):
         variable.assign(variable.value - alpha * m.value / (jnp.sqrt(second) + self.epsilon))
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "amsgrad": self.amsgrad,
+        }

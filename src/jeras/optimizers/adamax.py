@@ -21,8 +21,7 @@ class Adamax(Optimizer):
 
     def build(self, variables):
         super().build(variables)
-        self.momentums, self.norms = self.add_optimizer_variables(variables,
-                                                                  ["momentum", "norm"])
+        self.momentums, self.norms = self.add_optimizer_variables(variables, ["momentum", "norm"])
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._get_variable_index(variable)
@@ -32,9 +31,15 @@ class Adamax(Optimizer):
         m.assign(m.value + (gradient - m.value) * (1 - self.beta_1))
         u.assign(jnp.maximum(self.beta_2 * u.value, jnp.abs(gradient)))
         # Only the first moment is bias-corrected; the max-norm needs no correction.
-        variable.assign(variable.value
-                        - learning_rate * m.value / ((1 - beta_1_power) * (u.value + self.epsilon)))
+        variable.assign(
+            variable.value
+            - learning_rate * m.value / ((1 - beta_1_power) * (u.value + self.epsilon))
+        )
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }

@@ -24,22 +24,32 @@ class Ftrl(Optimizer):
             strength (default 0.0).
     """
 
-    def __init__(self, learning_rate=0.001, learning_rate_power=-0.5,
-                 initial_accumulator_value=0.1, l1_regularization_strength=0.0,
-                 l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0,
-                 beta=0.0, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        learning_rate_power=-0.5,
+        initial_accumulator_value=0.1,
+        l1_regularization_strength=0.0,
+        l2_regularization_strength=0.0,
+        l2_shrinkage_regularization_strength=0.0,
+        beta=0.0,
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        for arg, value in (("initial_accumulator_value", initial_accumulator_value),
-                           ("learning_rate_power", -learning_rate_power),
-                           ("l1_regularization_strength", l1_regularization_strength),
-                           ("l2_regularization_strength", l2_regularization_strength),
-                           ("l2_shrinkage_regularization_strength",
-                            l2_shrinkage_regularization_strength)):
+        for arg, value in (
+            ("initial_accumulator_value", initial_accumulator_value),
+            ("learning_rate_power", -learning_rate_power),
+            ("l1_regularization_strength", l1_regularization_strength),
+            ("l2_regularization_strength", l2_regularization_strength),
+            ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength),
+        ):
             if value < 0.0:
                 # The power is the one argument that must be <= 0 (it is negated above).
                 wanted = "negative" if arg == "learning_rate_power" else "positive"
-                raise ValueError(f"`{arg}` needs to be {wanted} or zero. Received: "
-                                 f"{arg}={-value if wanted == 'negative' else value}.")
+                raise ValueError(
+                    f"`{arg}` needs to be {wanted} or zero. Received: "
+                    f"{arg}={-value if wanted == 'negative' else value}."
+                )
         self.learning_rate_power = learning_rate_power
         self.initial_accumulator_value = initial_accumulator_value
         self.l1_regularization_strength = l1_regularization_strength
@@ -50,8 +60,10 @@ class Ftrl(Optimizer):
     def build(self, variables):
         super().build(variables)
         self.accumulators, self.linears = self.add_optimizer_variables(
-            variables, ["accumulator", "linear"],
-            initializer=[Constant(self.initial_accumulator_value), "zeros"])
+            variables,
+            ["accumulator", "linear"],
+            initializer=[Constant(self.initial_accumulator_value), "zeros"],
+        )
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._get_variable_index(variable)
@@ -70,10 +82,12 @@ class Ftrl(Optimizer):
         accum.assign(new_accum)
 
     def get_config(self):
-        return {**super().get_config(), "learning_rate_power": self.learning_rate_power,
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "l1_regularization_strength": self.l1_regularization_strength,
-                "l2_regularization_strength": self.l2_regularization_strength,
-                "l2_shrinkage_regularization_strength":
-                    self.l2_shrinkage_regularization_strength,
-                "beta": self.beta}
+        return {
+            **super().get_config(),
+            "learning_rate_power": self.learning_rate_power,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "l1_regularization_strength": self.l1_regularization_strength,
+            "l2_regularization_strength": self.l2_regularization_strength,
+            "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
+            "beta": self.beta,
+        }

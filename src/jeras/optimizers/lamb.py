@@ -23,7 +23,8 @@ class Lamb(Optimizer):
     def build(self, variables):
         super().build(variables)
         self.momentums, self.velocities = self.add_optimizer_variables(
-            variables, ["momentum", "velocity"])
+            variables, ["momentum", "velocity"]
+        )
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._get_variable_index(variable)
@@ -35,7 +36,8 @@ class Lamb(Optimizer):
         m.assign(m.value + (gradient - m.value) * (1 - self.beta_1))
         v.assign(v.value + (gradient * gradient - v.value) * (1 - self.beta_2))
         update = (m.value / (1.0 - beta_1_power)) / (
-            jnp.sqrt(v.value / (1.0 - beta_2_power)) + self.epsilon)
+            jnp.sqrt(v.value / (1.0 - beta_2_power)) + self.epsilon
+        )
         w_norm = jnp.sqrt(jnp.sum(jnp.square(variable.value)))
         u_norm = jnp.sqrt(jnp.sum(jnp.square(update)))
         # A zero weight or zero update norm falls back to a plain Adam-like step (ratio 1).
@@ -44,5 +46,9 @@ class Lamb(Optimizer):
         variable.assign(variable.value - ratio * learning_rate * update)
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }

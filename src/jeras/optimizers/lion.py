@@ -23,8 +23,10 @@ class Lion(Optimizer):
         self.beta_1, self.beta_2 = beta_1, beta_2
         if beta_1 <= 0 or beta_1 > 1:
             # beta_1 = 0 makes the update the sign of the raw gradient: plain SignSGD.
-            raise ValueError("Argument `beta_1` must be in the [0, 1] range. Otherwise, the "
-                             f"optimizer degenerates to SignSGD. Received: beta_1={beta_1}.")
+            raise ValueError(
+                "Argument `beta_1` must be in the [0, 1] range. Otherwise, the "
+                f"optimizer degenerates to SignSGD. Received: beta_1={beta_1}."
+            )
 
     def build(self, variables):
         super().build(variables)
@@ -35,8 +37,9 @@ class Lion(Optimizer):
         dtype = variable.dtype
         beta_1, beta_2 = jnp.asarray(self.beta_1, dtype), jnp.asarray(self.beta_2, dtype)
         # The step interpolates with beta_1; the stored momentum then tracks with beta_2.
-        variable.assign(variable.value
-                        - learning_rate * jnp.sign(m.value * beta_1 + gradient * (1.0 - beta_1)))
+        variable.assign(
+            variable.value - learning_rate * jnp.sign(m.value * beta_1 + gradient * (1.0 - beta_1))
+        )
         m.assign(m.value * beta_2 + gradient * (1.0 - beta_2))
 
     def get_config(self):

@@ -24,7 +24,8 @@ class Nadam(Optimizer):
     def build(self, variables):
         super().build(variables)
         self.momentums, self.velocities = self.add_optimizer_variables(
-            variables, ["momentum", "velocity"])
+            variables, ["momentum", "velocity"]
+        )
         dtype = variables[0].dtype if variables else config.floatx()
         # Keras makes this one with a plain auto-named Variable ("variable", "variable_1", ...)
         # after the slots; the same name and position keep `variables` aligned with Keras's.
@@ -38,8 +39,9 @@ class Nadam(Optimizer):
         # update, so every variable sees the same product.
         dtype = self._u_product.dtype
         step = (_raw(self.iterations) + 1).astype(dtype)
-        self._u_product.assign(self._u_product.value * self.beta_1
-                               * (1.0 - 0.5 * jnp.power(0.96, step)))
+        self._u_product.assign(
+            self._u_product.value * self.beta_1 * (1.0 - 0.5 * jnp.power(0.96, step))
+        )
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
@@ -62,5 +64,9 @@ class Nadam(Optimizer):
         variable.assign(variable.value - m_hat * learning_rate / (jnp.sqrt(v_hat) + self.epsilon))
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }

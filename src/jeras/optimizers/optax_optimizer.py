@@ -18,8 +18,11 @@ from jeras.optimizers.optimizer import Optimizer
 
 def is_gradient_transformation(obj):
     """Duck typing for optax's `GradientTransformation` (a named tuple `(init, update)`)."""
-    return (not isinstance(obj, (Optimizer, str, dict))
-            and callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None)))
+    return (
+        not isinstance(obj, (Optimizer, str, dict))
+        and callable(getattr(obj, "init", None))
+        and callable(getattr(obj, "update", None))
+    )
 
 
 class OptaxOptimizer(Optimizer):
@@ -39,7 +42,8 @@ class OptaxOptimizer(Optimizer):
         if not is_gradient_transformation(transformation):
             raise ValueError(
                 "`transformation` must be an optax GradientTransformation (an object with "
-                f"callable `init` and `update`). Received: {transformation!r}")
+                f"callable `init` and `update`). Received: {transformation!r}"
+            )
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.transformation = transformation
         self._state_variables = []
@@ -52,8 +56,12 @@ class OptaxOptimizer(Optimizer):
         for key_path, leaf in leaves:
             leaf = jnp.asarray(leaf)
             key = re.sub(r"[^0-9A-Za-z]+", "_", jax.tree_util.keystr(key_path)).strip("_")
-            variable = Variable(leaf, dtype=leaf.dtype, trainable=False,
-                                name=f"optax_state_{key}" if key else "optax_state")
+            variable = Variable(
+                leaf,
+                dtype=leaf.dtype,
+                trainable=False,
+                name=f"optax_state_{key}" if key else "optax_state",
+            )
             variable.path = f"{self.name}/{variable.name}"
             self._slots.append(variable)
             self._state_variables.append(variable)
@@ -61,24 +69,29 @@ class OptaxOptimizer(Optimizer):
     def _backend_update_step(self, grads, variables, lr):
         given = {id(v): g for g, v in zip(grads, variables)}
         params = [v.value for v in self._trainable_variables]
-        full_grads = [given[id(v)].astype(v.dtype) if id(v) in given else jnp.zeros_like(p)
-                      for v, p in zip(self._trainable_variables, params)]
-        state = jax.tree_util.tree_unflatten(self._state_treedef,
-                                             [s.value for s in self._state_variables])
+        full_grads = [
+            given[id(v)].astype(v.dtype) if id(v) in given else jnp.zeros_like(p)
+            for v, p in zip(self._trainable_variables, params)
+        ]
+        state = jax.tree_util.tree_unflatten(
+            self._state_treedef, [s.value for s in self._state_variables]
+        )
         updates, new_state = self.transformation.update(full_grads, state, params)
-        for s, value in zip(self._state_variables,
-                            self._state_treedef.flatten_up_to(new_state)):
+        for s, value in zip(self._state_variables, self._state_treedef.flatten_up_to(new_state)):
             s.assign(value)
         for v, p, u in zip(self._trainable_variables, params, updates):
             if id(v) in given:
                 v.assign(p + lr.astype(v.dtype) * jnp.asarray(u, v.dtype))
 
     def update_step(self, gradient, variable, learning_rate):
-        raise NotImplementedError("OptaxOptimizer updates all variables at once; see "
-                                  "`_backend_update_step`.")
+        raise NotImplementedError(
+            "OptaxOptimizer updates all variables at once; see `_backend_update_step`."
+        )
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         # The config cannot hold the transformation (functions closed over hyperparameters).
-        raise ValueError("An OptaxOptimizer cannot be rebuilt from its config: the optax "
-                         "transformation is not serializable. Create it again in code.")
+        raise ValueError(
+            "An OptaxOptimizer cannot be rebuilt from its config: the optax "
+            "transformation is not serializable. Create it again in code."
+        )

@@ -3,9 +3,9 @@ state in variables, and a stateless `stateless_apply` for the compiled training 
 
 import re
 
-import numpy as np
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jeras import initializers
 from jeras.backend.config import floatx
@@ -48,10 +48,21 @@ class Optimizer:
             of its variables.
     """
 
-    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, loss_scale_factor=None,
-                 gradient_accumulation_steps=None, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
+    ):
         kwargs.pop("decay", None)
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
@@ -59,20 +70,24 @@ class Optimizer:
         if sum(x is not None for x in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(
                 "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
-                f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+                f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
+            )
         if gradient_accumulation_steps is not None:
             if not isinstance(gradient_accumulation_steps, int) or gradient_accumulation_steps < 2:
                 raise ValueError(
                     "`gradient_accumulation_steps` must be an integer >= 2. Received: "
-                    f"gradient_accumulation_steps={gradient_accumulation_steps}")
+                    f"gradient_accumulation_steps={gradient_accumulation_steps}"
+                )
         if use_ema:
             if not 0 <= ema_momentum <= 1:
                 raise ValueError(f"`ema_momentum` must be in the range [0, 1], got {ema_momentum}.")
             if ema_overwrite_frequency is not None and (
-                    not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1):
+                not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1
+            ):
                 raise ValueError(
                     "`ema_overwrite_frequency` must be an integer >= 1 or None, got "
-                    f"{ema_overwrite_frequency}.")
+                    f"{ema_overwrite_frequency}."
+                )
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
@@ -100,7 +115,8 @@ class Optimizer:
     # -- learning rate -------------------------------------------------------------------------
     def _set_learning_rate_object(self, learning_rate):
         if isinstance(learning_rate, LearningRateSchedule) or (
-                callable(learning_rate) and not isinstance(learning_rate, Variable)):
+            callable(learning_rate) and not isinstance(learning_rate, Variable)
+        ):
             self._learning_rate = learning_rate
             return
         if isinstance(learning_rate, Variable):
@@ -110,9 +126,11 @@ class Optimizer:
                 "Argument `learning_rate` should be float, or an instance of "
                 "LearningRateSchedule, or a callable (that takes in the current iteration value "
                 f"and returns the corresponding learning rate value). Received instead: "
-                f"learning_rate={learning_rate!r} of type {type(learning_rate).__name__}")
-        self._learning_rate = Variable(learning_rate, dtype="float32", trainable=False,
-                                       name="learning_rate")
+                f"learning_rate={learning_rate!r} of type {type(learning_rate).__name__}"
+            )
+        self._learning_rate = Variable(
+            learning_rate, dtype="float32", trainable=False, name="learning_rate"
+        )
         self._learning_rate.path = f"{self.name}/learning_rate"
 
     @property
@@ -130,7 +148,8 @@ class Optimizer:
         raise TypeError(
             "This optimizer was created with a `LearningRateSchedule` object as its "
             "`learning_rate` constructor argument, hence its learning rate is not settable. "
-            "Pass a float learning rate instead, or a new schedule.")
+            "Pass a float learning rate instead, or a new schedule."
+        )
 
     def _current_learning_rate(self):
         lr = self._learning_rate
@@ -156,8 +175,13 @@ class Optimizer:
         return out + self._ema_averages + self._accumulators + self._slots
 
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none", name=None):
-        variable = Variable(initializers.get(initializer), shape=tuple(shape),
-                            dtype=dtype or floatx(), trainable=False, name=name)
+        variable = Variable(
+            initializers.get(initializer),
+            shape=tuple(shape),
+            dtype=dtype or floatx(),
+            trainable=False,
+            name=name,
+        )
         variable.path = f"{self.name}/{variable.name}"
         self._slots.append(variable)
         return variable
@@ -167,9 +191,13 @@ class Optimizer:
         name = name or "var"
         base = reference_variable.path.replace("/", "_")
 
-        variable = Variable(initializers.get(initializer), shape=reference_variable.shape,
-                            dtype=reference_variable.dtype, trainable=False,
-                            name=f"{base}_{name}")
+        variable = Variable(
+            initializers.get(initializer),
+            shape=reference_variable.shape,
+            dtype=reference_variable.dtype,
+            trainable=False,
+            name=f"{base}_{name}",
+        )
         variable.path = f"{self.name}/{base}_{name}"
         self._slots.append(variable)
         return variable
@@ -180,12 +208,14 @@ class Optimizer:
         names gives a tuple of lists. `initializer` may be one for all or a list, one per name."""
         single = isinstance(names, str)
         names = [names] if single else list(names)
-        initializers_ = initializer if isinstance(initializer, (list, tuple)) \
-            else [initializer] * len(names)
+        initializers_ = (
+            initializer if isinstance(initializer, (list, tuple)) else [initializer] * len(names)
+        )
         if len(initializers_) != len(names):
             raise ValueError(
                 f"The number of provided names must match the number of provided initializers. "
-                f"Received name={names}, initializer={initializer}")
+                f"Received name={names}, initializer={initializer}"
+            )
         out = tuple([] for _ in names)
         for v in variables:
             for slots, name, init in zip(out, names, initializers_):
@@ -206,14 +236,21 @@ class Optimizer:
         """Create per-variable state; subclasses call `super().build(variables)` first."""
         if self.use_ema:
             for v in variables:
-                avg = Variable(v.value, dtype=v.dtype, trainable=False,
-                               name=f"{v.path.replace('/', '_')}_average")
+                avg = Variable(
+                    v.value,
+                    dtype=v.dtype,
+                    trainable=False,
+                    name=f"{v.path.replace('/', '_')}_average",
+                )
                 avg.path = f"{self.name}/{avg.name}"
                 self._ema_averages.append(avg)
         if self.gradient_accumulation_steps:
             for v in variables:
-                acc = Variable(jnp.zeros(v.shape, v.dtype), trainable=False,
-                               name=f"{v.path.replace('/', '_')}_gradient_accumulator")
+                acc = Variable(
+                    jnp.zeros(v.shape, v.dtype),
+                    trainable=False,
+                    name=f"{v.path.replace('/', '_')}_gradient_accumulator",
+                )
                 acc.path = f"{self.name}/{acc.name}"
                 self._accumulators.append(acc)
         # A dict, so that finding a variable's slots is O(1) per update, not O(#variables).
@@ -228,7 +265,8 @@ class Optimizer:
         if self.built:
             raise ValueError(
                 "`exclude_from_weight_decay()` can only be configured before the optimizer is "
-                "built.")
+                "built."
+            )
         self._exclude_ids = {id(v) for v in var_list or []}
         self._exclude_names = [re.compile(n) for n in var_names or []] or None
 
@@ -255,7 +293,8 @@ class Optimizer:
         if len(grads) != len(trainable_variables):
             raise ValueError(
                 f"Optimizer {self.name!r}: got {len(grads)} gradients for "
-                f"{len(trainable_variables)} variables.")
+                f"{len(trainable_variables)} variables."
+            )
         if not self.built:
             self._building_in_scope = True
             try:
@@ -270,7 +309,8 @@ class Optimizer:
             if id(v) not in index:
                 raise ValueError(
                     f"Optimizer {self.name!r} was built for a different set of variables; "
-                    f"{v.path!r} is unknown to it. Create a new optimizer for this model.")
+                    f"{v.path!r} is unknown to it. Create a new optimizer for this model."
+                )
         grads = [jnp.asarray(g.value if isinstance(g, Variable) else g) for g, _ in pairs]
         variables = [v for _, v in pairs]
         if self.loss_scale_factor is not None:
@@ -370,8 +410,9 @@ class Optimizer:
     def stateless_apply(self, optimizer_values, grads, trainable_variables, trainable_values):
         """Pure update: returns `(new_trainable_values, new_optimizer_values)`."""
         opt_vars = self.variables
-        pairs = list(zip(opt_vars, optimizer_values)) + list(zip(trainable_variables,
-                                                                  trainable_values))
+        pairs = list(zip(opt_vars, optimizer_values)) + list(
+            zip(trainable_variables, trainable_values)
+        )
         with StateScope(pairs) as scope:
             self.apply(grads, trainable_variables)
             return scope.values_of(trainable_variables), scope.values_of(opt_vars)
@@ -385,20 +426,27 @@ class Optimizer:
             lr = serialize(lr)
         elif callable(lr):
             lr = serialize_keras_object(lr)
-        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
-                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
-                "clipvalue": self.clipvalue, "use_ema": self.use_ema,
-                "ema_momentum": self.ema_momentum,
-                "ema_overwrite_frequency": self.ema_overwrite_frequency,
-                "loss_scale_factor": self.loss_scale_factor,
-                "gradient_accumulation_steps": self.gradient_accumulation_steps}
+        return {
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
-            config["learning_rate"] = deserialize_keras_object(config["learning_rate"],
-                                                               custom_objects=custom_objects)
+            config["learning_rate"] = deserialize_keras_object(
+                config["learning_rate"], custom_objects=custom_objects
+            )
         return cls(**config)
 
     def __repr__(self):

@@ -17,18 +17,25 @@ class RMSprop(Optimizer):
             gradient is divided by an estimate of its variance rather than its second moment.
     """
 
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-                 **kwargs):
+    def __init__(
+        self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs
+    ):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
 
     def build(self, variables):
         super().build(variables)
         self.velocities = [self.add_variable_from_reference(v, "velocity") for v in variables]
-        self.momentums = [self.add_variable_from_reference(v, "momentum") for v in variables] \
-            if self.momentum > 0 else []
-        self.average_gradients = [self.add_variable_from_reference(v, "average_gradient")
-                                  for v in variables] if self.centered else []
+        self.momentums = (
+            [self.add_variable_from_reference(v, "momentum") for v in variables]
+            if self.momentum > 0
+            else []
+        )
+        self.average_gradients = (
+            [self.add_variable_from_reference(v, "average_gradient") for v in variables]
+            if self.centered
+            else []
+        )
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._get_variable_index(variable)
@@ -50,5 +57,10 @@ class RMSprop(Optimizer):
             variable.assign(variable.value - increment)
 
     def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
-                "epsilon": self.epsilon, "centered": self.centered}
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }

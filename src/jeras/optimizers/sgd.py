@@ -16,15 +16,19 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         if not isinstance(momentum, float) or not 0 <= momentum <= 1:
-            raise ValueError("`momentum` must be a float between [0, 1]. Received: "
-                             f"momentum={momentum!r}")
+            raise ValueError(
+                f"`momentum` must be a float between [0, 1]. Received: momentum={momentum!r}"
+            )
         self.momentum = momentum
         self.nesterov = nesterov
 
     def build(self, variables):
         super().build(variables)
-        self.momentums = [self.add_variable_from_reference(v, "momentum") for v in variables] \
-            if self.momentum != 0 else []
+        self.momentums = (
+            [self.add_variable_from_reference(v, "momentum") for v in variables]
+            if self.momentum != 0
+            else []
+        )
 
     def update_step(self, gradient, variable, learning_rate):
         if self.momentum == 0:

@@ -15,7 +15,8 @@ def register_keras_serializable(package="Custom", name=None):
         registered_name = f"{package}>{name or obj.__name__}"
         if isinstance(obj, type) and not hasattr(obj, "get_config"):
             raise ValueError(
-                f"Cannot register {obj.__name__}: classes must implement `get_config()`.")
+                f"Cannot register {obj.__name__}: classes must implement `get_config()`."
+            )
         _GLOBAL_CUSTOM_OBJECTS[registered_name] = obj
         _GLOBAL_CUSTOM_NAMES[obj] = registered_name
         return obj

@@ -29,8 +29,10 @@ def register_public_names(namespace, objects):
     if not isinstance(namespace, str) or not namespace:
         raise TypeError(f"`namespace` must be a non-empty string, got {namespace!r}.")
     _NAMESPACES[namespace] = {
-        name: obj for name, obj in objects.items()
-        if not name.startswith("_") and callable(obj) and not isinstance(obj, types.ModuleType)}
+        name: obj
+        for name, obj in objects.items()
+        if not name.startswith("_") and callable(obj) and not isinstance(obj, types.ModuleType)
+    }
 
 
 def public_object(namespace, name):
@@ -45,7 +47,8 @@ def required_public_object(namespace, name, needed_by):
     if found is None:
         raise RuntimeError(
             f"{needed_by} needs `jeras.{namespace}.{name}`, which is not registered: "
-            f"`import jeras` (or `jeras.{namespace.split('.')[0]}`) before using it.")
+            f"`import jeras` (or `jeras.{namespace.split('.')[0]}`) before using it."
+        )
     return found
 
 

@@ -25,7 +25,11 @@ import numpy as np
 from jeras.backend.variable import Variable
 from jeras.layers.layer import Layer
 from jeras.saving.serialization import (
-    ObjectSharingScope, SafeModeScope, deserialize_keras_object, serialize_keras_object)
+    ObjectSharingScope,
+    SafeModeScope,
+    deserialize_keras_object,
+    serialize_keras_object,
+)
 from jeras.saving.state_walk import walk_saveables
 from jeras.version import __version__
 
@@ -57,13 +61,17 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {list(kwargs)}")
     if not include_optimizer:
-        warnings.warn("`include_optimizer=False` only applies to the legacy `.h5` format; "
-                      "the optimizer state is saved.", stacklevel=2)
+        warnings.warn(
+            "`include_optimizer=False` only applies to the legacy `.h5` format; "
+            "the optimizer state is saved.",
+            stacklevel=2,
+        )
     if not getattr(model, "built", True):
         warnings.warn(
             "You are saving a model that has not yet been built. It might not contain any "
             "weights yet. Consider building the model first by calling it on some data.",
-            stacklevel=2)
+            stacklevel=2,
+        )
     _sync_from_engine(model)
     if hasattr(filepath, "write") and not isinstance(filepath, (str, os.PathLike)):
         filepath.write(_archive_bytes(model))
@@ -72,17 +80,19 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     if path.endswith((".h5", ".hdf5")):
         raise ValueError(
             f"Cannot save to {path!r}: the legacy HDF5 model format is not supported by jeras. "
-            "Save to a `.keras` file (or, for weights only, a `.weights.h5` file).")
+            "Save to a `.keras` file (or, for weights only, a `.weights.h5` file)."
+        )
     if zipped is None:
         zipped = path.endswith(".keras")
     if zipped and not path.endswith(".keras"):
         raise ValueError(
-            f"Invalid `filepath` argument: expected a `.keras` extension. Received: "
-            f"filepath={path}")
+            f"Invalid `filepath` argument: expected a `.keras` extension. Received: filepath={path}"
+        )
     if not zipped and path.endswith(".keras"):
         raise ValueError(
             "When using `zipped=False`, the `filepath` argument should not end in `.keras`. "
-            f"Received: filepath={path}")
+            f"Received: filepath={path}"
+        )
     if os.path.exists(path) and not overwrite and not _ask_to_overwrite(path):
         return
     if zipped:
@@ -105,18 +115,23 @@ def _archive_bytes(model):
 
 def _model_json(model):
     config_json = json.dumps(serialize_keras_object(model))
-    metadata_json = json.dumps({
-        "keras_version": KERAS_FORMAT_VERSION,
-        "jeras_version": __version__,
-        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
-    })
+    metadata_json = json.dumps(
+        {
+            "keras_version": KERAS_FORMAT_VERSION,
+            "jeras_version": __version__,
+            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+        }
+    )
     return config_json, metadata_json
 
 
 def _save_directory(model, path):
     config_json, metadata_json = _model_json(model)
-    files = [(WEIGHTS_FILENAME, weights_bytes(model)), (CONFIG_FILENAME, config_json.encode()),
-             (METADATA_FILENAME, metadata_json.encode())]
+    files = [
+        (WEIGHTS_FILENAME, weights_bytes(model)),
+        (CONFIG_FILENAME, config_json.encode()),
+        (METADATA_FILENAME, metadata_json.encode()),
+    ]
     if os.path.isdir(path):
         # Each file is replaced on its own, the weights first; other files there are kept.
         for name, data in files:
@@ -147,14 +162,17 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None, **kwargs)
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
     path = os.fspath(filepath)
     if max_shard_size is not None:
-        raise ValueError("Sharded weights (`max_shard_size`) are not supported by jeras; save "
-                         "to a single `.weights.h5` file.")
+        raise ValueError(
+            "Sharded weights (`max_shard_size`) are not supported by jeras; save "
+            "to a single `.weights.h5` file."
+        )
     if not path.endswith(".weights.h5"):
         raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={path}")
     if not getattr(model, "built", True):
         raise ValueError(
             "You are saving a model that has not yet been built. Try building the model first "
-            "by calling it on some data or by using `build()`.")
+            "by calling it on some data or by using `build()`."
+        )
     if os.path.exists(path) and not overwrite and not _ask_to_overwrite(path):
         return
     _sync_from_engine(model)
@@ -168,6 +186,7 @@ def weights_bytes(model, objects_to_skip=None):
     buffer = io.BytesIO()
     visited = {id(o) for o in objects_to_skip or []}
     with h5py.File(buffer, "w") as h5:
+
         def visit(obj, path):
             group = h5.require_group(f"{path}/vars" if path else "vars")
             group.attrs["name"] = obj.name
@@ -245,17 +264,21 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         with _describing_errors(path, "model"):
             return _load_from_directory(path, custom_objects, compile, safe_mode)
     if not os.path.exists(path):
-        raise ValueError(f"File not found: filepath={path}. Please ensure the file is an "
-                         "accessible `.keras` zip file or a saved model directory.")
+        raise ValueError(
+            f"File not found: filepath={path}. Please ensure the file is an "
+            "accessible `.keras` zip file or a saved model directory."
+        )
     if path.endswith((".h5", ".hdf5")) and not zipfile.is_zipfile(path):
         raise ValueError(
             f"Cannot load {path!r}: the legacy HDF5 model format is not supported by jeras; "
-            "re-save the model in the `.keras` format.")
+            "re-save the model in the `.keras` format."
+        )
     with _describing_errors(path, "model"):
         if not zipfile.is_zipfile(path):
             raise ValueError(
                 "not a `.keras` zip archive (the file is truncated, corrupted, or in another "
-                "format).")
+                "format)."
+            )
         with zipfile.ZipFile(path) as archive:
             return _load_from_archive(archive, path, custom_objects, compile, safe_mode)
 
@@ -264,8 +287,10 @@ def _load_from_archive(archive, label, custom_objects, compile, safe_mode):
     names = _checked_member_names(archive)
     for required in (CONFIG_FILENAME,):
         if required not in names:
-            raise ValueError(f"the archive has no `{required}` entry; it is not a Keras model "
-                             f"file (entries: {sorted(names)[:10]}).")
+            raise ValueError(
+                f"the archive has no `{required}` entry; it is not a Keras model "
+                f"file (entries: {sorted(names)[:10]})."
+            )
     config_json = _read_member(archive, CONFIG_FILENAME)
     model = _model_from_config(config_json, custom_objects, compile, safe_mode)
     if WEIGHTS_FILENAME not in names:
@@ -295,8 +320,7 @@ def _inside(directory, name):
     """`directory/name`, refusing a link that leads outside the directory."""
     path = os.path.join(directory, name)
     real_dir = os.path.realpath(directory)
-    if os.path.lexists(path) and os.path.commonpath(
-            [real_dir, os.path.realpath(path)]) != real_dir:
+    if os.path.lexists(path) and os.path.commonpath([real_dir, os.path.realpath(path)]) != real_dir:
         raise ValueError(f"`{name}` links outside the model directory.")
     return path
 
@@ -307,8 +331,10 @@ def _model_from_config(config_json, custom_objects, compile, safe_mode):
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"`{CONFIG_FILENAME}` is not valid JSON ({err}).") from None
     if not isinstance(config, dict) or "class_name" not in config or "config" not in config:
-        raise ValueError(f"`{CONFIG_FILENAME}` does not describe a model (expected an object "
-                         "with `class_name` and `config`).")
+        raise ValueError(
+            f"`{CONFIG_FILENAME}` does not describe a model (expected an object "
+            "with `class_name` and `config`)."
+        )
     if not compile:
         config["compile_config"] = None
     with ObjectSharingScope(), SafeModeScope(safe_mode):
@@ -331,7 +357,8 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     if not getattr(model, "built", True):
         raise ValueError(
             "You are loading weights into a model that has not yet been built. Try building "
-            "the model first by calling it on some data or by using `build()`.")
+            "the model first by calling it on some data or by using `build()`."
+        )
     if os.path.isdir(path):
         with _describing_errors(path, "weights"):
             weights_path = _inside(path, WEIGHTS_FILENAME)
@@ -344,8 +371,10 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             raise ValueError(f"File not found: filepath={path}.")
         with _describing_errors(path, "weights"):
             if not zipfile.is_zipfile(path):
-                raise ValueError("not a `.keras` zip archive (the file is truncated, corrupted, "
-                                 "or in another format).")
+                raise ValueError(
+                    "not a `.keras` zip archive (the file is truncated, corrupted, "
+                    "or in another format)."
+                )
             with zipfile.ZipFile(path) as archive:
                 names = _checked_member_names(archive)
                 if WEIGHTS_FILENAME not in names:
@@ -359,11 +388,13 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     elif path.endswith((".h5", ".hdf5")):
         raise ValueError(
             f"Cannot load {path!r}: the legacy HDF5 format is not supported by jeras. Use a "
-            "`.weights.h5` or `.keras` file.")
+            "`.weights.h5` or `.keras` file."
+        )
     else:
         raise ValueError(
             f"File format not supported: filepath={path}. jeras loads weights from `.keras` "
-            "files, `.weights.h5` files and saved model directories.")
+            "files, `.weights.h5` files and saved model directories."
+        )
     with _describing_errors(path, "weights"):
         _load_weights_bytes(model, data, skip_mismatch, objects_to_skip)
 
@@ -372,14 +403,17 @@ def _load_weights_bytes(model, data, skip_mismatch, objects_to_skip=None):
     import h5py
 
     if not data.startswith(b"\x89HDF\r\n\x1a\n"):
-        raise ValueError(f"the weights are not an HDF5 file (the data is truncated, corrupted, "
-                         "or in another format).")
+        raise ValueError(
+            f"the weights are not an HDF5 file (the data is truncated, corrupted, "
+            "or in another format)."
+        )
     try:
         h5 = h5py.File(io.BytesIO(data), "r")
     except OSError as err:
         raise ValueError(f"the HDF5 weights are unreadable ({err}).") from None
     errors = []
     with h5:
+
         def visit(obj, path):
             store = _ReadStore(h5, path)
             try:
@@ -397,9 +431,11 @@ def _load_weights_bytes(model, data, skip_mismatch, objects_to_skip=None):
     if errors:
         first_obj, first_err = errors[0]
         names = [getattr(obj, "name", repr(obj)) for obj, _ in errors]
-        message = (f"A total of {len(errors)} objects could not be loaded. Example error "
-                   f"message for object {getattr(first_obj, 'name', first_obj)!r}:\n\n"
-                   f"{first_err}\n\nList of objects that could not be loaded:\n{names}")
+        message = (
+            f"A total of {len(errors)} objects could not be loaded. Example error "
+            f"message for object {getattr(first_obj, 'name', first_obj)!r}:\n\n"
+            f"{first_err}\n\nList of objects that could not be loaded:\n{names}"
+        )
         if skip_mismatch:
             warnings.warn(message, stacklevel=3)
         else:
@@ -409,9 +445,11 @@ def _load_weights_bytes(model, data, skip_mismatch, objects_to_skip=None):
 def _load_optimizer_variables(optimizer, store):
     variables = list(optimizer.variables)
     if len(store.keys()) != len(variables):
-        message = (f"Skipping variable loading for optimizer {optimizer.name!r}, because it "
-                   f"has {len(variables)} variables whereas the saved optimizer has "
-                   f"{len(store.keys())} variables. ")
+        message = (
+            f"Skipping variable loading for optimizer {optimizer.name!r}, because it "
+            f"has {len(variables)} variables whereas the saved optimizer has "
+            f"{len(store.keys())} variables. "
+        )
         if len(variables) <= 2:
             message += "This is likely because the optimizer has not been called/built yet."
         warnings.warn(message, stacklevel=4)
@@ -421,7 +459,8 @@ def _load_optimizer_variables(optimizer, store):
         if tuple(value.shape) != tuple(variable.shape):
             raise ValueError(
                 f"Optimizer {optimizer.name!r}: variable {index} ({variable.name!r}) has shape "
-                f"{tuple(variable.shape)}, but the saved value has shape {tuple(value.shape)}.")
+                f"{tuple(variable.shape)}, but the saved value has shape {tuple(value.shape)}."
+            )
         variable.assign(value)
 
 
@@ -485,7 +524,8 @@ class _ReadStore:
         if declared > _BOMB_FLOOR_BYTES and declared > _MAX_EXPANSION * max(stored, 1):
             raise _UnsafeFile(
                 f"dataset `{dataset.name}` declares {declared} bytes but stores {stored}; "
-                "refusing a possible decompression bomb.")
+                "refusing a possible decompression bomb."
+            )
         value = dataset[()]
         if dataset.attrs.get("dtype") == "bfloat16":
             import ml_dtypes
@@ -501,8 +541,9 @@ def _has_hard_child(group, name):
         return False
     link = group.get(name, getlink=True)
     if isinstance(link, (h5py.SoftLink, h5py.ExternalLink)):
-        raise _UnsafeFile(f"the weights contain a {type(link).__name__} (`{name}`); links are "
-                          "not allowed.")
+        raise _UnsafeFile(
+            f"the weights contain a {type(link).__name__} (`{name}`); links are not allowed."
+        )
     return True
 
 
@@ -520,10 +561,13 @@ def _checked_member_names(archive):
 
 def _read_member(archive, name):
     info = archive.getinfo(name)
-    if info.file_size > _BOMB_FLOOR_BYTES and \
-            info.file_size > _MAX_EXPANSION * max(info.compress_size, 1):
-        raise _UnsafeFile(f"entry `{name}` declares {info.file_size} bytes but stores "
-                          f"{info.compress_size}; refusing a possible decompression bomb.")
+    if info.file_size > _BOMB_FLOOR_BYTES and info.file_size > _MAX_EXPANSION * max(
+        info.compress_size, 1
+    ):
+        raise _UnsafeFile(
+            f"entry `{name}` declares {info.file_size} bytes but stores "
+            f"{info.compress_size}; refusing a possible decompression bomb."
+        )
     with archive.open(info) as f:
         data = f.read(info.file_size + 1)
     if len(data) != info.file_size:
@@ -587,8 +631,9 @@ def _atomic_write_bytes(path, data):
     never a part: a temporary file in the same folder, flushed, then renamed over `path`."""
     path = os.path.abspath(path)
     directory = os.path.dirname(path)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                                     suffix=".tmp")
+    fd, temporary = tempfile.mkstemp(
+        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

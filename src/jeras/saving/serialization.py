@@ -19,17 +19,38 @@ import numpy as np
 
 from jeras.backend.variable import Variable
 from jeras.saving.object_registration import (
-    _GLOBAL_CUSTOM_NAMES, _GLOBAL_CUSTOM_OBJECTS, _scoped_objects, custom_object_scope,
-    get_registered_name, get_registered_object)
+    _GLOBAL_CUSTOM_NAMES,
+    _GLOBAL_CUSTOM_OBJECTS,
+    _scoped_objects,
+    custom_object_scope,
+    get_registered_name,
+    get_registered_object,
+)
 from jeras.saving.public_names import public_object, required_public_object, top_level_package
 from jeras.symbolic.keras_tensor import KerasTensor
 
 # Packages whose classes and functions a config may name, as `keras.<package>.<Name>`. Order
 # matters for functions: the first package holding a name wins, as in Keras.
-_PUBLIC_PACKAGES = ("layers", "losses", "metrics", "optimizers.schedules", "optimizers",
-                    "initializers", "regularizers", "constraints", "activations")
-_FUNCTION_PACKAGES = ("activations", "constraints", "initializers", "losses", "metrics",
-                      "optimizers", "regularizers")
+_PUBLIC_PACKAGES = (
+    "layers",
+    "losses",
+    "metrics",
+    "optimizers.schedules",
+    "optimizers",
+    "initializers",
+    "regularizers",
+    "constraints",
+    "activations",
+)
+_FUNCTION_PACKAGES = (
+    "activations",
+    "constraints",
+    "initializers",
+    "losses",
+    "metrics",
+    "optimizers",
+    "regularizers",
+)
 _FUNCTIONAL_MODULE = "keras.src.models.functional"
 _OPS_MODULE = "keras.src.ops.numpy"
 
@@ -77,7 +98,8 @@ def lambda_refused_message(what="a Python lambda"):
         f"Requested the deserialization of {what}. Its bytecode would run on load, which can "
         "execute arbitrary code, so this is refused by default (safe_mode=True). If you trust "
         "the source of the file, pass `safe_mode=False` to the loading function, or call "
-        "`jeras.config.enable_unsafe_deserialization()`.")
+        "`jeras.config.enable_unsafe_deserialization()`."
+    )
 
 
 # -- objects shared between several places of one config ---------------------------------------
@@ -108,51 +130,78 @@ def serialize_keras_object(obj):
     if isinstance(obj, bytes):
         return {"class_name": "__bytes__", "config": {"value": obj.decode("utf-8")}}
     if isinstance(obj, slice):
-        return {"class_name": "__slice__", "config": {
-            "start": serialize_keras_object(obj.start), "stop": serialize_keras_object(obj.stop),
-            "step": serialize_keras_object(obj.step)}}
+        return {
+            "class_name": "__slice__",
+            "config": {
+                "start": serialize_keras_object(obj.start),
+                "stop": serialize_keras_object(obj.stop),
+                "step": serialize_keras_object(obj.step),
+            },
+        }
     if obj is Ellipsis:
         return {"class_name": "__ellipsis__", "config": {}}
     if isinstance(obj, KerasTensor):
         history = obj._keras_history
         if history is not None:
             history = [history[0].name, history[1], history[2]]
-        return {"class_name": "__keras_tensor__", "config": {
-            "shape": list(obj.shape), "dtype": obj.dtype, "keras_history": history}}
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {"shape": list(obj.shape), "dtype": obj.dtype, "keras_history": history},
+        }
     array = _as_array(obj)
     if array is not None:
         if isinstance(obj, np.ndarray) or isinstance(obj, np.generic):
             if array.ndim == 0:
                 return array.item()
-            return {"class_name": "__numpy__",
-                    "config": {"value": array.tolist(), "dtype": str(array.dtype)}}
-        return {"class_name": "__tensor__",
-                "config": {"value": array.tolist(), "dtype": str(array.dtype)}}
+            return {
+                "class_name": "__numpy__",
+                "config": {"value": array.tolist(), "dtype": str(array.dtype)},
+            }
+        return {
+            "class_name": "__tensor__",
+            "config": {"value": array.tolist(), "dtype": str(array.dtype)},
+        }
     if isinstance(obj, types.FunctionType) and obj.__name__ == "<lambda>":
         warnings.warn(
             "The object being serialized includes a `lambda`. Loading it back needs "
-            "`safe_mode=False`; prefer named, registered functions.", stacklevel=2)
+            "`safe_mode=False`; prefer named, registered functions.",
+            stacklevel=2,
+        )
         return {"class_name": "__lambda__", "config": {"value": dump_function(obj)}}
     if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
         # Keras writes every function the same way: by its (registered) name.
-        return {"module": "builtins", "class_name": "function",
-                "config": get_registered_name(obj), "registered_name": "function"}
+        return {
+            "module": "builtins",
+            "class_name": "function",
+            "config": get_registered_name(obj),
+            "registered_name": "function",
+        }
     if isinstance(obj, type):
-        return {"module": "builtins", "class_name": "type",
-                "config": get_registered_name(obj), "registered_name": "type"}
+        return {
+            "module": "builtins",
+            "class_name": "type",
+            "config": get_registered_name(obj),
+            "registered_name": "type",
+        }
     if not hasattr(obj, "get_config"):
         raise TypeError(
             f"Cannot serialize object {obj!r} of type {type(obj).__name__}. To be serializable, "
-            "a class must implement the `get_config()` method.")
+            "a class must implement the `get_config()` method."
+        )
     inner = obj.get_config()
     if not isinstance(inner, dict):
         raise TypeError(
-            f"The `get_config()` method of {obj!r} should return a dict. It returned: {inner!r}")
+            f"The `get_config()` method of {obj!r} should return a dict. It returned: {inner!r}"
+        )
     operation = getattr(obj, "_keras_operation", None)
     if operation is not None:
         # An operator on symbolic tensors: Keras records it as the operation class it calls.
-        config = {"module": _OPS_MODULE, "class_name": operation,
-                  "config": serialize_dict(inner), "registered_name": operation}
+        config = {
+            "module": _OPS_MODULE,
+            "class_name": operation,
+            "config": serialize_dict(inner),
+            "registered_name": operation,
+        }
     else:
         config = _class_entry(type(obj), serialize_dict(inner))
     build_config = obj.get_build_config() if hasattr(obj, "get_build_config") else None
@@ -175,13 +224,21 @@ def _class_entry(cls, inner):
         public = keras_public_name(cls)
         if public is not None:
             module, class_name, registered_name = public
-            return {"module": module, "class_name": class_name, "config": inner,
-                    "registered_name": registered_name}
+            return {
+                "module": module,
+                "class_name": class_name,
+                "config": inner,
+                "registered_name": registered_name,
+            }
     module = cls.__module__
     if module == "__main__":
         module = None
-    return {"module": module, "class_name": cls.__name__, "config": inner,
-            "registered_name": registered or (None if module == "builtins" else cls.__name__)}
+    return {
+        "module": module,
+        "class_name": cls.__name__,
+        "config": inner,
+        "registered_name": registered or (None if module == "builtins" else cls.__name__),
+    }
 
 
 def keras_public_name(cls):
@@ -236,7 +293,8 @@ def load_function(code, defaults=None, closure=None):
     except Exception as err:
         raise ValueError(
             f"Cannot rebuild a serialized Python function: its bytecode is unreadable ({err}). "
-            "Lambdas only load in the Python version that saved them.") from None
+            "Lambdas only load in the Python version that saved them."
+        ) from None
     if not isinstance(code_object, types.CodeType):
         raise ValueError("Cannot rebuild a serialized Python function: no code object found.")
     cells = None
@@ -245,8 +303,14 @@ def load_function(code, defaults=None, closure=None):
     # A lambda from a Keras file refers to `keras`, `ops`, ... as globals, so it runs against the
     # whole top-level package (level 10), found through the registry.
     jeras = top_level_package("Loading a Python lambda")
-    namespace = {"__builtins__": builtins, "keras": jeras, "jeras": jeras, "ops": jeras.ops,
-                 "jnp": jnp, "np": np}
+    namespace = {
+        "__builtins__": builtins,
+        "keras": jeras,
+        "jeras": jeras,
+        "ops": jeras.ops,
+        "jnp": jnp,
+        "np": np,
+    }
     return types.FunctionType(code_object, namespace, code_object.co_name, defaults, cells)
 
 
@@ -264,15 +328,19 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         found = get_registered_object(config, custom_objects, module_objects)
         return found if found is not None else config
     if isinstance(config, (list, tuple)):
-        return [deserialize_keras_object(x, custom_objects, safe_mode,
-                                         module_objects=module_objects) for x in config]
+        return [
+            deserialize_keras_object(x, custom_objects, safe_mode, module_objects=module_objects)
+            for x in config
+        ]
     if isinstance(config, (int, float, bool)):
         return config
     if not isinstance(config, dict):
         raise ValueError(f"Could not parse config: {config!r}")
     if "class_name" not in config or "config" not in config:
-        return {key: deserialize_keras_object(value, custom_objects, safe_mode)
-                for key, value in config.items()}
+        return {
+            key: deserialize_keras_object(value, custom_objects, safe_mode)
+            for key, value in config.items()
+        }
 
     class_name = config["class_name"]
     inner = config["config"] if config["config"] is not None else {}
@@ -287,28 +355,32 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
     if class_name == "function":
         if not isinstance(inner, str):
             raise ValueError(
-                f"Invalid config for a function: expected its name as `config`, got {config!r}.")
+                f"Invalid config for a function: expected its name as `config`, got {config!r}."
+            )
         return _retrieve_function(inner, module, custom_objects, module_objects, config)
     if class_name == "type" and isinstance(inner, str):
         return _retrieve_class(inner, inner, module, custom_objects, module_objects, config)
     if not isinstance(inner, dict):
         raise ValueError(
             f"Invalid config for {class_name!r}: expected a dict as `config`, got "
-            f"{type(inner).__name__}. Full config: {config!r}")
+            f"{type(inner).__name__}. Full config: {config!r}"
+        )
 
     shared = getattr(_state, "shared", None)
     shared_id = config.get("shared_object_id")
     if shared is not None and shared_id is not None and shared_id in shared:
         return shared[shared_id]
 
-    cls = _retrieve_class(class_name, registered_name, module, custom_objects, module_objects,
-                          config)
+    cls = _retrieve_class(
+        class_name, registered_name, module, custom_objects, module_objects, config
+    )
     if isinstance(cls, types.FunctionType):
         return cls
     if not hasattr(cls, "from_config"):
         raise ValueError(
             f"Unable to reconstruct an instance of {class_name!r}: the class has no "
-            f"`from_config()` method. Full config: {config!r}")
+            f"`from_config()` method. Full config: {config!r}"
+        )
     with custom_object_scope(custom_objects), SafeModeScope(safe_mode):
         instance = cls.from_config(dict(inner))
         build_config = config.get("build_config")
@@ -339,8 +411,12 @@ def _deserialize_special(class_name, inner, custom_objects, safe_mode):
     if class_name == "__ellipsis__":
         return Ellipsis
     if class_name == "__slice__":
-        return slice(*(deserialize_keras_object(inner.get(k), custom_objects, safe_mode)
-                       for k in ("start", "stop", "step")))
+        return slice(
+            *(
+                deserialize_keras_object(inner.get(k), custom_objects, safe_mode)
+                for k in ("start", "stop", "step")
+            )
+        )
     if class_name == "__lambda__":
         if safe_mode is not False:
             raise ValueError(lambda_refused_message())
@@ -349,8 +425,9 @@ def _deserialize_special(class_name, inner, custom_objects, safe_mode):
             value = (value["code"], value.get("defaults"), value.get("closure"))
         return load_function(value)
     if class_name in ("__tuple__",):
-        return tuple(deserialize_keras_object(x, custom_objects, safe_mode)
-                     for x in inner.get("value", []))
+        return tuple(
+            deserialize_keras_object(x, custom_objects, safe_mode) for x in inner.get("value", [])
+        )
     return _NOT_SPECIAL
 
 
@@ -367,8 +444,11 @@ def _retrieve_function(name, module, custom_objects, module_objects, config):
         for package in packages:
             fn = public_object(package, name)
             # Only the catalogue's own functions: nothing a package happens to import.
-            if callable(fn) and not isinstance(fn, (type, types.ModuleType)) and \
-                    (getattr(fn, "__module__", "") or "").startswith(("jeras", "jax")):
+            if (
+                callable(fn)
+                and not isinstance(fn, (type, types.ModuleType))
+                and (getattr(fn, "__module__", "") or "").startswith(("jeras", "jax"))
+            ):
                 return fn
         if ">" not in name:
             # Files from Keras <= 3.6 name registered functions without their package.
@@ -378,15 +458,15 @@ def _retrieve_function(name, module, custom_objects, module_objects, config):
     raise ValueError(
         f"Could not locate function {name!r}. Make sure custom functions are decorated with "
         "`@keras.saving.register_keras_serializable()` or passed in `custom_objects`. "
-        f"Full object config: {config!r}")
+        f"Full object config: {config!r}"
+    )
 
 
 def get_all_custom():
     return {**_GLOBAL_CUSTOM_OBJECTS, **_scoped_objects()}
 
 
-def _retrieve_class(class_name, registered_name, module, custom_objects, module_objects,
-                    config):
+def _retrieve_class(class_name, registered_name, module, custom_objects, module_objects, config):
     found = get_registered_object(registered_name, custom_objects, module_objects)
     if found is None and registered_name != class_name:
         found = get_registered_object(class_name, custom_objects, module_objects)
@@ -396,7 +476,8 @@ def _retrieve_class(class_name, registered_name, module, custom_objects, module_
         return required_public_object("models", "Functional", "Loading a functional model")
     if module and module.startswith("keras.src.ops"):
         operation_class = required_public_object(
-            "layers.operations", "operation_class", "Loading an operator on symbolic tensors")
+            "layers.operations", "operation_class", "Loading an operator on symbolic tensors"
+        )
         cls = operation_class(class_name)
         if cls is not None:
             return cls
@@ -404,21 +485,27 @@ def _retrieve_class(class_name, registered_name, module, custom_objects, module_
             f"The model applies the Keras operation {class_name!r} ({module}) to symbolic "
             "tensors; jeras rebuilds only tensor operators (+, -, *, /, @, **, //, %, "
             "comparisons, indexing, reshape, round, abs). Full object config: "
-            f"{_short(config)}")
+            f"{_short(config)}"
+        )
     if module is not None and (module == "keras" or module.startswith("keras.")):
         cls = _public_class(class_name, module)
         if cls is not None:
             return cls
     if module is None:
-        hint = (f"{class_name!r} is a custom class: register it with "
-                "`@keras.saving.register_keras_serializable()` or pass it in `custom_objects`.")
+        hint = (
+            f"{class_name!r} is a custom class: register it with "
+            "`@keras.saving.register_keras_serializable()` or pass it in `custom_objects`."
+        )
     else:
-        hint = ("Make sure custom classes are decorated with "
-                "`@keras.saving.register_keras_serializable()` or passed in `custom_objects`, "
-                "and imported before loading.")
+        hint = (
+            "Make sure custom classes are decorated with "
+            "`@keras.saving.register_keras_serializable()` or passed in `custom_objects`, "
+            "and imported before loading."
+        )
     raise ValueError(
         f"Could not locate class {class_name!r} (module {module!r}). {hint} "
-        f"Full object config: {_short(config)}")
+        f"Full object config: {_short(config)}"
+    )
 
 
 def _public_class(class_name, module):

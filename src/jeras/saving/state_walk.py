@@ -75,12 +75,38 @@ def _is_named_object(obj):
 # jeras's counterparts, and they must not be walked (several hold layers: graph nodes, the
 # constructor's arguments, compiled-call caches).
 _FRAMEWORK_ATTRIBUTES = {
-    "_inbound_nodes", "_outbound_nodes", "_constructor_args", "_eager_forward_cache",
-    "_compile_config", "_engine", "_engine_signature", "_state_sync", "execution_plan", "_stack", "_functional", "_graph_layers", "_run_nodes",
-    "_given_inputs", "_given_outputs", "_inputs_struct", "_outputs_struct", "_flat_inputs",
-    "_flat_outputs", "_trainable_variables", "_non_trainable_variables", "_seed_generators",
-    "_losses", "_compile_loss", "_compile_metrics", "_loss_tracker", "history", "input_spec",
-    "activity_regularizer", "output_tensor", "_call_signature", "_build_shapes",
+    "_inbound_nodes",
+    "_outbound_nodes",
+    "_constructor_args",
+    "_eager_forward_cache",
+    "_compile_config",
+    "_engine",
+    "_engine_signature",
+    "_state_sync",
+    "execution_plan",
+    "_stack",
+    "_functional",
+    "_graph_layers",
+    "_run_nodes",
+    "_given_inputs",
+    "_given_outputs",
+    "_inputs_struct",
+    "_outputs_struct",
+    "_flat_inputs",
+    "_flat_outputs",
+    "_trainable_variables",
+    "_non_trainable_variables",
+    "_seed_generators",
+    "_losses",
+    "_compile_loss",
+    "_compile_metrics",
+    "_loss_tracker",
+    "history",
+    "input_spec",
+    "activity_regularizer",
+    "output_tensor",
+    "_call_signature",
+    "_build_shapes",
     "_input_shape_arg",
 }
 
@@ -104,8 +130,11 @@ def _children(obj):
         if (klass.__module__ or "").startswith("jeras.") or klass is object:
             continue
         # Properties of the user's classes show in `dir()`, so Keras visits them too.
-        names.update(name for name, value in vars(klass).items()
-                     if isinstance(value, property) and not name.startswith("__"))
+        names.update(
+            name
+            for name, value in vars(klass).items()
+            if isinstance(value, property) and not name.startswith("__")
+        )
     for name in getattr(type(obj), "saveable_attributes", ()):
         if getattr(obj, name, None) is not None:
             names.add(name)

@@ -24,8 +24,9 @@ class KerasTensor:
         name: a name for the tensor (a unique "keras_tensor" name by default).
     """
 
-    def __init__(self, shape, dtype="float32", sparse=False, ragged=False, record_history=True,
-                 name=None):
+    def __init__(
+        self, shape, dtype="float32", sparse=False, ragged=False, record_history=True, name=None
+    ):
         self.shape = tuple(None if d is None else int(d) for d in shape)
         self.dtype = standardize_dtype(dtype)
         self.sparse = bool(sparse)
@@ -42,8 +43,10 @@ class KerasTensor:
         return _op_layer("Reshape", newshape=tuple(shape))(self)
 
     def __repr__(self):
-        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse={self.sparse}, "
-                f"ragged={self.ragged}, name={self.name}>")
+        return (
+            f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse={self.sparse}, "
+            f"ragged={self.ragged}, name={self.name}>"
+        )
 
     def __hash__(self):
         return id(self)
@@ -64,7 +67,8 @@ def _op_layer(operation, **config):
     # Layers sit above symbolic tensors: `jeras.layers` registers the layer that records an
     # operator, and it is looked up here when the operator is used.
     make_operation = required_public_object(
-        "layers.operations", "make_operation", f"The operator {operation!r} on a KerasTensor")
+        "layers.operations", "make_operation", f"The operator {operation!r} on a KerasTensor"
+    )
     return make_operation(operation, **config)
 
 
@@ -74,18 +78,32 @@ def _binary(operation, reflected=False):
         if reflected:
             return _op_layer(operation)(other, self)
         return _op_layer(operation)(self, other)
+
     return method
 
 
 for _dunder, _operation in {
-        "add": "Add", "sub": "Subtract", "mul": "Multiply", "truediv": "TrueDivide",
-        "matmul": "Matmul", "pow": "Power", "floordiv": "FloorDivide", "mod": "Mod",
-        "and": "LogicalAnd", "or": "LogicalOr", "xor": "LogicalXor"}.items():
+    "add": "Add",
+    "sub": "Subtract",
+    "mul": "Multiply",
+    "truediv": "TrueDivide",
+    "matmul": "Matmul",
+    "pow": "Power",
+    "floordiv": "FloorDivide",
+    "mod": "Mod",
+    "and": "LogicalAnd",
+    "or": "LogicalOr",
+    "xor": "LogicalXor",
+}.items():
     setattr(KerasTensor, f"__{_dunder}__", _binary(_operation))
     setattr(KerasTensor, f"__r{_dunder}__", _binary(_operation, reflected=True))
 for _dunder, _operation in {
-        "lt": "Less", "le": "LessEqual", "gt": "Greater", "ge": "GreaterEqual",
-        "ne": "NotEqual"}.items():
+    "lt": "Less",
+    "le": "LessEqual",
+    "gt": "Greater",
+    "ge": "GreaterEqual",
+    "ne": "NotEqual",
+}.items():
     setattr(KerasTensor, f"__{_dunder}__", _binary(_operation))
 KerasTensor.__neg__ = lambda self: _op_layer("Negative")(self)
 KerasTensor.__abs__ = lambda self: _op_layer("Absolute")(self)
@@ -99,5 +117,7 @@ def is_keras_tensor(x):
 
 def has_keras_tensors(x):
     """Whether the nested structure `x` holds a `KerasTensor` anywhere (a symbolic call)."""
-    return any(isinstance(leaf, KerasTensor) for leaf in jax.tree_util.tree_leaves(
-        x, is_leaf=lambda v: isinstance(v, KerasTensor)))
+    return any(
+        isinstance(leaf, KerasTensor)
+        for leaf in jax.tree_util.tree_leaves(x, is_leaf=lambda v: isinstance(v, KerasTensor))
+    )

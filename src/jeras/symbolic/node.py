@@ -16,8 +16,11 @@ class Node:
         self.call_kwargs = call_kwargs
         self.outputs = outputs
         self.output_tensors = jax.tree_util.tree_leaves(outputs, is_leaf=_is_kt)
-        self.input_tensors = [x for x in jax.tree_util.tree_leaves(
-            (call_args, call_kwargs), is_leaf=_is_kt) if _is_kt(x)]
+        self.input_tensors = [
+            x
+            for x in jax.tree_util.tree_leaves((call_args, call_kwargs), is_leaf=_is_kt)
+            if _is_kt(x)
+        ]
         node_index = len(layer._inbound_nodes)
         layer._inbound_nodes.append(self)
         for tensor_index, tensor in enumerate(self.output_tensors):
@@ -45,6 +48,7 @@ class Node:
 
     def run(self, values):
         """Call the layer with the concrete values of this node's symbolic inputs."""
+
         def substitute(x):
             return values[id(x)] if _is_kt(x) else x
 

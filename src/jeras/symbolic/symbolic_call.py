@@ -21,8 +21,9 @@ def _is_kt(x):
 def symbolic_call(layer, args, kwargs):
     kwargs = dict(kwargs)
     if not layer.built:
-        shapes = jax.tree_util.tree_map(lambda t: t.shape if _is_kt(t) else getattr(t, "shape", None),
-                                        args[0], is_leaf=_is_kt)
+        shapes = jax.tree_util.tree_map(
+            lambda t: t.shape if _is_kt(t) else getattr(t, "shape", None), args[0], is_leaf=_is_kt
+        )
         layer._build_with_shapes(shapes)
     layer._check_inputs(args[0])
     outputs = infer_outputs(layer, args, kwargs)
@@ -43,8 +44,12 @@ def infer_outputs(layer, args, kwargs):
 def _abstract_outputs(layer, args, kwargs, size):
     leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_kt)
     symbolic_positions = [i for i, leaf in enumerate(leaves) if _is_kt(leaf)]
-    structs = [jax.ShapeDtypeStruct(tuple(size if d is None else d for d in leaves[i].shape),
-                                    leaves[i].dtype) for i in symbolic_positions]
+    structs = [
+        jax.ShapeDtypeStruct(
+            tuple(size if d is None else d for d in leaves[i].shape), leaves[i].dtype
+        )
+        for i in symbolic_positions
+    ]
 
     def run(*values):
         filled = list(leaves)

@@ -18,18 +18,25 @@ def check_steps(steps, name):
 def check_batch_size(batch_size):
     if batch_size is None:
         return 32
-    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or \
-            batch_size < 1:
+    if (
+        not isinstance(batch_size, (int, np.integer))
+        or isinstance(batch_size, bool)
+        or batch_size < 1
+    ):
         raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}.")
     return int(batch_size)
 
 
 def check_steps_per_execution(steps_per_execution):
-    if not isinstance(steps_per_execution, (int, np.integer)) or \
-            isinstance(steps_per_execution, bool) or steps_per_execution < 1:
+    if (
+        not isinstance(steps_per_execution, (int, np.integer))
+        or isinstance(steps_per_execution, bool)
+        or steps_per_execution < 1
+    ):
         raise ValueError(
             "`steps_per_execution` must be a positive integer (the number of batches run by "
-            f"one compiled call), got {steps_per_execution!r}.")
+            f"one compiled call), got {steps_per_execution!r}."
+        )
     return int(steps_per_execution)
 
 
@@ -37,7 +44,8 @@ def check_fit_arguments(validation_split, shuffle, class_weight, sample_weight):
     if validation_split and not 0.0 < validation_split < 1.0:
         raise ValueError(
             f"`validation_split` must be a float strictly between 0 and 1, got "
-            f"{validation_split!r}.")
+            f"{validation_split!r}."
+        )
     if shuffle not in (True, False, "batch"):
         raise ValueError(f"`shuffle` must be True, False or 'batch', got {shuffle!r}.")
     if class_weight is not None and sample_weight is not None:
@@ -52,7 +60,8 @@ def should_validate(epoch, validation_freq):
     if isinstance(validation_freq, (list, tuple, set)):
         return (epoch + 1) in validation_freq
     raise ValueError(
-        f"`validation_freq` must be an int or a list of epochs, got {validation_freq!r}.")
+        f"`validation_freq` must be an int or a list of epochs, got {validation_freq!r}."
+    )
 
 
 def unpack_validation(validation_data):
@@ -64,10 +73,12 @@ def unpack_validation(validation_data):
         raise ValueError(
             "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
             f"val_sample_weight), got a {type(validation_data).__name__} of length "
-            f"{len(validation_data)}.")
+            f"{len(validation_data)}."
+        )
     raise ValueError(
         f"`validation_data` of type {type(validation_data).__name__} is not supported yet; pass a "
-        "tuple (x_val, y_val) of arrays.")
+        "tuple (x_val, y_val) of arrays."
+    )
 
 
 def check_no_targets_with_source(source, y, sample_weight, class_weight, validation_split):
@@ -78,26 +89,31 @@ def check_no_targets_with_source(source, y, sample_weight, class_weight, validat
     if y is not None:
         raise ValueError(
             f"`y` argument is not supported when `x` is {kind}: the batches it yields "
-            "must carry the targets, as (x, y) or (x, y, sample_weight).")
+            "must carry the targets, as (x, y) or (x, y, sample_weight)."
+        )
     if sample_weight is not None:
         raise ValueError(
             f"`sample_weight` argument is not supported when `x` is {kind}; yield "
-            "(x, y, sample_weight) batches instead.")
+            "(x, y, sample_weight) batches instead."
+        )
     if class_weight is not None and not isinstance(class_weight, dict):
         raise ValueError(
             f"`class_weight` must be a dict mapping class indices to weights, got a "
-            f"{type(class_weight).__name__}.")
+            f"{type(class_weight).__name__}."
+        )
     if validation_split:
         raise ValueError(
             "`validation_split` is only supported for NumPy/JAX array inputs; pass "
-            "`validation_data` instead.")
+            "`validation_data` instead."
+        )
 
 
 def class_weight_as_sample_weight(y, class_weight, output_names):
     if len(output_names) > 1 or isinstance(y, (dict, list, tuple)) and not hasattr(y, "shape"):
         raise ValueError(
             "`class_weight` is only supported for models with a single output. Use "
-            "`sample_weight` for multi-output models.")
+            "`sample_weight` for multi-output models."
+        )
     if y is None:
         raise ValueError("`class_weight` needs targets `y`.")
     return class_weight_to_sample_weight(y, class_weight)
@@ -112,26 +128,32 @@ def check_batches_are_tuples(source, what):
         f"The generator passed to {what} must yield tuples (x, y) or (x, y, "
         f"sample_weight) (or (x,) for inputs alone); its first batch is a "
         f"{source.first_type}. A dict is always the inputs `x`: yield (x_dict, y) to pass "
-        "targets with it.")
+        "targets with it."
+    )
 
 
 def check_sample_weights(data, output_names, flatten_sample_weights):
     """Each output's `sample_weight` must be per sample, or per timestep (a prefix of the
     target's shape)."""
-    targets = flatten_outputs(data.y, output_names, "`y`") if data.y is not None else \
-        [None] * len(output_names)
+    targets = (
+        flatten_outputs(data.y, output_names, "`y`")
+        if data.y is not None
+        else [None] * len(output_names)
+    )
     weights = flatten_sample_weights(data.sample_weight, output_names)
     for name, target, weight in zip(output_names, targets, weights):
         if weight is None or target is None:
             continue
         sw_shape, y_shape = tuple(weight.shape), tuple(target.shape)
-        fits = sw_shape == y_shape[:len(sw_shape)] or (
-            len(sw_shape) == 2 and sw_shape[1] == 1 and sw_shape[0] == y_shape[0])
+        fits = sw_shape == y_shape[: len(sw_shape)] or (
+            len(sw_shape) == 2 and sw_shape[1] == 1 and sw_shape[0] == y_shape[0]
+        )
         if not fits:
             raise ValueError(
                 f"`sample_weight` for output {name!r} has shape {sw_shape}, which does not "
                 f"match its targets of shape {y_shape}. Pass one weight per sample, shape "
-                f"({y_shape[0]},), or per timestep, a prefix of the target shape.")
+                f"({y_shape[0]},), or per timestep, a prefix of the target shape."
+            )
 
 
 def describe(source):

@@ -18,7 +18,8 @@ def flatten_outputs(values, output_names, what):
         if unknown:
             raise ValueError(
                 f"{what} has key(s) {unknown} that are not outputs of the model. The model's "
-                f"outputs are: {output_names}.")
+                f"outputs are: {output_names}."
+            )
         return [values.get(name) for name in output_names]
     if isinstance(values, (list, tuple)):
         if len(output_names) == 1 and len(values) != 1:
@@ -26,12 +27,14 @@ def flatten_outputs(values, output_names, what):
         if len(values) != len(output_names):
             raise ValueError(
                 f"{what} is a list of {len(values)} element(s), but the model has "
-                f"{len(output_names)} output(s): {output_names}.")
+                f"{len(output_names)} output(s): {output_names}."
+            )
         return list(values)
     if len(output_names) != 1:
         raise ValueError(
             f"{what} is a single value, but the model has {len(output_names)} outputs: "
-            f"{output_names}. Pass a list or a dict keyed by output name.")
+            f"{output_names}. Pass a list or a dict keyed by output name."
+        )
     return [values]
 
 
@@ -75,13 +78,15 @@ class CompileLoss:
             if unknown:
                 raise ValueError(
                     f"The `loss` dict has key(s) {unknown} that do not name a model output. The "
-                    f"model's outputs are: {names}.")
+                    f"model's outputs are: {names}."
+                )
             per_output = [spec.get(name) for name in names]
         elif isinstance(spec, (list, tuple)):
             if len(spec) != n:
                 raise ValueError(
                     f"`loss` is a list of {len(spec)} element(s), but the model has {n} "
-                    f"output(s): {names}. Pass one loss per output (None to skip one).")
+                    f"output(s): {names}. Pass one loss per output (None to skip one)."
+                )
             per_output = list(spec)
         else:
             per_output = [spec] * n
@@ -93,25 +98,29 @@ class CompileLoss:
             if unknown:
                 raise ValueError(
                     f"`loss_weights` has key(s) {unknown} that do not name a model output. The "
-                    f"model's outputs are: {names}.")
+                    f"model's outputs are: {names}."
+                )
             weights = [weights.get(name, 1.0) for name in names]
         elif isinstance(weights, (list, tuple)):
             if len(weights) != n:
                 raise ValueError(
                     f"`loss_weights` is a list of {len(weights)} element(s), but the model has "
-                    f"{n} output(s): {names}.")
+                    f"{n} output(s): {names}."
+                )
             weights = list(weights)
         elif isinstance(weights, (int, float)):
             weights = [float(weights)] * n
         else:
             raise ValueError(
-                f"`loss_weights` must be a float, a list or a dict, got {type(weights).__name__}.")
+                f"`loss_weights` must be a float, a list or a dict, got {type(weights).__name__}."
+            )
         self.entries = []
         for index, (identifier, weight) in enumerate(zip(per_output, weights)):
             if y_true[index] is None and identifier is not None:
                 raise ValueError(
                     f"No target data was given for output {names[index]!r}, which has a loss. "
-                    "Pass `y` for every output with a loss.")
+                    "Pass `y` for every output with a loss."
+                )
             loss = _resolve_loss(identifier, y_true[index], y_pred[index])
             if loss is not None:
                 self.entries.append((index, loss, float(weight)))
@@ -155,19 +164,22 @@ class CompileMetrics:
             if unknown:
                 raise ValueError(
                     f"The `{what}` dict has key(s) {unknown} that do not name a model output. "
-                    f"The model's outputs are: {names}.")
+                    f"The model's outputs are: {names}."
+                )
             return [_as_list(spec.get(name)) for name in names]
         if not isinstance(spec, (list, tuple)):
             raise ValueError(
                 f"`{what}` must be a list or a dict, got {type(spec).__name__}: {spec!r}. Wrap a "
-                f"single metric in a list: {what}=[{spec!r}].")
+                f"single metric in a list: {what}=[{spec!r}]."
+            )
         if n == 1:
             return [list(spec)]
         if len(spec) != n:
             raise ValueError(
                 f"For a model with {n} outputs {names}, `{what}` must be a list with one entry "
                 f"(a metric or a list of metrics) per output, or a dict keyed by output name; "
-                f"got a list of {len(spec)}.")
+                f"got a list of {len(spec)}."
+            )
         return [_as_list(entry) for entry in spec]
 
     def build(self, y_true, y_pred):
@@ -184,8 +196,11 @@ class CompileMetrics:
                     metric = _resolve_metric(identifier, y_true[index], y_pred[index])
                     key = metric.name if len(names) == 1 else f"{names[index]}_{metric.name}"
                     if weighted_flag and key in used:
-                        key = (f"weighted_{metric.name}" if len(names) == 1
-                               else f"{names[index]}_weighted_{metric.name}")
+                        key = (
+                            f"weighted_{metric.name}"
+                            if len(names) == 1
+                            else f"{names[index]}_weighted_{metric.name}"
+                        )
                     key = _unique(key, used)
                     used.add(key)
                     self.entries.append((index, metric, weighted_flag, key))
@@ -244,7 +259,9 @@ def _resolve_metric(identifier, y_true, y_pred):
         y_pred_shape = tuple(jnp.shape(y_pred))
         if y_pred_shape[-1] == 1:
             cls = metrics_module.BinaryAccuracy
-        elif len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1 and y_pred_shape[-1] > 1):
+        elif len(y_true_shape) < len(y_pred_shape) or (
+            y_true_shape[-1] == 1 and y_pred_shape[-1] > 1
+        ):
             cls = metrics_module.SparseCategoricalAccuracy
         else:
             cls = metrics_module.CategoricalAccuracy
@@ -252,5 +269,6 @@ def _resolve_metric(identifier, y_true, y_pred):
     if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
         raise ValueError(
             f"{identifier!r} is not a metric identifier; name the cross-entropy explicitly, e.g. "
-            "'sparse_categorical_crossentropy'.")
+            "'sparse_categorical_crossentropy'."
+        )
     return metrics_module.get(identifier)

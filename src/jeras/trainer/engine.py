@@ -61,8 +61,12 @@ class StepSpec:
         """The variables behind each element of `TrainingState`, in its order."""
         groups = self.__dict__.get("_groups")
         if groups is None:
-            groups = TrainingState(self.trainable_variables, self.non_trainable_variables,
-                                   self.optimizer_variables, self.metrics_variables)
+            groups = TrainingState(
+                self.trainable_variables,
+                self.non_trainable_variables,
+                self.optimizer_variables,
+                self.metrics_variables,
+            )
             object.__setattr__(self, "_groups", groups)  # computed once: pushes run per step
         return groups
 
@@ -84,24 +88,29 @@ class Engine:
     # -- the pure steps ------------------------------------------------------------------------
     def _forward_and_loss(self, trainable, non_trainable, x, y, sw, mask, training):
         spec = self.spec
-        pairs = list(zip(spec.trainable_variables, trainable)) + \
-            list(zip(spec.non_trainable_variables, non_trainable))
+        pairs = list(zip(spec.trainable_variables, trainable)) + list(
+            zip(spec.non_trainable_variables, non_trainable)
+        )
         with StateScope(pairs) as scope:
             y_pred = spec.call(x, training)
             names = list(spec.output_names)
             flat_pred = flatten_outputs(y_pred, names, "The model's output")
             flat_true = flatten_outputs(y, names, "`y`") if y is not None else [None] * len(names)
             flat_sw = flatten_sample_weights(sw, names)
-            total, per_output = spec.compile_loss(flat_true, flat_pred, flat_sw, mask) \
-                if spec.compile_loss is not None else (jnp.zeros((), "float32"), [])
+            total, per_output = (
+                spec.compile_loss(flat_true, flat_pred, flat_sw, mask)
+                if spec.compile_loss is not None
+                else (jnp.zeros((), "float32"), [])
+            )
             extra = spec.take_losses()
             if extra:
                 total = total + sum(jnp.sum(jnp.asarray(v, "float32")) for v in extra)
             new_non_trainable = scope.values_of(spec.non_trainable_variables)
         return total, (per_output, flat_true, flat_pred, flat_sw, new_non_trainable)
 
-    def _update_metrics(self, metrics_values, total, per_output, flat_true, flat_pred, flat_sw,
-                        mask, batch_count):
+    def _update_metrics(
+        self, metrics_values, total, per_output, flat_true, flat_pred, flat_sw, mask, batch_count
+    ):
         spec = self.spec
         with StateScope(zip(spec.metrics_variables, metrics_values)) as scope:
             spec.loss_tracker.update_state(total, sample_weight=batch_count)
@@ -124,19 +133,22 @@ class Engine:
         optimizer = self.spec.optimizer
 
         def loss_fn(trainable_values):
-            total, aux = self._forward_and_loss(trainable_values, non_trainable, x, y, sw, mask,
-                                                True)
+            total, aux = self._forward_and_loss(
+                trainable_values, non_trainable, x, y, sw, mask, True
+            )
             return optimizer.scale_loss(total), (total, aux)
 
         grads, (total, aux) = jax.grad(loss_fn, has_aux=True)(trainable)
         per_output, flat_true, flat_pred, flat_sw, new_non_trainable = aux
         if self.spec.trainable_variables:
             new_trainable, new_optimizer = optimizer.stateless_apply(
-                optimizer_values, grads, list(self.spec.trainable_variables), trainable)
+                optimizer_values, grads, list(self.spec.trainable_variables), trainable
+            )
         else:
             new_trainable, new_optimizer = trainable, optimizer_values
-        new_metrics = self._update_metrics(metrics_values, total, per_output, flat_true,
-                                           flat_pred, flat_sw, mask, count)
+        new_metrics = self._update_metrics(
+            metrics_values, total, per_output, flat_true, flat_pred, flat_sw, mask, count
+        )
         return TrainingState(new_trainable, new_non_trainable, new_optimizer, new_metrics)
 
     def test_step(self, state, batch):
@@ -144,14 +156,16 @@ class Engine:
         x, y, sw, mask, count = self._unpack(batch)
         total, aux = self._forward_and_loss(trainable, non_trainable, x, y, sw, mask, False)
         per_output, flat_true, flat_pred, flat_sw, _ = aux
-        new_metrics = self._update_metrics(metrics_values, total, per_output, flat_true,
-                                           flat_pred, flat_sw, mask, count)
+        new_metrics = self._update_metrics(
+            metrics_values, total, per_output, flat_true, flat_pred, flat_sw, mask, count
+        )
         return TrainingState(trainable, non_trainable, optimizer_values, new_metrics)
 
     def predict_step(self, state, x):
         spec = self.spec
-        pairs = list(zip(spec.trainable_variables, state.trainable)) + \
-            list(zip(spec.non_trainable_variables, state.non_trainable))
+        pairs = list(zip(spec.trainable_variables, state.trainable)) + list(
+            zip(spec.non_trainable_variables, state.non_trainable)
+        )
         with StateScope(pairs):
             outputs = spec.call(x, False)
             spec.take_losses()
@@ -208,15 +222,18 @@ class Engine:
     def _on_arrays(self, kind, steps, logs_as):
         """`steps` steps over device-resident data: `(state, data, index_matrix, start)` runs
         rows `start ... start + steps - 1` of the epoch's index matrix."""
+
         def run(state, data, index_matrix, start):
             rows = lax.dynamic_slice_in_dim(index_matrix, start, steps)
-            return self._run_steps(kind, state, steps, lambda i: gather_batch(data, rows[i]),
-                                   logs_as)
+            return self._run_steps(
+                kind, state, steps, lambda i: gather_batch(data, rows[i]), logs_as
+            )
 
         return self._cached(("arrays", kind, steps, logs_as), run, donate_state=True)
 
     def _on_host_batches(self, kind, steps, logs_as):
         """`steps` steps over batches stacked on the host: `(state, batches, masks)`."""
+
         def run(state, batches, masks):
             def batch_at(i):
                 x, y, sw = jax.tree_util.tree_map(lambda a: a[i], batches)
@@ -228,26 +245,31 @@ class Engine:
 
     def _predict_on_arrays(self, steps):
         """`(state, x_data, index_matrix, start)` -> outputs of `steps` batches, stacked."""
+
         def run(state, x_data, index_matrix, start):
             rows = lax.dynamic_slice_in_dim(index_matrix, start, steps)
             return self._predict_steps(
-                state, steps, lambda i: gather_batch((x_data, None, None), rows[i])[0])
+                state, steps, lambda i: gather_batch((x_data, None, None), rows[i])[0]
+            )
 
         return self._cached(("arrays", "predict", steps), run)
 
     def _predict_on_host_batches(self, steps):
         """`(state, x_batches)` -> outputs of `steps` stacked host batches, stacked."""
+
         def run(state, x_batches):
             return self._predict_steps(
-                state, steps, lambda i: jax.tree_util.tree_map(lambda a: a[i], x_batches))
+                state, steps, lambda i: jax.tree_util.tree_map(lambda a: a[i], x_batches)
+            )
 
         return self._cached(("host", "predict", steps), run)
 
     def _predict_steps(self, state, steps, x_at):
         if steps == 1:
             return jax.tree_util.tree_map(lambda v: v[None], self.predict_step(state, x_at(0)))
-        _, outputs = lax.scan(lambda carry, i: (carry, self.predict_step(state, x_at(i))), None,
-                              jnp.arange(steps))
+        _, outputs = lax.scan(
+            lambda carry, i: (carry, self.predict_step(state, x_at(i))), None, jnp.arange(steps)
+        )
         return outputs
 
     def _cached(self, key, run, donate_state=False):
@@ -284,7 +306,8 @@ def flatten_sample_weights(sw, names):
         if len(sw) != len(names):
             raise ValueError(
                 f"`sample_weight` is a list of {len(sw)} arrays but the model has {len(names)} "
-                f"outputs: {names}.")
+                f"outputs: {names}."
+            )
         return list(sw)
     # One array serves every output.
     return [sw] * len(names)

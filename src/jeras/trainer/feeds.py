@@ -11,12 +11,12 @@ import itertools
 import math
 from typing import NamedTuple
 
-import numpy as np
 import jax.numpy as jnp
+import numpy as np
 
 from jeras.data.array_data import ArrayData, epoch_index_matrix, pass_index_matrix
-from jeras.data.epoch_stream import EpochStream
 from jeras.data.class_weight import with_class_weights
+from jeras.data.epoch_stream import EpochStream
 from jeras.data.prefetch import ChunkFeeder
 from jeras.trainer.arguments import describe
 
@@ -43,15 +43,16 @@ class ArrayFeed:
 
     on = "arrays"
 
-    def __init__(self, data, batch_size, shuffle=False, steps_per_epoch=None,
-                 exact_padding=True):
+    def __init__(self, data, batch_size, shuffle=False, steps_per_epoch=None, exact_padding=True):
         self.data = data
         self.batch_size = batch_size
         self.exact_padding = exact_padding
         num_batches = max(1, math.ceil(data.num_samples / batch_size))
         self.stream = EpochStream(
-            lambda: pass_index_matrix(data.num_samples, batch_size, shuffle), steps_per_epoch,
-            lambda: num_batches)
+            lambda: pass_index_matrix(data.num_samples, batch_size, shuffle),
+            steps_per_epoch,
+            lambda: num_batches,
+        )
         self._device_data = None
 
     @property
@@ -67,8 +68,9 @@ class ArrayFeed:
     def epoch(self, steps_per_call, skip=0):
         """The calls of the next epoch, from its batch `skip` on (a resumed epoch)."""
         rows = list(itertools.islice(self.stream.next_epoch(), skip, None))
-        return self._calls(np.asarray(rows, np.int32).reshape(len(rows), self.batch_size),
-                           steps_per_call, skip)
+        return self._calls(
+            np.asarray(rows, np.int32).reshape(len(rows), self.batch_size), steps_per_call, skip
+        )
 
     def evaluation(self, steps_per_call, max_steps=None):
         """The calls of one pass in order, for `evaluate` and validation."""
@@ -95,14 +97,14 @@ class ArrayFeed:
         rows = epoch_index_matrix(self.data.num_samples, self.batch_size, False, max_steps)
         x_device = self.device_data[0]
         matrix = jnp.asarray(rows)
-        calls = [Call(start, min(steps_per_call, len(rows) - start),
-                      (x_device, matrix, np.int32(start)))
-                 for start in range(0, len(rows), steps_per_call)]
+        calls = [
+            Call(start, min(steps_per_call, len(rows) - start), (x_device, matrix, np.int32(start)))
+            for start in range(0, len(rows), steps_per_call)
+        ]
         n = min(self.data.num_samples, len(rows) * self.batch_size)
 
         def assemble(*pieces):
-            joined = np.concatenate(
-                [np.asarray(p).reshape((-1,) + p.shape[2:]) for p in pieces])
+            joined = np.concatenate([np.asarray(p).reshape((-1,) + p.shape[2:]) for p in pieces])
             return joined[:n]
 
         return calls, assemble
@@ -125,13 +127,15 @@ class SourceFeed:
 
     on = "host"
 
-    def __init__(self, source, shuffle=False, steps_per_epoch=None, exact_padding=True,
-                 class_weight=None):
+    def __init__(
+        self, source, shuffle=False, steps_per_epoch=None, exact_padding=True, class_weight=None
+    ):
         self.source = source
         self.exact_padding = exact_padding
         self.class_weight = class_weight
-        self.stream = EpochStream(lambda: source.epoch(bool(shuffle)), steps_per_epoch,
-                                  lambda: source.num_batches)
+        self.stream = EpochStream(
+            lambda: source.epoch(bool(shuffle)), steps_per_epoch, lambda: source.num_batches
+        )
         self._feeder = None
 
     @property
@@ -153,8 +157,7 @@ class SourceFeed:
         self.source.on_epoch_end()
 
     def _calls(self, batches, steps_per_call, first, pad):
-        feeder = ChunkFeeder(batches, steps_per_call, pad, getattr(self.source, "interrupt",
-                                                                    None))
+        feeder = ChunkFeeder(batches, steps_per_call, pad, getattr(self.source, "interrupt", None))
         step = first
         try:
             for stacked, masks, count in feeder:
@@ -171,8 +174,7 @@ class SourceFeed:
 
         def calls():
             # Predictions never mix samples, so short batches are always padded and trimmed.
-            for call in self._calls(((b[0], None, None) for b in batches), steps_per_call, 0,
-                                    True):
+            for call in self._calls(((b[0], None, None) for b in batches), steps_per_call, 0, True):
                 (x_stacked, _, _), masks = call.args
                 kept.append((masks, call.count))
                 yield Call(call.first, call.count, (x_stacked,))

@@ -117,11 +117,15 @@ class StateSync:
             return array
 
         groups = spec.variable_groups
-        metrics = self.state.metrics if self.state is not None \
-            else [value(v) for v in groups.metrics]
-        self.state = TrainingState([value(v) for v in groups.trainable],
-                                   [value(v) for v in groups.non_trainable],
-                                   [value(v) for v in groups.optimizer], metrics)
+        metrics = (
+            self.state.metrics if self.state is not None else [value(v) for v in groups.metrics]
+        )
+        self.state = TrainingState(
+            [value(v) for v in groups.trainable],
+            [value(v) for v in groups.non_trainable],
+            [value(v) for v in groups.optimizer],
+            metrics,
+        )
         self._engine_newer = False
         self._variables_maybe_written = False
 
@@ -138,8 +142,9 @@ class StateSync:
     def set_metrics(self, values):
         """Replace the metric accumulators of the state (a reset, or a resumed backup)."""
         state = self.state
-        self.state = TrainingState(state.trainable, state.non_trainable, state.optimizer,
-                                   list(values))
+        self.state = TrainingState(
+            state.trainable, state.non_trainable, state.optimizer, list(values)
+        )
 
 
 class _CriticalSection:
@@ -157,8 +162,10 @@ class _CriticalSection:
     @contextlib.contextmanager
     def installed(self):
         """SIGINT deferral for the duration of a loop run from the main thread."""
-        if threading.current_thread() is not threading.main_thread() or \
-                signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        if (
+            threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+        ):
             # Another thread, or the user's own handler: leave SIGINT alone.
             yield
             return

@@ -16,8 +16,8 @@ How many steps one compiled call runs, and how batch hooks are delivered, is an 
 
 from typing import NamedTuple
 
-import numpy as np
 import jax
+import numpy as np
 
 # Steps per compiled call where looping on the device pays (every device but a CPU running
 # convolutions: see `choose_steps_per_call`): long enough to amortise dispatch, short enough
@@ -41,12 +41,12 @@ def choose_plan(steps_per_execution, needs, layers, platform, num_steps):
     if steps_per_execution > 1:
         # Not cut to the epoch: a call runs what is left, and Keras numbers its batches as if
         # it were full.
-        return ExecutionPlan(steps_per_execution, "execution",
-                             "compile(steps_per_execution=...)")
+        return ExecutionPlan(steps_per_execution, "execution", "compile(steps_per_execution=...)")
     if needs == "model":
         return ExecutionPlan(1, "model", "a callback reads or changes the model between batches")
-    slow = sorted({type(layer).__name__ for layer in layers
-                   if getattr(layer, "slower_in_cpu_loops", False)})
+    slow = sorted(
+        {type(layer).__name__ for layer in layers if getattr(layer, "slower_in_cpu_loops", False)}
+    )
     if platform == "cpu" and slow:
         return ExecutionPlan(1, needs, f"XLA:CPU runs {', '.join(slow)} slower inside a loop")
     steps = min(FUSED_STEPS, num_steps or FUSED_STEPS)
@@ -112,8 +112,9 @@ def run_predictions(model, engine, feed, calls, assemble, callbacks, plan):
         if plan.delivery == "execution":
             # Keras hands the call's batches joined, numbered as if the call were full.
             joined = jax.tree_util.tree_map(lambda a: a.reshape((-1,) + a.shape[2:]), host)
-            callbacks.on_predict_batch_end(call.first + plan.steps_per_call - 1,
-                                           {"outputs": joined})
+            callbacks.on_predict_batch_end(
+                call.first + plan.steps_per_call - 1, {"outputs": joined}
+            )
             continue
         for i in range(call.count):
             if i:
@@ -130,5 +131,8 @@ def to_floats(logs):
     if logs is None:
         return {}
     host = jax.device_get(logs)
-    return dict(sorted((k, float(np.asarray(v).mean()) if np.ndim(v) else float(v))
-                       for k, v in host.items()))
+    return dict(
+        sorted(
+            (k, float(np.asarray(v).mean()) if np.ndim(v) else float(v)) for k, v in host.items()
+        )
+    )

@@ -3,8 +3,8 @@
 import logging
 import math
 
-import numpy as np
 import jax
+import numpy as np
 
 from jeras import optimizers as optimizers_module
 from jeras.backend.state_scope import StateScope
@@ -49,9 +49,18 @@ class Trainer:
         self.execution_plan = None
 
     # -- compile -------------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
-                jit_compile="auto", auto_scale_loss=True):
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
         """Configure the model for training (as `keras.Model.compile`).
 
         Args:
@@ -72,20 +81,23 @@ class Trainer:
         self.optimizer = optimizers_module.get(optimizer)
         if loss is not None or self._compile_loss is None:
             self._loss_spec = loss
-        if loss_weights is not None and not isinstance(loss_weights,
-                                                       (int, float, list, tuple, dict)):
+        if loss_weights is not None and not isinstance(
+            loss_weights, (int, float, list, tuple, dict)
+        ):
             raise ValueError(
                 "`loss_weights` must be a float, a list/tuple or a dict, got "
-                f"{type(loss_weights).__name__}.")
+                f"{type(loss_weights).__name__}."
+            )
         if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
             raise ValueError(
                 f"Expected `metrics` argument to be a list, tuple, or dict. Received instead: "
-                f"metrics={metrics!r} of type {type(metrics).__name__}")
-        if weighted_metrics is not None and not isinstance(weighted_metrics,
-                                                           (list, tuple, dict)):
+                f"metrics={metrics!r} of type {type(metrics).__name__}"
+            )
+        if weighted_metrics is not None and not isinstance(weighted_metrics, (list, tuple, dict)):
             raise ValueError(
                 "Expected `weighted_metrics` argument to be a list, tuple, or dict. Received "
-                f"instead: weighted_metrics={weighted_metrics!r}")
+                f"instead: weighted_metrics={weighted_metrics!r}"
+            )
         self._loss_weights_spec = loss_weights
         if metrics is not None or weighted_metrics is not None or not self.compiled:
             self._metrics_spec = metrics
@@ -100,15 +112,19 @@ class Trainer:
         self.stop_training = False
         self.compiled = True
         self._compile_config = {
-            "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
-            "metrics": metrics, "weighted_metrics": weighted_metrics,
-            "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
-            "jit_compile": jit_compile}
+            "optimizer": optimizer,
+            "loss": loss,
+            "loss_weights": loss_weights,
+            "metrics": metrics,
+            "weighted_metrics": weighted_metrics,
+            "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile,
+        }
 
     def _assert_compiled(self, what):
         if not self.compiled:
-            raise ValueError(
-                f"You must call `compile()` before using the model in `{what}()`.")
+            raise ValueError(f"You must call `compile()` before using the model in `{what}()`.")
 
     # -- output naming, compile build ----------------------------------------------------------
     def _compiled_output_names(self):
@@ -124,14 +140,18 @@ class Trainer:
         names = self._compiled_output_names()
         y_pred = self._abstract_outputs(x)
         if len(names) != len(jax.tree_util.tree_leaves(y_pred)):
-            names = [f"output_{i}" for i in range(len(jax.tree_util.tree_leaves(y_pred)))] \
-                if not isinstance(y_pred, dict) else list(y_pred.keys())
+            names = (
+                [f"output_{i}" for i in range(len(jax.tree_util.tree_leaves(y_pred)))]
+                if not isinstance(y_pred, dict)
+                else list(y_pred.keys())
+            )
         flat_pred = flatten_outputs(y_pred, names, "The model's output")
         flat_true = flatten_outputs(y, names, "`y`") if y is not None else [None] * len(names)
         self._compile_loss = CompileLoss(self._loss_spec, self._loss_weights_spec, names)
         self._compile_loss.build(flat_true, flat_pred)
-        self._compile_metrics = CompileMetrics(self._metrics_spec, self._weighted_metrics_spec,
-                                               names)
+        self._compile_metrics = CompileMetrics(
+            self._metrics_spec, self._weighted_metrics_spec, names
+        )
         self._compile_metrics.build(flat_true, flat_pred)
         self._create_lazy_metric_variables(flat_true, flat_pred)
 
@@ -154,8 +174,7 @@ class Trainer:
             with StateScope():
                 out = model(inputs, training=True)
                 # Losses added during the call depend on the batch, so padded rows would count.
-                model._has_batch_losses = any(
-                    layer._losses for layer in model._flatten_layers())
+                model._has_batch_losses = any(layer._losses for layer in model._flatten_layers())
             model._clear_losses()
             return out
 
@@ -215,14 +234,18 @@ class Trainer:
             optimizer.build(self.trainable_variables)
         # A new learning-rate object (a schedule replacing a float) or new optimizer variables
         # mean a different compiled step.
-        signature = (tuple(id(v) for v in self.trainable_variables),
-                     tuple(id(v) for v in self.variables), id(optimizer),
-                     id(getattr(optimizer, "_learning_rate", None)),
-                     tuple(id(v) for v in optimizer.variables) if optimizer is not None and
-                     optimizer.built else None,
-                     # Metrics built after an engine was made (predict before the first fit)
-                     # add accumulators the engine must carry.
-                     tuple(id(v) for m in self._all_compiled_metrics() for v in m.variables))
+        signature = (
+            tuple(id(v) for v in self.trainable_variables),
+            tuple(id(v) for v in self.variables),
+            id(optimizer),
+            id(getattr(optimizer, "_learning_rate", None)),
+            tuple(id(v) for v in optimizer.variables)
+            if optimizer is not None and optimizer.built
+            else None,
+            # Metrics built after an engine was made (predict before the first fit)
+            # add accumulators the engine must carry.
+            tuple(id(v) for m in self._all_compiled_metrics() for v in m.variables),
+        )
         engine = self._engine
         if engine is None or self._engine_signature != signature:
             engine = Engine(self._step_spec())
@@ -254,30 +277,39 @@ class Trainer:
             metric_results=self._current_metric_results,
             optimizer=optimizer,
             trainable_variables=trainable,
-            non_trainable_variables=tuple(v for v in self.variables
-                                          if id(v) not in trainable_ids),
+            non_trainable_variables=tuple(v for v in self.variables if id(v) not in trainable_ids),
             optimizer_variables=tuple(optimizer.variables) if optimizer is not None else (),
             metrics_variables=tuple(v for m in metrics for v in m.variables),
             exact_padding=self._padding_is_exact(metrics),
-            run_eagerly=self.run_eagerly)
+            run_eagerly=self.run_eagerly,
+        )
 
     def _padding_is_exact(self, metrics):
         # Exact when every compiled metric and loss states `exact_under_padding` (see `Metric`
         # and `Loss`), and no `add_loss` term is computed from the batch.
-        compiled_losses = [loss for _, loss, _ in self._compile_loss.entries] \
-            if self._compile_loss is not None else []
-        return (not getattr(self, "_has_batch_losses", False)
-                and all(getattr(m, "exact_under_padding", False) for m in metrics)
-                and all(getattr(loss, "exact_under_padding", False) for loss in compiled_losses))
+        compiled_losses = (
+            [loss for _, loss, _ in self._compile_loss.entries]
+            if self._compile_loss is not None
+            else []
+        )
+        return (
+            not getattr(self, "_has_batch_losses", False)
+            and all(getattr(m, "exact_under_padding", False) for m in metrics)
+            and all(getattr(loss, "exact_under_padding", False) for loss in compiled_losses)
+        )
 
     def _plan(self, mode, callbacks, num_steps):
         """How this loop runs its steps (`trainer/step_loop.py`); `fit`'s is kept in
         `model.execution_plan`, and every one is logged (logger "jeras.trainer", debug)."""
         layers = self._flatten_layers() if hasattr(self, "_flatten_layers") else []
-        plan = choose_plan(self.steps_per_execution, callbacks.batch_needs(mode), layers,
-                           jax.default_backend(), num_steps)
-        _log.debug("%s: %d step(s) per compiled call (%s).", mode, plan.steps_per_call,
-                   plan.reason)
+        plan = choose_plan(
+            self.steps_per_execution,
+            callbacks.batch_needs(mode),
+            layers,
+            jax.default_backend(),
+            num_steps,
+        )
+        _log.debug("%s: %d step(s) per compiled call (%s).", mode, plan.steps_per_call, plan.reason)
         if mode == "train":
             self.execution_plan = plan
         return plan
@@ -292,23 +324,53 @@ class Trainer:
         return engine.logs(self._state_sync.state.metrics)
 
     # -- fit -----------------------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
         """Train the model for a fixed number of epochs (as `keras.Model.fit`)."""
         self._assert_compiled("fit")
         steps_per_epoch = arguments.check_steps(steps_per_epoch, "steps_per_epoch")
         validation_steps = arguments.check_steps(validation_steps, "validation_steps")
         arguments.check_fit_arguments(validation_split, shuffle, class_weight, sample_weight)
         feed, val_feed = self._training_feeds(
-            x, y, batch_size, validation_split, validation_data, shuffle, class_weight,
-            sample_weight, steps_per_epoch, validation_batch_size)
+            x,
+            y,
+            batch_size,
+            validation_split,
+            validation_data,
+            shuffle,
+            class_weight,
+            sample_weight,
+            steps_per_epoch,
+            validation_batch_size,
+        )
         try:
             engine = self._get_engine()
-            callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
-                                     model=self, verbose=verbose, epochs=epochs,
-                                     steps=feed.steps)
+            callbacks = CallbackList(
+                callbacks,
+                add_history=True,
+                add_progbar=verbose != 0,
+                model=self,
+                verbose=verbose,
+                epochs=epochs,
+                steps=feed.steps,
+            )
             plan = self._plan("train", callbacks, feed.steps)
             sync = self._state_sync
             self.stop_training = False
@@ -328,21 +390,29 @@ class Trainer:
                     self._epoch_start_position = capture_position(feed.stream)
                     self._data_stream = feed.stream
                     callbacks.on_epoch_begin(epoch)
-                    logs = run_steps(self, engine, "train", feed,
-                                     feed.epoch(plan.steps_per_call, skip), callbacks, plan)
+                    logs = run_steps(
+                        self,
+                        engine,
+                        "train",
+                        feed,
+                        feed.epoch(plan.steps_per_call, skip),
+                        callbacks,
+                        plan,
+                    )
                     if logs is None:
                         if not skip:
                             raise ValueError(
                                 "The data source yielded no batches for this epoch. Check the "
-                                "generator or the PyDataset's length, and `steps_per_epoch`.")
+                                "generator or the PyDataset's length, and `steps_per_epoch`."
+                            )
                         # A resumed epoch whose every batch had run before the interruption.
                         logs = self._engine_logs(engine)
                     skip = 0
                     epoch_logs = to_floats(logs)
-                    if val_feed is not None and \
-                            arguments.should_validate(epoch, validation_freq):
-                        val_logs = self._evaluate_feed(engine, val_feed, callbacks,
-                                                       validation_steps)
+                    if val_feed is not None and arguments.should_validate(epoch, validation_freq):
+                        val_logs = self._evaluate_feed(
+                            engine, val_feed, callbacks, validation_steps
+                        )
                         epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                         epoch_logs = dict(sorted(epoch_logs.items()))
                     callbacks.on_epoch_end(epoch, epoch_logs)
@@ -360,26 +430,42 @@ class Trainer:
                 val_feed.close()
         return self.history
 
-    def _training_feeds(self, x, y, batch_size, validation_split, validation_data, shuffle,
-                        class_weight, sample_weight, steps_per_epoch, validation_batch_size):
+    def _training_feeds(
+        self,
+        x,
+        y,
+        batch_size,
+        validation_split,
+        validation_data,
+        shuffle,
+        class_weight,
+        sample_weight,
+        steps_per_epoch,
+        validation_batch_size,
+    ):
         """The feed of `fit`'s training data and that of its validation data (or None), with
         the model built and compiled for them."""
         source = make_source(x, keep_batches=steps_per_epoch is None)
         val_batch_size = validation_batch_size
         if source is not None:
-            arguments.check_no_targets_with_source(source, y, sample_weight, class_weight,
-                                                   validation_split)
+            arguments.check_no_targets_with_source(
+                source, y, sample_weight, class_weight, validation_split
+            )
             try:
                 arguments.check_batches_are_tuples(source, "`fit()`")
                 getattr(source, "start_workers", lambda: None)()
                 first = source.first_batch()
                 if class_weight is not None:
                     # Checks the model has one output and the batches carry targets.
-                    first = first[:2] + (arguments.class_weight_as_sample_weight(
-                        first[1], class_weight, self._compiled_output_names()),)
+                    first = first[:2] + (
+                        arguments.class_weight_as_sample_weight(
+                            first[1], class_weight, self._compiled_output_names()
+                        ),
+                    )
                 self._prepare_from_batch(first)
                 val_feed = self._validation_feed(
-                    validation_data, arguments.check_batch_size(val_batch_size))
+                    validation_data, arguments.check_batch_size(val_batch_size)
+                )
             except BaseException:
                 source.close()
                 raise
@@ -387,7 +473,8 @@ class Trainer:
             return SourceFeed(source, shuffle, steps_per_epoch, exact, class_weight), val_feed
         if class_weight is not None:
             sample_weight = arguments.class_weight_as_sample_weight(
-                y, class_weight, self._compiled_output_names())
+                y, class_weight, self._compiled_output_names()
+            )
         data = ArrayData(x, y, sample_weight)
         val_data = None
         if validation_data is None and validation_split:
@@ -440,12 +527,15 @@ class Trainer:
         compiled metrics'."""
         current = self._state_sync.state.metrics
         if len(values) != len(current) or any(
-                np.shape(v) != tuple(c.shape) for v, c in zip(values, current)):
+            np.shape(v) != tuple(c.shape) for v, c in zip(values, current)
+        ):
             raise ValueError(
                 "The backed-up metric state does not fit this model's compiled metrics; was the "
-                "backup written by a model compiled with other metrics?")
+                "backup written by a model compiled with other metrics?"
+            )
         self._state_sync.set_metrics(
-            [jax.numpy.asarray(v, dtype=c.dtype) for v, c in zip(values, current)])
+            [jax.numpy.asarray(v, dtype=c.dtype) for v, c in zip(values, current)]
+        )
 
     def _current_position(self):
         """The data position now, between epochs (BackupAndRestore's epoch-end backups)."""
@@ -463,27 +553,46 @@ class Trainer:
         if self.compiled:
             self._build_compile_state(x_first, y_first)
             if data.sample_weight is not None:
-                arguments.check_sample_weights(data, self._compile_loss.output_names,
-                                               flatten_sample_weights)
+                arguments.check_sample_weights(
+                    data, self._compile_loss.output_names, flatten_sample_weights
+                )
 
     def _evaluate_feed(self, engine, feed, callbacks, max_steps):
         """One evaluation pass over `feed`, inside `fit` (validation) or `evaluate`."""
         plan = self._plan("test", callbacks, num_steps(feed, max_steps))
         self._reset_metric_state()
         callbacks.on_test_begin()
-        logs = run_steps(self, engine, "test", feed,
-                         feed.evaluation(plan.steps_per_call, max_steps), callbacks, plan)
+        logs = run_steps(
+            self,
+            engine,
+            "test",
+            feed,
+            feed.evaluation(plan.steps_per_call, max_steps),
+            callbacks,
+            plan,
+        )
         if logs is None:
             raise ValueError(
                 "The data source yielded no batches for this epoch. Check the generator or the "
-                "PyDataset's length, and `steps_per_epoch`.")
+                "PyDataset's length, and `steps_per_epoch`."
+            )
         results = to_floats(logs)
         callbacks.on_test_end(results)
         return results
 
     # -- evaluate ------------------------------------------------------------------------------
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False, **kwargs):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+        **kwargs,
+    ):
         """Loss and metric values of the model on the given data (as `keras.Model.evaluate`)."""
         if kwargs:
             raise ValueError(f"Arguments not recognized: {kwargs}")
@@ -494,18 +603,24 @@ class Trainer:
         try:
             if source is not None:
                 arguments.check_no_targets_with_source(source, y, sample_weight, None, None)
-                arguments.check_batches_are_tuples(source,
-                                                   "`evaluate()` or as `validation_data`")
+                arguments.check_batches_are_tuples(source, "`evaluate()` or as `validation_data`")
                 self._prepare_from_batch(source.first_batch())
                 data = None
             else:
                 data = ArrayData(x, y, sample_weight)
                 self._prepare(data, batch_size)
             engine = self._get_engine()
-            feed = make_feed(data, batch_size=batch_size, source=source,
-                             exact_padding=engine.spec.exact_padding)
-            callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                     verbose=verbose, epochs=1, steps=num_steps(feed, steps))
+            feed = make_feed(
+                data, batch_size=batch_size, source=source, exact_padding=engine.spec.exact_padding
+            )
+            callbacks = CallbackList(
+                callbacks,
+                add_progbar=verbose != 0,
+                model=self,
+                verbose=verbose,
+                epochs=1,
+                steps=num_steps(feed, steps),
+            )
             with self._state_sync.running("evaluate", engine.spec):
                 results = self._evaluate_feed(engine, feed, callbacks, steps)
         finally:
@@ -520,8 +635,11 @@ class Trainer:
         # output), in compile order; the per-output losses; then every other key, sorted.
         keys = ["loss"] if "loss" in results else []
         if self._compile_metrics is not None:
-            keys += [key for _, metric, _, key in self._compile_metrics.entries
-                     if key == metric.name and key in results and key not in keys]
+            keys += [
+                key
+                for _, metric, _, key in self._compile_metrics.entries
+                if key == metric.name and key in results and key not in keys
+            ]
         if self._compile_loss is not None:
             keys += [t.name for t in self._compile_loss.trackers if t.name in results]
         keys += sorted(k for k in results if k not in keys)
@@ -545,11 +663,21 @@ class Trainer:
                     self._ensure_built(data.first_batch(min(batch_size, data.num_samples))[0])
             feed = make_feed(data, batch_size=batch_size, source=source)
             total = num_steps(feed, steps)
-            callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                     verbose=verbose, epochs=1, steps=total)
+            callbacks = CallbackList(
+                callbacks,
+                add_progbar=verbose != 0,
+                model=self,
+                verbose=verbose,
+                epochs=1,
+                steps=total,
+            )
             small = data is not None and data.num_samples <= batch_size
-            if small and callbacks.batch_needs("predict") == "nothing" and \
-                    not self._state_sync.loop_running and self._jit_call_allowed((data.x,), {}):
+            if (
+                small
+                and callbacks.batch_needs("predict") == "nothing"
+                and not self._state_sync.loop_running
+                and self._jit_call_allowed((data.x,), {})
+            ):
                 return self._predict_single_batch(data, batch_size, callbacks)
             engine = self._get_engine()
             plan = self._plan("predict", callbacks, total)
@@ -594,7 +722,8 @@ class Trainer:
         self._assert_compiled("train_on_batch")
         if class_weight is not None:
             sample_weight = arguments.class_weight_as_sample_weight(
-                y, class_weight, self._compiled_output_names())
+                y, class_weight, self._compiled_output_names()
+            )
         return self._single_batch("train", x, y, sample_weight, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):

@@ -1,12 +1,12 @@
 """`jeras.utils`: the progress bar, seeding and small helpers."""
 
 from jeras.backend.random import set_random_seed
-from jeras.utils.progbar import Progbar
 from jeras.data.py_dataset import PyDataset, Sequence
-from jeras.utils.plot_history import plot_history
-from jeras.utils.plot_model import model_to_dot, plot_model
 from jeras.saving.object_registration import custom_object_scope, register_keras_serializable
 from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jeras.utils.plot_history import plot_history
+from jeras.utils.plot_model import model_to_dot, plot_model
+from jeras.utils.progbar import Progbar
 
 
 def to_categorical(x, num_classes=None):

@@ -66,12 +66,14 @@ def _history_logs(history):
     else:
         raise TypeError(
             "`plot_history` expects the `History` object returned by `model.fit()` or its "
-            f"`.history` dict; received {type(history).__name__}: {history!r:.80}")
+            f"`.history` dict; received {type(history).__name__}: {history!r:.80}"
+        )
     logs = {name: values for name, values in logs.items() if len(np.atleast_1d(values))}
     if not logs:
         raise ValueError(
             "`plot_history` received an empty history: there is nothing to plot. Pass the "
-            "`History` returned by a `model.fit()` that ran at least one epoch.")
+            "`History` returned by a `model.fit()` that ran at least one epoch."
+        )
     length = max(len(values) for values in logs.values())
     if epochs is None or len(epochs) != length:
         epochs = list(range(1, length + 1))
@@ -83,7 +85,7 @@ def _curve_names(logs):
     training key and its `val_` key."""
     names = ["loss"] if "loss" in logs or VALIDATION_PREFIX + "loss" in logs else []
     for key in logs:
-        name = key[len(VALIDATION_PREFIX):] if key.startswith(VALIDATION_PREFIX) else key
+        name = key[len(VALIDATION_PREFIX) :] if key.startswith(VALIDATION_PREFIX) else key
         if name not in names:
             names.append(name)
     return names
@@ -111,5 +113,6 @@ def _import_matplotlib():
     except ImportError as error:
         raise ImportError(
             "`plot_history` needs matplotlib: `pip install matplotlib` (or jeras's `plot` "
-            f"extra). ({error})") from error
+            f"extra). ({error})"
+        ) from error
     return Figure, FigureCanvasAgg

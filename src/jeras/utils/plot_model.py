@@ -11,9 +11,20 @@ import sys
 from jeras.saving.public_names import required_public_object
 
 
-def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
-               show_layer_names=False, rankdir="TB", expand_nested=False, dpi=200,
-               show_layer_activations=False, show_trainable=False, splines="ortho", **kwargs):
+def plot_model(
+    model,
+    to_file="model.png",
+    show_shapes=False,
+    show_dtype=False,
+    show_layer_names=False,
+    rankdir="TB",
+    expand_nested=False,
+    dpi=200,
+    show_layer_activations=False,
+    show_trainable=False,
+    splines="ortho",
+    **kwargs,
+):
     """Draw `model`'s layer graph into an image file (the format is the file's extension,
     `png` when it has none).
 
@@ -42,7 +53,8 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
         except (OSError, getattr(pydot, "PydotException", OSError)):
             raise ImportError(
                 "You must install graphviz (see instructions at "
-                "https://graphviz.gitlab.io/download/) for `plot_model` to work.") from None
+                "https://graphviz.gitlab.io/download/) for `plot_model` to work."
+            ) from None
     except ImportError as error:
         # In a notebook (as Keras does) the missing dependency is reported, not raised.
         if "IPython.core.magics.namespace" in sys.modules:
@@ -53,20 +65,38 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
         raise ValueError("Argument `layer_range` is no longer supported.")
     if kwargs:
         raise ValueError(f"Unrecognized keyword arguments: {kwargs}")
-    dot = model_to_dot(model, show_shapes=show_shapes, show_dtype=show_dtype,
-                       show_layer_names=show_layer_names, rankdir=rankdir,
-                       expand_nested=expand_nested, dpi=dpi,
-                       show_layer_activations=show_layer_activations,
-                       show_trainable=show_trainable, splines=splines)
+    dot = model_to_dot(
+        model,
+        show_shapes=show_shapes,
+        show_dtype=show_dtype,
+        show_layer_names=show_layer_names,
+        rankdir=rankdir,
+        expand_nested=expand_nested,
+        dpi=dpi,
+        show_layer_activations=show_layer_activations,
+        show_trainable=show_trainable,
+        splines=splines,
+    )
     to_file = os.fspath(to_file)
     extension = os.path.splitext(to_file)[1][1:] or "png"
     dot.write(to_file, format=extension)
     return _notebook_image(to_file, extension)
 
 
-def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=True, rankdir="TB",
-                 expand_nested=False, dpi=200, subgraph=False, show_layer_activations=False,
-                 show_trainable=False, splines="ortho", **kwargs):
+def model_to_dot(
+    model,
+    show_shapes=False,
+    show_dtype=False,
+    show_layer_names=True,
+    rankdir="TB",
+    expand_nested=False,
+    dpi=200,
+    subgraph=False,
+    show_layer_activations=False,
+    show_trainable=False,
+    splines="ortho",
+    **kwargs,
+):
     """The `pydot.Dot` graph `plot_model` draws (a `pydot.Cluster` with `subgraph=True`)."""
     _check_built(model)
     pydot = _import_pydot("model_to_dot")
@@ -74,9 +104,13 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
         raise ValueError("Argument `layer_range` is no longer supported.")
     if kwargs:
         raise ValueError(f"Unrecognized keyword arguments: {kwargs}")
-    options = dict(show_shapes=show_shapes, show_dtype=show_dtype,
-                   show_layer_names=show_layer_names,
-                   show_layer_activations=show_layer_activations, show_trainable=show_trainable)
+    options = dict(
+        show_shapes=show_shapes,
+        show_dtype=show_dtype,
+        show_layer_names=show_layer_names,
+        show_layer_activations=show_layer_activations,
+        show_trainable=show_trainable,
+    )
     graph = layer_graph(model, expand_nested)
     return _to_pydot(pydot, graph, options, rankdir, dpi, splines, subgraph)
 
@@ -202,20 +236,30 @@ def display_class_name(layer):
 
 
 # -- labels and pydot ------------------------------------------------------------------------
-def layer_label(box, show_shapes=False, show_dtype=False, show_layer_names=False,
-                show_layer_activations=False, show_trainable=False):
+def layer_label(
+    box,
+    show_shapes=False,
+    show_dtype=False,
+    show_layer_names=False,
+    show_layer_activations=False,
+    show_trainable=False,
+):
     """The HTML-like Graphviz label of one layer's box."""
     layer = box["layer"]
     class_name = display_class_name(layer)
     span = max(1, int(show_dtype) + int(show_trainable) + (2 if show_shapes else 0))
     title = f"<b>{layer.name}</b> ({class_name})" if show_layer_names else f"<b>{class_name}</b>"
-    html = ('<<table border="0" cellborder="1" bgcolor="black" cellpadding="10">'
-            f'<tr><td colspan="{span}" bgcolor="black"><font point-size="16" color="white">'
-            f"{title}</font></td></tr>")
+    html = (
+        '<<table border="0" cellborder="1" bgcolor="black" cellpadding="10">'
+        f'<tr><td colspan="{span}" bgcolor="black"><font point-size="16" color="white">'
+        f"{title}</font></td></tr>"
+    )
     activation = getattr(layer, "activation", None)
     if show_layer_activations and activation is not None:
-        html += (f'<tr><td bgcolor="white" colspan="{span}"><font point-size="14">Activation: '
-                 f"<b>{_activation_name(activation)}</b></font></td></tr>")
+        html += (
+            f'<tr><td bgcolor="white" colspan="{span}"><font point-size="14">Activation: '
+            f"<b>{_activation_name(activation)}</b></font></td></tr>"
+        )
     cells = []
     if show_shapes:
         if not _is_input_layer(layer):
@@ -225,11 +269,15 @@ def layer_label(box, show_shapes=False, show_dtype=False, show_layer_names=False
         cells.append(_cell(f"Output dtype: <b>{_format_dtypes(box['outputs'])}</b>"))
     if show_trainable and getattr(layer, "weights", None):
         if layer.trainable:
-            cells.append('<td bgcolor="forestgreen"><font point-size="14" color="white">'
-                         "<b>Trainable</b></font></td>")
+            cells.append(
+                '<td bgcolor="forestgreen"><font point-size="14" color="white">'
+                "<b>Trainable</b></font></td>"
+            )
         else:
-            cells.append('<td bgcolor="firebrick"><font point-size="14" color="white">'
-                         "<b>Non-trainable</b></font></td>")
+            cells.append(
+                '<td bgcolor="firebrick"><font point-size="14" color="white">'
+                "<b>Non-trainable</b></font></td>"
+            )
     if cells:
         html += "<tr>" + "".join(cells) + "</tr>"
     return html + "</table>>"
@@ -293,7 +341,8 @@ def _check_built(model):
     if not getattr(model, "built", False):
         raise ValueError(
             "This model has not yet been built. Build the model first by calling `build()` or "
-            "by calling the model on a batch of data.")
+            "by calling the model on a batch of data."
+        )
 
 
 def _import_pydot(caller):

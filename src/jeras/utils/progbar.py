@@ -251,9 +251,7 @@ class Progbar:
             self._prev_total_width = total_width
             return
 
-        styled = "".join(
-            f"{code}{text}{_RESET}" if code else text for text, code in pieces
-        )
+        styled = "".join(f"{code}{text}{_RESET}" if code else text for text, code in pieces)
         if self._display == _TERMINAL:
             message = "\b" * self._prev_total_width + "\r"
         else:

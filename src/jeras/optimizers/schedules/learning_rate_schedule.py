@@ -7,9 +7,9 @@ with `ops.cond`.
 
 import math
 
-import numpy as np
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jeras.backend import config
 from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
@@ -21,11 +21,13 @@ class LearningRateSchedule:
 
     def __call__(self, step):
         raise NotImplementedError(
-            f"Learning rate schedule {type(self).__name__} must override `__call__(self, step)`.")
+            f"Learning rate schedule {type(self).__name__} must override `__call__(self, step)`."
+        )
 
     def get_config(self):
         raise NotImplementedError(
-            f"Learning rate schedule {type(self).__name__} must override `get_config()`.")
+            f"Learning rate schedule {type(self).__name__} must override `get_config()`."
+        )
 
     @classmethod
     def from_config(cls, config):
@@ -49,8 +51,7 @@ class _DecayPerSteps(LearningRateSchedule):
     """A rate decayed as a function of `step / decay_steps` (floored when `staircase`):
     ExponentialDecay and InverseTimeDecay, which take the same arguments."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name=None):
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
         super().__init__()
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -68,9 +69,13 @@ class _DecayPerSteps(LearningRateSchedule):
         return self._decayed(lr, jnp.asarray(self.decay_rate, dtype), p)
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
 
 
 class ExponentialDecay(_DecayPerSteps):
@@ -87,8 +92,14 @@ class ExponentialDecay(_DecayPerSteps):
         name: a name for the schedule, kept in its config (default 'ExponentialDecay').
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        decay_rate,
+        staircase=False,
+        name="ExponentialDecay",
+    ):
         super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def _decayed(self, lr, rate, p):
@@ -111,7 +122,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             raise ValueError(
                 "The length of boundaries should be 1 less than the length of values. "
                 f"Received: boundaries={boundaries} of length {len(boundaries)}, and "
-                f"values={values} of length {len(values)}.")
+                f"values={values} of length {len(values)}."
+            )
         self.boundaries = boundaries
         self.values = values
         self.name = name
@@ -147,8 +159,15 @@ class PolynomialDecay(LearningRateSchedule):
         name: a name for the schedule, kept in its config (default 'PolynomialDecay').
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
-                 cycle=False, name="PolynomialDecay"):
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        end_learning_rate=0.0001,
+        power=1.0,
+        cycle=False,
+        name="PolynomialDecay",
+    ):
         super().__init__()
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -178,9 +197,14 @@ class PolynomialDecay(LearningRateSchedule):
         return (lr - end) * jnp.power(jnp.maximum(1 - p, 0), power) + end
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "end_learning_rate": self.end_learning_rate,
-                "power": self.power, "cycle": self.cycle, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "end_learning_rate": self.end_learning_rate,
+            "power": self.power,
+            "cycle": self.cycle,
+            "name": self.name,
+        }
 
 
 class InverseTimeDecay(_DecayPerSteps):
@@ -196,8 +220,14 @@ class InverseTimeDecay(_DecayPerSteps):
         name: a name for the schedule, kept in its config (default 'InverseTimeDecay').
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="InverseTimeDecay"):
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        decay_rate,
+        staircase=False,
+        name="InverseTimeDecay",
+    ):
         super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def _decayed(self, lr, rate, p):
@@ -219,8 +249,15 @@ class CosineDecay(LearningRateSchedule):
         warmup_steps: the number of steps of the warmup ramp (default 0).
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
-                 warmup_target=None, warmup_steps=0):
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        alpha=0.0,
+        name="CosineDecay",
+        warmup_target=None,
+        warmup_steps=0,
+    ):
         super().__init__()
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -250,9 +287,14 @@ class CosineDecay(LearningRateSchedule):
         return jnp.where(step < warmup_steps, warmup, decay)
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
-                "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "name": self.name,
+            "warmup_target": self.warmup_target,
+            "warmup_steps": self.warmup_steps,
+        }
 
 
 def _constant_periods(fraction, t_mul):
@@ -282,8 +324,15 @@ class CosineDecayRestarts(LearningRateSchedule):
         name: a name for the schedule, kept in its config (default 'SGDRDecay').
     """
 
-    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0,
-                 alpha=0.0, name="SGDRDecay"):
+    def __init__(
+        self,
+        initial_learning_rate,
+        first_decay_steps,
+        t_mul=2.0,
+        m_mul=1.0,
+        alpha=0.0,
+        name="SGDRDecay",
+    ):
         super().__init__()
         self.initial_learning_rate = initial_learning_rate
         self.first_decay_steps = first_decay_steps
@@ -305,21 +354,43 @@ class CosineDecayRestarts(LearningRateSchedule):
         # so even eagerly its arithmetic is compiled by XLA, whose rewrites move the last bits;
         # the same path gives the same bits. The branches are module functions (t_mul an
         # operand), so eager calls reuse one compiled cond instead of compiling per call.
-        restart, fraction = jax.lax.cond(np.asarray(self._t_mul, dtype) == 1.0,
-                                         _constant_periods, _growing_periods, fraction, t_mul)
-        cosine = 0.5 * jnp.power(m_mul, restart) * (
-            1.0 + jnp.cos(jnp.asarray(math.pi, dtype) * fraction))
+        restart, fraction = jax.lax.cond(
+            np.asarray(self._t_mul, dtype) == 1.0,
+            _constant_periods,
+            _growing_periods,
+            fraction,
+            t_mul,
+        )
+        cosine = (
+            0.5
+            * jnp.power(m_mul, restart)
+            * (1.0 + jnp.cos(jnp.asarray(math.pi, dtype) * fraction))
+        )
         return lr * ((1 - alpha) * cosine + alpha)
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "first_decay_steps": self.first_decay_steps, "t_mul": self._t_mul,
-                "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "first_decay_steps": self.first_decay_steps,
+            "t_mul": self._t_mul,
+            "m_mul": self._m_mul,
+            "alpha": self.alpha,
+            "name": self.name,
+        }
 
 
-_BUILT_IN = {cls.__name__: cls for cls in (
-    LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
-    InverseTimeDecay, CosineDecay, CosineDecayRestarts)}
+_BUILT_IN = {
+    cls.__name__: cls
+    for cls in (
+        LearningRateSchedule,
+        ExponentialDecay,
+        PiecewiseConstantDecay,
+        PolynomialDecay,
+        InverseTimeDecay,
+        CosineDecay,
+        CosineDecayRestarts,
+    )
+}
 
 
 def serialize(learning_rate_schedule):
@@ -332,5 +403,4 @@ def serialize(learning_rate_schedule):
 
 
 def deserialize(config, custom_objects=None):
-    return deserialize_keras_object(config, custom_objects=custom_objects,
-                                    module_objects=_BUILT_IN)
+    return deserialize_keras_object(config, custom_objects=custom_objects, module_objects=_BUILT_IN)
