@@ -107,9 +107,9 @@ def _align(mask, values):
     return mask
 
 
-# jeras's loss functions, whose values keep one entry per sample, or (dice, tversky, circle) which
-# have a form that takes fit()'s row mask: wrapped, they are exact under padding.
-PADDING_EXACT_LOSS_FUNCTIONS = frozenset(
+# jeras's loss functions whose values keep one entry per sample: rows of weight 0 add nothing to
+# their weighted mean (metrics built on them share this list).
+PER_SAMPLE_LOSS_FUNCTIONS = frozenset(
     {
         F.mean_squared_error,
         F.mean_absolute_error,
@@ -129,12 +129,11 @@ PADDING_EXACT_LOSS_FUNCTIONS = frozenset(
         F.binary_focal_crossentropy,
         F.categorical_focal_crossentropy,
         F.categorical_generalized_cross_entropy,
-        F.dice,
-        F.tversky,
-        F.ctc,
-        F.circle,
     }
 )
+# Those, and the ones (dice, tversky, ctc, circle) with a form that takes fit()'s row mask:
+# wrapped, they are exact under padding.
+PADDING_EXACT_LOSS_FUNCTIONS = PER_SAMPLE_LOSS_FUNCTIONS | {F.dice, F.tversky, F.ctc, F.circle}
 
 
 class LossFunctionWrapper(Loss):

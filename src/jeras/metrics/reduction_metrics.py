@@ -3,7 +3,7 @@
 import jax.numpy as jnp
 
 from jeras import losses
-from jeras.losses import functions as F
+from jeras.losses.loss import PER_SAMPLE_LOSS_FUNCTIONS
 from jeras.losses.reduction import squeeze_or_expand_to_same_rank
 from jeras.metrics.metric import Metric
 from jeras.ops._convert import unwrap
@@ -32,26 +32,7 @@ def reduce_to_samplewise_values(values, sample_weight, dtype, reduce_fn=jnp.mean
 # Functions whose values keep one entry per sample and stay finite on fit()'s padding rows:
 # averaged by a `MeanMetricWrapper`, rows of weight 0 add nothing. jeras's per-sample loss
 # functions are here; each module of metric functions adds its own.
-PADDING_EXACT_METRIC_FUNCTIONS = {
-    F.mean_squared_error,
-    F.mean_absolute_error,
-    F.mean_absolute_percentage_error,
-    F.mean_squared_logarithmic_error,
-    F.huber,
-    F.log_cosh,
-    F.hinge,
-    F.squared_hinge,
-    F.categorical_hinge,
-    F.kl_divergence,
-    F.poisson,
-    F.cosine_similarity,
-    F.binary_crossentropy,
-    F.categorical_crossentropy,
-    F.sparse_categorical_crossentropy,
-    F.binary_focal_crossentropy,
-    F.categorical_focal_crossentropy,
-    F.categorical_generalized_cross_entropy,
-}
+PADDING_EXACT_METRIC_FUNCTIONS = set(PER_SAMPLE_LOSS_FUNCTIONS)
 
 
 class Sum(Metric):
