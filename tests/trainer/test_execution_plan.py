@@ -3,6 +3,7 @@ delivered after the chunk, one step per call for callbacks that need the live mo
 `compile(steps_per_execution=N)` as Keras, and the per-model choice — each checked against
 real Keras 3 from the same weights."""
 
+import inspect
 import os
 import signal
 import threading
@@ -308,3 +309,27 @@ def test_predict_in_another_thread_during_fit_reads_whole_states():
         thread.join()
     assert not errors, errors[:3]
     assert predictions and all(np.all(np.isfinite(p)) for p in predictions)
+
+
+def test_fit_reaches_the_compiled_step_through_the_step_loop_alone(monkeypatch):
+    """fit -> run_steps -> the compiled call: no other host frame, no closure of fit."""
+    x, y = _data()
+    _, model = _pair()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    engine = model._engine
+    original = engine.function
+    stacks = []
+
+    def spy(*args, **kwargs):
+        compiled = original(*args, **kwargs)
+
+        def call(*call_args):
+            names = [frame.function for frame in inspect.stack()[1:]]
+            stacks.append(names[: names.index("fit") + 1])
+            return compiled(*call_args)
+
+        return call
+
+    monkeypatch.setattr(engine, "function", spy)
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert stacks and all(stack == ["run_steps", "fit"] for stack in stacks), stacks
