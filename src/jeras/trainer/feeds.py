@@ -11,6 +11,7 @@ import itertools
 import math
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -91,17 +92,32 @@ class ArrayFeed:
         if remainder is not None:
             yield Call(first + len(rows), 1, (data, jnp.asarray(remainder), np.int32(0)))
 
-    def predictions(self, steps_per_call, max_steps=None):
+    def predictions(self, steps_per_call, max_steps=None, bucketed=False):
         """`(calls, assemble)` for `predict`: `assemble(outputs)` joins the calls' stacked
-        outputs into one array per output, without the padding rows."""
+        outputs into one array per output, without the padding rows.
+
+        With `bucketed` (no callback looks at single batches; `steps_per_call` a power of
+        two, as `power_of_two` gives), the samples (`bucket_size`), the batch rows and the steps of each call (powers
+        of two) are padded up: predicting on many different sample counts then compiles a few
+        programs, not one per count; padded steps gather sample 0 and their outputs are
+        dropped."""
         rows = epoch_index_matrix(self.data.num_samples, self.batch_size, False, max_steps)
-        x_device = self.device_data[0]
+        real_rows = len(rows)
+        n = min(self.data.num_samples, real_rows * self.batch_size)
+        x = self.data.x
+        if bucketed:
+            rows = _pad_rows(rows, power_of_two(real_rows))
+            x = jax.tree_util.tree_map(
+                lambda a: _pad_samples(a, bucket_size(self.data.num_samples)), x
+            )
+        x_device = jax.device_put(x)
         matrix = jnp.asarray(rows)
-        calls = [
-            Call(start, min(steps_per_call, len(rows) - start), (x_device, matrix, np.int32(start)))
-            for start in range(0, len(rows), steps_per_call)
-        ]
-        n = min(self.data.num_samples, len(rows) * self.batch_size)
+        calls = []
+        for start in range(0, real_rows, steps_per_call):
+            count = min(steps_per_call, real_rows - start)
+            if bucketed:
+                count = min(power_of_two(count), len(rows) - start)
+            calls.append(Call(start, count, (x_device, matrix, np.int32(start))))
 
         def assemble(*pieces):
             joined = np.concatenate([np.asarray(p).reshape((-1,) + p.shape[2:]) for p in pieces])
@@ -191,6 +207,35 @@ class SourceFeed:
 
     def close(self):
         self.source.close()
+
+
+def bucket_size(count):
+    """`count` rounded up to one of eight sizes per power of two (at most 1/8 more): the
+    shapes of varied requests fall on a few compiled programs."""
+    if count <= 8:
+        return max(count, 1)
+    step = 1 << (count - 1).bit_length() - 3
+    return -(-count // step) * step
+
+
+def power_of_two(count):
+    """The smallest power of two not below `count` (1 for 0)."""
+    return 1 << max(count - 1, 0).bit_length()
+
+
+def _pad_rows(rows, size):
+    if size == len(rows):
+        return rows
+    padding = np.full((size - len(rows), rows.shape[1]), -1, rows.dtype)
+    return np.concatenate([rows, padding])
+
+
+def _pad_samples(array, size):
+    if size == array.shape[0]:
+        return array
+    array = np.asarray(array)
+    padding = np.zeros((size - array.shape[0],) + array.shape[1:], array.dtype)
+    return np.concatenate([array, padding])
 
 
 def num_steps(feed, max_steps):

@@ -17,7 +17,7 @@ from jeras.metrics.reduction_metrics import Mean
 from jeras.trainer import arguments
 from jeras.trainer.compile_utils import CompileLoss, CompileMetrics, flatten_outputs
 from jeras.trainer.engine import Engine, StepSpec, flatten_sample_weights
-from jeras.trainer.feeds import ArrayFeed, SourceFeed, make_feed, num_steps
+from jeras.trainer.feeds import ArrayFeed, SourceFeed, make_feed, num_steps, power_of_two
 from jeras.trainer.state_sync import StateSync
 from jeras.trainer.step_loop import choose_plan, run_predictions, run_steps, to_floats
 
@@ -682,7 +682,12 @@ class Trainer:
             engine = self._get_engine()
             plan = self._plan("predict", callbacks, total)
             with self._state_sync.running("predict", engine.spec):
-                calls, assemble = feed.predictions(plan.steps_per_call, steps)
+                if isinstance(feed, ArrayFeed) and plan.delivery == "nothing":
+                    # No callback sees single batches: shapes padded to a few sizes.
+                    steps_per_call = power_of_two(plan.steps_per_call)
+                    calls, assemble = feed.predictions(steps_per_call, steps, bucketed=True)
+                else:
+                    calls, assemble = feed.predictions(plan.steps_per_call, steps)
                 callbacks.on_predict_begin()
                 outputs = run_predictions(self, engine, feed, calls, assemble, callbacks, plan)
             if outputs is None:
