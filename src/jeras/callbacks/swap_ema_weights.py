@@ -23,34 +23,34 @@ class SwapEMAWeights(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.swap_on_epoch and self._ema_weights_in_model:
-            self._swap_variables(in_evaluation=False)
+            self._swap_variables()
             self._ema_weights_in_model = False
 
     def on_epoch_end(self, epoch, logs=None):
         if self.swap_on_epoch and not self._ema_weights_in_model:
-            self._swap_variables(in_evaluation=False)
+            self._swap_variables()
             self._ema_weights_in_model = True
             if self.params and epoch == self.params.get("epochs", 0) - 1:
                 self._finalize_ema_values()
 
     def on_test_begin(self, logs=None):
         if not self._ema_weights_in_model:
-            self._swap_variables(in_evaluation=True)
+            self._swap_variables()
             self._ema_weights_in_model = True
 
     def on_test_end(self, logs=None):
         if self._ema_weights_in_model:
-            self._swap_variables(in_evaluation=True)
+            self._swap_variables()
             self._ema_weights_in_model = False
 
     def on_predict_begin(self, logs=None):
         if not self._ema_weights_in_model:
-            self._swap_variables(in_evaluation=False)
+            self._swap_variables()
             self._ema_weights_in_model = True
 
     def on_predict_end(self, logs=None):
         if self._ema_weights_in_model:
-            self._swap_variables(in_evaluation=False)
+            self._swap_variables()
             self._ema_weights_in_model = False
 
     # -- the swap ------------------------------------------------------------------------------
@@ -68,7 +68,7 @@ class SwapEMAWeights(Callback):
             )
         )
 
-    def _swap_variables(self, in_evaluation):
+    def _swap_variables(self):
         model = self.model
         pairs = self._pairs()
         for variable, average in pairs:
