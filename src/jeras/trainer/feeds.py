@@ -250,9 +250,9 @@ def num_steps(feed, max_steps):
     return steps
 
 
-def make_feed(x, y=None, sample_weight=None, batch_size=32, source=None, exact_padding=True):
-    """An evaluation or prediction feed for `x` (arrays) or `source` (a batch source)."""
+def make_feed(data, batch_size=32, source=None, exact_padding=True):
+    """An evaluation or prediction feed for `data` (an `ArrayData`) or `source` (a batch
+    source)."""
     if source is not None:
         return SourceFeed(source, exact_padding=exact_padding)
-    data = x if isinstance(x, ArrayData) else ArrayData(x, y, sample_weight)
     return ArrayFeed(data, batch_size, exact_padding=exact_padding)

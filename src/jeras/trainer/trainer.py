@@ -19,7 +19,13 @@ from jeras.trainer.compile_utils import CompileLoss, CompileMetrics, flatten_out
 from jeras.trainer.engine import Engine, StepSpec, flatten_sample_weights
 from jeras.trainer.feeds import ArrayFeed, SourceFeed, make_feed, num_steps, power_of_two
 from jeras.trainer.state_sync import StateSync
-from jeras.trainer.step_loop import choose_plan, run_predictions, run_steps, to_floats
+from jeras.trainer.step_loop import (
+    ExecutionPlan,
+    choose_plan,
+    run_predictions,
+    run_steps,
+    to_floats,
+)
 
 _log = logging.getLogger("jeras.trainer")
 
@@ -508,9 +514,10 @@ class Trainer:
         exact = self._get_engine().spec.exact_padding if self.built else True
         if source is not None:
             arguments.check_batches_are_tuples(source, "`evaluate()` or as `validation_data`")
-            return SourceFeed(source, exact_padding=exact)
-        data = ArrayData(*arguments.unpack_validation(validation_data))
-        return ArrayFeed(data, batch_size, exact_padding=exact)
+            data = None
+        else:
+            data = ArrayData(*arguments.unpack_validation(validation_data))
+        return make_feed(data, batch_size, source, exact)
 
     def _take_resume_position(self, stream):
         """Where a `BackupAndRestore` backup says to resume: put the data order back and return
@@ -743,14 +750,10 @@ class Trainer:
         self._prepare(data, data.num_samples)
         engine = self._get_engine()
         feed = ArrayFeed(data, data.num_samples)
-        sync = self._state_sync
-        with sync.running("fit" if kind == "train" else "evaluate", engine.spec):
+        plan = ExecutionPlan(1, "nothing", "one batch")
+        with self._state_sync.running("fit" if kind == "train" else "evaluate", engine.spec):
             self._reset_metric_state()
-            (call,) = feed.evaluation(1)
-            fn = engine.function(kind, feed.on, 1)
-            with sync.critical:
-                state, logs = fn(sync.state, *call.args)
-                sync.step_done(state)
+            logs = run_steps(self, engine, kind, feed, feed.evaluation(1), CallbackList(), plan)
         results = to_floats(logs)
         return results if return_dict else self._ordered_results(results)
 
