@@ -12,6 +12,7 @@ from jeras import (
     config,
     constraints,
     datasets,
+    distribution,
     initializers,
     layers,
     losses,

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jeras.backend import config
+from jeras.backend import config, distribution_state
 from jeras.backend.dtypes import standardize_dtype
 from jeras.backend.naming import uniquify
 from jeras.backend.state_scope import current_scope
@@ -78,6 +78,9 @@ class Variable:
             )
         self._shape = tuple(value.shape)
         self._value = value
+        # A `keras.distribution.TensorLayout` fixed for this variable (optimizer slots take
+        # their model variable's); None: the distribution in force decides.
+        self._layout = None
 
     # -- value ---------------------------------------------------------------------------------
     @property
@@ -104,7 +107,9 @@ class Variable:
                     "Inside jitted code, run it under `jeras.backend.StateScope` (fit() does this) "
                     "or use the layer's stateless methods."
                 )
-            self._value = value
+            self._value = distribution_state.place(
+                value, distribution_state.variable_sharding(self)
+            )
         return value
 
     def assign_add(self, value):

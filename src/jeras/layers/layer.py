@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras import activations, constraints, initializers, regularizers
+from jeras.backend import distribution_state
 from jeras.backend.config import floatx
 from jeras.backend.dtypes import is_float_dtype, standardize_dtype
 from jeras.backend.naming import auto_name
@@ -224,6 +225,11 @@ class Layer:
         )
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)
+        # Under a distribution the weight is laid out once its path (the layout map's key) is
+        # known, as Keras does at creation.
+        variable._value = distribution_state.place(
+            variable._value, distribution_state.variable_sharding(variable)
+        )
         self._track_variable(variable)
         return variable
 
