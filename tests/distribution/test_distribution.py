@@ -145,3 +145,15 @@ def test_distribute_tensor_places_values_and_constrains_traced_ones():
     assert value.sharding == layout.backend_layout
     traced = jax.jit(lambda x: dist.distribute_tensor(x * 2, layout))(value)
     np.testing.assert_array_equal(traced, np.full((4, 2), 2.0))
+
+
+@pytest.mark.slow
+def test_the_distribution_guide_runs_as_written_with_keras_numbers(eight_devices):
+    guide = eight_devices["guide"]
+    np.testing.assert_allclose(
+        guide["jeras"]["data_parallel_loss"], guide["keras"]["data_parallel_loss"], rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        guide["jeras"]["model_parallel_loss"], guide["keras"]["model_parallel_loss"], rtol=1e-5
+    )
+    assert guide["jeras"]["model_parallel_kernel"] == guide["keras"]["model_parallel_kernel"]

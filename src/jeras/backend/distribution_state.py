@@ -86,3 +86,22 @@ def constrain_batch(tree):
     return jax.tree_util.tree_map(
         lambda leaf: constrain(leaf, data_sharding(getattr(leaf, "shape", ()))), tree
     )
+
+
+def lay_out_output(layer_path, outputs):
+    """A layer's outputs laid out as the distribution's `get_tensor_layout("<path>/output")`
+    says (ModelParallel's layout map may name layer outputs), else unchanged."""
+    distribution = _current[0]
+    if distribution is None:
+        return outputs
+    layout = distribution.get_tensor_layout(f"{layer_path}/output")
+    if layout is None:
+        return outputs
+    sharding = layout.backend_layout
+
+    def lay_out(value):
+        if isinstance(value, jax.core.Tracer):
+            return jax.lax.with_sharding_constraint(value, sharding)
+        return jax.device_put(value, sharding)
+
+    return jax.tree_util.tree_map(lay_out, outputs)

@@ -406,6 +406,8 @@ class Layer:
         stack.append(CallFrame(self, training))
         try:
             outputs = self.call(*args, **kwargs)
+            # A layout map entry "<layer path>/output" lays out the output (ModelParallel).
+            outputs = distribution_state.lay_out_output("/".join(current_name_path()), outputs)
         finally:
             stack.pop()
         if self.activity_regularizer is not None:
