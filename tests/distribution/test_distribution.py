@@ -157,3 +157,46 @@ def test_the_distribution_guide_runs_as_written_with_keras_numbers(eight_devices
         guide["jeras"]["model_parallel_loss"], guide["keras"]["model_parallel_loss"], rtol=1e-5
     )
     assert guide["jeras"]["model_parallel_kernel"] == guide["keras"]["model_parallel_kernel"]
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def _launch(script, *args):
+    env = dict(os.environ)
+    src = os.path.abspath(os.path.join(HERE, "..", "..", "src"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
+    return subprocess.Popen(
+        [sys.executable, os.path.join(HERE, script), *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _result(process):
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_two_processes_joined_by_initialize_fit_as_one_process():
+    port = _free_port()
+    workers = [_launch("two_processes.py", i, port, 2) for i in range(2)]
+    results = [_result(w) for w in workers]
+    reference = _result(_launch("two_processes.py", 0, 0, 1))
+    for result in results:
+        assert (result["processes"], result["devices"], result["local_devices"]) == (2, 8, 4)
+        _close_histories(result["history"], reference["history"])
+        _close_histories(result["py_dataset"], reference["py_dataset"])
+        np.testing.assert_allclose(result["evaluate"], reference["evaluate"], rtol=2e-6)
+        np.testing.assert_allclose(result["predict"], reference["predict"], rtol=1e-5, atol=1e-6)
+        for w, r in zip(result["weights"], reference["weights"]):
+            np.testing.assert_allclose(w, r, rtol=1e-5, atol=1e-6)

@@ -105,3 +105,31 @@ def lay_out_output(layer_path, outputs):
         return jax.device_put(value, sharding)
 
     return jax.tree_util.tree_map(lay_out, outputs)
+
+
+def readable_by_every_process(tree):
+    """Inside a compiled step: results the host reads (predictions) gathered onto every device
+    when several processes share the mesh, since a process can only read its own devices."""
+    if _current[0] is None or jax.process_count() == 1:
+        return tree
+    return constrain_all(tree, replicated_sharding())
+
+
+def constrain_all(tree, sharding):
+    return jax.tree_util.tree_map(lambda leaf: constrain(leaf, sharding), tree)
+
+
+def stacked_batches_on_devices(tree):
+    """Host batches stacked as `(steps, batch, ...)`, on the devices. With several processes,
+    each process's devices receive only their rows of each batch (every process holds the same
+    batches); otherwise one transfer, and the compiled step splits the batch."""
+    if _current[0] is None or jax.process_count() == 1:
+        return jax.device_put(tree)
+
+    def global_array(leaf):
+        spec = [None] * leaf.ndim
+        spec[1] = _current[0].batch_dim_name
+        sharding = NamedSharding(_current[0].device_mesh.backend_mesh, PartitionSpec(*spec))
+        return jax.make_array_from_callback(leaf.shape, sharding, lambda index: leaf[index])
+
+    return jax.tree_util.tree_map(global_array, tree)

@@ -276,11 +276,14 @@ class Engine:
     def _predict_steps(self, state, steps, x_at):
         x_at = _split_over_devices(x_at)
         if steps == 1:
-            return jax.tree_util.tree_map(lambda v: v[None], self.predict_step(state, x_at(0)))
-        _, outputs = lax.scan(
-            lambda carry, i: (carry, self.predict_step(state, x_at(i))), None, jnp.arange(steps)
-        )
-        return outputs
+            outputs = jax.tree_util.tree_map(lambda v: v[None], self.predict_step(state, x_at(0)))
+        else:
+            _, outputs = lax.scan(
+                lambda carry, i: (carry, self.predict_step(state, x_at(i))),
+                None,
+                jnp.arange(steps),
+            )
+        return distribution_state.readable_by_every_process(outputs)
 
     def _cached(self, key, run, donate_state=False):
         """The compiled `run` kept under `key`; `run` is only traced the first time."""
