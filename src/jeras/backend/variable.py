@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras.backend import config, distribution_state
-from jeras.backend.dtypes import standardize_dtype
+from jeras.backend.dtype_policy import autocast_dtype
+from jeras.backend.dtypes import is_float_dtype, standardize_dtype
 from jeras.backend.naming import uniquify
 from jeras.backend.state_scope import current_scope
 from jeras.saving.public_names import required_public_object
@@ -86,11 +87,17 @@ class Variable:
     @property
     def value(self):
         scope = current_scope()
+        value = None
         if scope is not None:
             value = scope.get(self)
-            if value is not None:
-                return value
-        return self._value
+        if value is None:
+            value = self._value
+        # Mixed precision: inside a layer's `call`, float variables read in its compute dtype.
+        autocast = autocast_dtype()
+        if autocast is not None and self.autocast and value.dtype != autocast:
+            if is_float_dtype(self._dtype):
+                value = value.astype(autocast)
+        return value
 
     def numpy(self):
         return np.asarray(self.value)

@@ -14,6 +14,7 @@ import numpy as np
 
 from jeras import activations, constraints, initializers, regularizers
 from jeras.backend import distribution_state
+from jeras.backend import dtype_policy as dtype_policies
 from jeras.backend.config import floatx
 from jeras.backend.dtypes import is_float_dtype, standardize_dtype
 from jeras.backend.naming import auto_name
@@ -103,11 +104,9 @@ class Layer:
             raise ValueError(f"Layer name must be a string without '/', got {name!r}.")
         self.name = name or auto_name(self)
         self._trainable = bool(trainable)
-        if isinstance(dtype, dict):
-            dtype = dtype.get("config", {}).get("name", None)
-        if dtype is not None and hasattr(dtype, "name") and not isinstance(dtype, str):
-            dtype = dtype.name
-        self._dtype = standardize_dtype(dtype or floatx())
+        self._dtype_policy = dtype_policies.get(dtype)
+        # The variables' dtype: what `add_weight` creates by default.
+        self._dtype = self._dtype_policy.variable_dtype
         self.autocast = autocast
         self._trainable_variables = []
         self._non_trainable_variables = []
@@ -359,19 +358,24 @@ class Layer:
     # -- dtypes --------------------------------------------------------------------------------
     @property
     def dtype(self):
-        return self._dtype
+        return self._dtype_policy.variable_dtype
 
     @property
     def compute_dtype(self):
-        return self._dtype
+        return self._dtype_policy.compute_dtype
 
     @property
     def variable_dtype(self):
-        return self._dtype
+        return self._dtype_policy.variable_dtype
 
     @property
     def dtype_policy(self):
-        return _DTypePolicy(self._dtype)
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._dtype_policy = dtype_policies.get(value)
+        self._dtype = self._dtype_policy.variable_dtype
 
     # -- build and call ------------------------------------------------------------------------
     def build(self, input_shape):
@@ -404,8 +408,14 @@ class Layer:
         if not stack:
             self._clear_losses()
         stack.append(CallFrame(self, training))
+        policy = self._dtype_policy
+        autocast = self.autocast and policy.compute_dtype != policy.variable_dtype
         try:
-            outputs = self.call(*args, **kwargs)
+            if autocast:
+                with dtype_policies.autocast_scope(policy.compute_dtype):
+                    outputs = self.call(*args, **kwargs)
+            else:
+                outputs = self.call(*args, **kwargs)
             # A layout map entry "<layer path>/output" lays out the output (ModelParallel).
             outputs = distribution_state.lay_out_output("/".join(current_name_path()), outputs)
         finally:
@@ -455,14 +465,14 @@ class Layer:
         config = {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": self.dtype_policy.get_config_dict(),
+            "dtype": dtype_policies.serialize(self.dtype_policy),
         }
         if type(self).get_config is Layer.get_config and type(self).__init__ is not Layer.__init__:
             config = {
                 "name": self.name,
                 **_automatic_config(self),
                 "trainable": self.trainable,
-                "dtype": self.dtype_policy.get_config_dict(),
+                "dtype": dtype_policies.serialize(self.dtype_policy),
             }
             if "name" not in inspect.signature(type(self).__init__).parameters and not any(
                 p.kind is inspect.Parameter.VAR_KEYWORD
@@ -602,21 +612,6 @@ def _automatic_config(layer):
             "arguments) and, if needed, `from_config()`."
         )
     return config
-
-
-class _DTypePolicy:
-    def __init__(self, name):
-        self.name = name
-        self.compute_dtype = name
-        self.variable_dtype = name
-
-    def get_config_dict(self):
-        return {
-            "module": "keras",
-            "class_name": "DTypePolicy",
-            "config": {"name": self.name},
-            "registered_name": None,
-        }
 
 
 def to_arrays(x, dtype):
