@@ -170,3 +170,22 @@ def autocast_scope(dtype):
         yield
     finally:
         _autocast.dtype = previous
+
+
+def autocast_for(layer_autocasts, compute_dtype, variable_dtype):
+    """`(enter, dtype)`: whether a layer's `call` enters a new autocast scope, and its dtype.
+
+    Inside an enclosing scope (a mixed model around its layers) a layer reads its variables in
+    its own compute dtype (a float32 layer in a bfloat16 model reads float32), or as stored when
+    it does not autocast or computes in a non-float type. Outside any scope only a mixed layer
+    enters one."""
+    current = autocast_dtype()
+    if current is not None:
+        if not layer_autocasts or not is_float_dtype(compute_dtype):
+            return True, None
+        if current != compute_dtype:
+            return True, compute_dtype
+        return False, None
+    if compute_dtype != variable_dtype:
+        return True, compute_dtype
+    return False, None

@@ -408,11 +408,12 @@ class Layer:
         if not stack:
             self._clear_losses()
         stack.append(CallFrame(self, training))
-        policy = self._dtype_policy
-        autocast = self.autocast and policy.compute_dtype != policy.variable_dtype
+        enter, autocast = dtype_policies.autocast_for(
+            self.autocast, self.compute_dtype, self.variable_dtype
+        )
         try:
-            if autocast:
-                with dtype_policies.autocast_scope(policy.compute_dtype):
+            if enter:
+                with dtype_policies.autocast_scope(autocast):
                     outputs = self.call(*args, **kwargs)
             else:
                 outputs = self.call(*args, **kwargs)

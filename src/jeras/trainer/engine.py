@@ -137,7 +137,10 @@ class Engine:
             total, aux = self._forward_and_loss(
                 trainable_values, non_trainable, x, y, sw, mask, True
             )
-            return optimizer.scale_loss(total), (total, aux)
+            # The scale may be optimizer state (LossScaleOptimizer's dynamic scale).
+            with StateScope(zip(self.spec.optimizer_variables, optimizer_values)):
+                scaled = optimizer.scale_loss(total)
+            return scaled, (total, aux)
 
         grads, (total, aux) = jax.grad(loss_fn, has_aux=True)(trainable)
         per_output, flat_true, flat_pred, flat_sw, new_non_trainable = aux
