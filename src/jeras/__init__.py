@@ -27,6 +27,7 @@ from jeras import (
     saving,
     utils,
 )
+from jeras.backend.remat import RematScope, remat
 from jeras.backend.variable import Variable
 from jeras.callbacks import Callback
 from jeras.layers import Input, InputSpec, Layer

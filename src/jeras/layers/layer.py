@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras import activations, constraints, initializers, regularizers
-from jeras.backend import distribution_state
+from jeras.backend import distribution_state, remat
 from jeras.backend import dtype_policy as dtype_policies
 from jeras.backend.config import floatx
 from jeras.backend.dtypes import is_float_dtype, standardize_dtype
@@ -108,6 +108,8 @@ class Layer:
         # The variables' dtype: what `add_weight` creates by default.
         self._dtype = self._dtype_policy.variable_dtype
         self.autocast = autocast
+        # As Keras: the RematScope in force when the layer is made decides for its calls.
+        self._remat_mode = remat.current_remat_mode()
         self._trainable_variables = []
         self._non_trainable_variables = []
         self._seed_generators = []
@@ -414,9 +416,9 @@ class Layer:
         try:
             if enter:
                 with dtype_policies.autocast_scope(autocast):
-                    outputs = self.call(*args, **kwargs)
+                    outputs = self._call_maybe_rematerialized(args, kwargs)
             else:
-                outputs = self.call(*args, **kwargs)
+                outputs = self._call_maybe_rematerialized(args, kwargs)
             # A layout map entry "<layer path>/output" lays out the output (ModelParallel).
             outputs = distribution_state.lay_out_output("/".join(current_name_path()), outputs)
         finally:
@@ -429,6 +431,27 @@ class Layer:
                     penalty = penalty / jnp.asarray(leaf.shape[0], dtype=jnp.result_type(penalty))
                 self.add_loss(penalty)
         return outputs
+
+    def _call_maybe_rematerialized(self, args, kwargs):
+        mode = self._remat_mode
+        if mode is None:
+            return self.call(*args, **kwargs)
+        if mode.mode == "activations":
+            activation = getattr(self, "activation", None)
+            if activation is None:
+                return self.call(*args, **kwargs)
+            # Only the activation function is recomputed (it has no state).
+            self.activation = remat.remat(activation)
+            try:
+                return self.call(*args, **kwargs)
+            finally:
+                self.activation = activation
+        if mode.mode == "list_of_layers" and self.name not in mode.layer_names:
+            return self.call(*args, **kwargs)
+        threshold = mode.output_size_threshold if mode.mode == "larger_than" else None
+        return remat.checkpointed_call(
+            self.call, self.variables, lambda: self._losses, args, kwargs, threshold
+        )
 
     def _maybe_build(self, inputs):
         if self.built:
