@@ -12,10 +12,13 @@ from jeras import (
     config,
     constraints,
     datasets,
+    distribution,
+    dtype_policies,
     initializers,
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     ops,
     optimizers,
@@ -24,6 +27,7 @@ from jeras import (
     saving,
     utils,
 )
+from jeras.backend.remat import RematScope, remat
 from jeras.backend.variable import Variable
 from jeras.callbacks import Callback
 from jeras.layers import Input, InputSpec, Layer

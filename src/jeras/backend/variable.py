@@ -4,8 +4,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jeras.backend import config
-from jeras.backend.dtypes import standardize_dtype
+from jeras.backend import config, distribution_state
+from jeras.backend.dtype_policy import autocast_dtype
+from jeras.backend.dtypes import is_float_dtype, standardize_dtype
 from jeras.backend.naming import uniquify
 from jeras.backend.state_scope import current_scope
 from jeras.saving.public_names import required_public_object
@@ -78,16 +79,25 @@ class Variable:
             )
         self._shape = tuple(value.shape)
         self._value = value
+        # A `keras.distribution.TensorLayout` fixed for this variable (optimizer slots take
+        # their model variable's); None: the distribution in force decides.
+        self._layout = None
 
     # -- value ---------------------------------------------------------------------------------
     @property
     def value(self):
         scope = current_scope()
+        value = None
         if scope is not None:
             value = scope.get(self)
-            if value is not None:
-                return value
-        return self._value
+        if value is None:
+            value = self._value
+        # Mixed precision: inside a layer's `call`, float variables read in its compute dtype.
+        autocast = autocast_dtype()
+        if autocast is not None and self.autocast and value.dtype != autocast:
+            if is_float_dtype(self._dtype):
+                value = value.astype(autocast)
+        return value
 
     def numpy(self):
         return np.asarray(self.value)
@@ -104,7 +114,9 @@ class Variable:
                     "Inside jitted code, run it under `jeras.backend.StateScope` (fit() does this) "
                     "or use the layer's stateless methods."
                 )
-            self._value = value
+            self._value = distribution_state.place(
+                value, distribution_state.variable_sharding(self)
+            )
         return value
 
     def assign_add(self, value):

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jeras.backend import distribution_state
 from jeras.backend.config import floatx
 
 
@@ -108,8 +109,11 @@ class ArrayData:
         return train, val
 
     def on_device(self):
-        """The arrays placed on the default device once, for on-device batch gathering."""
-        return jax.device_put((self.x, self.y, self.sample_weight))
+        """The arrays placed on the default device once, for on-device batch gathering (a copy
+        on every device under a distribution: each device gathers its part of each batch)."""
+        return jax.device_put(
+            (self.x, self.y, self.sample_weight), distribution_state.replicated_sharding()
+        )
 
     def first_batch(self, size):
         return jax.tree_util.tree_map(lambda a: a[:size], (self.x, self.y, self.sample_weight))

@@ -9,6 +9,8 @@ import threading
 import jax
 import numpy as np
 
+from jeras.backend import distribution_state
+
 
 class ChunkFeeder:
     """Iterate `(stacked_batches, masks, num_steps)` device chunks from host `batches`: each
@@ -117,7 +119,9 @@ class ChunkFeeder:
                 if size < batch_size:
                     out[i, size:] = 0
             stacked.append(out)
-        return jax.device_put((treedef.unflatten(stacked), masks)) + (count,)
+        return distribution_state.stacked_batches_on_devices(
+            (treedef.unflatten(stacked), masks)
+        ) + (count,)
 
 
 class _Failure:

@@ -13,6 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras import activations, constraints, initializers, regularizers
+from jeras.backend import distribution_state, remat
+from jeras.backend import dtype_policy as dtype_policies
 from jeras.backend.config import floatx
 from jeras.backend.dtypes import is_float_dtype, standardize_dtype
 from jeras.backend.naming import auto_name
@@ -102,12 +104,12 @@ class Layer:
             raise ValueError(f"Layer name must be a string without '/', got {name!r}.")
         self.name = name or auto_name(self)
         self._trainable = bool(trainable)
-        if isinstance(dtype, dict):
-            dtype = dtype.get("config", {}).get("name", None)
-        if dtype is not None and hasattr(dtype, "name") and not isinstance(dtype, str):
-            dtype = dtype.name
-        self._dtype = standardize_dtype(dtype or floatx())
+        self._dtype_policy = dtype_policies.get(dtype)
+        # The variables' dtype: what `add_weight` creates by default.
+        self._dtype = self._dtype_policy.variable_dtype
         self.autocast = autocast
+        # As Keras: the RematScope in force when the layer is made decides for its calls.
+        self._remat_mode = remat.current_remat_mode()
         self._trainable_variables = []
         self._non_trainable_variables = []
         self._seed_generators = []
@@ -224,6 +226,11 @@ class Layer:
         )
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)
+        # Under a distribution the weight is laid out once its path (the layout map's key) is
+        # known, as Keras does at creation.
+        variable._value = distribution_state.place(
+            variable._value, distribution_state.variable_sharding(variable)
+        )
         self._track_variable(variable)
         return variable
 
@@ -353,19 +360,24 @@ class Layer:
     # -- dtypes --------------------------------------------------------------------------------
     @property
     def dtype(self):
-        return self._dtype
+        return self._dtype_policy.variable_dtype
 
     @property
     def compute_dtype(self):
-        return self._dtype
+        return self._dtype_policy.compute_dtype
 
     @property
     def variable_dtype(self):
-        return self._dtype
+        return self._dtype_policy.variable_dtype
 
     @property
     def dtype_policy(self):
-        return _DTypePolicy(self._dtype)
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._dtype_policy = dtype_policies.get(value)
+        self._dtype = self._dtype_policy.variable_dtype
 
     # -- build and call ------------------------------------------------------------------------
     def build(self, input_shape):
@@ -398,8 +410,17 @@ class Layer:
         if not stack:
             self._clear_losses()
         stack.append(CallFrame(self, training))
+        enter, autocast = dtype_policies.autocast_for(
+            self.autocast, self.compute_dtype, self.variable_dtype
+        )
         try:
-            outputs = self.call(*args, **kwargs)
+            if enter:
+                with dtype_policies.autocast_scope(autocast):
+                    outputs = self._call_maybe_rematerialized(args, kwargs)
+            else:
+                outputs = self._call_maybe_rematerialized(args, kwargs)
+            # A layout map entry "<layer path>/output" lays out the output (ModelParallel).
+            outputs = distribution_state.lay_out_output("/".join(current_name_path()), outputs)
         finally:
             stack.pop()
         if self.activity_regularizer is not None:
@@ -410,6 +431,27 @@ class Layer:
                     penalty = penalty / jnp.asarray(leaf.shape[0], dtype=jnp.result_type(penalty))
                 self.add_loss(penalty)
         return outputs
+
+    def _call_maybe_rematerialized(self, args, kwargs):
+        mode = self._remat_mode
+        if mode is None:
+            return self.call(*args, **kwargs)
+        if mode.mode == "activations":
+            activation = getattr(self, "activation", None)
+            if activation is None:
+                return self.call(*args, **kwargs)
+            # Only the activation function is recomputed (it has no state).
+            self.activation = remat.remat(activation)
+            try:
+                return self.call(*args, **kwargs)
+            finally:
+                self.activation = activation
+        if mode.mode == "list_of_layers" and self.name not in mode.layer_names:
+            return self.call(*args, **kwargs)
+        threshold = mode.output_size_threshold if mode.mode == "larger_than" else None
+        return remat.checkpointed_call(
+            self.call, self.variables, lambda: self._losses, args, kwargs, threshold
+        )
 
     def _maybe_build(self, inputs):
         if self.built:
@@ -447,14 +489,14 @@ class Layer:
         config = {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": self.dtype_policy.get_config_dict(),
+            "dtype": dtype_policies.serialize(self.dtype_policy),
         }
         if type(self).get_config is Layer.get_config and type(self).__init__ is not Layer.__init__:
             config = {
                 "name": self.name,
                 **_automatic_config(self),
                 "trainable": self.trainable,
-                "dtype": self.dtype_policy.get_config_dict(),
+                "dtype": dtype_policies.serialize(self.dtype_policy),
             }
             if "name" not in inspect.signature(type(self).__init__).parameters and not any(
                 p.kind is inspect.Parameter.VAR_KEYWORD
@@ -594,21 +636,6 @@ def _automatic_config(layer):
             "arguments) and, if needed, `from_config()`."
         )
     return config
-
-
-class _DTypePolicy:
-    def __init__(self, name):
-        self.name = name
-        self.compute_dtype = name
-        self.variable_dtype = name
-
-    def get_config_dict(self):
-        return {
-            "module": "keras",
-            "class_name": "DTypePolicy",
-            "config": {"name": self.name},
-            "registered_name": None,
-        }
 
 
 def to_arrays(x, dtype):

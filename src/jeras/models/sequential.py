@@ -2,6 +2,7 @@
 
 import jax
 
+from jeras.backend import dtype_policy as dtype_policies
 from jeras.layers.input_layer import Input, InputLayer
 from jeras.layers.layer import CallFrame, Layer, call_stack
 from jeras.models.model import Model
@@ -164,7 +165,7 @@ class Sequential(Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": self.dtype_policy.get_config_dict(),
+            "dtype": dtype_policies.serialize(self.dtype_policy),
             "layers": [serialize_keras_object(l) for l in self._stack],
             "build_input_shape": list(self._build_shapes) if self._build_shapes else None,
         }

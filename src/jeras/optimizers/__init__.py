@@ -10,6 +10,7 @@ from jeras.optimizers.adamw import AdamW
 from jeras.optimizers.ftrl import Ftrl
 from jeras.optimizers.lamb import Lamb
 from jeras.optimizers.lion import Lion
+from jeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from jeras.optimizers.nadam import Nadam
 from jeras.optimizers.optax_optimizer import OptaxOptimizer, is_gradient_transformation
 from jeras.optimizers.optimizer import Optimizer

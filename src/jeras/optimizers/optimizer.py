@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras import initializers
+from jeras.backend import distribution_state
 from jeras.backend.config import floatx
 from jeras.backend.naming import auto_name
 from jeras.backend.state_scope import StateScope
@@ -199,6 +200,14 @@ class Optimizer:
             name=f"{base}_{name}",
         )
         variable.path = f"{self.name}/{base}_{name}"
+        # A slot lives where its model variable does (its path matches no layout map key).
+        if distribution_state.current_distribution() is not None:
+            variable._layout = distribution_state.current_distribution().get_variable_layout(
+                reference_variable
+            )
+            variable._value = distribution_state.place(
+                variable._value, distribution_state.variable_sharding(variable)
+            )
         self._slots.append(variable)
         return variable
 

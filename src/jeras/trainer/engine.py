@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jeras.backend import distribution_state
 from jeras.backend.state_scope import StateScope
 from jeras.trainer.compile_utils import flatten_outputs
 from jeras.trainer.state_sync import TrainingState
@@ -136,7 +137,10 @@ class Engine:
             total, aux = self._forward_and_loss(
                 trainable_values, non_trainable, x, y, sw, mask, True
             )
-            return optimizer.scale_loss(total), (total, aux)
+            # The scale may be optimizer state (LossScaleOptimizer's dynamic scale).
+            with StateScope(zip(self.spec.optimizer_variables, optimizer_values)):
+                scaled = optimizer.scale_loss(total)
+            return scaled, (total, aux)
 
         grads, (total, aux) = jax.grad(loss_fn, has_aux=True)(trainable)
         per_output, flat_true, flat_pred, flat_sw, new_non_trainable = aux
@@ -182,7 +186,15 @@ class Engine:
         one-step loop would still be a loop). `logs_as` is "dict" (the last step's logs as
         device values), "row" (the last step's, as one array in `log_keys` order: one transfer
         to the host) or "rows" (every step's, one row each)."""
-        step = self.train_step if kind == "train" else self.test_step
+        own_step = self.train_step if kind == "train" else self.test_step
+        shardings = state_shardings(self.spec)
+
+        def step(state, batch):
+            # Under a distribution: the batch split over the devices, the state kept where
+            # `state_shardings` put it (so the next call takes it without a copy).
+            state = own_step(state, distribution_state.constrain_batch(batch))
+            return keep_layout(state, shardings)
+
         as_row = self._logs_as_row
         if steps == 1:
             state = step(state, batch_at(0))
@@ -265,12 +277,16 @@ class Engine:
         return self._cached(("host", "predict", steps), run)
 
     def _predict_steps(self, state, steps, x_at):
+        x_at = _split_over_devices(x_at)
         if steps == 1:
-            return jax.tree_util.tree_map(lambda v: v[None], self.predict_step(state, x_at(0)))
-        _, outputs = lax.scan(
-            lambda carry, i: (carry, self.predict_step(state, x_at(i))), None, jnp.arange(steps)
-        )
-        return outputs
+            outputs = jax.tree_util.tree_map(lambda v: v[None], self.predict_step(state, x_at(0)))
+        else:
+            _, outputs = lax.scan(
+                lambda carry, i: (carry, self.predict_step(state, x_at(i))),
+                None,
+                jnp.arange(steps),
+            )
+        return distribution_state.readable_by_every_process(outputs)
 
     def _cached(self, key, run, donate_state=False):
         """The compiled `run` kept under `key`; `run` is only traced the first time."""
@@ -285,6 +301,34 @@ class Engine:
                 fn = jax.jit(run, donate_argnums=(0,) if donate_state else ())
             self._functions[key] = fn
         return fn
+
+
+def state_shardings(spec):
+    """The layout of each state value under the current distribution (a `TrainingState` of
+    lists of shardings), or None without one."""
+    if distribution_state.current_distribution() is None:
+        return None
+    return TrainingState(
+        *(
+            [distribution_state.variable_sharding(v) for v in group]
+            for group in spec.variable_groups
+        )
+    )
+
+
+def keep_layout(state, shardings):
+    if shardings is None:
+        return state
+    return TrainingState(
+        *(
+            [distribution_state.constrain(v, s) for v, s in zip(values, group)]
+            for values, group in zip(state, shardings)
+        )
+    )
+
+
+def _split_over_devices(batch_at):
+    return lambda i: distribution_state.constrain_batch(batch_at(i))
 
 
 def gather_batch(data, rows):

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jeras.backend import distribution_state
 from jeras.data.array_data import ArrayData, epoch_index_matrix, pass_index_matrix
 from jeras.data.class_weight import with_class_weights
 from jeras.data.epoch_stream import EpochStream
@@ -110,7 +111,7 @@ class ArrayFeed:
             x = jax.tree_util.tree_map(
                 lambda a: _pad_samples(a, bucket_size(self.data.num_samples)), x
             )
-        x_device = jax.device_put(x)
+        x_device = jax.device_put(x, distribution_state.replicated_sharding())
         matrix = jnp.asarray(rows)
         calls = []
         for start in range(0, real_rows, steps_per_call):

@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
+from jeras.backend import distribution_state
+
 
 class TrainingState(NamedTuple):
     """The engine's state pytree: lists of arrays aligned with the engine's variable groups."""
@@ -120,12 +122,25 @@ class StateSync:
         metrics = (
             self.state.metrics if self.state is not None else [value(v) for v in groups.metrics]
         )
-        self.state = TrainingState(
+        state = TrainingState(
             [value(v) for v in groups.trainable],
             [value(v) for v in groups.non_trainable],
             [value(v) for v in groups.optimizer],
             metrics,
         )
+        if distribution_state.current_distribution() is not None:
+            # Each value laid out as the distribution says before the first compiled call,
+            # which then keeps every layout (see `engine.keep_layout`).
+            state = TrainingState(
+                *(
+                    [
+                        distribution_state.place(value, distribution_state.variable_sharding(v))
+                        for v, value in zip(variables, values)
+                    ]
+                    for variables, values in zip(groups, state)
+                )
+            )
+        self.state = state
         self._engine_newer = False
         self._variables_maybe_written = False
 

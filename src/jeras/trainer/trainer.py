@@ -81,10 +81,22 @@ class Trainer:
                 chooses how many steps to fuse per call for this model and device (see
                 `model.execution_plan` after `fit`), while every callback still sees each
                 batch as if it were its own call.
-            jit_compile, auto_scale_loss: accepted for compatibility; steps are always
-                compiled with XLA unless `run_eagerly`.
+            auto_scale_loss: under the "mixed_float16" policy, wrap the optimizer in a
+                `LossScaleOptimizer` (default True), as Keras.
+            jit_compile: accepted for compatibility; steps are always compiled with XLA
+                unless `run_eagerly`.
         """
         self.optimizer = optimizers_module.get(optimizer)
+        if (
+            auto_scale_loss
+            and self.optimizer is not None
+            and self.dtype_policy.name == "mixed_float16"
+            and not isinstance(self.optimizer, optimizers_module.LossScaleOptimizer)
+        ):
+            # As Keras: float16 gradients need loss scaling, so compile adds it.
+            self.optimizer = optimizers_module.LossScaleOptimizer(
+                self.optimizer, name="loss_scale_optimizer"
+            )
         if loss is not None or self._compile_loss is None:
             self._loss_spec = loss
         if loss_weights is not None and not isinstance(
@@ -251,6 +263,10 @@ class Trainer:
             # Metrics built after an engine was made (predict before the first fit)
             # add accumulators the engine must carry.
             tuple(id(v) for m in self._all_compiled_metrics() for v in m.variables),
+            # The loss and metrics are made on the first `fit` / `evaluate` (they need the
+            # targets' structure): an engine made before, by `predict`, has none.
+            id(self._compile_loss),
+            id(self._compile_metrics),
         )
         engine = self._engine
         if engine is None or self._engine_signature != signature:
