@@ -1,4 +1,5 @@
-"""Attention over projected heads: `MultiHeadAttention` and `GroupQueryAttention`.
+"""Attention over projected heads: `MultiHeadAttention` and `GroupedQueryAttention` (exported
+as `GroupQueryAttention`).
 
 Both project query, key and value with `EinsumDense` sub-layers, attend, and project back.
 Where nothing needs the attention probabilities themselves (no dropout on them, no
@@ -16,7 +17,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras import constraints, initializers, regularizers
-from jeras.backend.naming import uniquify
 from jeras.layers.einsum_dense import EinsumDense
 from jeras.layers.layer import CallFrame, Layer, call_stack
 from jeras.layers.regularization import Dropout
@@ -29,11 +29,8 @@ _DEFAULT_MASKED_SCORE = -1e9
 
 
 class _ProjectedAttention(Layer):
-    """What `MultiHeadAttention` and `GroupQueryAttention` share: building from the shapes of
+    """What `MultiHeadAttention` and `GroupedQueryAttention` share: building from the shapes of
     several call arguments, the masks, the sub-layers' common arguments and the attention."""
-
-    # The projections are saved under these names (Keras reaches them through properties).
-    saveable_attributes = ("key_dense", "output_dense", "query_dense", "value_dense")
 
     def _set_common_options(
         self,
@@ -167,22 +164,6 @@ class _ProjectedAttention(Layer):
             bias_constraint=self._bias_constraint,
             dtype=self.dtype,
         )
-
-    @property
-    def query_dense(self):
-        return self._query_dense
-
-    @property
-    def key_dense(self):
-        return self._key_dense
-
-    @property
-    def value_dense(self):
-        return self._value_dense
-
-    @property
-    def output_dense(self):
-        return self._output_dense
 
     # -- masks ------------------------------------------------------------------------------------
     def _attention_mask(
@@ -370,6 +351,13 @@ class MultiHeadAttention(_ProjectedAttention):
         self._attention_axes = tuple(attention_axes) if attention_axes is not None else None
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(key_dim))
 
+    # Keras reaches the projections through these properties, so its files hold them under
+    # these names (GroupQueryAttention has no such properties: its files use `_query_dense`).
+    saveable_attributes = ("key_dense", "output_dense", "query_dense", "value_dense")
+    query_dense = property(lambda self: self._query_dense)
+    key_dense = property(lambda self: self._key_dense)
+    value_dense = property(lambda self: self._value_dense)
+    output_dense = property(lambda self: self._output_dense)
     num_heads = property(lambda self: self._num_heads)
     key_dim = property(lambda self: self._key_dim)
     value_dim = property(lambda self: self._value_dim)
@@ -561,7 +549,7 @@ class MultiHeadAttention(_ProjectedAttention):
         return cls(**config)
 
 
-class GroupQueryAttention(_ProjectedAttention):
+class GroupedQueryAttention(_ProjectedAttention):
     """Grouped-query attention (Ainslie et al., 2023): `num_query_heads` query heads share
     `num_key_value_heads` key and value heads, `num_query_heads // num_key_value_heads` each
     (multi-query attention when there is one key/value head).
@@ -583,6 +571,10 @@ class GroupQueryAttention(_ProjectedAttention):
         seed: seed of the dropout.
 
     Call arguments: as `MultiHeadAttention` (inputs of shape `(B, T, dim)` and `(B, S, dim)`).
+
+    Exported as `GroupQueryAttention`, as in Keras, whose class of that name is
+    `GroupedQueryAttention` (its automatic names and the paths of its weights in files follow
+    the class name: `grouped_query_attention`).
     """
 
     def __init__(
@@ -605,10 +597,6 @@ class GroupQueryAttention(_ProjectedAttention):
         seed=None,
         **kwargs,
     ):
-        # Keras's class is GroupedQueryAttention, exported as GroupQueryAttention: its
-        # automatic names come from the former.
-        if kwargs.get("name") is None:
-            kwargs["name"] = uniquify("grouped_query_attention")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         for argument, value in (
             ("head_dim", head_dim),
@@ -617,12 +605,12 @@ class GroupQueryAttention(_ProjectedAttention):
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(
-                    f"GroupQueryAttention layer {self.name!r}: `{argument}` must be a positive "
+                    f"GroupedQueryAttention layer {self.name!r}: `{argument}` must be a positive "
                     f"integer, got {value!r}."
                 )
         if num_query_heads % num_key_value_heads != 0:
             raise ValueError(
-                f"GroupQueryAttention layer {self.name!r}: `num_query_heads` must be divisible "
+                f"GroupedQueryAttention layer {self.name!r}: `num_query_heads` must be divisible "
                 f"by `num_key_value_heads`; got num_query_heads={num_query_heads} and "
                 f"num_key_value_heads={num_key_value_heads}."
             )
@@ -657,7 +645,7 @@ class GroupQueryAttention(_ProjectedAttention):
         self._check_shapes(query_shape, value_shape, key_shape)
         if len(query_shape) != 3:
             raise ValueError(
-                f"GroupQueryAttention layer {self.name!r}: inputs must have shape (batch, "
+                f"GroupedQueryAttention layer {self.name!r}: inputs must have shape (batch, "
                 f"sequence, features); got query shape {tuple(query_shape)}."
             )
         self.feature_dim = query_shape[-1]
@@ -712,13 +700,13 @@ class GroupQueryAttention(_ProjectedAttention):
         key = value if key is None else jnp.asarray(key, self.compute_dtype)
         if query.shape[-1] != value.shape[-1]:
             raise ValueError(
-                f"GroupQueryAttention layer {self.name!r}: the last dimension of `query` and "
+                f"GroupedQueryAttention layer {self.name!r}: the last dimension of `query` and "
                 f"`value` must be equal; got query shape {tuple(query.shape)} and value shape "
                 f"{tuple(value.shape)}."
             )
         if self._flash_attention and return_attention_scores:
             raise ValueError(
-                f"GroupQueryAttention layer {self.name!r}: attention scores cannot be returned "
+                f"GroupedQueryAttention layer {self.name!r}: attention scores cannot be returned "
                 "with flash attention (flash_attention=True). Pass flash_attention=None to "
                 "get them."
             )
@@ -842,3 +830,7 @@ def _attention_equations(rank, attention_axes):
         f"{scores_term},{key_term}->{query_term}",
         len(scores_term),
     )
+
+
+# Keras exports its GroupedQueryAttention class under this name only.
+GroupQueryAttention = GroupedQueryAttention
