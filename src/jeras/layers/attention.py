@@ -124,10 +124,10 @@ class Attention(Layer):
 
     def _check_inputs_and_mask(self, inputs, mask=None):
         kind = type(self).__name__
-        if not isinstance(inputs, (list, tuple)):
+        if not isinstance(inputs, (list, tuple)) or _is_one_shape(inputs):
             raise ValueError(
                 f"{kind} layer {self.name!r} must be called on a list of inputs, namely "
-                f"[query, value] or [query, value, key]; got {type(inputs).__name__}."
+                "[query, value] or [query, value, key]; got one tensor."
             )
         if not 2 <= len(inputs) <= 3:
             raise ValueError(
@@ -163,6 +163,11 @@ class Attention(Layer):
             "dropout": self.dropout,
             "seed": self.seed,
         }
+
+
+def _is_one_shape(value):
+    """Whether `value` is the shape of one tensor (what `build` gets for a lone input)."""
+    return isinstance(value, tuple) and all(isinstance(d, (int, type(None))) for d in value)
 
 
 class AdditiveAttention(Attention):
