@@ -376,6 +376,7 @@ def test_symbolic_outputs_and_scores_shapes():
     )
 
 
+@pytest.mark.slow
 def test_training_steps_match_keras():
     """Three SGD steps through every layer of the family (masks included): losses and every
     weight after training as Keras's."""
@@ -418,6 +419,7 @@ def _config(path):
         return strip(json.loads(archive.read("config.json")))
 
 
+@pytest.mark.slow
 def test_keras_files_both_ways(tmp_path):
     keras.backend.clear_session()
     jeras.backend.clear_session()
