@@ -27,6 +27,9 @@ class EinsumDense(Layer):
             its fans.
         kernel_regularizer / bias_regularizer / activity_regularizer: optional penalties.
         kernel_constraint / bias_constraint: optional constraints.
+        lora_rank / lora_alpha / gptq_unpacked_column_size / quantization_config: Keras's
+            LoRA and quantization arguments, accepted for its signature; jeras supports
+            neither, so a LoRA rank or a quantization config is an error.
     """
 
     def __init__(
