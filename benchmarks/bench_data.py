@@ -33,8 +33,12 @@ def save_dataset(name, tmp):
             source += f" standing in for MNIST ({type(error).__name__}: MNIST not available)"
     elif name == "fashion_mnist":
         arrays, source = _load_fashion_mnist()
+    elif name == "synthetic_reviews":
+        arrays, source = _synthetic_reviews(), "synthetic IMDB-like reviews (word ids, 200 long)"
     else:
-        raise ValueError(f"unknown dataset {name!r}; expected 'mnist' or 'fashion_mnist'")
+        raise ValueError(
+            f"unknown dataset {name!r}; expected 'mnist', 'fashion_mnist' or 'synthetic_reviews'"
+        )
     (x_train, y_train), (x_test, y_test) = arrays
     np.savez(
         path,
@@ -76,6 +80,27 @@ def _load_fashion_mnist():
         return ((parts[0], parts[1]), (parts[2], parts[3])), f"Fashion-MNIST ({FASHION_MNIST_DIR})"
 
 
+def _synthetic_reviews(num_train=10_000, num_test=2_000, length=200, vocab_size=20_000):
+    """IMDB-shaped text data, already padded: rows of `length` word ids (0 pads the front of a
+    short review) and 0/1 labels; a positive review draws a third of its words from one band
+    of frequent words, a negative one from another, so a model learns something quickly."""
+    import numpy as np
+
+    rng = np.random.default_rng(2026)
+
+    def draw(n):
+        labels = rng.integers(0, 2, n).astype("uint8")
+        words = rng.integers(2, vocab_size, (n, length))
+        telling = rng.random((n, length)) < 0.3
+        bands = 10 + 50 * labels[:, None] + rng.integers(0, 50, (n, length))
+        words = np.where(telling, bands, words)
+        lengths = rng.integers(50, length + 1, n)
+        words[np.arange(length)[None, :] < (length - lengths)[:, None]] = 0
+        return words.astype("int32"), labels
+
+    return draw(num_train), draw(num_test)
+
+
 def _read_idx(path):
     import gzip
 
@@ -91,9 +116,10 @@ def _read_idx(path):
 
 def prepare(job, workload):
     """The preprocessing every contestant runs: pixels to float32 in [0, 1] in the model's
-    input shape, labels as float32 class ids (as the guide does) or one-hot rows (as
-    keras-io's convnet does with to_categorical), the last `val_holdout` training samples
-    held out for validation, then both splits cut to the job's sample counts.
+    input shape (word ids stay as they are, in float32 as keras-io's text programs feed
+    them), labels as float32 class ids (as the guide does) or one-hot rows (as keras-io's
+    convnet does with to_categorical), the last `val_holdout` training samples held out for
+    validation, then both splits cut to the job's sample counts.
 
     Returns x_train, y_train, x_val, y_val, x_test.
     """
@@ -102,8 +128,9 @@ def prepare(job, workload):
     with np.load(job["data"]) as data:
         x_all, y_all, x_test = data["x_train"], data["y_train"], data["x_test"]
     shape = tuple(workload.input_shape)
-    x_all = x_all.reshape((len(x_all),) + shape).astype("float32") / 255
-    x_test = x_test.reshape((len(x_test),) + shape).astype("float32") / 255
+    scale = 255 if workload.inputs == "pixels" else 1
+    x_all = x_all.reshape((len(x_all),) + shape).astype("float32") / scale
+    x_test = x_test.reshape((len(x_test),) + shape).astype("float32") / scale
     if workload.labels == "one_hot":
         y_all = np.eye(10, dtype="float32")[y_all]
     else:

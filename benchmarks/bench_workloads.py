@@ -62,6 +62,7 @@ class Workload:
         and validation sets are cut to steps x batch_size samples, so every contestant sees
         the same samples and a full pass is an epoch.
     min_val_acc: a sanity floor for full runs of 4 epochs or more (a warning, never fatal).
+    inputs: "pixels" (uint8 images, scaled to [0, 1]) or "word_ids" (kept as they are).
     """
 
     name: str
@@ -80,6 +81,7 @@ class Workload:
     callbacks: Callable = lambda keras: []
     verbose: int = 0
     min_val_acc: float | None = None
+    inputs: str = "pixels"
 
     @property
     def contestants(self):
@@ -359,6 +361,79 @@ WIDE_MLP = Workload(
 )
 
 
+# --------------------------------------------------------------------------
+# keras-io's "Text classification with Transformer"
+# --------------------------------------------------------------------------
+
+
+def build_transformer_text(keras):
+    """The program's model: token and position embeddings, one Transformer block
+    (MultiHeadAttention, LayerNormalization, a feed-forward Sequential, Dropout), mean over
+    time steps, a small classifier head; Adam and sparse categorical cross-entropy."""
+    layers, ops = keras.layers, keras.ops
+    vocab_size, maxlen, embed_dim, num_heads, ff_dim = 20_000, 200, 32, 2, 32
+
+    class TransformerBlock(layers.Layer):
+        def __init__(self, embed_dim, num_heads, ff_dim, rate=0.1):
+            super().__init__()
+            self.att = layers.MultiHeadAttention(num_heads=num_heads, key_dim=embed_dim)
+            self.ffn = keras.Sequential(
+                [layers.Dense(ff_dim, activation="relu"), layers.Dense(embed_dim)]
+            )
+            self.layernorm1 = layers.LayerNormalization(epsilon=1e-6)
+            self.layernorm2 = layers.LayerNormalization(epsilon=1e-6)
+            self.dropout1 = layers.Dropout(rate)
+            self.dropout2 = layers.Dropout(rate)
+
+        def call(self, inputs):
+            attended = self.dropout1(self.att(inputs, inputs))
+            out1 = self.layernorm1(inputs + attended)
+            return self.layernorm2(out1 + self.dropout2(self.ffn(out1)))
+
+    class TokenAndPositionEmbedding(layers.Layer):
+        def __init__(self, maxlen, vocab_size, embed_dim):
+            super().__init__()
+            self.token_emb = layers.Embedding(input_dim=vocab_size, output_dim=embed_dim)
+            self.pos_emb = layers.Embedding(input_dim=maxlen, output_dim=embed_dim)
+
+        def call(self, x):
+            positions = self.pos_emb(ops.arange(start=0, stop=ops.shape(x)[-1], step=1))
+            return self.token_emb(x) + positions
+
+    inputs = layers.Input(shape=(maxlen,))
+    x = TokenAndPositionEmbedding(maxlen, vocab_size, embed_dim)(inputs)
+    x = TransformerBlock(embed_dim, num_heads, ff_dim)(x)
+    x = layers.GlobalAveragePooling1D()(x)
+    x = layers.Dropout(0.1)(x)
+    x = layers.Dense(20, activation="relu")(x)
+    x = layers.Dropout(0.1)(x)
+    outputs = layers.Dense(2, activation="softmax")(x)
+    model = keras.Model(inputs=inputs, outputs=outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+TRANSFORMER_TEXT = Workload(
+    name="transformer_text",
+    title="keras-io text classification with Transformer (token+position Embedding, "
+    "MultiHeadAttention 2x32, LayerNormalization, FFN 32), Adam, batch 32, 200 words",
+    dataset="synthetic_reviews",
+    input_shape=(200,),
+    labels="sparse",
+    accuracy_key="accuracy",
+    batch_size=32,
+    val_holdout=2_000,
+    # Attention over 200 positions: 100 steps (3,200 reviews) by default on CPU.
+    train_steps=100,
+    val_steps=20,
+    build=build_transformer_text,
+    floor=None,
+    ratios=standard_ratios(with_floor=False),
+    min_val_acc=0.7,
+    inputs="word_ids",
+)
+
+
 WORKLOADS = {
     w.name: w
     for w in (
@@ -379,5 +454,6 @@ WORKLOADS = {
         ),
         MNIST_CONVNET,
         WIDE_MLP,
+        TRANSFORMER_TEXT,
     )
 }

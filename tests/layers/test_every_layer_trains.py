@@ -19,6 +19,7 @@ The catalogue is read from `jeras.layers` itself: a layer added there without an
 
 import dataclasses
 import inspect
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -53,12 +54,15 @@ class Case:
         the inputs straight in.
     head: `Flatten` (when the output has more than 2 axes) then `Dense(1)` after the layer;
         False when the layer alone already maps to one value per sample.
+    call: `call(layer, inputs)` for a layer not called on its inputs as one argument (one
+        tensor, or the list of several), e.g. attention called as `layer(query, value)`.
     """
 
     kwargs: dict
     input_shapes: tuple
     stem_units: tuple | None = None
     head: bool = True
+    call: Callable | None = None
 
 
 def _square(t):
@@ -117,6 +121,25 @@ CASES = {
     "Minimum": Case({}, ((5,), (3,)), stem_units=(4, 4)),
     "Concatenate": Case(dict(axis=-1), ((3, 4), (3, 2)), stem_units=(2, 3)),
     "Dot": Case(dict(axes=-1, normalize=True), ((5,), (3,)), stem_units=(4, 4)),
+    # -- attention
+    "EinsumDense": Case(
+        dict(equation="abc,cd->abd", output_shape=(4, 3), bias_axes="d", activation="tanh"),
+        ((4, 5),),
+    ),
+    "MultiHeadAttention": Case(
+        dict(num_heads=2, key_dim=3),
+        ((4, 5), (3, 6)),
+        call=lambda layer, inputs: layer(inputs[0], inputs[1], use_causal_mask=True),
+    ),
+    "GroupQueryAttention": Case(
+        dict(head_dim=2, num_query_heads=4, num_key_value_heads=2),
+        ((4, 5), (3, 5)),
+        call=lambda layer, inputs: layer(inputs[0], inputs[1]),
+    ),
+    "Attention": Case(
+        dict(use_scale=True, score_mode="concat"), ((4, 5), (3, 5)), stem_units=(4, 4)
+    ),
+    "AdditiveAttention": Case({}, ((4, 5), (3, 5)), stem_units=(4, 4)),
 }
 
 # Catalogue classes that cannot be trained by nature, with the reason.
@@ -128,13 +151,15 @@ EXEMPT = {
 
 def _catalogue():
     """Names of the distinct public Layer classes in `jeras.layers` (aliases such as
-    `MaxPool2D` are the same class and appear once, under the class's own name)."""
-    classes = {
-        obj
-        for obj in vars(jeras.layers).values()
-        if inspect.isclass(obj) and issubclass(obj, jeras.layers.Layer)
-    }
-    return sorted(cls.__name__ for cls in classes)
+    `MaxPool2D` are the same class and appear once, under the class's own name, or under the
+    name it is exported as when that differs: `GroupQueryAttention`, whose class is
+    `GroupedQueryAttention` as in Keras)."""
+    exported = {}
+    for name, obj in vars(jeras.layers).items():
+        if inspect.isclass(obj) and issubclass(obj, jeras.layers.Layer):
+            if exported.get(obj) != obj.__name__:
+                exported[obj] = obj.__name__ if name == obj.__name__ else name
+    return sorted(exported.values())
 
 
 def test_catalogue_and_table_agree():
@@ -157,7 +182,10 @@ def _build(lib, name, case, layer=None):
         hidden = [lib.layers.Dense(units)(x) for x, units in zip(inputs, case.stem_units)]
     if layer is None:
         layer = getattr(lib.layers, name)(**case.kwargs)
-    hidden = layer(hidden if len(hidden) > 1 else hidden[0])
+    if case.call is not None:
+        hidden = case.call(layer, hidden)
+    else:
+        hidden = layer(hidden if len(hidden) > 1 else hidden[0])
     if case.head:
         if len(hidden.shape) > 2:
             hidden = lib.layers.Flatten()(hidden)

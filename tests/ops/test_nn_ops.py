@@ -216,5 +216,7 @@ def test_every_public_function_of_the_nn_module_is_tested_here():
         "binary_crossentropy",
         "categorical_crossentropy",
         "sparse_categorical_crossentropy",
+        # In its own file, test_dot_product_attention.py.
+        "dot_product_attention",
     }
     assert sorted(public - tested) == []

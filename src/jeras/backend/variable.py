@@ -59,19 +59,23 @@ class Variable:
                 f"Variable {name!r} with the string initializer {initializer!r}",
             )
             initializer = get_initializer(initializer)
-        if callable(initializer):
-            if shape is None:
-                raise ValueError(
-                    f"Variable {name!r}: a callable initializer needs a `shape` argument."
-                )
-            self._dtype = standardize_dtype(dtype or config.floatx())
-            value = initializer(tuple(shape), dtype=self._dtype)
-        else:
-            value = initializer.value if isinstance(initializer, Variable) else initializer
-            if dtype is None:
-                dtype = _infer_dtype(value)
-            self._dtype = standardize_dtype(dtype)
-        value = jnp.asarray(value, dtype=self._dtype)
+        # A layer first called inside a trace (a sub-layer built while its parent's call is
+        # traced for symbolic shapes) creates its weights there: their initial values must
+        # still be concrete arrays, not values of that trace.
+        with jax.ensure_compile_time_eval():
+            if callable(initializer):
+                if shape is None:
+                    raise ValueError(
+                        f"Variable {name!r}: a callable initializer needs a `shape` argument."
+                    )
+                self._dtype = standardize_dtype(dtype or config.floatx())
+                value = initializer(tuple(shape), dtype=self._dtype)
+            else:
+                value = initializer.value if isinstance(initializer, Variable) else initializer
+                if dtype is None:
+                    dtype = _infer_dtype(value)
+                self._dtype = standardize_dtype(dtype)
+            value = jnp.asarray(value, dtype=self._dtype)
         if shape is not None and tuple(value.shape) != tuple(shape):
             raise ValueError(
                 f"Variable {name!r}: initial value has shape {tuple(value.shape)}, "

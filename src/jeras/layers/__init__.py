@@ -1,6 +1,7 @@
 """`jeras.layers`: the `Layer` base class and the layer catalogue, named as `keras.layers`."""
 
 from jeras.layers import core as _core
+from jeras.layers.attention import AdditiveAttention, Attention
 from jeras.layers.convolution import (
     Conv1D,
     Conv2D,
@@ -10,6 +11,7 @@ from jeras.layers.convolution import (
     Convolution3D,
 )
 from jeras.layers.core import Activation, Dense, Identity, Lambda
+from jeras.layers.einsum_dense import EinsumDense
 from jeras.layers.input_layer import Input, InputLayer
 from jeras.layers.input_spec import InputSpec
 from jeras.layers.layer import Layer
@@ -31,6 +33,7 @@ from jeras.layers.merging import (
     multiply,
     subtract,
 )
+from jeras.layers.multi_head_attention import GroupQueryAttention, MultiHeadAttention
 from jeras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,

@@ -40,6 +40,17 @@ def public_object(namespace, name):
     return _NAMESPACES.get(namespace, {}).get(name)
 
 
+def public_name(namespace, obj):
+    """The name under which `obj` is registered in `namespace` (its own `__name__` first, else
+    the name it is exported under, as `GroupQueryAttention` for the class
+    `GroupedQueryAttention`), or None."""
+    names = _NAMESPACES.get(namespace, {})
+    own = getattr(obj, "__name__", None)
+    if own is not None and names.get(own) is obj:
+        return own
+    return next((name for name, value in names.items() if value is obj), None)
+
+
 def required_public_object(namespace, name, needed_by):
     """As `public_object`, but a missing entry is an error that says what to import: it means
     the package registering `namespace` was never imported."""

@@ -26,7 +26,12 @@ from jeras.saving.object_registration import (
     get_registered_name,
     get_registered_object,
 )
-from jeras.saving.public_names import public_object, required_public_object, top_level_package
+from jeras.saving.public_names import (
+    public_name,
+    public_object,
+    required_public_object,
+    top_level_package,
+)
 from jeras.symbolic.keras_tensor import KerasTensor
 
 # Packages whose classes and functions a config may name, as `keras.<package>.<Name>`. Order
@@ -254,8 +259,9 @@ def keras_public_name(cls):
     for package in _PUBLIC_PACKAGES:
         prefix = "jeras." + package
         if module == prefix or module.startswith(prefix + "."):
-            if public_object(package, cls.__name__) is cls:
-                return "keras." + package, cls.__name__, None
+            name = public_name(package, cls)
+            if name is not None:
+                return "keras." + package, name, None
             return None
     return None
 
