@@ -34,7 +34,11 @@ def test_every_layer_has_keras_dtypes_under_mixed_bfloat16(name):
                 case.input_shapes, case.stem_units or (None,) * len(case.input_shapes)
             )
         ]
-        outputs = layer(inputs if len(inputs) > 1 else inputs[0])
+        if case.call is not None:
+            outputs = case.call(layer, inputs)
+        else:
+            outputs = layer(inputs if len(inputs) > 1 else inputs[0])
+        outputs = outputs[0] if isinstance(outputs, (tuple, list)) else outputs
         seen[lib.__name__] = (
             layer.dtype,
             layer.compute_dtype,

@@ -162,7 +162,7 @@ class _ProjectedAttention(Layer):
             activity_regularizer=self.activity_regularizer,
             kernel_constraint=self._kernel_constraint,
             bias_constraint=self._bias_constraint,
-            dtype=self.dtype,
+            dtype=self.dtype_policy,
         )
 
     # -- masks ------------------------------------------------------------------------------------
@@ -379,7 +379,7 @@ class MultiHeadAttention(_ProjectedAttention):
         self._value_dense = self._projection(rank, self._value_dim, "value")
         self._value_dense.build(tuple(value_shape))
         self._build_attention(rank + 1)
-        self._dropout_layer = Dropout(rate=self._dropout, seed=self.seed, dtype=self.dtype)
+        self._dropout_layer = Dropout(rate=self._dropout, seed=self.seed, dtype=self.dtype_policy)
         # The output projection contracts heads and head size back to the output's axes.
         output_shape = self._output_shape or (query_shape[-1],)
         equation, bias_axes = _projection_equation(rank - 1, 2, len(output_shape))
@@ -667,7 +667,7 @@ class GroupedQueryAttention(_ProjectedAttention):
             "bkm,mvh->bkvh", kv_heads, "vh" if bias else None, "value"
         )
         self._value_dense.build(tuple(value_shape))
-        self._dropout_layer = Dropout(rate=self._dropout, seed=self.seed, dtype=self.dtype)
+        self._dropout_layer = Dropout(rate=self._dropout, seed=self.seed, dtype=self.dtype_policy)
         self._output_dense = self._projection(
             "bquh,uhm->bqm", (None, self.feature_dim), "m" if bias else None, "attention_output"
         )
