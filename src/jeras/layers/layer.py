@@ -67,6 +67,11 @@ class Layer:
     # call: XLA:CPU runs this layer's ops several times slower inside a loop (`lax.scan`)
     # than in a call of their own, so on a CPU a model holding it runs one step per call.
     slower_in_cpu_loops = False
+    # A capability read by the trainer: whether, in training, one row's output depends on the
+    # other rows of the batch (batch statistics). `fit()` pads a short last batch with rows of
+    # sample weight 0, which is exact only when no layer mixes rows; with such a layer the
+    # short batch runs at its own size. (A property where it depends on the layer's state.)
+    mixes_samples_in_training = False
 
     def __new__(cls, *args, **kwargs):
         instance = super().__new__(cls)
