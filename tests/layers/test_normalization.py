@@ -124,6 +124,25 @@ def test_batch_normalization_frozen_runs_in_inference_mode():
     ]
 
 
+def test_freezing_after_a_compiled_model_call_takes_effect():
+    # A model's eager call runs a compiled function traced with the flags of that time.
+    inputs = jeras.Input((3,))
+    bn = jeras.layers.BatchNormalization()
+    model = jeras.Model(inputs, bn(inputs))
+    x = _x(8, 3, scale=3.0, shift=1.0)
+    model(x, training=True)
+    moved = bn.moving_mean.numpy()
+    assert not np.allclose(moved, 0)
+    bn.trainable = False
+    out = np.asarray(model(x, training=True))
+    np.testing.assert_array_equal(bn.moving_mean.numpy(), moved)
+    gamma, beta, mean, variance = bn.get_weights()
+    np.testing.assert_allclose(out, (x - mean) / np.sqrt(variance + 1e-3), rtol=1e-5, atol=1e-6)
+    bn.trainable = True
+    model(x, training=True)
+    assert not np.allclose(bn.moving_mean.numpy(), moved)
+
+
 def _bn_model(lib, frozen=False):
     inputs = lib.Input((5, 3))
     hidden = lib.layers.Conv1D(4, 2, padding="same")(inputs)

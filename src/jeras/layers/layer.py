@@ -26,6 +26,16 @@ from jeras.symbolic.symbolic_call import symbolic_call
 _context = threading.local()
 
 
+# How many times a `trainable` flag was set, in any layer (see `trainable_flags_version`).
+_trainable_changes = [0]
+
+
+def trainable_flags_version():
+    """A number that changes whenever a layer's `trainable` flag is set: a compiled call
+    cached under it is traced again after a layer was frozen or unfrozen."""
+    return _trainable_changes[0]
+
+
 def call_stack():
     stack = getattr(_context, "stack", None)
     if stack is None:
@@ -241,6 +251,9 @@ class Layer:
         value = bool(value)
         for layer in self._flatten_layers():
             layer._trainable = value
+        # Compiled calls read the flags when they are traced (a frozen BatchNormalization runs
+        # in inference mode): their caches key on this count.
+        _trainable_changes[0] += 1
 
     @property
     def weights(self):
