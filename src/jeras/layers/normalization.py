@@ -290,9 +290,7 @@ class BatchNormalization(Layer):
             "beta_initializer": serialize_keras_object(self.beta_initializer),
             "gamma_initializer": serialize_keras_object(self.gamma_initializer),
             "moving_mean_initializer": serialize_keras_object(self.moving_mean_initializer),
-            "moving_variance_initializer": serialize_keras_object(
-                self.moving_variance_initializer
-            ),
+            "moving_variance_initializer": serialize_keras_object(self.moving_variance_initializer),
             "beta_regularizer": serialize_keras_object(self.beta_regularizer),
             "gamma_regularizer": serialize_keras_object(self.gamma_regularizer),
             "beta_constraint": serialize_keras_object(self.beta_constraint),
