@@ -44,8 +44,8 @@ class BatchNormalization(Layer):
         beta_regularizer, gamma_regularizer: optional regularizers of `beta` and `gamma`.
         beta_constraint, gamma_constraint: optional constraints of `beta` and `gamma`.
         synchronized: Keras's flag for statistics over all replicas (TensorFlow only there).
-            jeras computes a sharded batch's statistics over the whole global batch in any
-            case, so True and False give the same numbers; it is accepted and saved.
+            Accepted and saved; on one device True and False give the same numbers. (A batch
+            sharded over devices inside one jitted program is reduced over all its rows.)
         renorm: whether to use batch renormalization (Ioffe, 2017), which keeps the extra
             non-trainable `moving_stddev`, `renorm_mean` and `renorm_stddev`.
         renorm_clipping: with `renorm`, a dict of optional `"rmax"`, `"rmin"` and `"dmax"`
