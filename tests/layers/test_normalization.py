@@ -477,6 +477,22 @@ def test_axis_out_of_range_names_layer_shape_and_range(cls_name, kwargs):
         getattr(jeras.layers, cls_name)(name="bad_axis", **kwargs)(jeras.Input((3, 4)))
 
 
+@pytest.mark.parametrize(
+    "cls_name, axis",
+    [
+        ("BatchNormalization", [1]),
+        ("BatchNormalization", 1.0),
+        ("GroupNormalization", "1"),
+        ("LayerNormalization", None),
+        ("UnitNormalization", [1.5]),
+    ],
+)
+def test_axis_of_the_wrong_type(cls_name, axis):
+    with pytest.raises(TypeError, match=r"`axis` must be an int"):
+        getattr(jeras.layers, cls_name)(axis=axis)
+    assert getattr(jeras.layers, cls_name)(axis=np.int64(1)).axis == 1
+
+
 def test_group_count_must_divide_channels():
     layer = jeras.layers.GroupNormalization(groups=4, name="gn")
     with pytest.raises(ValueError, match=r"gn.*\(4\) must divide.*\(6, axis -1.*\(None, 3, 6\)"):

@@ -6,6 +6,7 @@ does) and applies its scale and offset as `x * inv + (offset - mean * inv)`, Ker
 operations, so the two libraries agree to a few float32 ulps from the same weights.
 """
 
+import operator
 import warnings
 
 import jax
@@ -83,12 +84,7 @@ class BatchNormalization(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(axis, int) or isinstance(axis, bool):
-            raise TypeError(
-                f"BatchNormalization layer {self.name!r}: `axis` must be an int (the feature "
-                f"axis), got axis={axis!r}."
-            )
-        self.axis = int(axis)
+        self.axis = _int_axis(axis, self)
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
         self.center = center
@@ -478,13 +474,8 @@ class GroupNormalization(Layer):
                 f"normalization), got groups={groups!r}."
             )
         super().__init__(**kwargs)
-        if not isinstance(axis, int) or isinstance(axis, bool):
-            raise TypeError(
-                f"GroupNormalization layer {self.name!r}: `axis` must be an int (the channels "
-                f"axis), got axis={axis!r}."
-            )
         self.groups = groups
-        self.axis = axis
+        self.axis = _int_axis(axis, self)
         self.epsilon = epsilon
         self.center = center
         self.scale = scale
@@ -687,17 +678,24 @@ def normalize_with(x, mean, variance, gamma, beta, epsilon, axis):
     return x * inv + offset
 
 
-def _int_or_list_axis(axis, layer):
-    if isinstance(axis, (list, tuple)) and all(
-        isinstance(a, int) and not isinstance(a, bool) for a in axis
-    ):
-        return list(axis)
-    if isinstance(axis, int) and not isinstance(axis, bool):
-        return axis
+def _int_axis(axis, layer):
+    """`axis` as a Python int (NumPy integers accepted); anything else is a TypeError."""
+    if not isinstance(axis, bool):
+        try:
+            return operator.index(axis)
+        except TypeError:
+            pass
     raise TypeError(
-        f"{type(layer).__name__} layer {layer.name!r}: `axis` must be an int or a list/tuple "
-        f"of ints, got axis={axis!r}."
+        f"{type(layer).__name__} layer {layer.name!r}: `axis` must be an int (or, where the "
+        f"layer takes several axes, a list of ints), got {axis!r}."
     )
+
+
+def _int_or_list_axis(axis, layer):
+    """`axis` as an int, or a list of ints when given as a list or tuple."""
+    if isinstance(axis, (list, tuple)):
+        return [_int_axis(a, layer) for a in axis]
+    return _int_axis(axis, layer)
 
 
 def _known_sizes(input_shape, axes, layer):
