@@ -167,6 +167,7 @@ def _recorder(lib):
     return MovingMeanAfterEachBatch()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("frozen", [False, True])
 @pytest.mark.parametrize("path", ["fused", "per_batch_callback"])
 def test_batch_normalization_in_fit_matches_keras(path, frozen):
@@ -213,6 +214,7 @@ def test_batch_normalization_in_fit_matches_keras(path, frozen):
     )
 
 
+@pytest.mark.slow
 def test_batch_normalization_in_train_on_batch_and_eager_model_call():
     k_model, j_model = _bn_model(keras), _bn_model(jeras)
     j_model.set_weights(k_model.get_weights())
@@ -357,6 +359,7 @@ def test_spectral_normalization_leaves_a_zero_kernel():
     np.testing.assert_array_equal(layer.vector_u.numpy(), u)
 
 
+@pytest.mark.slow
 def test_spectral_normalization_in_fit_matches_keras():
     def build(lib):
         inputs = lib.Input((4,))

@@ -84,6 +84,7 @@ def _sequence_model(lib):
     return lib.Model(inputs, lib.layers.Dense(1)(hidden))
 
 
+@pytest.mark.slow
 def test_sequence_model_fits_like_keras():
     k_model, j_model = _sequence_model(keras), _sequence_model(jeras)
     j_model.set_weights(k_model.get_weights())
