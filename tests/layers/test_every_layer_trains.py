@@ -140,6 +140,22 @@ CASES = {
         dict(use_scale=True, score_mode="concat"), ((4, 5), (3, 5)), stem_units=(4, 4)
     ),
     "AdditiveAttention": Case({}, ((4, 5), (3, 5)), stem_units=(4, 4)),
+    # -- normalization (BatchNormalization: its moving statistics are among the final weights
+    # compared; the short last batch of each epoch must count its real rows only)
+    "BatchNormalization": Case(dict(momentum=0.8), ((5,),), stem_units=(4,)),
+    "LayerNormalization": Case(dict(axis=[1, 2]), ((3, 4),), stem_units=(2,)),
+    "GroupNormalization": Case(dict(groups=2, axis=1), ((4, 3),)),
+    "UnitNormalization": Case({}, ((5,),), stem_units=(4,)),
+    "RMSNormalization": Case({}, ((5,),), stem_units=(4,)),
+    "SpectralNormalization": Case(
+        dict(layer=lambda lib: lib.layers.Dense(3), power_iterations=2), ((5,),)
+    ),
+    # -- sequence reshaping
+    "RepeatVector": Case(dict(n=3), ((5,),), stem_units=(2,)),
+    "Permute": Case(dict(dims=(2, 1)), ((3, 4),), stem_units=(2,)),
+    "Cropping1D": Case(dict(cropping=(1, 2)), ((6, 3),), stem_units=(2,)),
+    "ZeroPadding1D": Case(dict(padding=(1, 2)), ((4, 3),), stem_units=(2,)),
+    "UpSampling1D": Case(dict(size=2), ((4, 3),), stem_units=(2,)),
 }
 
 # Catalogue classes that cannot be trained by nature, with the reason.
@@ -181,7 +197,9 @@ def _build(lib, name, case, layer=None):
     if case.stem_units is not None:
         hidden = [lib.layers.Dense(units)(x) for x, units in zip(inputs, case.stem_units)]
     if layer is None:
-        layer = getattr(lib.layers, name)(**case.kwargs)
+        # A wrapper's `layer` argument is a recipe `lib -> layer`, built with each library.
+        kwargs = {k: v(lib) if k == "layer" else v for k, v in case.kwargs.items()}
+        layer = getattr(lib.layers, name)(**kwargs)
     if case.call is not None:
         hidden = case.call(layer, hidden)
     else:

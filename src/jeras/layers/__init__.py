@@ -34,6 +34,13 @@ from jeras.layers.merging import (
     subtract,
 )
 from jeras.layers.multi_head_attention import GroupQueryAttention, MultiHeadAttention
+from jeras.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    RMSNormalization,
+    UnitNormalization,
+)
 from jeras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -62,6 +69,14 @@ from jeras.layers.pooling import (
 )
 from jeras.layers.regularization import ActivityRegularization, Dropout
 from jeras.layers.reshaping import Flatten, Reshape
+from jeras.layers.sequence_reshaping import (
+    Cropping1D,
+    Permute,
+    RepeatVector,
+    UpSampling1D,
+    ZeroPadding1D,
+)
+from jeras.layers.spectral_normalization import SpectralNormalization
 from jeras.saving.public_names import register_public_names as _register_public_names
 
 _register_public_names("layers", vars())

@@ -28,6 +28,16 @@ from jeras.symbolic.symbolic_call import symbolic_call
 _context = threading.local()
 
 
+# How many times a `trainable` flag was set, in any layer (see `trainable_flags_version`).
+_trainable_changes = [0]
+
+
+def trainable_flags_version():
+    """A number that changes whenever a layer's `trainable` flag is set: a compiled call
+    cached under it is traced again after a layer was frozen or unfrozen."""
+    return _trainable_changes[0]
+
+
 def call_stack():
     stack = getattr(_context, "stack", None)
     if stack is None:
@@ -69,6 +79,11 @@ class Layer:
     # call: XLA:CPU runs this layer's ops several times slower inside a loop (`lax.scan`)
     # than in a call of their own, so on a CPU a model holding it runs one step per call.
     slower_in_cpu_loops = False
+    # A capability read by the trainer: whether, in training, one row's output depends on the
+    # other rows of the batch (batch statistics). `fit()` pads a short last batch with rows of
+    # sample weight 0, which is exact only when no layer mixes rows; with such a layer the
+    # short batch runs at its own size. (A property where it depends on the layer's state.)
+    mixes_samples_in_training = False
 
     def __new__(cls, *args, **kwargs):
         instance = super().__new__(cls)
@@ -243,6 +258,9 @@ class Layer:
         value = bool(value)
         for layer in self._flatten_layers():
             layer._trainable = value
+        # Compiled calls read the flags when they are traced (a frozen BatchNormalization runs
+        # in inference mode): their caches key on this count.
+        _trainable_changes[0] += 1
 
     @property
     def weights(self):

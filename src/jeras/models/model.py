@@ -11,7 +11,7 @@ import numpy as np
 
 from jeras.backend.state_scope import StateScope, current_scope
 from jeras.backend.variable import Variable
-from jeras.layers.layer import Layer, call_stack, to_arrays
+from jeras.layers.layer import Layer, call_stack, to_arrays, trainable_flags_version
 from jeras.models.functional_config import functional_from_config
 from jeras.models.summary import print_summary
 from jeras.saving.saving_lib import load_weights, save_model, save_weights
@@ -99,7 +99,7 @@ class Model(Trainer, Layer):
     def _compiled_call(self, x, training):
         x = jax.tree_util.tree_map(_as_call_input, x, is_leaf=lambda v: isinstance(v, Variable))
         variables = self._cached_variables()
-        key = (bool(training), len(variables))
+        key = (bool(training), len(variables), trainable_flags_version())
         cached = self._eager_forward_cache.get(key)
         if cached is None:
             model = self

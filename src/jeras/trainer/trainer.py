@@ -308,7 +308,8 @@ class Trainer:
 
     def _padding_is_exact(self, metrics):
         # Exact when every compiled metric and loss states `exact_under_padding` (see `Metric`
-        # and `Loss`), and no `add_loss` term is computed from the batch.
+        # and `Loss`), no `add_loss` term is computed from the batch, and no layer computes
+        # statistics over the batch's rows in training (BatchNormalization).
         compiled_losses = (
             [loss for _, loss, _ in self._compile_loss.entries]
             if self._compile_loss is not None
@@ -316,6 +317,7 @@ class Trainer:
         )
         return (
             not getattr(self, "_has_batch_losses", False)
+            and not any(layer.mixes_samples_in_training for layer in self._flatten_layers())
             and all(getattr(m, "exact_under_padding", False) for m in metrics)
             and all(getattr(loss, "exact_under_padding", False) for loss in compiled_losses)
         )
