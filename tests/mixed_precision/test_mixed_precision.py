@@ -27,7 +27,9 @@ def test_every_layer_has_keras_dtypes_under_mixed_bfloat16(name):
     seen = {}
     for lib in LIBRARIES:
         lib.mixed_precision.set_global_policy("mixed_bfloat16")
-        layer = getattr(lib.layers, name)(**case.kwargs)
+        # A wrapper's `layer` argument is a recipe `lib -> layer` (see the CASES table).
+        kwargs = {k: v(lib) if k == "layer" else v for k, v in case.kwargs.items()}
+        layer = getattr(lib.layers, name)(**kwargs)
         inputs = [
             np.ones((2,) + (shape[:-1] + (units,) if units else shape), "float32")
             for shape, units in zip(
