@@ -117,6 +117,10 @@ CASES = {
     "Minimum": Case({}, ((5,), (3,)), stem_units=(4, 4)),
     "Concatenate": Case(dict(axis=-1), ((3, 4), (3, 2)), stem_units=(2, 3)),
     "Dot": Case(dict(axes=-1, normalize=True), ((5,), (3,)), stem_units=(4, 4)),
+    # -- masking (masked training itself: tests/layers/test_masking.py). The float inputs are
+    # cast to indices in [-2, 2], negative ones counting from the end of the table in both.
+    "Embedding": Case(dict(input_dim=5, output_dim=3), ((4,),)),
+    "Masking": Case(dict(mask_value=0.0), ((3, 4),), stem_units=(2,)),
 }
 
 # Catalogue classes that cannot be trained by nature, with the reason.

@@ -237,6 +237,10 @@ class GlobalAveragePooling1D(_GlobalPooling):
         count = jnp.sum(keep.astype(inputs.dtype), axis=steps_axis, keepdims=self.keepdims)
         return total / count
 
+    def compute_mask(self, inputs, mask=None):
+        # The steps axis is averaged away: the output has no mask.
+        return None
+
 
 class GlobalAveragePooling2D(_GlobalPooling):
     """Mean over height and width; arguments as `GlobalMaxPooling1D`."""

@@ -2,6 +2,7 @@
 
 import jax
 
+from jeras.backend.masking import set_keras_mask
 from jeras.layers.core import OperationLayer
 from jeras.layers.input_layer import InputLayer
 from jeras.layers.layer import Layer
@@ -120,6 +121,18 @@ class Functional(Model):
     # -- execution -----------------------------------------------------------------------------
     def call(self, inputs, training=None, mask=None):
         flat = self._flatten_call_inputs(inputs)
+        if mask is not None:
+            # As Keras: masks given for the inputs are attached to them, and the graph's
+            # layers take them from there.
+            masks = jax.tree_util.tree_leaves(mask, is_leaf=lambda v: v is None)
+            if len(masks) != len(flat):
+                raise ValueError(
+                    f"Model {self.name!r} has {len(flat)} input(s), but `mask` holds "
+                    f"{len(masks)} mask(s). Pass one mask (or None) per input."
+                )
+            for value, input_mask in zip(flat, masks):
+                if input_mask is not None:
+                    set_keras_mask(value, input_mask)
         values = {}
         for tensor, value in zip(self._flat_inputs, flat):
             values[id(tensor)] = value
