@@ -320,9 +320,23 @@ _OPERATIONS = {
     "LogicalNot": jnp.logical_not,
     "GetItem": _get_item,
 }
+def _axis(axis):
+    # JSON turns an axis tuple into a list.
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
 _CONFIGURED_OPERATIONS = {
     "Round": lambda decimals=0: lambda x: jnp.round(x, decimals),
     "Reshape": lambda newshape: _reshape(newshape),
+    # The operations Keras records when it computes masks on symbolic tensors (Masking,
+    # Embedding, the merging layers), so that a masked model saved by Keras loads.
+    "Any": lambda axis=None, keepdims=False: lambda x: jnp.any(x, _axis(axis), keepdims=keepdims),
+    "All": lambda axis=None, keepdims=False: lambda x: jnp.all(x, _axis(axis), keepdims=keepdims),
+    "ExpandDims": lambda axis: lambda x: jnp.expand_dims(x, _axis(axis)),
+    "Squeeze": lambda axis=None: lambda x: jnp.squeeze(x, _axis(axis)),
+    "ZerosLike": lambda dtype=None: lambda x: jnp.zeros_like(x, dtype=dtype),
+    "OnesLike": lambda dtype=None: lambda x: jnp.ones_like(x, dtype=dtype),
+    "Concatenate": lambda axis=0: lambda xs: jnp.concatenate(xs, axis=axis),
 }
 
 

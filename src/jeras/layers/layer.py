@@ -468,6 +468,9 @@ class Layer:
         return _masks_of(args[0])
 
     def _check_mask_shapes(self, inputs, mask):
+        """A mask must not have more axes than its input, and covers the same batch. (Which of
+        the input's axes it follows is the consuming layer's business: GlobalAveragePooling1D
+        with channels_first takes `(batch, steps)` for `(batch, channels, steps)`.)"""
         input_leaves = jax.tree_util.tree_leaves(inputs, is_leaf=lambda v: v is None)
         mask_leaves = jax.tree_util.tree_leaves(mask, is_leaf=lambda v: v is None)
         if len(input_leaves) != len(mask_leaves):
@@ -476,17 +479,10 @@ class Layer:
             x_shape, m_shape = getattr(x, "shape", None), getattr(m, "shape", None)
             if x_shape is None or m_shape is None:
                 continue
-            if len(m_shape) > len(x_shape) or any(
-                dm not in (1, dx) for dm, dx in zip(m_shape, x_shape)
+            if len(m_shape) > len(x_shape) or (
+                m_shape and x_shape and m_shape[0] not in (1, x_shape[0])
             ):
-                raise ValueError(
-                    f"Layer {self.name!r} ({type(self).__name__}) received a mask of shape "
-                    f"{tuple(m_shape)} for an input of shape {tuple(x_shape)}. A mask has the "
-                    f"leading dimensions of its input (e.g. (batch, time steps) = "
-                    f"{tuple(x_shape[:2])}), True where the input is real data; pass a mask "
-                    "of that shape, or let the layers compute it (Embedding(mask_zero=True), "
-                    "Masking)."
-                )
+                raise_mask_shape_error(self, m_shape, x_shape)
 
     def _attach_output_masks(self, inputs, outputs, previous_mask):
         """Set `compute_mask(inputs, previous_mask)` on the outputs that carry no mask yet (a
@@ -695,6 +691,17 @@ def _automatic_config(layer):
             "arguments) and, if needed, `from_config()`."
         )
     return config
+
+
+def raise_mask_shape_error(layer, mask_shape, input_shape, expected=None):
+    """The error for a mask that does not fit its input (`expected`: the shape it should have)."""
+    expected = tuple(input_shape[:2]) if expected is None else tuple(expected)
+    raise ValueError(
+        f"Layer {layer.name!r} ({type(layer).__name__}) received a mask of shape "
+        f"{tuple(mask_shape)} for an input of shape {tuple(input_shape)}. Its mask should have "
+        f"shape {expected} (batch, time steps), True where the input is real data: pass a mask "
+        "of that shape, or let the layers compute it (Embedding(mask_zero=True), Masking)."
+    )
 
 
 def _is_tensor_argument(value):

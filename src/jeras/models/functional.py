@@ -1,11 +1,12 @@
 """`Functional`: a model defined by a graph of layer calls from `Input`s to outputs."""
 
 import jax
+import jax.numpy as jnp
 
 from jeras.backend.masking import set_keras_mask
 from jeras.layers.core import OperationLayer
 from jeras.layers.input_layer import InputLayer
-from jeras.layers.layer import Layer
+from jeras.layers.layer import Layer, raise_mask_shape_error
 from jeras.models.functional_config import functional_get_config
 from jeras.models.graph import map_graph
 from jeras.models.model import Model
@@ -130,9 +131,16 @@ class Functional(Model):
                     f"Model {self.name!r} has {len(flat)} input(s), but `mask` holds "
                     f"{len(masks)} mask(s). Pass one mask (or None) per input."
                 )
-            for value, input_mask in zip(flat, masks):
-                if input_mask is not None:
-                    set_keras_mask(value, input_mask)
+            for value, input_mask, tensor in zip(flat, masks, self._flat_inputs):
+                if input_mask is None:
+                    continue
+                # A model input's mask covers its leading (batch, time steps) axes.
+                value_shape, mask_shape = tuple(jnp.shape(value)), tuple(jnp.shape(input_mask))
+                if len(mask_shape) > len(value_shape) or value_shape[: len(mask_shape)] != mask_shape:
+                    raise_mask_shape_error(
+                        tensor._keras_history[0], mask_shape, value_shape, value_shape[:2]
+                    )
+                set_keras_mask(value, input_mask)
         values = {}
         for tensor, value in zip(self._flat_inputs, flat):
             values[id(tensor)] = value
