@@ -46,7 +46,8 @@ def normalize(x, axis=-1, order=2):
     """Scales `x` to unit `order`-norm along `axis`.
 
     A NumPy array gives a NumPy array (zero vectors are left as they are); anything else a JAX
-    array (norms below epsilon count as epsilon), as in Keras.
+    array (norms below epsilon count as epsilon), as in Keras. (Keras's NumPy path reads
+    `axis=0` as -1 and then fails to broadcast; jeras normalizes along axis 0.)
 
     Args:
         x: the array to normalize.
@@ -59,7 +60,7 @@ def normalize(x, axis=-1, order=2):
     if isinstance(x, np.ndarray):
         norm = np.atleast_1d(np.linalg.norm(x, order, axis))
         norm[norm == 0] = 1
-        return x / np.expand_dims(norm, axis or -1)
+        return x / np.expand_dims(norm, axis)
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ValueError(f"normalize: `order` must be an int >= 1. Received: order={order!r}")
     x = jnp.asarray(x)
