@@ -153,7 +153,7 @@ y = model(np.random.randint(0, 10, size=(32, 100)))
 
 # The guide's snippets that build an LSTM, in its order (they reuse `padded_inputs`, and the
 # last one `MyActivation`, from the program above).
-GUIDE_LSTM_SNIPPETS = '''
+GUIDE_LSTM_SNIPPETS = """
 model = keras.Sequential(
     [
         layers.Embedding(input_dim=5000, output_dim=16, mask_zero=True),
@@ -201,7 +201,7 @@ outputs = layers.LSTM(32)(x)  # Will receive the mask
 
 model = keras.Model(inputs, outputs)
 y = model(np.random.randint(0, 5000, size=(32, 100)))
-'''
+"""
 
 
 def _as_keras(program):

@@ -331,7 +331,9 @@ def _fit(model, lib, x, y, **compile_kwargs):
     return history.history, model.get_weights()
 
 
-@pytest.mark.parametrize("build", [_pooled_functional, _pooled_sequential], ids=["functional", "sequential"])
+@pytest.mark.parametrize(
+    "build", [_pooled_functional, _pooled_sequential], ids=["functional", "sequential"]
+)
 def test_masked_pooling_model_matches_keras(build):
     ours, theirs = _pair(build)
     assert_close(as_numpy(ours(IDS)), as_numpy(theirs(IDS)), **TOLERANCE)

@@ -94,8 +94,12 @@ def test_normalize_along_axis_0_follows_the_formula():
 
 
 def _keras_batches(dataset):
-    return [tuple(np.asarray(part) for part in batch) if isinstance(batch, tuple) else
-            (np.asarray(batch),) for batch in dataset]
+    return [
+        tuple(np.asarray(part) for part in batch)
+        if isinstance(batch, tuple)
+        else (np.asarray(batch),)
+        for batch in dataset
+    ]
 
 
 def _ours(batches):
@@ -141,9 +145,7 @@ def test_timeseries_dataset_trains_a_model():
     dataset = jeras.utils.timeseries_dataset_from_array(
         data[:-3], data[3:, 0], sequence_length=3, batch_size=8
     )
-    model = jeras.Sequential(
-        [jeras.Input((3, 2)), jeras.layers.Flatten(), jeras.layers.Dense(1)]
-    )
+    model = jeras.Sequential([jeras.Input((3, 2)), jeras.layers.Flatten(), jeras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     history = model.fit(dataset, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2

@@ -320,6 +320,8 @@ _OPERATIONS = {
     "LogicalNot": jnp.logical_not,
     "GetItem": _get_item,
 }
+
+
 def _axis(axis):
     # JSON turns an axis tuple into a list.
     return tuple(axis) if isinstance(axis, list) else axis

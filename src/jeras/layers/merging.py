@@ -429,7 +429,9 @@ def _merge_with_masks(op, inputs):
             x = jnp.where(mask, x, out)
         if out_mask is not None:
             out = jnp.where(out_mask, out, x)
-        out_mask = jnp.logical_or(out_mask, mask) if (mask is not None and out_mask is not None) else None
+        out_mask = (
+            jnp.logical_or(out_mask, mask) if (mask is not None and out_mask is not None) else None
+        )
         out = op(out, x)
     if out_mask is not None:
         set_keras_mask(out, jnp.any(out_mask, axis=-1))

@@ -4,8 +4,8 @@ import jax
 import jax.numpy as jnp
 
 from jeras.backend.config import floatx
-from jeras.backend.masking import get_keras_mask
 from jeras.backend.dtypes import standardize_dtype
+from jeras.backend.masking import get_keras_mask
 from jeras.backend.naming import auto_name
 from jeras.losses import functions as F
 from jeras.losses.reduction import (

@@ -136,7 +136,10 @@ class Functional(Model):
                     continue
                 # A model input's mask covers its leading (batch, time steps) axes.
                 value_shape, mask_shape = tuple(jnp.shape(value)), tuple(jnp.shape(input_mask))
-                if len(mask_shape) > len(value_shape) or value_shape[: len(mask_shape)] != mask_shape:
+                if (
+                    len(mask_shape) > len(value_shape)
+                    or value_shape[: len(mask_shape)] != mask_shape
+                ):
                     raise_mask_shape_error(
                         tensor._keras_history[0], mask_shape, value_shape, value_shape[:2]
                     )

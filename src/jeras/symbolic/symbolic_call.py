@@ -54,10 +54,7 @@ def infer_outputs(layer, args, kwargs):
 
     (outputs_a, masks_a), (outputs_b, masks_b) = first, second
     outputs = jax.tree_util.tree_map(merge, outputs_a, outputs_b)
-    masks = [
-        None if a is None else merge(a, b)
-        for a, b in zip(masks_a, masks_b)
-    ]
+    masks = [None if a is None else merge(a, b) for a, b in zip(masks_a, masks_b)]
     for tensor, mask in zip(jax.tree_util.tree_leaves(outputs, is_leaf=_is_kt), masks):
         if mask is not None:
             set_keras_mask(tensor, mask)
@@ -71,7 +68,9 @@ def _abstract_outputs(layer, args, kwargs, size):
     symbolic_positions = [i for i, leaf in enumerate(leaves) if _is_kt(leaf)]
 
     def struct(tensor):
-        return jax.ShapeDtypeStruct(tuple(size if d is None else d for d in tensor.shape), tensor.dtype)
+        return jax.ShapeDtypeStruct(
+            tuple(size if d is None else d for d in tensor.shape), tensor.dtype
+        )
 
     structs = [struct(leaves[i]) for i in symbolic_positions]
     input_masks = [get_keras_mask(leaves[i]) for i in symbolic_positions]
