@@ -77,8 +77,39 @@ def test_embedding_config_and_validation_match_keras():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="input_dim"):
             jeras.layers.Embedding(bad, 3)
-    with pytest.raises(NotImplementedError, match="LoRA"):
-        jeras.layers.Embedding(5, 3, lora_rank=2)
+
+
+def _lora_model(lib):
+    inputs = lib.Input((STEPS,), dtype="int32")
+    x = lib.layers.Embedding(VOCABULARY, 4, mask_zero=True, lora_rank=2, lora_alpha=8)(inputs)
+    return lib.Model(inputs, lib.layers.Dense(1)(lib.layers.GlobalAveragePooling1D()(x)))
+
+
+def test_embedding_lora_trains_saves_and_configures_like_keras(tmp_path):
+    keras.utils.set_random_seed(9)
+    theirs = _lora_model(keras)
+    ours = _lora_model(jeras)
+    ours_embedding, theirs_embedding = ours.layers[1], theirs.layers[1]
+    assert [(w.path, w.trainable) for w in ours_embedding.weights] == [
+        (w.path, w.trainable) for w in theirs_embedding.weights
+    ]
+    assert ours_embedding.get_config() == theirs_embedding.get_config()
+    weights = theirs.get_weights()
+    weights[2] = np.full_like(weights[2], 0.3)  # a non-zero update, so that it counts
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    assert_close(as_numpy(ours(IDS)), as_numpy(theirs(IDS)), **TOLERANCE)
+    y = np.linspace(-1, 1, IDS.shape[0]).astype("float32")[:, None]
+    our_history, our_weights = _fit(ours, jeras, IDS, y, loss="mse")
+    their_history, their_weights = _fit(theirs, keras, IDS, y, loss="mse")
+    assert_close(our_history, their_history, **TOLERANCE)
+    assert_close(our_weights, their_weights, **TOLERANCE)
+    # Saved as Keras saves it (the merged table), it loads in Keras with the same outputs.
+    path = str(tmp_path / "lora.keras")
+    ours.save(path)
+    assert_close(as_numpy(keras.saving.load_model(path)(IDS)), as_numpy(ours(IDS)), **TOLERANCE)
+    with pytest.raises(ValueError, match="already enabled"):
+        ours_embedding.enable_lora(2)
 
 
 def test_masking_layer_matches_keras():
