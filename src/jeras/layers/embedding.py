@@ -35,6 +35,8 @@ class Embedding(Layer):
         lora_alpha: the scale of the low-rank update. As Keras, building the layer enables
             LoRA with `lora_alpha` equal to `lora_rank`, whatever was passed here; call
             `enable_lora(rank, lora_alpha)` on a built layer to choose it.
+        quantization_config: accepted for Keras's signature; jeras has no quantized layers, so
+            a value other than None raises.
         **kwargs: base `Layer` arguments (`name`, `dtype`, `activity_regularizer`, ...).
     """
 
