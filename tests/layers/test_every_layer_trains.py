@@ -156,6 +156,10 @@ CASES = {
     "Cropping1D": Case(dict(cropping=(1, 2)), ((6, 3),), stem_units=(2,)),
     "ZeroPadding1D": Case(dict(padding=(1, 2)), ((4, 3),), stem_units=(2,)),
     "UpSampling1D": Case(dict(size=2), ((4, 3),), stem_units=(2,)),
+    # -- masking (masked training itself: tests/layers/test_masking.py). The float inputs are
+    # cast to indices in [-2, 2], negative ones counting from the end of the table in both.
+    "Embedding": Case(dict(input_dim=5, output_dim=3), ((4,),)),
+    "Masking": Case(dict(mask_value=0.0), ((3, 4),), stem_units=(2,)),
 }
 
 # Catalogue classes that cannot be trained by nature, with the reason.

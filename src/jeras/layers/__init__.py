@@ -12,9 +12,11 @@ from jeras.layers.convolution import (
 )
 from jeras.layers.core import Activation, Dense, Identity, Lambda
 from jeras.layers.einsum_dense import EinsumDense
+from jeras.layers.embedding import Embedding
 from jeras.layers.input_layer import Input, InputLayer
 from jeras.layers.input_spec import InputSpec
 from jeras.layers.layer import Layer
+from jeras.layers.masking import Masking
 from jeras.layers.merging import (
     Add,
     Average,

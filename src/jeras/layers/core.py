@@ -1,6 +1,8 @@
 """Core layers: `Dense`, `Activation`, `Identity`, `Lambda`, and the layer behind operators on
 symbolic tensors."""
 
+import inspect
+
 import jax.numpy as jnp
 
 from jeras import activations
@@ -72,6 +74,8 @@ class Dense(Layer):
             bias_constraint,
         )
         self.input_spec = InputSpec(min_ndim=2)
+        # Acts on the last axis only: the time steps, and so their mask, pass through.
+        self.supports_masking = True
 
     def build(self, input_shape):
         in_features = input_shape[-1]
@@ -148,10 +152,24 @@ class Lambda(Layer):
         self.function = function
         self.arguments = arguments or {}
         self.mask = mask
+        # As Keras: a Lambda keeps no mask unless it is told how (`mask`).
+        self.supports_masking = mask is not None
         self._output_shape = output_shape
 
     def call(self, inputs, mask=None, training=None):
-        return self.function(inputs, **self.arguments)
+        kwargs = dict(self.arguments)
+        # As Keras: the function receives the mask and the training flag when it names them.
+        parameters = _parameter_names(self.function)
+        if "mask" in parameters:
+            kwargs["mask"] = mask
+        if "training" in parameters:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
 
     def get_config(self):
         config = {"function": _function_config(self.function)}
@@ -196,6 +214,13 @@ class Lambda(Layer):
                 config["arguments"], custom_objects=custom_objects
             )
         return cls(**config)
+
+
+def _parameter_names(fn):
+    try:
+        return inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return {}
 
 
 def _function_config(fn):
@@ -295,9 +320,25 @@ _OPERATIONS = {
     "LogicalNot": jnp.logical_not,
     "GetItem": _get_item,
 }
+
+
+def _axis(axis):
+    # JSON turns an axis tuple into a list.
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
 _CONFIGURED_OPERATIONS = {
     "Round": lambda decimals=0: lambda x: jnp.round(x, decimals),
     "Reshape": lambda newshape: _reshape(newshape),
+    # The operations Keras records when it computes masks on symbolic tensors (Masking,
+    # Embedding, the merging layers), so that a masked model saved by Keras loads.
+    "Any": lambda axis=None, keepdims=False: lambda x: jnp.any(x, _axis(axis), keepdims=keepdims),
+    "All": lambda axis=None, keepdims=False: lambda x: jnp.all(x, _axis(axis), keepdims=keepdims),
+    "ExpandDims": lambda axis: lambda x: jnp.expand_dims(x, _axis(axis)),
+    "Squeeze": lambda axis=None: lambda x: jnp.squeeze(x, _axis(axis)),
+    "ZerosLike": lambda dtype=None: lambda x: jnp.zeros_like(x, dtype=dtype),
+    "OnesLike": lambda dtype=None: lambda x: jnp.ones_like(x, dtype=dtype),
+    "Concatenate": lambda axis=0: lambda xs: jnp.concatenate(xs, axis=axis),
 }
 
 

@@ -7,6 +7,7 @@ every variable's value.
 
 import inspect
 import threading
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -17,6 +18,7 @@ from jeras.backend import distribution_state, remat
 from jeras.backend import dtype_policy as dtype_policies
 from jeras.backend.config import floatx
 from jeras.backend.dtypes import is_float_dtype, standardize_dtype
+from jeras.backend.masking import get_keras_mask, set_keras_mask
 from jeras.backend.naming import auto_name
 from jeras.backend.random import SeedGenerator
 from jeras.backend.variable import Variable
@@ -131,7 +133,9 @@ class Layer:
         self._losses = []
         self.built = False
         self.input_spec = None
-        self.supports_masking = False
+        # As Keras: a layer that overrides `compute_mask` supports masking unless it says
+        # otherwise; others state it (`self.supports_masking = True`) when they keep masks.
+        self._supports_masking = type(self).compute_mask is not Layer.compute_mask
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self._inbound_nodes = []
         self._outbound_nodes = []
@@ -140,6 +144,11 @@ class Layer:
         params = self._call_signature.parameters
         self._call_has_training = "training" in params
         self._call_has_mask = "mask" in params
+        # The mask arguments the framework fills from the inputs' masks: `mask` for a call on
+        # one tensor argument, `<argument>_mask` (`query_mask`) for a call on several.
+        self._call_mask_arguments = frozenset(
+            name for name in params if name == "mask" or name.endswith("_mask")
+        )
 
     # -- attribute tracking -------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -397,6 +406,26 @@ class Layer:
         self._dtype_policy = dtype_policies.get(value)
         self._dtype = self._dtype_policy.variable_dtype
 
+    # -- masks ---------------------------------------------------------------------------------
+    @property
+    def supports_masking(self):
+        """Whether the layer keeps (or computes) masks: its outputs get `compute_mask(...)`.
+
+        A layer that does not support masking and receives a masked input warns that the mask
+        stops there, as Keras does."""
+        return self._supports_masking
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        self._supports_masking = bool(value)
+
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of the outputs, from the inputs and their mask (`previous_mask`).
+
+        The default passes the input's mask on unchanged, which suits layers that keep the time
+        axis (Dense, Dropout, activations)."""
+        return previous_mask
+
     # -- build and call ------------------------------------------------------------------------
     def build(self, input_shape):
         self.built = True
@@ -424,6 +453,7 @@ class Layer:
             training = _inherited_training()
         if self._call_has_training:
             kwargs["training"] = training
+        previous_mask = self._fill_mask_arguments(args, kwargs)
         stack = call_stack()
         if not stack:
             self._clear_losses()
@@ -448,6 +478,7 @@ class Layer:
                     # Keras 3 divides by the batch size, so the strength does not depend on it.
                     penalty = penalty / jnp.asarray(leaf.shape[0], dtype=jnp.result_type(penalty))
                 self.add_loss(penalty)
+        self._attach_output_masks(inputs, outputs, previous_mask)
         return outputs
 
     def _call_maybe_rematerialized(self, args, kwargs):
@@ -470,6 +501,72 @@ class Layer:
         return remat.checkpointed_call(
             self.call, self.variables, lambda: self._losses, args, kwargs, threshold
         )
+
+    def _fill_mask_arguments(self, args, kwargs):
+        """Fill the call's mask arguments the caller left out from the masks its tensor
+        arguments carry (updating `kwargs`), and return the mask `compute_mask` receives."""
+        if self._call_mask_arguments:
+            try:
+                given = self._call_signature.bind_partial(*args, **kwargs).arguments
+            except TypeError:
+                given = None  # `call` itself reports the bad arguments
+            if given is not None:
+                tensors = {name: v for name, v in given.items() if _is_tensor_argument(v)}
+                if len(tensors) == 1:
+                    if "mask" in self._call_mask_arguments and given.get("mask") is None:
+                        kwargs["mask"] = _masks_of(next(iter(tensors.values())))
+                elif len(tensors) > 1:
+                    for name, value in tensors.items():
+                        if f"{name}_mask" in self._call_mask_arguments and (
+                            given.get(f"{name}_mask") is None
+                        ):
+                            kwargs[f"{name}_mask"] = _masks_of(value)
+        mask = kwargs.get("mask")
+        if mask is not None:
+            self._check_mask_shapes(args[0], mask)
+            return mask
+        return _masks_of(args[0])
+
+    def _check_mask_shapes(self, inputs, mask):
+        """A mask must not have more axes than its input, and covers the same batch. (Which of
+        the input's axes it follows is the consuming layer's business: GlobalAveragePooling1D
+        with channels_first takes `(batch, steps)` for `(batch, channels, steps)`.)"""
+        input_leaves = jax.tree_util.tree_leaves(inputs, is_leaf=lambda v: v is None)
+        mask_leaves = jax.tree_util.tree_leaves(mask, is_leaf=lambda v: v is None)
+        if len(input_leaves) != len(mask_leaves):
+            return  # a layer-specific mask structure: the layer checks it
+        for x, m in zip(input_leaves, mask_leaves):
+            x_shape, m_shape = getattr(x, "shape", None), getattr(m, "shape", None)
+            if x_shape is None or m_shape is None:
+                continue
+            if len(m_shape) > len(x_shape) or (
+                m_shape and x_shape and m_shape[0] not in (1, x_shape[0])
+            ):
+                raise_mask_shape_error(self, m_shape, x_shape)
+
+    def _attach_output_masks(self, inputs, outputs, previous_mask):
+        """Set `compute_mask(inputs, previous_mask)` on the outputs that carry no mask yet (a
+        layer may set its outputs' masks in `call`), or warn that a mask stops here."""
+        if not self.supports_masking:
+            if jax.tree_util.tree_leaves(previous_mask):
+                warnings.warn(
+                    f"Layer {self.name!r} (of type {type(self).__name__}) was passed an input "
+                    "with a mask attached to it. However, this layer does not support masking "
+                    "and will therefore destroy the mask information. Downstream layers will "
+                    "not see the mask.",
+                    stacklevel=4,
+                )
+            return
+        flat_outputs = jax.tree_util.tree_leaves(outputs)
+        if flat_outputs and all(get_keras_mask(x) is not None for x in flat_outputs):
+            return
+        output_masks = self.compute_mask(inputs, previous_mask)
+        if output_masks is None:
+            return
+        flat_masks = jax.tree_util.tree_leaves(output_masks, is_leaf=lambda v: v is None)
+        for tensor, mask in zip(flat_outputs, flat_masks):
+            if mask is not None and get_keras_mask(tensor) is None:
+                set_keras_mask(tensor, mask)
 
     def _maybe_build(self, inputs):
         if self.built:
@@ -656,18 +753,57 @@ def _automatic_config(layer):
     return config
 
 
+def raise_mask_shape_error(layer, mask_shape, input_shape, expected=None):
+    """The error for a mask that does not fit its input (`expected`: the shape it should have)."""
+    expected = tuple(input_shape[:2]) if expected is None else tuple(expected)
+    raise ValueError(
+        f"Layer {layer.name!r} ({type(layer).__name__}) received a mask of shape "
+        f"{tuple(mask_shape)} for an input of shape {tuple(input_shape)}. Its mask should have "
+        f"shape {expected} (batch, time steps), True where the input is real data: pass a mask "
+        "of that shape, or let the layers compute it (Embedding(mask_zero=True), Masking)."
+    )
+
+
+def _is_tensor_argument(value):
+    """Whether a call argument is a tensor, or a non-empty structure of tensors (and Nones), as
+    Keras counts the tensor arguments that receive masks."""
+    if isinstance(value, (jax.Array, np.ndarray)) or hasattr(value, "_keras_history"):
+        return True
+    if isinstance(value, (list, tuple, dict)) and value:
+        leaves = jax.tree_util.tree_leaves(value)
+        return bool(leaves) and all(isinstance(v, (jax.Array, np.ndarray)) for v in leaves)
+    return False
+
+
+def _masks_of(value):
+    """The masks the arrays of `value` carry, in its structure (None where there is none)."""
+    if isinstance(value, (list, tuple, dict)):
+        return jax.tree_util.tree_map(get_keras_mask, value)
+    return get_keras_mask(value)
+
+
 def to_arrays(x, dtype):
-    """Inputs as JAX arrays; floats cast to the layer's compute dtype (Keras's autocast)."""
+    """Inputs as JAX arrays; floats cast to the layer's compute dtype (Keras's autocast). A
+    converted array keeps the mask of the value it came from."""
 
     def convert(v):
         if isinstance(v, Variable):
             v = v.value
         if v is None:
             return None
-        if not isinstance(v, jax.Array):
-            v = jnp.asarray(v)
-        if dtype is not None and jnp.issubdtype(v.dtype, jnp.floating) and v.dtype != dtype:
-            v = v.astype(dtype)
-        return v
+        converted = v
+        if not isinstance(converted, jax.Array):
+            converted = jnp.asarray(converted)
+        if (
+            dtype is not None
+            and jnp.issubdtype(converted.dtype, jnp.floating)
+            and converted.dtype != dtype
+        ):
+            converted = converted.astype(dtype)
+        if converted is not v:
+            mask = get_keras_mask(v)
+            if mask is not None:
+                set_keras_mask(converted, mask)
+        return converted
 
     return jax.tree_util.tree_map(convert, x, is_leaf=lambda v: isinstance(v, Variable))

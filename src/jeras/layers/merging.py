@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from jeras.backend.config import epsilon
+from jeras.backend.masking import get_keras_mask, set_keras_mask
 from jeras.layers.layer import Layer
 
 
@@ -33,11 +34,27 @@ class _Merge(Layer):
         self._check_shapes([tuple(x.shape) for x in self._as_list(inputs)])
         inputs = list(inputs)
         max_rank = max(x.ndim for x in inputs)
+        if all(x.ndim == max_rank for x in inputs):
+            return self._merge(inputs)
+        # Inputs of lower rank are reshaped, and the new arrays carry no mask (as in Keras).
         inputs = [x.reshape(x.shape[:1] + (1,) * (max_rank - x.ndim) + x.shape[1:]) for x in inputs]
         return self._merge(inputs)
 
     def _merge(self, inputs):
         raise NotImplementedError
+
+    def compute_mask(self, inputs, mask=None):
+        # As Keras: the output step is valid where any input's step is, and there is no mask
+        # unless every input has one.
+        if mask is None:
+            return None
+        _check_mask_list(self, inputs, mask)
+        if any(m is None for m in mask):
+            return None
+        output_mask = mask[0]
+        for m in mask[1:]:
+            output_mask = jnp.logical_or(output_mask, m)
+        return output_mask
 
     def _as_list(self, inputs):
         if not isinstance(inputs, (list, tuple)):
@@ -116,9 +133,26 @@ class Multiply(_Merge):
     """Element-wise product of a list of inputs."""
 
     def _merge(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = out * x
+        masks = [get_keras_mask(x) for x in inputs]
+        if all(m is None for m in masks):
+            out = inputs[0]
+            for x in inputs[1:]:
+                out = out * x
+            return out
+        # As Keras: masked steps count as 1 in the product; when every input is masked, the
+        # output is 0 where no input is valid and carries the OR of the masks.
+        every_input_masked = all(m is not None for m in masks)
+        out, out_mask = None, None
+        for x, mask in zip(inputs, masks):
+            if mask is not None:
+                mask = jnp.broadcast_to(jnp.expand_dims(mask, -1), x.shape)
+                x = jnp.where(mask, x, jnp.ones((), x.dtype))
+                if every_input_masked:
+                    out_mask = mask if out_mask is None else jnp.logical_or(out_mask, mask)
+            out = x if out is None else out * x
+        if every_input_masked:
+            out = jnp.where(out_mask, out, jnp.zeros((), out.dtype))
+            set_keras_mask(out, jnp.any(out_mask, axis=-1))
         return out
 
 
@@ -136,20 +170,14 @@ class Maximum(_Merge):
     """Element-wise maximum of a list of inputs."""
 
     def _merge(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = jnp.maximum(out, x)
-        return out
+        return _merge_with_masks(jnp.maximum, inputs)
 
 
 class Minimum(_Merge):
     """Element-wise minimum of a list of inputs."""
 
     def _merge(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = jnp.minimum(out, x)
-        return out
+        return _merge_with_masks(jnp.minimum, inputs)
 
 
 class Concatenate(_Merge):
@@ -197,6 +225,24 @@ class Concatenate(_Merge):
                 f"concatenation axis (axis={self.axis}), but {problem}; received shapes "
                 f"{shapes}."
             )
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None:
+            return None
+        _check_mask_list(self, inputs, mask)
+        if all(m is None for m in mask):
+            return None
+        # Each input's mask widened to the input's rank (all True for an unmasked input),
+        # joined like the inputs, then a step is valid where any of its entries is.
+        masks = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                masks.append(jnp.ones(x.shape, bool))
+            elif m.ndim < x.ndim:
+                masks.append(jnp.broadcast_to(jnp.expand_dims(m, -1), x.shape))
+            else:
+                masks.append(m)
+        return jnp.any(jnp.concatenate(masks, axis=self.axis), axis=-1)
 
     def compute_output_shape(self, input_shape):
         shapes = [_shape(s) for s in input_shape]
@@ -289,6 +335,10 @@ class Dot(_Merge):
             out = out[:, None]
         return out
 
+    def compute_mask(self, inputs, mask=None):
+        # The contracted axis is gone: no mask, as in Keras.
+        return None
+
     def compute_output_shape(self, input_shape):
         s1, s2 = (list(_shape(s)) for s in input_shape)
         a1, a2 = self._pair_axes([s1, s2])
@@ -345,6 +395,49 @@ def dot(inputs, axes=-1, **kwargs):
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _check_mask_list(layer, inputs, mask):
+    if not isinstance(mask, (list, tuple)):
+        raise ValueError(
+            f"{type(layer).__name__} layer {layer.name!r}: `mask` should be a list (one mask or "
+            f"None per input). Received: mask={mask!r}"
+        )
+    if not isinstance(inputs, (list, tuple)):
+        raise ValueError(
+            f"{type(layer).__name__} layer {layer.name!r}: `inputs` should be a list. "
+            f"Received an input of shape {getattr(inputs, 'shape', None)}."
+        )
+    if len(mask) != len(inputs):
+        raise ValueError(
+            f"{type(layer).__name__} layer {layer.name!r}: the lists `inputs` and `mask` "
+            f"should have the same length. Received {len(inputs)} inputs and {len(mask)} masks."
+        )
+
+
+def _merge_with_masks(op, inputs):
+    """Fold `op` over the inputs where their steps are valid (Keras's Maximum/Minimum): a
+    masked step takes the other operand's value, and the output carries the OR of the masks
+    when every input has one."""
+    out, out_mask = None, None
+    for x in inputs:
+        mask = get_keras_mask(x)
+        if mask is not None:
+            mask = jnp.broadcast_to(jnp.expand_dims(mask, -1), x.shape)
+        if out is None:
+            out, out_mask = x, mask
+            continue
+        if mask is not None:
+            x = jnp.where(mask, x, out)
+        if out_mask is not None:
+            out = jnp.where(out_mask, out, x)
+        out_mask = (
+            jnp.logical_or(out_mask, mask) if (mask is not None and out_mask is not None) else None
+        )
+        out = op(out, x)
+    if out_mask is not None:
+        set_keras_mask(out, jnp.any(out_mask, axis=-1))
+    return out
+
+
 def _shape(shape):
     return tuple(shape) if isinstance(shape, (list, tuple)) else shape
 

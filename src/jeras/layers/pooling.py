@@ -10,7 +10,7 @@ import numpy as np
 
 from jeras.layers.convolution import standardize_data_format, standardize_padding, standardize_tuple
 from jeras.layers.input_spec import InputSpec
-from jeras.layers.layer import Layer
+from jeras.layers.layer import Layer, raise_mask_shape_error
 
 
 class _Pooling(Layer):
@@ -232,10 +232,17 @@ class GlobalAveragePooling1D(_GlobalPooling):
             return super().call(inputs)
         steps_axis = self._spatial_axes[0]
         channel_axis = 2 if self.data_format == "channels_last" else 1
+        expected = (inputs.shape[0], inputs.shape[steps_axis])
+        if tuple(jnp.shape(mask)) != expected:
+            raise_mask_shape_error(self, jnp.shape(mask), inputs.shape, expected)
         keep = jnp.expand_dims(jnp.asarray(mask).astype(bool), channel_axis)
         total = jnp.sum(jnp.where(keep, inputs, 0), axis=steps_axis, keepdims=self.keepdims)
         count = jnp.sum(keep.astype(inputs.dtype), axis=steps_axis, keepdims=self.keepdims)
         return total / count
+
+    def compute_mask(self, inputs, mask=None):
+        # The steps axis is averaged away: the output has no mask.
+        return None
 
 
 class GlobalAveragePooling2D(_GlobalPooling):

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 
 from jeras.backend.config import floatx
 from jeras.backend.dtypes import standardize_dtype
+from jeras.backend.masking import get_keras_mask
 from jeras.backend.naming import auto_name
 from jeras.losses import functions as F
 from jeras.losses.reduction import (
@@ -59,13 +60,45 @@ class Loss:
         return self._loss_with_mask(y_true, y_pred, sample_weight, None)
 
     def _loss_with_mask(self, y_true, y_pred, sample_weight, mask):
-        """The reduced loss; `mask` marks valid samples (fit()'s padding rows are 0)."""
+        """The reduced loss; `mask` marks valid samples (fit()'s padding rows are 0).
+
+        As Keras, the mask `y_pred` carries (a model output after `Embedding(mask_zero=True)`
+        or `Masking`) joins the sample weight: masked entries weigh 0, and the mean-type
+        reductions divide by the number of valid entries instead of all of them."""
+        output_mask = get_keras_mask(y_pred)
         y_pred = jax.tree_util.tree_map(lambda v: jnp.asarray(unwrap(v), dtype=self._dtype), y_pred)
         y_true = jax.tree_util.tree_map(lambda v: jnp.asarray(unwrap(v), dtype=self._dtype), y_true)
         values, mask = self._call_with_mask(y_true, y_pred, mask)
+        if output_mask is not None:
+            mask = self._with_output_mask(values, mask, output_mask)
         if sample_weight is not None:
             sample_weight = jnp.asarray(unwrap(sample_weight), dtype=self._dtype)
         return reduce_weighted_values(values, sample_weight, mask, self.reduction, self._dtype)
+
+    def _with_output_mask(self, values, mask, output_mask):
+        output_mask = jnp.asarray(output_mask)
+        values_shape = tuple(jnp.shape(values))
+        mask_shape = tuple(output_mask.shape)
+        # The mask must line up with the loss values: the same leading axes (a trailing axis
+        # of 1 or extra trailing axes of the values are fine, as Keras aligns them).
+        compatible = (
+            len(mask_shape) <= len(values_shape) + 1
+            and (len(mask_shape) <= len(values_shape) or mask_shape[-1] == 1)
+            and all(m == v for m, v in zip(mask_shape, values_shape))
+        )
+        if not compatible:
+            raise ValueError(
+                f"Loss {self.name!r}: the model output's mask has shape {mask_shape}, but the "
+                f"loss values have shape {values_shape}. The mask (from Embedding(mask_zero="
+                "True) or Masking) must cover the loss's leading axes (batch, time steps): "
+                "compute the loss per time step (e.g. a Dense layer on every step, with a "
+                "target of shape (batch, steps, ...)), or drop the mask before the output "
+                "(e.g. with GlobalAveragePooling1D)."
+            )
+        output_mask = output_mask.astype(self._dtype)
+        if mask is None:
+            return output_mask
+        return output_mask * _align(jnp.asarray(mask, self._dtype), output_mask)
 
     def _call_with_mask(self, y_true, y_pred, mask):
         """The per-sample values and the mask to reduce them with (`mask`: fit()'s row mask)."""

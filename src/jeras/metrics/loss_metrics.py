@@ -9,9 +9,10 @@ Arguments common to every class:
 
 import jax.numpy as jnp
 
+from jeras.backend.masking import get_keras_mask
 from jeras.losses import functions as F
 from jeras.losses.reduction import align_rank, squeeze_or_expand_to_same_rank
-from jeras.metrics.reduction_metrics import Mean, MeanMetricWrapper
+from jeras.metrics.reduction_metrics import Mean, MeanMetricWrapper, masked_sample_weight
 from jeras.ops._convert import unwrap
 
 
@@ -239,6 +240,7 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
     def update_state(self, y_true, y_pred, sample_weight=None):
         if self.ignore_class is None or sample_weight is None:
             return super().update_state(y_true, y_pred, sample_weight=sample_weight)
+        sample_weight = masked_sample_weight(sample_weight, get_keras_mask(y_pred), self.dtype)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         labels = jnp.asarray(unwrap(y_true))
         if labels.ndim == jnp.ndim(unwrap(y_pred)) and labels.shape[-1] == 1:

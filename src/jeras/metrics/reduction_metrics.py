@@ -3,8 +3,9 @@
 import jax.numpy as jnp
 
 from jeras import losses
+from jeras.backend.masking import get_keras_mask
 from jeras.losses.loss import PER_SAMPLE_LOSS_FUNCTIONS
-from jeras.losses.reduction import squeeze_or_expand_to_same_rank
+from jeras.losses.reduction import align_rank, squeeze_or_expand_to_same_rank
 from jeras.metrics.metric import Metric
 from jeras.ops._convert import unwrap
 
@@ -12,10 +13,13 @@ from jeras.ops._convert import unwrap
 def reduce_to_samplewise_values(values, sample_weight, dtype, reduce_fn=jnp.mean):
     """Per-sample values (`reduce_fn` over non-sample axes), weighted; and the matching weights.
 
-    Keras's `Mean` reduces with the mean and `Sum` with the sum."""
+    Keras's `Mean` reduces with the mean and `Sum` with the sum. A mask carried by `values`
+    weighs its masked entries 0, as in Keras."""
+    mask = get_keras_mask(values)
     values = jnp.asarray(unwrap(values)).astype(dtype)
     if sample_weight is not None:
         sample_weight = jnp.asarray(unwrap(sample_weight)).astype(dtype)
+        sample_weight = masked_sample_weight(sample_weight, mask, dtype)
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
         weight_ndim, values_ndim = sample_weight.ndim, values.ndim
         if values_ndim > weight_ndim:
@@ -27,6 +31,22 @@ def reduce_to_samplewise_values(values, sample_weight, dtype, reduce_fn=jnp.mean
     if values.ndim > 1:
         values = reduce_fn(values, axis=tuple(range(1, values.ndim)))
     return values, sample_weight
+
+
+def masked_sample_weight(sample_weight, mask, dtype):
+    """`sample_weight` times the 0/1 `mask` (Keras's `apply_mask` with a sum reduction); the
+    mask alone when there is no weight. Per-sample weights of shape (batch,) apply along the
+    mask's time steps (Keras would fail to broadcast them)."""
+    if mask is None:
+        return sample_weight
+    mask = jnp.asarray(mask).astype(dtype)
+    if sample_weight is None:
+        return mask
+    sample_weight = jnp.asarray(unwrap(sample_weight)).astype(dtype)
+    mask, sample_weight = squeeze_or_expand_to_same_rank(mask, sample_weight)
+    if sample_weight.ndim <= mask.ndim:
+        return mask * align_rank(mask, sample_weight)
+    return align_rank(sample_weight, mask) * sample_weight
 
 
 # Functions whose values keep one entry per sample and stay finite on fit()'s padding rows:
@@ -119,7 +139,12 @@ class MeanMetricWrapper(Mean):
         return self._fn in PADDING_EXACT_METRIC_FUNCTIONS
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        # As Keras: the mask the predictions carry (a masked model output) weighs the masked
+        # entries 0. In fit()'s train step the predictions reach the metrics without it (see
+        # `Engine`), as in Keras on JAX.
+        mask = get_keras_mask(y_pred)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        sample_weight = masked_sample_weight(sample_weight, mask, self.dtype)
         return super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):

@@ -1,10 +1,12 @@
 """`Functional`: a model defined by a graph of layer calls from `Input`s to outputs."""
 
 import jax
+import jax.numpy as jnp
 
+from jeras.backend.masking import set_keras_mask
 from jeras.layers.core import OperationLayer
 from jeras.layers.input_layer import InputLayer
-from jeras.layers.layer import Layer
+from jeras.layers.layer import Layer, raise_mask_shape_error
 from jeras.models.functional_config import functional_get_config
 from jeras.models.graph import map_graph
 from jeras.models.model import Model
@@ -120,6 +122,28 @@ class Functional(Model):
     # -- execution -----------------------------------------------------------------------------
     def call(self, inputs, training=None, mask=None):
         flat = self._flatten_call_inputs(inputs)
+        if mask is not None:
+            # As Keras: masks given for the inputs are attached to them, and the graph's
+            # layers take them from there.
+            masks = jax.tree_util.tree_leaves(mask, is_leaf=lambda v: v is None)
+            if len(masks) != len(flat):
+                raise ValueError(
+                    f"Model {self.name!r} has {len(flat)} input(s), but `mask` holds "
+                    f"{len(masks)} mask(s). Pass one mask (or None) per input."
+                )
+            for value, input_mask, tensor in zip(flat, masks, self._flat_inputs):
+                if input_mask is None:
+                    continue
+                # A model input's mask covers its leading (batch, time steps) axes.
+                value_shape, mask_shape = tuple(jnp.shape(value)), tuple(jnp.shape(input_mask))
+                if (
+                    len(mask_shape) > len(value_shape)
+                    or value_shape[: len(mask_shape)] != mask_shape
+                ):
+                    raise_mask_shape_error(
+                        tensor._keras_history[0], mask_shape, value_shape, value_shape[:2]
+                    )
+                set_keras_mask(value, input_mask)
         values = {}
         for tensor, value in zip(self._flat_inputs, flat):
             values[id(tensor)] = value

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jeras.backend.masking import get_keras_mask, set_keras_mask
 from jeras.backend.state_scope import StateScope, current_scope
 from jeras.backend.variable import Variable
 from jeras.layers.layer import Layer, call_stack, to_arrays, trainable_flags_version
@@ -97,6 +98,9 @@ class Model(Trainer, Layer):
         )
 
     def _compiled_call(self, x, training):
+        # Masks do not cross a `jax.jit` boundary on their own (the outputs are new arrays):
+        # the inputs' masks go in as arguments and the outputs' masks come back as results.
+        input_masks = [get_keras_mask(leaf) for leaf in jax.tree_util.tree_leaves(x)]
         x = jax.tree_util.tree_map(_as_call_input, x, is_leaf=lambda v: isinstance(v, Variable))
         variables = self._cached_variables()
         key = (bool(training), len(variables), trainable_flags_version())
@@ -105,7 +109,10 @@ class Model(Trainer, Layer):
             model = self
             layers = self._flatten_layers()
 
-            def forward(values, inputs):
+            def forward(values, inputs, masks):
+                for leaf, mask in zip(jax.tree_util.tree_leaves(inputs), masks):
+                    if mask is not None:
+                        set_keras_mask(leaf, mask)
                 with StateScope(zip(variables, values)) as scope:
                     outputs = Layer.__call__(model, inputs, training=bool(training))
                     new_values = scope.values_of(variables)
@@ -119,13 +126,16 @@ class Model(Trainer, Layer):
                 # holds them afterwards, as after an eager Keras call.
                 losses = [list(layer._losses) for layer in layers]
                 model._clear_losses()
-                return outputs, written, losses
+                output_masks = [get_keras_mask(leaf) for leaf in jax.tree_util.tree_leaves(outputs)]
+                return outputs, written, losses, output_masks
 
             cached = (jax.jit(forward), layers)
             self._eager_forward_cache[key] = cached
         fn, layers = cached
         try:
-            outputs, written, losses = fn([v.value for v in variables], x)
+            outputs, written, losses, output_masks = fn(
+                [v.value for v in variables], x, input_masks
+            )
         except jax.errors.ConcretizationTypeError:
             # The model's `call` branches on data values: run it op by op from now on.
             self._eager_jit_ok = False
@@ -134,6 +144,9 @@ class Model(Trainer, Layer):
             variables[index]._value = value
         for layer, layer_losses in zip(layers, losses):
             layer._losses = list(layer_losses)
+        for leaf, mask in zip(jax.tree_util.tree_leaves(outputs), output_masks):
+            if mask is not None:
+                set_keras_mask(leaf, mask)
         return outputs
 
     def _cached_variables(self):

@@ -135,7 +135,7 @@ class Sequential(Model):
     def call(self, inputs, training=None, mask=None):
         if self._functional is None:
             raise ValueError(f"Sequential model {self.name!r} has no layers or is not built.")
-        return self._functional.call(inputs, training=training)
+        return self._functional.call(inputs, training=training, mask=mask)
 
     @property
     def inputs(self):

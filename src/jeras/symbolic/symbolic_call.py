@@ -1,10 +1,20 @@
 """Calling a layer on `KerasTensor`s: build it from the symbolic shapes, infer the output shapes
-by tracing its `call` abstractly, and record a `Node` in the graph."""
+by tracing its `call` abstractly, and record a `Node` in the graph.
+
+Masks ride along: the masks of the symbolic inputs (`_keras_mask`, themselves `KerasTensor`s)
+are traced with the inputs, the layer's own call machinery fills its `mask` argument and
+computes its output masks exactly as in an eager call, and the output masks come back as
+`KerasTensor`s set on the outputs. So `Input -> Embedding(mask_zero=True)` has a mask
+symbolically, as in Keras.
+"""
+
+import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jeras.backend.masking import get_keras_mask, set_keras_mask
 from jeras.backend.state_scope import StateScope
 from jeras.symbolic.keras_tensor import KerasTensor
 from jeras.symbolic.node import Node
@@ -32,37 +42,55 @@ def symbolic_call(layer, args, kwargs):
 
 
 def infer_outputs(layer, args, kwargs):
-    specs = [_abstract_outputs(layer, args, kwargs, size) for size in _PROBE_SIZES]
+    first = _abstract_outputs(layer, args, kwargs, _PROBE_SIZES[0])
+    with warnings.catch_warnings():
+        # The second trace repeats the first: its warnings (a mask dropped) were given once.
+        warnings.simplefilter("ignore")
+        second = _abstract_outputs(layer, args, kwargs, _PROBE_SIZES[1])
 
     def merge(a, b):
         shape = tuple(da if da == db else None for da, db in zip(a.shape, b.shape))
         return KerasTensor(shape, dtype=a.dtype)
 
-    return jax.tree_util.tree_map(merge, specs[0], specs[1])
+    (outputs_a, masks_a), (outputs_b, masks_b) = first, second
+    outputs = jax.tree_util.tree_map(merge, outputs_a, outputs_b)
+    masks = [None if a is None else merge(a, b) for a, b in zip(masks_a, masks_b)]
+    for tensor, mask in zip(jax.tree_util.tree_leaves(outputs, is_leaf=_is_kt), masks):
+        if mask is not None:
+            set_keras_mask(tensor, mask)
+    return outputs
 
 
 def _abstract_outputs(layer, args, kwargs, size):
+    """The output shapes of the call traced with unknown dimensions set to `size`, and the
+    shapes of the output masks (None for an output without one), one per output leaf."""
     leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_kt)
     symbolic_positions = [i for i, leaf in enumerate(leaves) if _is_kt(leaf)]
-    structs = [
-        jax.ShapeDtypeStruct(
-            tuple(size if d is None else d for d in leaves[i].shape), leaves[i].dtype
-        )
-        for i in symbolic_positions
-    ]
 
-    def run(*values):
+    def struct(tensor):
+        return jax.ShapeDtypeStruct(
+            tuple(size if d is None else d for d in tensor.shape), tensor.dtype
+        )
+
+    structs = [struct(leaves[i]) for i in symbolic_positions]
+    input_masks = [get_keras_mask(leaves[i]) for i in symbolic_positions]
+    mask_structs = [None if m is None else struct(m) for m in input_masks]
+
+    def run(values, masks):
         filled = list(leaves)
-        for position, value in zip(symbolic_positions, values):
+        for position, value, mask in zip(symbolic_positions, values, masks):
+            if mask is not None:
+                set_keras_mask(value, mask)
             filled[position] = value
         call_args, call_kwargs = jax.tree_util.tree_unflatten(treedef, filled)
         # A throwaway scope: seed streams and stateful layers may assign while traced.
         with StateScope():
             outputs = layer._concrete_call(tuple(call_args), dict(call_kwargs))
-        return outputs
+        output_masks = [get_keras_mask(x) for x in jax.tree_util.tree_leaves(outputs)]
+        return outputs, output_masks
 
     try:
-        result = jax.eval_shape(run, *structs)
+        result = jax.eval_shape(run, structs, mask_structs)
     finally:
         layer._clear_losses()
     return result

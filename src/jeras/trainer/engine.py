@@ -15,6 +15,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from jeras.backend import distribution_state
+from jeras.backend.masking import get_keras_mask, set_keras_mask
 from jeras.backend.state_scope import StateScope
 from jeras.trainer.compile_utils import flatten_outputs
 from jeras.trainer.state_sync import TrainingState
@@ -107,12 +108,27 @@ class Engine:
             if extra:
                 total = total + sum(jnp.sum(jnp.asarray(v, "float32")) for v in extra)
             new_non_trainable = scope.values_of(spec.non_trainable_variables)
-        return total, (per_output, flat_true, flat_pred, flat_sw, new_non_trainable)
+        # The outputs' Keras masks (the losses read them from `flat_pred` above), handed on
+        # explicitly: arrays returned through `jax.grad`'s aux are new objects without them.
+        output_masks = [get_keras_mask(pred) for pred in flat_pred]
+        return total, (per_output, flat_true, flat_pred, flat_sw, new_non_trainable, output_masks)
 
     def _update_metrics(
-        self, metrics_values, total, per_output, flat_true, flat_pred, flat_sw, mask, batch_count
+        self,
+        metrics_values,
+        total,
+        per_output,
+        flat_true,
+        flat_pred,
+        flat_sw,
+        mask,
+        batch_count,
+        output_masks=None,
     ):
         spec = self.spec
+        for pred, output_mask in zip(flat_pred, output_masks or ()):
+            if output_mask is not None:
+                set_keras_mask(pred, output_mask)
         with StateScope(zip(spec.metrics_variables, metrics_values)) as scope:
             spec.loss_tracker.update_state(total, sample_weight=batch_count)
             if spec.compile_loss is not None:
@@ -143,13 +159,17 @@ class Engine:
             return scaled, (total, aux)
 
         grads, (total, aux) = jax.grad(loss_fn, has_aux=True)(trainable)
-        per_output, flat_true, flat_pred, flat_sw, new_non_trainable = aux
+        per_output, flat_true, flat_pred, flat_sw, new_non_trainable, _ = aux
         if self.spec.trainable_variables:
             new_trainable, new_optimizer = optimizer.stateless_apply(
                 optimizer_values, grads, list(self.spec.trainable_variables), trainable
             )
         else:
             new_trainable, new_optimizer = trainable, optimizer_values
+        # The output masks are not given to the training metrics: Keras on JAX updates them
+        # with the predictions returned through `jax.value_and_grad`'s aux, which have lost
+        # their masks, so its training metrics count masked steps (its loss does not, and
+        # evaluate()'s metrics do not). jeras reports the same numbers.
         new_metrics = self._update_metrics(
             metrics_values, total, per_output, flat_true, flat_pred, flat_sw, mask, count
         )
@@ -159,9 +179,17 @@ class Engine:
         trainable, non_trainable, optimizer_values, metrics_values = state
         x, y, sw, mask, count = self._unpack(batch)
         total, aux = self._forward_and_loss(trainable, non_trainable, x, y, sw, mask, False)
-        per_output, flat_true, flat_pred, flat_sw, _ = aux
+        per_output, flat_true, flat_pred, flat_sw, _, output_masks = aux
         new_metrics = self._update_metrics(
-            metrics_values, total, per_output, flat_true, flat_pred, flat_sw, mask, count
+            metrics_values,
+            total,
+            per_output,
+            flat_true,
+            flat_pred,
+            flat_sw,
+            mask,
+            count,
+            output_masks,
         )
         return TrainingState(trainable, non_trainable, optimizer_values, new_metrics)
 
