@@ -57,8 +57,11 @@ from jeras.layers.pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
+from jeras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
+from jeras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from jeras.layers.regularization import ActivityRegularization, Dropout
 from jeras.layers.reshaping import Flatten, Reshape
+from jeras.layers.wrappers import Bidirectional, TimeDistributed
 from jeras.saving.public_names import register_public_names as _register_public_names
 
 _register_public_names("layers", vars())
