@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from jeras.backend.variable import Variable
-from jeras.layers.layer import Layer
+from jeras.layers.layer import Layer, build_sublayer
 from jeras.layers.recurrent_cells import (
     GRUCell,
     LSTMCell,
@@ -89,7 +89,7 @@ class RNN(Layer):
         self._check_rank(sequences_shape)
         step_shape = (sequences_shape[0],) + sequences_shape[2:]
         if isinstance(self.cell, Layer) and not self.cell.built:
-            self.cell._build_with_shapes(step_shape)
+            build_sublayer(self, self.cell, step_shape)
         if self.stateful:
             if self.states is not None:
                 self.reset_state()
@@ -186,9 +186,7 @@ class RNN(Layer):
             return self.get_initial_state(batch_size)
         zeros = self.get_initial_state(batch_size)
         expected = jax.tree_util.tree_leaves(zeros)
-        given = jax.tree_util.tree_leaves(
-            initial_state, is_leaf=lambda v: isinstance(v, Variable)
-        )
+        given = jax.tree_util.tree_leaves(initial_state, is_leaf=lambda v: isinstance(v, Variable))
         given = [jnp.asarray(v.value if isinstance(v, Variable) else v) for v in given]
         if len(given) != len(expected) or any(
             tuple(g.shape) != tuple(e.shape) for g, e in zip(given, expected)
@@ -630,4 +628,3 @@ def _checked_use_cudnn(layer, use_cudnn):
             f"'auto', True, False; got {use_cudnn!r}."
         )
     return use_cudnn
-

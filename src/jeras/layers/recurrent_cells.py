@@ -5,7 +5,7 @@ import jax.numpy as jnp
 
 from jeras import activations, constraints, initializers, regularizers
 from jeras.backend.random import SeedGenerator
-from jeras.layers.layer import Layer
+from jeras.layers.layer import Layer, build_sublayer
 from jeras.layers.recurrent_dropout import input_dropout_mask, recurrent_dropout_mask
 from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
 
@@ -371,7 +371,7 @@ class StackedRNNCells(Layer):
         batch_size = input_shape[0]
         for cell in self.cells:
             if isinstance(cell, Layer) and not cell.built:
-                cell._build_with_shapes(tuple(input_shape))
+                build_sublayer(self, cell, tuple(input_shape))
             output_size = getattr(cell, "output_size", None)
             if output_size is None:
                 size = cell.state_size
@@ -447,9 +447,7 @@ def _check_cell(cell, owner):
 
 def _check_units(class_name, units):
     if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-        raise ValueError(
-            f"{class_name}: `units` must be a positive integer, got {units!r}."
-        )
+        raise ValueError(f"{class_name}: `units` must be a positive integer, got {units!r}.")
 
 
 _WEIGHT_ROLES = ("kernel", "recurrent", "bias")
@@ -544,4 +542,3 @@ class _UnitForgetBias:
                 jnp.asarray(self.bias_initializer((2 * u,), dtype=dtype)),
             ]
         )
-

@@ -4,7 +4,7 @@
 import jax
 import jax.numpy as jnp
 
-from jeras.layers.layer import Layer
+from jeras.layers.layer import Layer, build_sublayer
 from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
@@ -80,7 +80,7 @@ class Bidirectional(Layer):
     def build(self, sequences_shape, initial_state_shape=None):
         for direction in (self.forward_layer, self.backward_layer):
             if not direction.built:
-                direction._build_with_shapes(tuple(sequences_shape))
+                build_sublayer(self, direction, tuple(sequences_shape))
         if self._initial_weights is not None:
             half = len(self._initial_weights) // 2
             self.forward_layer.set_weights(self._initial_weights[:half])
@@ -218,7 +218,7 @@ class TimeDistributed(Layer):
     def build(self, input_shape):
         step_shape = self._step_shape(tuple(input_shape))
         if not self.layer.built:
-            self.layer._build_with_shapes(step_shape)
+            build_sublayer(self, self.layer, step_shape)
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
