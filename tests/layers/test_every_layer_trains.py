@@ -53,12 +53,29 @@ class Case:
         the inputs straight in.
     head: `Flatten` (when the output has more than 2 axes) then `Dense(1)` after the layer;
         False when the layer alone already maps to one value per sample.
+    run_in_rnn: the layer is a recurrent cell (one time step): it trains inside `RNN(cell)`.
     """
 
     kwargs: dict
     input_shapes: tuple
     stem_units: tuple | None = None
     head: bool = True
+    run_in_rnn: bool = False
+
+
+class PerLibrary:
+    """A constructor argument that is an object of the library being built (the layer that
+    `Bidirectional` wraps, the cell of an `RNN`): `make(lib)` builds it."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __repr__(self):
+        return "PerLibrary(...)"
+
+
+def _arguments(kwargs, lib):
+    return {k: v.make(lib) if isinstance(v, PerLibrary) else v for k, v in kwargs.items()}
 
 
 def _square(t):
@@ -117,6 +134,35 @@ CASES = {
     "Minimum": Case({}, ((5,), (3,)), stem_units=(4, 4)),
     "Concatenate": Case(dict(axis=-1), ((3, 4), (3, 2)), stem_units=(2, 3)),
     "Dot": Case(dict(axes=-1, normalize=True), ((5,), (3,)), stem_units=(4, 4)),
+    # -- recurrent
+    "SimpleRNN": Case(dict(units=3, return_sequences=True, go_backwards=True), ((5, 4),)),
+    "LSTM": Case(dict(units=3, unroll=True), ((5, 4),)),
+    "GRU": Case(dict(units=3, return_sequences=True, reset_after=False), ((5, 4),)),
+    "SimpleRNNCell": Case(dict(units=2, activation="relu"), ((4, 3),), run_in_rnn=True),
+    "LSTMCell": Case(dict(units=2, unit_forget_bias=False), ((4, 3),), run_in_rnn=True),
+    "GRUCell": Case(dict(units=2), ((4, 3),), run_in_rnn=True),
+    "StackedRNNCells": Case(
+        dict(cells=PerLibrary(lambda lib: [lib.layers.GRUCell(3), lib.layers.SimpleRNNCell(2)])),
+        ((4, 3),),
+        run_in_rnn=True,
+    ),
+    "RNN": Case(
+        dict(
+            cell=PerLibrary(lambda lib: [lib.layers.LSTMCell(3), lib.layers.GRUCell(2)]),
+            return_state=False,
+        ),
+        ((5, 4),),
+    ),
+    "Bidirectional": Case(
+        dict(
+            layer=PerLibrary(lambda lib: lib.layers.GRU(3, return_sequences=True)),
+            merge_mode="ave",
+        ),
+        ((5, 4),),
+    ),
+    "TimeDistributed": Case(
+        dict(layer=PerLibrary(lambda lib: lib.layers.Dense(2, activation="tanh"))), ((5, 4),)
+    ),
 }
 
 # Catalogue classes that cannot be trained by nature, with the reason.
@@ -156,7 +202,9 @@ def _build(lib, name, case, layer=None):
     if case.stem_units is not None:
         hidden = [lib.layers.Dense(units)(x) for x, units in zip(inputs, case.stem_units)]
     if layer is None:
-        layer = getattr(lib.layers, name)(**case.kwargs)
+        layer = getattr(lib.layers, name)(**_arguments(case.kwargs, lib))
+    if case.run_in_rnn:
+        layer = lib.layers.RNN(layer, return_sequences=True)
     hidden = layer(hidden if len(hidden) > 1 else hidden[0])
     if case.head:
         if len(hidden.shape) > 2:
