@@ -445,6 +445,13 @@ def test_time_distributed_matches_keras():
     x = _x(BATCH, TIMESTEPS, 6, 2)
     _same_weights(k_conv, j_conv, x.shape)
     _compare_call(k_conv, j_conv, x)
+    # A layer with non-trainable weights runs step by step (its state would update per step).
+    k_frozen = keras.layers.TimeDistributed(keras.layers.Dense(2, trainable=False))
+    j_frozen = jeras.layers.TimeDistributed(jeras.layers.Dense(2, trainable=False))
+    x = _x(BATCH, TIMESTEPS, FEATURES)
+    _same_weights(k_frozen, j_frozen, x.shape)
+    assert j_frozen.layer.non_trainable_weights
+    _compare_call(k_frozen, j_frozen, x)
     with pytest.raises(ValueError, match="rank 3 or more"):
         jeras.layers.TimeDistributed(jeras.layers.Dense(2))(np.zeros((2, 3), "float32"))
 
