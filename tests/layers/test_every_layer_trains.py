@@ -163,6 +163,11 @@ CASES = {
     "TimeDistributed": Case(
         dict(layer=PerLibrary(lambda lib: lib.layers.Dense(2, activation="tanh"))), ((5, 4),)
     ),
+    "ConvLSTM1D": Case(dict(filters=2, kernel_size=2, padding="same"), ((3, 5, 2),)),
+    "ConvLSTM2D": Case(
+        dict(filters=2, kernel_size=2, return_sequences=True, go_backwards=True), ((3, 4, 3, 2),)
+    ),
+    "ConvLSTM3D": Case(dict(filters=2, kernel_size=2, strides=2), ((2, 4, 3, 4, 1),)),
 }
 
 # Catalogue classes that cannot be trained by nature, with the reason.

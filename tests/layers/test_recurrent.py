@@ -288,7 +288,7 @@ def test_dropout_with_the_same_masks_matches_keras(
     k_layer.cell._recurrent_dropout_mask = state_mask
     k_out = np.asarray(k_layer(x, training=True))
 
-    def given_masks(cell, batch_size, input_dim, dtype):
+    def given_masks(cell, step_input_shape, states, dtype):
         cell._dropout_mask, cell._recurrent_dropout_mask = input_mask, state_mask
 
     monkeypatch.setattr(jeras_recurrent, "prepare_dropout_masks", given_masks)
@@ -481,6 +481,71 @@ def test_training_steps_match_keras():
     assert_close(
         j_model.get_weights(), k_model.get_weights(), **matmul_tolerance(atol=1e-5, rtol=1e-4)
     )
+
+
+# -- ConvLSTM ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "class_name, shape, kwargs",
+    [
+        (
+            "ConvLSTM1D",
+            (2, 4, 7, 3),
+            dict(filters=2, kernel_size=3, padding="same", return_sequences=True),
+        ),
+        (
+            "ConvLSTM2D",
+            (2, 3, 5, 6, 2),
+            dict(
+                filters=2, kernel_size=(2, 3), strides=(2, 1), return_state=True, go_backwards=True
+            ),
+        ),
+        (
+            "ConvLSTM2D",
+            (2, 3, 2, 5, 6),
+            dict(
+                filters=3,
+                kernel_size=2,
+                data_format="channels_first",
+                dilation_rate=2,
+                return_sequences=True,
+            ),
+        ),
+        (
+            "ConvLSTM3D",
+            (2, 3, 4, 3, 4, 2),
+            dict(filters=2, kernel_size=2, padding="same", unit_forget_bias=False),
+        ),
+    ],
+)
+def test_conv_lstm_matches_keras(class_name, shape, kwargs):
+    # (No masks: Keras's loop cannot broadcast a mask against a ConvLSTM's spatial states.)
+    k_layer, j_layer = _pair(class_name, **kwargs)
+    x = _x(*shape)
+    _same_weights(k_layer, j_layer, x.shape)
+    assert [w.path for w in j_layer.weights] == [w.path for w in k_layer.weights]
+    _compare_call(k_layer, j_layer, x)
+    k_config, j_config = k_layer.get_config(), j_layer.get_config()
+    assert json.dumps(j_config, sort_keys=True) == json.dumps(k_config, sort_keys=True)
+    assert list(j_config) == list(k_config)
+
+
+def test_conv_lstm_dropout_with_the_same_masks_matches_keras(monkeypatch):
+    kwargs = dict(filters=2, kernel_size=3, padding="same", dropout=0.3, recurrent_dropout=0.4)
+    k_layer, j_layer = _pair("ConvLSTM1D", **kwargs)
+    x = _x(BATCH, TIMESTEPS, 6, 2)
+    _same_weights(k_layer, j_layer, x.shape)
+    input_mask = _draw_like_keras(0.3, (BATCH, 6, 2), 4)
+    state_mask = _draw_like_keras(0.4, (BATCH, 6, 2), 4)
+    k_layer.cell._dropout_mask = input_mask
+    k_layer.cell._recurrent_dropout_mask = state_mask
+    k_out = np.asarray(k_layer(x, training=True))
+
+    def given_masks(cell, step_input_shape, states, dtype):
+        assert tuple(step_input_shape) == (BATCH, 6, 2)
+        cell._dropout_mask, cell._recurrent_dropout_mask = input_mask, state_mask
+
+    monkeypatch.setattr(jeras_recurrent, "prepare_dropout_masks", given_masks)
+    assert_close(np.asarray(j_layer(x, training=True)), k_out, **TOLERANCE)
 
 
 # -- configs and files -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """`jeras.layers`: the `Layer` base class and the layer catalogue, named as `keras.layers`."""
 
 from jeras.layers import core as _core
+from jeras.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from jeras.layers.convolution import (
     Conv1D,
     Conv2D,

@@ -155,7 +155,8 @@ class RNN(Layer):
         states = self._initial_states(sequences, initial_state)
         mask = self._checked_mask(mask, sequences)
         if training:
-            prepare_dropout_masks(self.cell, batch_size, sequences.shape[-1], sequences.dtype)
+            step_shape = (batch_size, *sequences.shape[2:])
+            prepare_dropout_masks(self.cell, step_shape, states, sequences.dtype)
         try:
             last_output, outputs, final_states = scan_over_time(
                 lambda inputs, step_states: call_cell(self.cell, inputs, step_states, training),
@@ -293,22 +294,17 @@ class _BuiltInRNN(RNN):
         )
         super().__init__(cell, **rnn_arguments, **kwargs)
 
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        if len(sequences.shape) != 3:
-            raise ValueError(
-                f"{type(self).__name__} layer {self.name!r} expects sequences of rank 3 "
-                f"(batch, timesteps, features), got an input of shape "
-                f"{tuple(sequences.shape)}."
-            )
-        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+    # The rank of the sequences the layer reads: (batch, timesteps, features).
+    sequence_rank = 3
+    sequence_axes = "(batch, timesteps, features)"
 
-    def build(self, sequences_shape, initial_state_shape=None):
-        if len(sequences_shape) != 3:
+    def _check_rank(self, shape):
+        if len(shape) != self.sequence_rank:
             raise ValueError(
-                f"{type(self).__name__} layer {self.name!r} expects sequences of rank 3 "
-                f"(batch, timesteps, features), got an input of shape {tuple(sequences_shape)}."
+                f"{type(self).__name__} layer {self.name!r} expects sequences of rank "
+                f"{self.sequence_rank} {self.sequence_axes}, got an input of shape "
+                f"{tuple(shape)}."
             )
-        super().build(sequences_shape)
 
     def _cell_config(self):
         cell_config = self.cell.get_config()

@@ -49,12 +49,12 @@ class SimpleRNNCell(Layer):
         seed=None,
         **kwargs,
     ):
-        _check_units(type(self).__name__, units)
+        check_units(type(self).__name__, units)
         super().__init__(**kwargs)
         self.units = units
         self.activation = activations.get(activation)
-        _set_weight_options(self, locals())
-        _set_dropout_options(self, dropout, recurrent_dropout, seed)
+        set_weight_options(self, locals())
+        set_dropout_options(self, dropout, recurrent_dropout, seed)
         self.state_size = units
         self.output_size = units
 
@@ -87,7 +87,7 @@ class SimpleRNNCell(Layer):
             **super().get_config(),
             "units": self.units,
             "activation": activations.serialize(self.activation),
-            **_weight_options_config(self),
+            **weight_options_config(self),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,
@@ -135,15 +135,15 @@ class LSTMCell(Layer):
         seed=None,
         **kwargs,
     ):
-        _check_units(type(self).__name__, units)
+        check_units(type(self).__name__, units)
         implementation = kwargs.pop("implementation", 2)
         super().__init__(**kwargs)
         self.units = units
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = unit_forget_bias
-        _set_weight_options(self, locals())
-        _set_dropout_options(self, dropout, recurrent_dropout, seed)
+        set_weight_options(self, locals())
+        set_dropout_options(self, dropout, recurrent_dropout, seed)
         # Keras's implementation 1 (gate-wise masks) is forced by recurrent dropout.
         self.implementation = 1 if self.recurrent_dropout != 0.0 else implementation
         self.dropout_mask_count = 4 if self.implementation == 1 else None
@@ -153,7 +153,7 @@ class LSTMCell(Layer):
     def build(self, input_shape):
         bias_initializer = self.bias_initializer
         if self.unit_forget_bias:
-            bias_initializer = _UnitForgetBias(self.bias_initializer, self.units)
+            bias_initializer = UnitForgetBias(self.bias_initializer, self.units)
         _add_weights(self, input_shape, 4, (4 * self.units,), bias_initializer)
         self.built = True
 
@@ -189,7 +189,7 @@ class LSTMCell(Layer):
         return [jnp.zeros((batch_size, d), self.compute_dtype) for d in self.state_size]
 
     def get_config(self):
-        config = _weight_options_config(self)
+        config = weight_options_config(self)
         return {
             **super().get_config(),
             "units": self.units,
@@ -247,15 +247,15 @@ class GRUCell(Layer):
         seed=None,
         **kwargs,
     ):
-        _check_units(type(self).__name__, units)
+        check_units(type(self).__name__, units)
         implementation = kwargs.pop("implementation", 2)
         super().__init__(**kwargs)
         self.units = units
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.reset_after = reset_after
-        _set_weight_options(self, locals())
-        _set_dropout_options(self, dropout, recurrent_dropout, seed)
+        set_weight_options(self, locals())
+        set_dropout_options(self, dropout, recurrent_dropout, seed)
         self.implementation = 1 if self.recurrent_dropout != 0.0 else implementation
         self.dropout_mask_count = 3 if self.implementation == 1 else None
         self.state_size = units
@@ -324,7 +324,7 @@ class GRUCell(Layer):
         return [jnp.zeros((batch_size, self.units), self.compute_dtype)]
 
     def get_config(self):
-        config = _weight_options_config(self)
+        config = weight_options_config(self)
         return {
             **super().get_config(),
             "units": self.units,
@@ -445,7 +445,7 @@ def _check_cell(cell, owner):
         )
 
 
-def _check_units(class_name, units):
+def check_units(class_name, units):
     if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
         raise ValueError(f"{class_name}: `units` must be a positive integer, got {units!r}.")
 
@@ -453,7 +453,7 @@ def _check_units(class_name, units):
 _WEIGHT_ROLES = ("kernel", "recurrent", "bias")
 
 
-def _set_weight_options(cell, arguments):
+def set_weight_options(cell, arguments):
     cell.use_bias = arguments["use_bias"]
     for role in _WEIGHT_ROLES:
         setattr(cell, f"{role}_initializer", initializers.get(arguments[f"{role}_initializer"]))
@@ -461,7 +461,7 @@ def _set_weight_options(cell, arguments):
         setattr(cell, f"{role}_constraint", constraints.get(arguments[f"{role}_constraint"]))
 
 
-def _weight_options_config(cell):
+def weight_options_config(cell):
     """`use_bias` and the initializer, regularizer and constraint entries, in Keras's order."""
     config = {"use_bias": cell.use_bias}
     for kind in ("initializer", "regularizer", "constraint"):
@@ -470,7 +470,7 @@ def _weight_options_config(cell):
     return config
 
 
-def _set_dropout_options(cell, dropout, recurrent_dropout, seed):
+def set_dropout_options(cell, dropout, recurrent_dropout, seed):
     # Keras clips the rates into [0, 1] rather than refusing them.
     cell.dropout = min(1.0, max(0.0, dropout))
     cell.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
@@ -525,7 +525,7 @@ def _gate_states(cell, h_tm1, gates, use_recurrent_dropout):
     return [h_tm1 * mask for mask in recurrent_dropout_mask(cell, h_tm1)]
 
 
-class _UnitForgetBias:
+class UnitForgetBias:
     """The LSTM bias initializer with `unit_forget_bias`: the user's initializer for the input,
     cell and output gates, ones for the forget gate."""
 

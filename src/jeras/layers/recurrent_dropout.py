@@ -14,24 +14,24 @@ import jax
 import jax.numpy as jnp
 
 
-def prepare_dropout_masks(cell, batch_size, input_dim, dtype):
+def prepare_dropout_masks(cell, step_input_shape, states, dtype):
     """Draw `cell`'s masks (and those of the cells it stacks) for one sequence.
 
-    `input_dim` is the feature size of the sequence fed to `cell`; a stacked cell's inputs are
-    the previous cell's outputs."""
+    `step_input_shape` is the shape of one time step of the cell's inputs, `states` its initial
+    states (the recurrent mask takes the shape of the first); a stacked cell's inputs are the
+    previous cell's outputs."""
     if getattr(cell, "uses_dropout_masks", False):
         cell._dropout_mask = None
         cell._recurrent_dropout_mask = None
         if cell.dropout > 0:
-            cell._dropout_mask = _draw(cell, cell.dropout, (batch_size, input_dim), dtype)
+            cell._dropout_mask = _draw(cell, cell.dropout, step_input_shape, dtype)
         if cell.recurrent_dropout > 0:
-            units = _first_state_size(cell)
-            cell._recurrent_dropout_mask = _draw(
-                cell, cell.recurrent_dropout, (batch_size, units), dtype
-            )
-    for inner in getattr(cell, "cells", ()) or ():
-        prepare_dropout_masks(inner, batch_size, input_dim, dtype)
-        input_dim = output_size_of(inner)
+            state_shape = jax.tree_util.tree_leaves(states)[0].shape
+            cell._recurrent_dropout_mask = _draw(cell, cell.recurrent_dropout, state_shape, dtype)
+    inner_cells = getattr(cell, "cells", None) or ()
+    for inner, inner_states in zip(inner_cells, states if inner_cells else ()):
+        prepare_dropout_masks(inner, step_input_shape, inner_states, dtype)
+        step_input_shape = (step_input_shape[0], output_size_of(inner))
 
 
 def clear_dropout_masks(cell):
