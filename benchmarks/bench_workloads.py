@@ -413,6 +413,24 @@ def build_transformer_text(keras):
     return model
 
 
+# keras-io's "Bidirectional LSTM on IMDB" stack, on image rows as sequences
+# --------------------------------------------------------------------------
+
+
+def build_bidirectional_lstm(keras):
+    # keras-io's two bidirectional LSTMs of 64 units. jeras has no Embedding layer yet and the
+    # benchmarks have no text data: the sequences are Fashion-MNIST images read row by row
+    # (28 steps of 28 features), and the head is a 10-way softmax instead of a sigmoid.
+    layers = keras.layers
+    inputs = keras.Input(shape=(28, 28))
+    x = layers.Bidirectional(layers.LSTM(64, return_sequences=True))(inputs)
+    x = layers.Bidirectional(layers.LSTM(64))(x)
+    outputs = layers.Dense(10, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 TRANSFORMER_TEXT = Workload(
     name="transformer_text",
     title="keras-io text classification with Transformer (token+position Embedding, "
@@ -431,6 +449,94 @@ TRANSFORMER_TEXT = Workload(
     ratios=standard_ratios(with_floor=False),
     min_val_acc=0.7,
     inputs="word_ids",
+)
+
+
+def _orthogonal(rng, rows, cols):
+    import numpy as np
+
+    q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+    q = q * np.sign(np.diag(r))
+    return (q if rows >= cols else q.T)[:rows, :cols].astype(np.float32)
+
+
+def _lstm_direction_params(rng, features, units):
+    import numpy as np
+
+    bias = np.zeros(4 * units, np.float32)
+    bias[units : 2 * units] = 1.0  # unit_forget_bias
+    return [
+        _glorot_uniform(rng, (features, 4 * units), features, 4 * units),
+        _orthogonal(rng, units, 4 * units),
+        bias,
+    ]
+
+
+def _bidirectional_lstm_params(rng):
+    params = []
+    for features in (28, 128):
+        for _direction in ("forward", "backward"):
+            params += _lstm_direction_params(rng, features, 64)
+    return params + _dense_params(rng, (128, 10))
+
+
+def _lstm_direction(x, kernel, recurrent_kernel, bias, reverse):
+    """One LSTM over time-major `x`: the outputs in time order and the last processed one."""
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    # The input projection of every step at once; only the recurrent product is sequential.
+    projected = x @ kernel + bias
+    zeros = jnp.zeros((x.shape[1], recurrent_kernel.shape[0]), x.dtype)
+
+    def step(carry, z_x):
+        h, c = carry
+        i, f, g, o = jnp.split(z_x + h @ recurrent_kernel, 4, axis=-1)
+        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        return (h, c), h
+
+    (h, _), outputs = lax.scan(step, (zeros, zeros), projected, reverse=reverse)
+    return outputs, h
+
+
+def _bidirectional_lstm_forward(params, x, training, key):
+    import jax
+    import jax.numpy as jnp
+
+    h = jnp.swapaxes(x, 0, 1)
+    forward, _ = _lstm_direction(h, *params[0:3], reverse=False)
+    backward, _ = _lstm_direction(h, *params[3:6], reverse=True)
+    h = jnp.concatenate([forward, backward], axis=-1)
+    _, last_forward = _lstm_direction(h, *params[6:9], reverse=False)
+    _, last_backward = _lstm_direction(h, *params[9:12], reverse=True)
+    h = jnp.concatenate([last_forward, last_backward], axis=-1)
+    return jax.nn.softmax(h @ params[12] + params[13], axis=-1)
+
+
+BIDIRECTIONAL_LSTM = Workload(
+    name="bidirectional_lstm",
+    title="keras-io Bidirectional LSTM stack (Bi-LSTM 64 sequences -> Bi-LSTM 64 -> "
+    "Dense10 softmax) on Fashion-MNIST rows as 28-step sequences, Adam, batch 32",
+    dataset="fashion_mnist",
+    input_shape=(28, 28),
+    labels="sparse",
+    accuracy_key="accuracy",
+    batch_size=32,
+    val_holdout=10_000,
+    # Four LSTMs of 28 sequential steps per batch: a few dozen steps by default on CPU.
+    train_steps=40,
+    val_steps=10,
+    build=build_bidirectional_lstm,
+    floor=FloorModel(
+        init_params=_bidirectional_lstm_params,
+        forward=_bidirectional_lstm_forward,
+        optimizer=_keras_adam,
+        scan_on_cpu=True,
+    ),
+    ratios=standard_ratios(),
+    min_val_acc=0.7,
 )
 
 
@@ -455,5 +561,6 @@ WORKLOADS = {
         MNIST_CONVNET,
         WIDE_MLP,
         TRANSFORMER_TEXT,
+        BIDIRECTIONAL_LSTM,
     )
 }

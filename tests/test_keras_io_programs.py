@@ -192,3 +192,84 @@ def test_mnist_convnet_trains_like_keras(monkeypatch):
     # steps of that size: 1e-4 absolute.
     for got_weight, want_weight in zip(got["model"].get_weights(), want["model"].get_weights()):
         np.testing.assert_allclose(got_weight, want_weight, rtol=1e-4, atol=1e-4)
+
+
+# https://keras.io/examples/nlp/bidirectional_lstm_imdb/ ("Bidirectional LSTM on IMDB",
+# fchollet): its two-layer bidirectional LSTM stack and its training call. Edits: jeras has no
+# `Embedding` layer, IMDB loader or `pad_sequences` yet, so the program's model starts from
+# float inputs of the embedding's output shape `(None, 128)` instead of `Input(shape=(None,),
+# dtype="int32")` + `Embedding(max_features, 128)`, and the data are synthetic sequences of
+# those shapes (20 steps instead of 200, 96 training and 32 validation reviews) rather than the
+# padded IMDB reviews; the imports name jeras (the oracle run puts keras back).
+IMDB_BIDIRECTIONAL_LSTM_BUILD = """
+import numpy as np
+import jeras as keras
+from jeras import layers
+
+# Input for variable-length sequences of embedded words
+inputs = keras.Input(shape=(None, 128))
+# Add 2 bidirectional LSTMs
+x = layers.Bidirectional(layers.LSTM(64, return_sequences=True))(inputs)
+x = layers.Bidirectional(layers.LSTM(64))(x)
+# Add a classifier
+outputs = layers.Dense(1, activation="sigmoid")(x)
+model = keras.Model(inputs, outputs)
+model.summary()
+"""
+
+IMDB_BIDIRECTIONAL_LSTM_TRAIN = """
+model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+model.fit(x_train, y_train, batch_size=32, epochs=2, validation_data=(x_val, y_val))
+"""
+
+
+def _synthetic_embedded_reviews():
+    """Embedded "reviews" whose label is carried by a direction in the embedding space that
+    shows at a few random time steps, so a recurrent model has something to find."""
+    rng = np.random.default_rng(2027)
+    direction = rng.standard_normal(128).astype("float32")
+
+    def draw(n):
+        labels = rng.integers(0, 2, n)
+        x = 0.5 * rng.standard_normal((n, 20, 128)).astype("float32")
+        for i, label in enumerate(labels):
+            steps = rng.choice(20, size=3, replace=False)
+            x[i, steps] += (1.0 if label else -1.0) * 0.3 * direction
+        return x, labels.astype("float32")
+
+    return draw(96), draw(32)
+
+
+def _run_imdb(lib, before_training=None):
+    (x_train, y_train), (x_val, y_val) = _synthetic_embedded_reviews()
+    build = IMDB_BIDIRECTIONAL_LSTM_BUILD
+    if lib is keras:
+        build = build.replace("import jeras as keras", "import keras").replace(
+            "from jeras import layers", "from keras import layers"
+        )
+    namespace = dict(x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val)
+    lib.utils.set_random_seed(1)
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(build, namespace)
+        assert namespace["keras"] is lib
+        if before_training is not None:
+            before_training(namespace["model"])
+        np.random.seed(0)
+        exec(IMDB_BIDIRECTIONAL_LSTM_TRAIN, namespace)
+    return namespace
+
+
+def test_imdb_bidirectional_lstm_trains_like_keras():
+    start = {}
+    got = _run_imdb(jeras, before_training=lambda m: start.update(weights=m.get_weights()))
+    want = _run_imdb(keras, before_training=lambda m: m.set_weights(start["weights"]))
+    got_history, want_history = got["model"].history.history, want["model"].history.history
+    assert sorted(got_history) == sorted(want_history)
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(got_history[key], want_history[key], rtol=1e-4, err_msg=key)
+    for key, count in (("accuracy", 96), ("val_accuracy", 32)):
+        np.testing.assert_allclose(
+            got_history[key], want_history[key], atol=1.01 / count, err_msg=key
+        )
+    for got_weight, want_weight in zip(got["model"].get_weights(), want["model"].get_weights()):
+        np.testing.assert_allclose(got_weight, want_weight, rtol=1e-4, atol=1e-4)

@@ -56,6 +56,7 @@ class Case:
         False when the layer alone already maps to one value per sample.
     call: `call(layer, inputs)` for a layer not called on its inputs as one argument (one
         tensor, or the list of several), e.g. attention called as `layer(query, value)`.
+    run_in_rnn: the layer is a recurrent cell (one time step): it trains inside `RNN(cell)`.
     """
 
     kwargs: dict
@@ -63,6 +64,22 @@ class Case:
     stem_units: tuple | None = None
     head: bool = True
     call: Callable | None = None
+    run_in_rnn: bool = False
+
+
+class PerLibrary:
+    """A constructor argument that is an object of the library being built (the layer that
+    `Bidirectional` wraps, the cell of an `RNN`): `make(lib)` builds it."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __repr__(self):
+        return "PerLibrary(...)"
+
+
+def _arguments(kwargs, lib):
+    return {k: v.make(lib) if isinstance(v, PerLibrary) else v for k, v in kwargs.items()}
 
 
 def _square(t):
@@ -148,7 +165,7 @@ CASES = {
     "UnitNormalization": Case({}, ((5,),), stem_units=(4,)),
     "RMSNormalization": Case({}, ((5,),), stem_units=(4,)),
     "SpectralNormalization": Case(
-        dict(layer=lambda lib: lib.layers.Dense(3), power_iterations=2), ((5,),)
+        dict(layer=PerLibrary(lambda lib: lib.layers.Dense(3)), power_iterations=2), ((5,),)
     ),
     # -- sequence reshaping
     "RepeatVector": Case(dict(n=3), ((5,),), stem_units=(2,)),
@@ -160,6 +177,40 @@ CASES = {
     # cast to indices in [-2, 2], negative ones counting from the end of the table in both.
     "Embedding": Case(dict(input_dim=5, output_dim=3), ((4,),)),
     "Masking": Case(dict(mask_value=0.0), ((3, 4),), stem_units=(2,)),
+    # -- recurrent
+    "SimpleRNN": Case(dict(units=3, return_sequences=True, go_backwards=True), ((5, 4),)),
+    "LSTM": Case(dict(units=3, unroll=True), ((5, 4),)),
+    "GRU": Case(dict(units=3, return_sequences=True, reset_after=False), ((5, 4),)),
+    "SimpleRNNCell": Case(dict(units=2, activation="relu"), ((4, 3),), run_in_rnn=True),
+    "LSTMCell": Case(dict(units=2, unit_forget_bias=False), ((4, 3),), run_in_rnn=True),
+    "GRUCell": Case(dict(units=2), ((4, 3),), run_in_rnn=True),
+    "StackedRNNCells": Case(
+        dict(cells=PerLibrary(lambda lib: [lib.layers.GRUCell(3), lib.layers.SimpleRNNCell(2)])),
+        ((4, 3),),
+        run_in_rnn=True,
+    ),
+    "RNN": Case(
+        dict(
+            cell=PerLibrary(lambda lib: [lib.layers.LSTMCell(3), lib.layers.GRUCell(2)]),
+            return_state=False,
+        ),
+        ((5, 4),),
+    ),
+    "Bidirectional": Case(
+        dict(
+            layer=PerLibrary(lambda lib: lib.layers.GRU(3, return_sequences=True)),
+            merge_mode="ave",
+        ),
+        ((5, 4),),
+    ),
+    "TimeDistributed": Case(
+        dict(layer=PerLibrary(lambda lib: lib.layers.Dense(2, activation="tanh"))), ((5, 4),)
+    ),
+    "ConvLSTM1D": Case(dict(filters=2, kernel_size=2, padding="same"), ((3, 5, 2),)),
+    "ConvLSTM2D": Case(
+        dict(filters=2, kernel_size=2, return_sequences=True, go_backwards=True), ((3, 4, 3, 2),)
+    ),
+    "ConvLSTM3D": Case(dict(filters=2, kernel_size=2, strides=2), ((2, 4, 3, 4, 1),)),
 }
 
 # Catalogue classes that cannot be trained by nature, with the reason.
@@ -201,9 +252,9 @@ def _build(lib, name, case, layer=None):
     if case.stem_units is not None:
         hidden = [lib.layers.Dense(units)(x) for x, units in zip(inputs, case.stem_units)]
     if layer is None:
-        # A wrapper's `layer` argument is a recipe `lib -> layer`, built with each library.
-        kwargs = {k: v(lib) if k == "layer" else v for k, v in case.kwargs.items()}
-        layer = getattr(lib.layers, name)(**kwargs)
+        layer = getattr(lib.layers, name)(**_arguments(case.kwargs, lib))
+    if case.run_in_rnn:
+        layer = lib.layers.RNN(layer, return_sequences=True)
     if case.call is not None:
         hidden = case.call(layer, hidden)
     else:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jeras
-from tests.layers.test_every_layer_trains import CASES
+from tests.layers.test_every_layer_trains import CASES, _arguments
 
 LIBRARIES = (keras, jeras)
 
@@ -27,9 +27,9 @@ def test_every_layer_has_keras_dtypes_under_mixed_bfloat16(name):
     seen = {}
     for lib in LIBRARIES:
         lib.mixed_precision.set_global_policy("mixed_bfloat16")
-        # A wrapper's `layer` argument is a recipe `lib -> layer` (see the CASES table).
-        kwargs = {k: v(lib) if k == "layer" else v for k, v in case.kwargs.items()}
-        layer = getattr(lib.layers, name)(**kwargs)
+        layer = getattr(lib.layers, name)(**_arguments(case.kwargs, lib))
+        if case.run_in_rnn:
+            layer = lib.layers.RNN(layer)
         inputs = [
             np.ones((2,) + (shape[:-1] + (units,) if units else shape), "float32")
             for shape, units in zip(

@@ -2,6 +2,7 @@
 
 from jeras.layers import core as _core
 from jeras.layers.attention import AdditiveAttention, Attention
+from jeras.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from jeras.layers.convolution import (
     Conv1D,
     Conv2D,
@@ -69,6 +70,8 @@ from jeras.layers.pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
+from jeras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
+from jeras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from jeras.layers.regularization import ActivityRegularization, Dropout
 from jeras.layers.reshaping import Flatten, Reshape
 from jeras.layers.sequence_reshaping import (
@@ -79,6 +82,7 @@ from jeras.layers.sequence_reshaping import (
     ZeroPadding1D,
 )
 from jeras.layers.spectral_normalization import SpectralNormalization
+from jeras.layers.wrappers import Bidirectional, TimeDistributed
 from jeras.saving.public_names import register_public_names as _register_public_names
 
 _register_public_names("layers", vars())

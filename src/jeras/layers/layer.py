@@ -807,3 +807,18 @@ def to_arrays(x, dtype):
         return converted
 
     return jax.tree_util.tree_map(convert, x, is_leaf=lambda v: isinstance(v, Variable))
+
+
+def build_sublayer(parent, child, input_shape):
+    """Build `child` (a layer held by `parent`) on `input_shape` from inside `parent.build`,
+    so that its weights get `parent`'s name in their paths (`lstm/lstm_cell/kernel`) even when
+    the user called `parent.build(...)` directly."""
+    stack = call_stack()
+    pushed = not stack or stack[-1].layer is not parent
+    if pushed:
+        stack.append(CallFrame(parent, None))
+    try:
+        child._build_with_shapes(input_shape)
+    finally:
+        if pushed:
+            stack.pop()
