@@ -103,21 +103,7 @@ history = model.fit(
 """
 
 NUM_TRAIN, NUM_VAL, BATCH_SIZE = 320, 96, 32
-# What the program needs that other parts of jeras provide.
-NEEDED = {"layers": ("Embedding", "LayerNormalization"), "utils": ("pad_sequences",)}
-MISSING = [
-    f"jeras.{package}.{name}"
-    for package, names in NEEDED.items()
-    for name in names
-    if not hasattr(getattr(jeras, package), name)
-]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.xfail(
-        bool(MISSING), reason=f"the program needs {', '.join(MISSING)}", strict=False
-    ),
-]
+pytestmark = pytest.mark.slow
 
 
 def _synthetic_imdb(num_words):

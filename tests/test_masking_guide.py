@@ -236,7 +236,6 @@ def test_guide_prints_what_keras_prints():
     assert isinstance(namespace["layer"], jeras.layers.Layer)
 
 
-@pytest.mark.xfail(strict=False, reason="LSTM arrives with the recurrent branch")
 def test_guide_lstm_snippets_run():
     _, namespace = _run(GUIDE)
     ours, namespace = _run(GUIDE_LSTM_SNIPPETS, namespace)
