@@ -195,21 +195,23 @@ def test_mnist_convnet_trains_like_keras(monkeypatch):
 
 
 # https://keras.io/examples/nlp/bidirectional_lstm_imdb/ ("Bidirectional LSTM on IMDB",
-# fchollet): its two-layer bidirectional LSTM stack and its training call. Edits: jeras has no
-# `Embedding` layer, IMDB loader or `pad_sequences` yet, so the program's model starts from
-# float inputs of the embedding's output shape `(None, 128)` instead of `Input(shape=(None,),
-# dtype="int32")` + `Embedding(max_features, 128)`, and the data are synthetic sequences of
-# those shapes (20 steps instead of 200, 96 training and 32 validation reviews) rather than the
-# padded IMDB reviews; the imports name jeras (the oracle run puts keras back).
+# fchollet), as written but for: the imports name jeras (the oracle run puts keras back), and
+# the reviews are synthetic lists of word indices (96 training and 32 validation reviews of 20
+# to 60 words) instead of `keras.datasets.imdb.load_data`, which downloads.
 IMDB_BIDIRECTIONAL_LSTM_BUILD = """
 import numpy as np
 import jeras as keras
 from jeras import layers
 
-# Input for variable-length sequences of embedded words
-inputs = keras.Input(shape=(None, 128))
+max_features = 20000  # Only consider the top 20k words
+maxlen = 200  # Only consider the first 200 words of each movie review
+
+# Input for variable-length sequences of integers
+inputs = keras.Input(shape=(None,), dtype="int32")
+# Embed each integer in a 128-dimensional vector
+x = layers.Embedding(max_features, 128)(inputs)
 # Add 2 bidirectional LSTMs
-x = layers.Bidirectional(layers.LSTM(64, return_sequences=True))(inputs)
+x = layers.Bidirectional(layers.LSTM(64, return_sequences=True))(x)
 x = layers.Bidirectional(layers.LSTM(64))(x)
 # Add a classifier
 outputs = layers.Dense(1, activation="sigmoid")(x)
@@ -218,30 +220,35 @@ model.summary()
 """
 
 IMDB_BIDIRECTIONAL_LSTM_TRAIN = """
+x_train = keras.utils.pad_sequences(x_train, maxlen=maxlen)
+x_val = keras.utils.pad_sequences(x_val, maxlen=maxlen)
 model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
 model.fit(x_train, y_train, batch_size=32, epochs=2, validation_data=(x_val, y_val))
 """
 
 
-def _synthetic_embedded_reviews():
-    """Embedded "reviews" whose label is carried by a direction in the embedding space that
-    shows at a few random time steps, so a recurrent model has something to find."""
+def _synthetic_imdb_reviews():
+    """Reviews as lists of word indices (1 starts a review, as in the IMDB files); a positive
+    review draws some of its words from one band of the vocabulary, a negative one from
+    another, so the model has something to learn."""
     rng = np.random.default_rng(2027)
-    direction = rng.standard_normal(128).astype("float32")
 
     def draw(n):
         labels = rng.integers(0, 2, n)
-        x = 0.5 * rng.standard_normal((n, 20, 128)).astype("float32")
-        for i, label in enumerate(labels):
-            steps = rng.choice(20, size=3, replace=False)
-            x[i, steps] += (1.0 if label else -1.0) * 0.3 * direction
-        return x, labels.astype("float32")
+        reviews = []
+        for label in labels:
+            length = int(rng.integers(20, 61))
+            words = rng.integers(2, 20000, length)
+            marked = rng.choice(length, size=5, replace=False)
+            words[marked] = rng.integers(100, 200, 5) if label else rng.integers(200, 300, 5)
+            reviews.append([1] + words.tolist())
+        return np.array(reviews, dtype=object), labels
 
     return draw(96), draw(32)
 
 
 def _run_imdb(lib, before_training=None):
-    (x_train, y_train), (x_val, y_val) = _synthetic_embedded_reviews()
+    (x_train, y_train), (x_val, y_val) = _synthetic_imdb_reviews()
     build = IMDB_BIDIRECTIONAL_LSTM_BUILD
     if lib is keras:
         build = build.replace("import jeras as keras", "import keras").replace(
