@@ -1,6 +1,7 @@
 """`jeras.layers`: the `Layer` base class and the layer catalogue, named as `keras.layers`."""
 
 from jeras.layers import core as _core
+from jeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from jeras.layers.convolution import (
     Conv1D,
     Conv2D,
@@ -9,7 +10,23 @@ from jeras.layers.convolution import (
     Convolution2D,
     Convolution3D,
 )
+from jeras.layers.convolution_transpose import (
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Conv3DTranspose,
+    Convolution1DTranspose,
+    Convolution2DTranspose,
+    Convolution3DTranspose,
+)
 from jeras.layers.core import Activation, Dense, Identity, Lambda
+from jeras.layers.depthwise_convolution import (
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+    SeparableConvolution1D,
+    SeparableConvolution2D,
+)
 from jeras.layers.input_layer import Input, InputLayer
 from jeras.layers.input_spec import InputSpec
 from jeras.layers.layer import Layer
@@ -30,6 +47,14 @@ from jeras.layers.merging import (
     minimum,
     multiply,
     subtract,
+)
+from jeras.layers.noise import (
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
 )
 from jeras.layers.pooling import (
     AveragePooling1D,
@@ -59,6 +84,14 @@ from jeras.layers.pooling import (
 )
 from jeras.layers.regularization import ActivityRegularization, Dropout
 from jeras.layers.reshaping import Flatten, Reshape
+from jeras.layers.spatial_reshaping import (
+    Cropping2D,
+    Cropping3D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
 from jeras.saving.public_names import register_public_names as _register_public_names
 
 _register_public_names("layers", vars())
