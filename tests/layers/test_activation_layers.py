@@ -276,3 +276,43 @@ def test_noise_layers_pass_masks_through():
     for layer in (jeras.layers.GaussianNoise(0.1), jeras.layers.ReLU(), jeras.layers.PReLU()):
         assert layer.supports_masking
         assert layer.compute_mask(_x(1, 3), mask) is mask
+
+
+@pytest.mark.parametrize("name, kwargs", _NOISE)
+def test_noise_layers_are_active_in_fit_and_off_in_predict(name, kwargs):
+    # Keras cannot replay jeras's draws, so the check is structural: inside fit() the layer
+    # draws afresh each step (the loss differs from the same model without it); predict and
+    # evaluate run it as the identity, so the fitted model predicts exactly what Keras predicts
+    # with the same weights and no noise layer.
+    shape = {"SpatialDropout1D": (6, 4), "SpatialDropout2D": (3, 2, 4)}.get(name, (2, 2, 2, 4))
+
+    def build(lib, with_noise):
+        inputs = lib.Input(shape)
+        h = lib.layers.Dense(4)(inputs)
+        if with_noise:
+            h = getattr(lib.layers, name)(**kwargs)(h)
+        h = lib.layers.Flatten()(h)
+        return lib.Model(inputs, lib.layers.Dense(1)(h))
+
+    x = _x(40, *shape)
+    y = _x(40, 1)
+    jeras.utils.set_random_seed(1)
+    noisy = build(jeras, True)
+    plain = build(jeras, False)
+    plain.set_weights(noisy.get_weights())
+    for model in (noisy, plain):
+        model.compile(optimizer=jeras.optimizers.SGD(0.01), loss="mse")
+    noisy_history = noisy.fit(x, y, batch_size=16, epochs=2, verbose=0).history["loss"]
+    plain_history = plain.fit(x, y, batch_size=16, epochs=2, verbose=0).history["loss"]
+    assert np.all(np.isfinite(noisy_history))
+    assert not np.allclose(noisy_history, plain_history, rtol=1e-4)
+
+    reference = build(keras, False)
+    reference.set_weights(noisy.get_weights())
+    expected = np.asarray(reference(x, training=False))
+    assert_close(noisy.predict(x, verbose=0), expected)
+    assert_close(noisy.predict(x, verbose=0), expected)
+    reference.compile(loss="mse")
+    k_loss = reference.evaluate(x, y, verbose=0)
+    noisy.compile(loss="mse")
+    np.testing.assert_allclose(noisy.evaluate(x, y, verbose=0), k_loss, rtol=1e-5)
