@@ -27,6 +27,16 @@ from jeras.layers.depthwise_convolution import (
     SeparableConvolution1D,
     SeparableConvolution2D,
 )
+from jeras.layers.image_augmentation import (
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
+from jeras.layers.image_preprocessing import CenterCrop, Resizing
 from jeras.layers.input_layer import Input, InputLayer
 from jeras.layers.input_spec import InputSpec
 from jeras.layers.layer import Layer
@@ -56,6 +66,7 @@ from jeras.layers.noise import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
+from jeras.layers.numeric_preprocessing import Normalization, Rescaling
 from jeras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,

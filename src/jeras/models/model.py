@@ -81,7 +81,9 @@ class Model(Trainer, Layer):
             and not _any_symbolic_or_traced((args, kwargs))
             and self._jit_call_allowed(args, kwargs)
         ):
-            return self._compiled_call(args[0], kwargs.get("training", False))
+            # `training` stays None when not given: as in Keras, each layer then falls back to
+            # its own default (augmentation layers augment, Dropout does not).
+            return self._compiled_call(args[0], kwargs.get("training"))
         return Layer.__call__(self, *args, **kwargs)
 
     # -- fast eager calls ----------------------------------------------------------------------
@@ -99,7 +101,8 @@ class Model(Trainer, Layer):
     def _compiled_call(self, x, training):
         x = jax.tree_util.tree_map(_as_call_input, x, is_leaf=lambda v: isinstance(v, Variable))
         variables = self._cached_variables()
-        key = (bool(training), len(variables))
+        training = None if training is None else bool(training)
+        key = (training, len(variables))
         cached = self._eager_forward_cache.get(key)
         if cached is None:
             model = self
@@ -107,7 +110,7 @@ class Model(Trainer, Layer):
 
             def forward(values, inputs):
                 with StateScope(zip(variables, values)) as scope:
-                    outputs = Layer.__call__(model, inputs, training=bool(training))
+                    outputs = Layer.__call__(model, inputs, training=training)
                     new_values = scope.values_of(variables)
                 # Only the variables the call wrote (seed streams, moving statistics) leave
                 # the compiled call, keyed by index: a call never copies the weights it only
