@@ -141,6 +141,11 @@ CASES = {
     "ZeroPadding3D": Case(dict(padding=(1, 0, 1)), ((2, 2, 1, 2),), stem_units=(2,)),
     "Cropping2D": Case(dict(cropping=((1, 0), (0, 2))), ((3, 4, 2),), stem_units=(2,)),
     "Cropping3D": Case(dict(cropping=(1, 0, (0, 1))), ((3, 2, 2, 2),), stem_units=(2,)),
+    # -- vision: deterministic preprocessing
+    "Rescaling": Case(dict(scale=0.5, offset=0.1), ((5,),), stem_units=(4,)),
+    "Normalization": Case(dict(mean=0.5, variance=2.0), ((5,),), stem_units=(4,)),
+    "Resizing": Case(dict(height=4, width=3), ((3, 2, 2),), stem_units=(2,)),
+    "CenterCrop": Case(dict(height=2, width=2), ((4, 3, 2),), stem_units=(2,)),
 }
 
 # Catalogue classes that cannot be trained by nature, with the reason.
@@ -155,6 +160,15 @@ EXEMPT = {
     "SpatialDropout1D": "random draws (own key layout); fitted in test_activation_layers.py",
     "SpatialDropout2D": "random draws (own key layout); fitted in test_activation_layers.py",
     "SpatialDropout3D": "random draws (own key layout); fitted in test_activation_layers.py",
+    # -- vision: random augmentation, fitted in tests/layers/test_preprocessing.py (augmentation
+    # on in fit, off in predict/evaluate against Keras).
+    "RandomFlip": "random draws (own key layout); fitted in test_preprocessing.py",
+    "RandomRotation": "random draws (own key layout); fitted in test_preprocessing.py",
+    "RandomZoom": "random draws (own key layout); fitted in test_preprocessing.py",
+    "RandomTranslation": "random draws (own key layout); fitted in test_preprocessing.py",
+    "RandomCrop": "random draws (own key layout); fitted in test_preprocessing.py",
+    "RandomContrast": "random draws (own key layout); fitted in test_preprocessing.py",
+    "RandomBrightness": "random draws (own key layout); fitted in test_preprocessing.py",
 }
 
 

@@ -485,3 +485,18 @@ def test_wrong_rank_and_strings_name_the_layer():
     norm = jeras.layers.Normalization(name="norm")
     with pytest.raises(TypeError, match=r"'norm'.*`adapt` received strings"):
         norm.adapt(np.array([["a"], ["b"]]))
+
+
+def test_random_crop_trains_in_fit_and_crops_the_centre_in_predict():
+    x = _images(24, 8, 8, 3, high=1.0)
+    y = RNG.normal(size=(24, 1)).astype("float32")
+    inputs = jeras.Input((8, 8, 3))
+    h = jeras.layers.RandomCrop(6, 6, seed=1)(inputs)
+    model = jeras.Model(inputs, jeras.layers.Dense(1)(jeras.layers.Flatten()(h)))
+    model.compile(optimizer=jeras.optimizers.SGD(0.01), loss="mse")
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0).history["loss"]
+    assert np.all(np.isfinite(history))
+    kernel, bias = model.get_weights()
+    centre = np.asarray(keras.layers.Resizing(6, 6, crop_to_aspect_ratio=True)(x))
+    expected = centre.reshape(24, -1) @ kernel + bias
+    assert_close(model.predict(x, verbose=0), expected, atol=1e-4)
