@@ -218,8 +218,11 @@ class Conv1DTranspose(_ConvTranspose):
         data_format: "channels_last" or "channels_first"; None follows
             `keras.config.image_data_format()`.
         dilation_rate: int or tuple of 1 int (default 1); cannot exceed 1 with strides > 1.
-        activation, use_bias, kernel_/bias_initializer, kernel_/bias_/activity_regularizer,
-        kernel_/bias_constraint: as in `Dense`.
+        activation: optional activation applied to the output.
+        use_bias: whether to add a bias per filter (default True).
+        kernel_initializer, bias_initializer: initializers of the kernel and the bias.
+        kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers.
+        kernel_constraint, bias_constraint: optional constraints.
     """
 
     rank = 1
@@ -230,9 +233,19 @@ class Conv2DTranspose(_ConvTranspose):
     `Conv1DTranspose` with 2-tuples.
 
     Args:
-        filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
-        activation, use_bias, kernel_/bias_initializer, kernel_/bias_/activity_regularizer,
-        kernel_/bias_constraint: as in `Conv1DTranspose`.
+        filters: number of output channels.
+        kernel_size: int or tuple of 2 ints, the window size.
+        strides: int or tuple of 2 ints (default 1), the upsampling factors.
+        padding: "valid" or "same", as in `Conv1DTranspose`.
+        output_padding: optional int or tuple of 2 ints, each smaller than its stride.
+        data_format: "channels_last" or "channels_first"; None follows
+            `keras.config.image_data_format()`.
+        dilation_rate: int or tuple of 2 ints (default 1); cannot exceed 1 with strides > 1.
+        activation: optional activation applied to the output.
+        use_bias: whether to add a bias per filter (default True).
+        kernel_initializer, bias_initializer: initializers of the kernel and the bias.
+        kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers.
+        kernel_constraint, bias_constraint: optional constraints.
     """
 
     rank = 2
@@ -243,9 +256,19 @@ class Conv3DTranspose(_ConvTranspose):
     arguments as `Conv1DTranspose` with 3-tuples.
 
     Args:
-        filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
-        activation, use_bias, kernel_/bias_initializer, kernel_/bias_/activity_regularizer,
-        kernel_/bias_constraint: as in `Conv1DTranspose`.
+        filters: number of output channels.
+        kernel_size: int or tuple of 3 ints, the window size.
+        strides: int or tuple of 3 ints (default 1), the upsampling factors.
+        padding: "valid" or "same", as in `Conv1DTranspose`.
+        output_padding: optional int or tuple of 3 ints, each smaller than its stride.
+        data_format: "channels_last" or "channels_first"; None follows
+            `keras.config.image_data_format()`.
+        dilation_rate: int or tuple of 3 ints (default 1); cannot exceed 1 with strides > 1.
+        activation: optional activation applied to the output.
+        use_bias: whether to add a bias per filter (default True).
+        kernel_initializer, bias_initializer: initializers of the kernel and the bias.
+        kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers.
+        kernel_constraint, bias_constraint: optional constraints.
     """
 
     rank = 3

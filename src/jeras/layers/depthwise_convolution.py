@@ -266,10 +266,18 @@ class DepthwiseConv2D(_DepthwiseConv):
     `DepthwiseConv1D` with 2-tuples.
 
     Args:
-        kernel_size, strides, padding, depth_multiplier, data_format, dilation_rate,
-        activation, use_bias, depthwise_/bias_initializer,
-        depthwise_/bias_/activity_regularizer, depthwise_/bias_constraint: as in
-        `DepthwiseConv1D`.
+        kernel_size: int or tuple of 2 ints, the window size.
+        strides: int or tuple of 2 ints (default 1).
+        padding: "valid" or "same".
+        depth_multiplier: filters per input channel (default 1).
+        data_format: "channels_last" or "channels_first"; None follows
+            `keras.config.image_data_format()`.
+        dilation_rate: int or tuple of 2 ints (default 1); cannot exceed 1 with strides > 1.
+        activation: optional activation applied to the output.
+        use_bias: whether to add a bias per output channel (default True).
+        depthwise_initializer, bias_initializer: initializers of the kernel and bias.
+        depthwise_regularizer, bias_regularizer, activity_regularizer: optional regularizers.
+        depthwise_constraint, bias_constraint: optional constraints.
     """
 
     rank = 2
@@ -416,10 +424,20 @@ class SeparableConv2D(_SeparableConv):
     `SeparableConv1D` with 2-tuples.
 
     Args:
-        filters, kernel_size, strides, padding, data_format, dilation_rate, depth_multiplier,
-        activation, use_bias, depthwise_/pointwise_/bias_initializer,
-        depthwise_/pointwise_/bias_/activity_regularizer,
-        depthwise_/pointwise_/bias_constraint: as in `SeparableConv1D`.
+        filters: number of output channels.
+        kernel_size: int or tuple of 2 ints, the depthwise window size.
+        strides: int or tuple of 2 ints (default 1).
+        padding: "valid" or "same".
+        data_format: "channels_last" or "channels_first"; None follows
+            `keras.config.image_data_format()`.
+        dilation_rate: int or tuple of 2 ints (default 1); cannot exceed 1 with strides > 1.
+        depth_multiplier: depthwise filters per input channel (default 1).
+        activation: optional activation applied to the output.
+        use_bias: whether to add a bias per output channel (default True).
+        depthwise_initializer, pointwise_initializer, bias_initializer: initializers.
+        depthwise_regularizer, pointwise_regularizer, bias_regularizer,
+        activity_regularizer: optional regularizers.
+        depthwise_constraint, pointwise_constraint, bias_constraint: optional constraints.
     """
 
     rank = 2
