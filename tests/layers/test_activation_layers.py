@@ -129,6 +129,7 @@ def test_configs_match_keras_both_ways(name, kwargs):
     assert_config_matches_keras(name, **kwargs)
 
 
+@pytest.mark.slow
 def test_keras_files_round_trip_both_ways(tmp_path):
     def build(lib):
         lib.utils.set_random_seed(5)
@@ -278,6 +279,7 @@ def test_noise_layers_pass_masks_through():
         assert layer.compute_mask(_x(1, 3), mask) is mask
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, kwargs", _NOISE)
 def test_noise_layers_are_active_in_fit_and_off_in_predict(name, kwargs):
     # Keras cannot replay jeras's draws, so the check is structural: inside fit() the layer

@@ -223,6 +223,7 @@ def test_configs_match_keras_both_ways(name, args, kwargs):
     assert_config_matches_keras(name, *args, **kwargs)
 
 
+@pytest.mark.slow
 def test_keras_files_round_trip_both_ways(tmp_path):
     def build(lib):
         lib.utils.set_random_seed(2)

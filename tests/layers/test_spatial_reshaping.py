@@ -69,6 +69,7 @@ def test_configs_match_keras_both_ways(name, kwargs, shape):
     assert_config_matches_keras(name, **kwargs)
 
 
+@pytest.mark.slow
 def test_keras_files_round_trip_both_ways(tmp_path):
     def build(lib):
         lib.utils.set_random_seed(4)
