@@ -325,3 +325,55 @@ def regression_data(n=32, features=4, outputs=2, seed=0):
     x = rng.normal(size=(n, features)).astype("float32")
     y = x @ rng.normal(size=(features, outputs)) + 0.1 * rng.normal(size=(n, outputs))
     return x, y.astype("float32")
+
+
+# -- layer configs and `.keras` files, both ways ------------------------------------------------
+def _json_ready(config):
+    import json
+
+    def drop_shared_ids(value):
+        if isinstance(value, dict):
+            return {k: drop_shared_ids(v) for k, v in value.items() if k != "shared_object_id"}
+        if isinstance(value, list):
+            return [drop_shared_ids(v) for v in value]
+        return value
+
+    return drop_shared_ids(json.loads(json.dumps(config)))
+
+
+def assert_config_matches_keras(cls_name, *args, **kwargs):
+    """`keras.layers.<cls_name>(*args, **kwargs)` and the jeras layer serialize to the same
+    JSON, and each library rebuilds the other's config into a layer with the same config."""
+    k_layer = getattr(keras.layers, cls_name)(*args, name="probe", **kwargs)
+    j_layer = getattr(jeras.layers, cls_name)(*args, name="probe", **kwargs)
+    k_config = _json_ready(keras.saving.serialize_keras_object(k_layer))
+    j_config = _json_ready(jeras.saving.serialize_keras_object(j_layer))
+    assert j_config == k_config
+    rebuilt = jeras.saving.deserialize_keras_object(k_config)
+    assert type(rebuilt) is type(j_layer)
+    assert _json_ready(rebuilt.get_config()) == _json_ready(j_layer.get_config())
+    k_rebuilt = keras.saving.deserialize_keras_object(j_config)
+    assert _json_ready(k_rebuilt.get_config()) == _json_ready(k_layer.get_config())
+
+
+def assert_keras_files_round_trip(build, x, tmp_path, **tolerance):
+    """`build(lib)` makes the same model in either library. A jeras model saved to `.keras`
+    loads in Keras with the same predictions, and a Keras file loads in jeras likewise
+    (inference mode; predictions compared with `matmul_tolerance(**tolerance)`)."""
+    tolerance = matmul_tolerance(**tolerance)
+    j_model = build(jeras)
+    j_path = str(tmp_path / "from_jeras.keras")
+    j_model.save(j_path)
+    k_loaded = keras.saving.load_model(j_path)
+    assert [layer.name for layer in k_loaded.layers] == [layer.name for layer in j_model.layers]
+    assert_close(
+        as_numpy(k_loaded(x, training=False)), as_numpy(j_model.predict(x, verbose=0)), **tolerance
+    )
+    k_model = build(keras)
+    k_path = str(tmp_path / "from_keras.keras")
+    k_model.save(k_path)
+    j_loaded = jeras.saving.load_model(k_path)
+    assert [layer.name for layer in j_loaded.layers] == [layer.name for layer in k_model.layers]
+    assert_close(
+        as_numpy(j_loaded.predict(x, verbose=0)), as_numpy(k_model(x, training=False)), **tolerance
+    )

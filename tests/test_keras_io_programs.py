@@ -8,6 +8,7 @@ the test points at synthetic arrays of the real shapes and dtypes, so no downloa
 
 import contextlib
 import io
+import random
 
 import jax
 import jax.numpy as jnp
@@ -280,3 +281,366 @@ def test_imdb_bidirectional_lstm_trains_like_keras():
         )
     for got_weight, want_weight in zip(got["model"].get_weights(), want["model"].get_weights()):
         np.testing.assert_allclose(got_weight, want_weight, rtol=1e-4, atol=1e-4)
+
+
+# https://keras.io/examples/vision/autoencoder/ ("Convolutional autoencoder for image
+# denoising", Santiago L. Valdarrama), Keras 3 version. Edits: the imports name jeras (the oracle
+# run puts keras back); matplotlib is not imported and `display` draws nothing (no screen);
+# `epochs=50` and `epochs=100` become `epochs=1`; after `summary()` a `__start_weights__` call
+# lets the test give Keras jeras's initial weights, and `first_history` keeps the first fit's
+# History before the second fit replaces it.
+AUTOENCODER_PROGRAM = """
+import numpy as np
+
+from jeras import layers
+from jeras.datasets import mnist
+from jeras.models import Model
+
+
+def preprocess(array):
+    array = array.astype("float32") / 255.0
+    array = np.reshape(array, (len(array), 28, 28, 1))
+    return array
+
+
+def noise(array):
+    noise_factor = 0.4
+    noisy_array = array + noise_factor * np.random.normal(
+        loc=0.0, scale=1.0, size=array.shape
+    )
+
+    return np.clip(noisy_array, 0.0, 1.0)
+
+
+def display(array1, array2):
+    pass
+
+
+(train_data, _), (test_data, _) = mnist.load_data()
+
+train_data = preprocess(train_data)
+test_data = preprocess(test_data)
+
+noisy_train_data = noise(train_data)
+noisy_test_data = noise(test_data)
+
+display(train_data, noisy_train_data)
+
+input = layers.Input(shape=(28, 28, 1))
+
+# Encoder
+x = layers.Conv2D(32, (3, 3), activation="relu", padding="same")(input)
+x = layers.MaxPooling2D((2, 2), padding="same")(x)
+x = layers.Conv2D(32, (3, 3), activation="relu", padding="same")(x)
+x = layers.MaxPooling2D((2, 2), padding="same")(x)
+
+# Decoder
+x = layers.Conv2DTranspose(32, (3, 3), strides=2, activation="relu", padding="same")(x)
+x = layers.Conv2DTranspose(32, (3, 3), strides=2, activation="relu", padding="same")(x)
+x = layers.Conv2D(1, (3, 3), activation="sigmoid", padding="same")(x)
+
+# Autoencoder
+autoencoder = Model(input, x)
+autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
+autoencoder.summary()
+__start_weights__(autoencoder)
+
+autoencoder.fit(
+    x=train_data,
+    y=train_data,
+    epochs=1,
+    batch_size=128,
+    shuffle=True,
+    validation_data=(test_data, test_data),
+)
+first_history = dict(autoencoder.history.history)
+
+predictions = autoencoder.predict(test_data)
+display(test_data, predictions)
+
+autoencoder.fit(
+    x=noisy_train_data,
+    y=train_data,
+    epochs=1,
+    batch_size=128,
+    shuffle=True,
+    validation_data=(noisy_test_data, test_data),
+)
+
+predictions = autoencoder.predict(noisy_test_data)
+display(noisy_test_data, predictions)
+"""
+
+
+def _run_autoencoder(lib, monkeypatch, start_weights):
+    (train, _), (test, _) = _synthetic_mnist()
+    data = ((train[:512], None), (test[:128], None))
+    monkeypatch.setattr(lib.datasets.mnist, "load_data", lambda *args, **kwargs: data)
+    program = AUTOENCODER_PROGRAM
+    if lib is keras:
+        program = program.replace("from jeras", "from keras")
+    lib.utils.set_random_seed(4)
+    # `noise()` and fit's shuffling draw from NumPy's global generator: the same on both sides.
+    np.random.seed(0)
+    namespace = {"__start_weights__": start_weights}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(program, namespace)
+    return namespace
+
+
+def test_denoising_autoencoder_trains_like_keras(monkeypatch):
+    start = {}
+
+    def remember(model):
+        start["weights"] = model.get_weights()
+
+    def use_jeras_start(model):
+        model.set_weights(start["weights"])
+
+    got = _run_autoencoder(jeras, monkeypatch, remember)
+    want = _run_autoencoder(keras, monkeypatch, use_jeras_start)
+    assert isinstance(got["autoencoder"].layers[5], jeras.layers.Conv2DTranspose)
+    for histories in (("first_history",), ()):
+        got_history = got[histories[0]] if histories else got["autoencoder"].history.history
+        want_history = want[histories[0]] if histories else want["autoencoder"].history.history
+        assert sorted(got_history) == sorted(want_history) == ["loss", "val_loss"]
+        for key in ("loss", "val_loss"):
+            np.testing.assert_allclose(got_history[key], want_history[key], rtol=1e-4, err_msg=key)
+    np.testing.assert_allclose(got["predictions"], want["predictions"], atol=1e-4)
+    for got_weight, want_weight in zip(
+        got["autoencoder"].get_weights(), want["autoencoder"].get_weights()
+    ):
+        np.testing.assert_allclose(got_weight, want_weight, rtol=1e-4, atol=1e-4)
+    # The denoiser does learn: its reconstruction beats the noisy input.
+    clean = want["test_data"]
+    assert np.mean((got["predictions"] - clean) ** 2) < np.mean(
+        (want["noisy_test_data"] - clean) ** 2
+    )
+
+
+# https://keras.io/examples/vision/image_classification_from_scratch/ ("Image classification
+# from scratch", fchollet), the version stored in keras-io at 0e918412. Edits: the imports name
+# jeras; `image_size = (180, 180)` becomes (32, 32) and `batch_size = 128` becomes 8; the Cats vs
+# Dogs folder read by `image_dataset_from_directory` becomes synthetic batches (`train_ds`,
+# `val_ds`: PyDatasets the test gives the program) and the first batch is taken with
+# `train_ds[0]` instead of `train_ds.take(1)`; matplotlib and `plot_model` are left out (no
+# screen); the `tf.data` `map` applying `data_augmentation` to every training batch becomes
+# `__augmented__(train_ds, <the same lambda>)` (jeras layers run eagerly, not inside a
+# TensorFlow graph; the test gives Keras the very batches jeras augmented) and the prefetches
+# go; `epochs = 25` becomes 1; a `__start_weights__` call lets the test give Keras jeras's initial
+# weights; the final image is a synthetic one (`__image__`) instead of `load_img` of a JPEG, its
+# batch axis added with `keras.ops.expand_dims` instead of `tf.expand_dims`.
+IMAGE_CLASSIFICATION_PROGRAM = """
+import jeras as keras
+from jeras import layers
+
+image_size = (32, 32)
+batch_size = 8
+
+data_augmentation = keras.Sequential(
+    [
+        layers.RandomFlip("horizontal"),
+        layers.RandomRotation(0.1),
+    ]
+)
+
+images, _ = train_ds[0]
+for i in range(9):
+    augmented_images = data_augmentation(images)
+
+
+def make_model(input_shape, num_classes):
+    inputs = keras.Input(shape=input_shape)
+
+    # Entry block
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    x = layers.Conv2D(32, 3, strides=2, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+
+    x = layers.Conv2D(64, 3, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+
+    previous_block_activation = x  # Set aside residual
+
+    for size in [128, 256, 512, 728]:
+        x = layers.Activation("relu")(x)
+        x = layers.SeparableConv2D(size, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+
+        x = layers.Activation("relu")(x)
+        x = layers.SeparableConv2D(size, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+
+        # Project residual
+        residual = layers.Conv2D(size, 1, strides=2, padding="same")(
+            previous_block_activation
+        )
+        x = layers.add([x, residual])  # Add back residual
+        previous_block_activation = x  # Set aside next residual
+
+    x = layers.SeparableConv2D(1024, 3, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+
+    x = layers.GlobalAveragePooling2D()(x)
+    if num_classes == 2:
+        activation = "sigmoid"
+        units = 1
+    else:
+        activation = "softmax"
+        units = num_classes
+
+    x = layers.Dropout(0.5)(x)
+    outputs = layers.Dense(units, activation=activation)(x)
+    return keras.Model(inputs, outputs)
+
+
+model = make_model(input_shape=image_size + (3,), num_classes=2)
+__start_weights__(model)
+
+# Apply `data_augmentation` to the training images.
+train_ds = __augmented__(train_ds, lambda img, label: (data_augmentation(img), label))
+
+epochs = 1
+
+callbacks = [
+    keras.callbacks.ModelCheckpoint("save_at_{epoch}.keras"),
+]
+model.compile(
+    optimizer=keras.optimizers.Adam(1e-3),
+    loss="binary_crossentropy",
+    metrics=["accuracy"],
+    jit_compile=True,  # Enable XLA compilation for faster execution
+)
+model.fit(
+    train_ds,
+    epochs=epochs,
+    callbacks=callbacks,
+    validation_data=val_ds,
+)
+
+img_array = __image__
+img_array = keras.ops.expand_dims(img_array, 0)  # Create batch axis
+
+predictions = model.predict(img_array)
+score = predictions[0]
+print(f"This image is {100 * (1 - score)}% cat and {100 * score}% dog.")
+"""
+
+PETS_BATCH = 8
+
+
+def _synthetic_pets():
+    """Cats-vs-dogs-shaped batches: float32 pixels in [0, 255], int32 labels; "dogs" brighter
+    on the left half, so the labels are learnable."""
+    rng = np.random.default_rng(7)
+
+    def batches(count):
+        out = []
+        for _ in range(count):
+            labels = rng.integers(0, 2, PETS_BATCH).astype("int32")
+            images = rng.uniform(0, 200, (PETS_BATCH, 32, 32, 3)).astype("float32")
+            images[labels == 1, :, :16] += 55.0
+            out.append((images, labels))
+        return out
+
+    return batches(4), batches(2)
+
+
+def _pets_dataset(lib, batches):
+    class Batches(lib.utils.PyDataset):
+        def __len__(self):
+            return len(batches)
+
+        def __getitem__(self, index):
+            return batches[index]
+
+    return Batches()
+
+
+def _run_image_classification(lib, tmp_path, monkeypatch, hooks):
+    train_batches, val_batches = _synthetic_pets()
+    program = IMAGE_CLASSIFICATION_PROGRAM
+    if lib is keras:
+        program = program.replace("import jeras as keras", "import keras").replace(
+            "from jeras import layers", "from keras import layers"
+        )
+    monkeypatch.chdir(tmp_path)
+    lib.utils.set_random_seed(5)
+    namespace = {
+        "train_ds": _pets_dataset(lib, train_batches),
+        "val_ds": _pets_dataset(lib, val_batches),
+        "__image__": val_batches[0][0][0],
+        "__start_weights__": hooks["start"],
+        "__augmented__": lambda ds, fn: _pets_dataset(lib, hooks["augment"](ds, fn)),
+    }
+    # fit() shuffles a PyDataset's batch order with Python's `random`, and the two libraries
+    # draw from it a different number of times before that: the batches keep their order here,
+    # so both train on the same sequence.
+    monkeypatch.setattr(random, "shuffle", lambda items, *args, **kwargs: None)
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(program, namespace)
+    return namespace
+
+
+def test_image_classification_from_scratch_trains_like_keras(tmp_path, monkeypatch):
+    start = {}
+
+    def remember(model):
+        start["weights"] = model.get_weights()
+        state = _only_dropout(model, jeras).seed_generator.state
+        start["dropout"] = np.asarray(state.value).tolist()
+
+    def augment_with_jeras(ds, fn):
+        start["augmented"] = [
+            tuple(np.asarray(part) for part in fn(*ds[i])) for i in range(len(ds))
+        ]
+        return start["augmented"]
+
+    def use_jeras_start(model):
+        model.set_weights(start["weights"])
+        _replay_jeras_dropout(_only_dropout(model, keras), start["dropout"], PETS_BATCH)
+
+    def check_keras_augmentation(ds, fn):
+        # Keras's own augmentation of the same batch: the same shapes, values in range.
+        images, labels = fn(*ds[0])
+        assert tuple(images.shape) == start["augmented"][0][0].shape
+        assert float(np.min(images)) >= 0.0 and float(np.max(images)) <= 256.0
+        return start["augmented"]
+
+    (tmp_path / "jeras").mkdir()
+    (tmp_path / "keras").mkdir()
+    got = _run_image_classification(
+        jeras, tmp_path / "jeras", monkeypatch, {"start": remember, "augment": augment_with_jeras}
+    )
+    want = _run_image_classification(
+        keras,
+        tmp_path / "keras",
+        monkeypatch,
+        {"start": use_jeras_start, "augment": check_keras_augmentation},
+    )
+
+    # The augmentation changed the training images (a flip or a rotation of each batch).
+    originals = _synthetic_pets()[0]
+    assert any(
+        not np.allclose(augmented[0], original[0])
+        for augmented, original in zip(start["augmented"], originals)
+    )
+    got_history, want_history = got["model"].history.history, want["model"].history.history
+    assert sorted(got_history) == sorted(want_history)
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(got_history[key], want_history[key], rtol=1e-3, err_msg=key)
+    np.testing.assert_allclose(got["predictions"], want["predictions"], rtol=1e-3, atol=1e-4)
+    assert (tmp_path / "jeras" / "save_at_1.keras").exists()
+    # Keras opens the checkpoint jeras wrote, and predicts what jeras predicts.
+    reloaded = keras.saving.load_model(str(tmp_path / "jeras" / "save_at_1.keras"))
+    np.testing.assert_allclose(
+        np.asarray(reloaded(got["img_array"], training=False)),
+        got["predictions"],
+        rtol=1e-3,
+        atol=1e-4,
+    )

@@ -17,9 +17,21 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     x = unwrap(x)
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return jax.nn.relu(x)
-    out = jnp.where(x >= threshold, x, negative_slope * (x - threshold))
+    if negative_slope != 0.0 and max_value is None and threshold == 0.0:
+        return jax.nn.leaky_relu(x, negative_slope=negative_slope)
+    # Built from the same pieces as Keras's, so values and gradients agree at the kinks too:
+    # the positive part (an input equal to a nonzero threshold is already "off"), clipped to
+    # max_value, minus the slope times the part below the threshold.
+    if threshold != 0.0:
+        out = jnp.where(x > threshold, x, jnp.zeros((), x.dtype))
+    elif max_value == 6:
+        out, max_value = jax.nn.relu6(x), None
+    else:
+        out = jax.nn.relu(x)
     if max_value is not None:
-        out = jnp.minimum(out, max_value)
+        out = jnp.clip(out, 0.0, max_value)
+    if negative_slope != 0.0:
+        out = out - negative_slope * jax.nn.relu(threshold - x)
     return out
 
 

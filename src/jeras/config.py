@@ -1,6 +1,13 @@
 """`jeras.config`: global settings, as `keras.config`."""
 
-from jeras.backend.config import epsilon, floatx, set_epsilon, set_floatx  # noqa: F401
+from jeras.backend.config import (  # noqa: F401
+    epsilon,
+    floatx,
+    image_data_format,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+)
 from jeras.saving import serialization as _serialization
 
 

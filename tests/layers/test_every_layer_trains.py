@@ -211,12 +211,58 @@ CASES = {
         dict(filters=2, kernel_size=2, return_sequences=True, go_backwards=True), ((3, 4, 3, 2),)
     ),
     "ConvLSTM3D": Case(dict(filters=2, kernel_size=2, strides=2), ((2, 4, 3, 4, 1),)),
+    # -- vision: activation layers
+    "ReLU": Case(dict(max_value=1.0, negative_slope=0.1, threshold=0.2), ((5,),), stem_units=(4,)),
+    "LeakyReLU": Case(dict(negative_slope=0.2), ((5,),), stem_units=(4,)),
+    "PReLU": Case(dict(alpha_initializer="ones"), ((5,),), stem_units=(4,)),
+    "ELU": Case(dict(alpha=0.5), ((5,),), stem_units=(4,)),
+    "Softmax": Case({}, ((5,),), stem_units=(4,)),
+    # -- vision: transposed, depthwise and separable convolutions
+    "Conv1DTranspose": Case(dict(filters=2, kernel_size=3, strides=2, padding="same"), ((5, 2),)),
+    "Conv2DTranspose": Case(
+        dict(filters=2, kernel_size=2, strides=2, output_padding=1, data_format="channels_first"),
+        ((2, 3, 4),),
+    ),
+    "Conv3DTranspose": Case(dict(filters=2, kernel_size=2, strides=(1, 2, 1)), ((2, 3, 2, 2),)),
+    "DepthwiseConv1D": Case(dict(kernel_size=3, depth_multiplier=2, padding="same"), ((6, 2),)),
+    "DepthwiseConv2D": Case(dict(kernel_size=2, strides=2, activation="tanh"), ((5, 4, 3),)),
+    "SeparableConv1D": Case(dict(filters=3, kernel_size=2, depth_multiplier=2), ((6, 2),)),
+    "SeparableConv2D": Case(dict(filters=3, kernel_size=3, padding="same"), ((4, 5, 2),)),
+    # -- vision: spatial reshaping
+    "UpSampling2D": Case(dict(size=(2, 1), interpolation="bilinear"), ((3, 2, 2),), (2,)),
+    "UpSampling3D": Case({}, ((2, 2, 1, 2),), stem_units=(2,)),
+    "ZeroPadding2D": Case(dict(padding=((1, 0), (0, 2))), ((3, 2, 2),), stem_units=(2,)),
+    "ZeroPadding3D": Case(dict(padding=(1, 0, 1)), ((2, 2, 1, 2),), stem_units=(2,)),
+    "Cropping2D": Case(dict(cropping=((1, 0), (0, 2))), ((3, 4, 2),), stem_units=(2,)),
+    "Cropping3D": Case(dict(cropping=(1, 0, (0, 1))), ((3, 2, 2, 2),), stem_units=(2,)),
+    # -- vision: deterministic preprocessing
+    "Rescaling": Case(dict(scale=0.5, offset=0.1), ((5,),), stem_units=(4,)),
+    "Normalization": Case(dict(mean=0.5, variance=2.0), ((5,),), stem_units=(4,)),
+    "Resizing": Case(dict(height=4, width=3), ((3, 2, 2),), stem_units=(2,)),
+    "CenterCrop": Case(dict(height=2, width=2), ((4, 3, 2),), stem_units=(2,)),
 }
 
 # Catalogue classes that cannot be trained by nature, with the reason.
 EXEMPT = {
     "Layer": "the abstract base class: its `call` is whatever a subclass writes",
     "InputLayer": "a placeholder for the model's input: no computation and no weights",
+    # -- vision: noise layers draw with their own key layout, so Keras cannot replay their
+    # draws; tests/layers/test_activation_layers.py fits each of them instead.
+    "GaussianNoise": "random draws (own key layout); fitted in test_activation_layers.py",
+    "GaussianDropout": "random draws (own key layout); fitted in test_activation_layers.py",
+    "AlphaDropout": "random draws (own key layout); fitted in test_activation_layers.py",
+    "SpatialDropout1D": "random draws (own key layout); fitted in test_activation_layers.py",
+    "SpatialDropout2D": "random draws (own key layout); fitted in test_activation_layers.py",
+    "SpatialDropout3D": "random draws (own key layout); fitted in test_activation_layers.py",
+    # -- vision: random augmentation, fitted in tests/layers/test_preprocessing.py (augmentation
+    # on in fit, off in predict/evaluate against Keras).
+    "RandomFlip": "random draws (own key layout); fitted in test_preprocessing.py",
+    "RandomRotation": "random draws (own key layout); fitted in test_preprocessing.py",
+    "RandomZoom": "random draws (own key layout); fitted in test_preprocessing.py",
+    "RandomTranslation": "random draws (own key layout); fitted in test_preprocessing.py",
+    "RandomCrop": "random draws (own key layout); fitted in test_preprocessing.py",
+    "RandomContrast": "random draws (own key layout); fitted in test_preprocessing.py",
+    "RandomBrightness": "random draws (own key layout); fitted in test_preprocessing.py",
 }
 
 

@@ -1,6 +1,13 @@
 """JAX plumbing: variables, the state scope, seed streams, dtypes and global settings."""
 
-from jeras.backend.config import epsilon, floatx, set_epsilon, set_floatx
+from jeras.backend.config import (
+    epsilon,
+    floatx,
+    image_data_format,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+)
 from jeras.backend.dtypes import is_float_dtype, is_int_dtype, standardize_dtype
 from jeras.backend.naming import reset_names
 from jeras.backend.state_scope import StateScope, current_scope, in_stateless_scope

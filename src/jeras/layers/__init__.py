@@ -1,6 +1,7 @@
 """`jeras.layers`: the `Layer` base class and the layer catalogue, named as `keras.layers`."""
 
 from jeras.layers import core as _core
+from jeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from jeras.layers.attention import AdditiveAttention, Attention
 from jeras.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from jeras.layers.convolution import (
@@ -11,9 +12,35 @@ from jeras.layers.convolution import (
     Convolution2D,
     Convolution3D,
 )
+from jeras.layers.convolution_transpose import (
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Conv3DTranspose,
+    Convolution1DTranspose,
+    Convolution2DTranspose,
+    Convolution3DTranspose,
+)
 from jeras.layers.core import Activation, Dense, Identity, Lambda
+from jeras.layers.depthwise_convolution import (
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+    SeparableConvolution1D,
+    SeparableConvolution2D,
+)
 from jeras.layers.einsum_dense import EinsumDense
 from jeras.layers.embedding import Embedding
+from jeras.layers.image_augmentation import (
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
+from jeras.layers.image_preprocessing import CenterCrop, Resizing
 from jeras.layers.input_layer import Input, InputLayer
 from jeras.layers.input_spec import InputSpec
 from jeras.layers.layer import Layer
@@ -37,6 +64,14 @@ from jeras.layers.merging import (
     subtract,
 )
 from jeras.layers.multi_head_attention import GroupQueryAttention, MultiHeadAttention
+from jeras.layers.noise import (
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
 from jeras.layers.normalization import (
     BatchNormalization,
     GroupNormalization,
@@ -44,6 +79,7 @@ from jeras.layers.normalization import (
     RMSNormalization,
     UnitNormalization,
 )
+from jeras.layers.numeric_preprocessing import Normalization, Rescaling
 from jeras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -80,6 +116,14 @@ from jeras.layers.sequence_reshaping import (
     RepeatVector,
     UpSampling1D,
     ZeroPadding1D,
+)
+from jeras.layers.spatial_reshaping import (
+    Cropping2D,
+    Cropping3D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding2D,
+    ZeroPadding3D,
 )
 from jeras.layers.spectral_normalization import SpectralNormalization
 from jeras.layers.wrappers import Bidirectional, TimeDistributed

@@ -290,9 +290,8 @@ def standardize_padding(value, allowed, layer_name):
 
 def standardize_data_format(value):
     if value is None:
-        # Follow a global image_data_format once jeras has one; Keras's default otherwise.
-        getter = getattr(backend_config, "image_data_format", None)
-        return getter() if getter is not None else "channels_last"
+        # The global setting, read when the layer is made (as Keras does).
+        return backend_config.image_data_format()
     data_format = str(value).lower()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(

@@ -444,6 +444,7 @@ class Layer:
     def _concrete_call(self, args, kwargs):
         if not args:
             raise ValueError(f"Layer {self.name!r} was called without inputs.")
+        _refuse_strings(self, args[0])
         inputs = to_arrays(args[0], self.compute_dtype if self.autocast else None)
         args = (inputs,) + tuple(args[1:])
         self._maybe_build(inputs)
@@ -780,6 +781,19 @@ def _masks_of(value):
     if isinstance(value, (list, tuple, dict)):
         return jax.tree_util.tree_map(get_keras_mask, value)
     return get_keras_mask(value)
+
+
+def _refuse_strings(layer, inputs):
+    """A clear error for text reaching a layer: JAX arrays hold numbers only."""
+    for leaf in jax.tree_util.tree_leaves(inputs):
+        dtype = getattr(leaf, "dtype", None)
+        if isinstance(leaf, str) or (dtype is not None and np.dtype(dtype).kind in "USO"):
+            raise TypeError(
+                f"Layer {layer.name!r} ({type(layer).__name__}) received strings "
+                f"({'dtype ' + str(dtype) if dtype is not None else 'a str'}), but its "
+                "computation runs on numbers on the device. Convert the strings to numbers "
+                "before this layer (e.g. with a lookup or by decoding them)."
+            )
 
 
 def to_arrays(x, dtype):

@@ -4,6 +4,7 @@ import math
 
 import jax.numpy as jnp
 
+from jeras.layers.convolution import standardize_data_format
 from jeras.layers.layer import Layer
 
 
@@ -11,7 +12,7 @@ class Flatten(Layer):
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         # Not built here: as in Keras, its first call records the input shape (build_config).
-        self.data_format = data_format or "channels_last"
+        self.data_format = standardize_data_format(data_format)
 
     def call(self, inputs):
         if self.data_format == "channels_first" and inputs.ndim > 2:

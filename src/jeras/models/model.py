@@ -82,7 +82,9 @@ class Model(Trainer, Layer):
             and not _any_symbolic_or_traced((args, kwargs))
             and self._jit_call_allowed(args, kwargs)
         ):
-            return self._compiled_call(args[0], kwargs.get("training", False))
+            # `training` stays None when not given: as in Keras, each layer then falls back to
+            # its own default (augmentation layers augment, Dropout does not).
+            return self._compiled_call(args[0], kwargs.get("training"))
         return Layer.__call__(self, *args, **kwargs)
 
     # -- fast eager calls ----------------------------------------------------------------------
@@ -103,7 +105,8 @@ class Model(Trainer, Layer):
         input_masks = [get_keras_mask(leaf) for leaf in jax.tree_util.tree_leaves(x)]
         x = jax.tree_util.tree_map(_as_call_input, x, is_leaf=lambda v: isinstance(v, Variable))
         variables = self._cached_variables()
-        key = (bool(training), len(variables), trainable_flags_version())
+        training = None if training is None else bool(training)
+        key = (training, len(variables), trainable_flags_version())
         cached = self._eager_forward_cache.get(key)
         if cached is None:
             model = self
@@ -114,7 +117,7 @@ class Model(Trainer, Layer):
                     if mask is not None:
                         set_keras_mask(leaf, mask)
                 with StateScope(zip(variables, values)) as scope:
-                    outputs = Layer.__call__(model, inputs, training=bool(training))
+                    outputs = Layer.__call__(model, inputs, training=training)
                     new_values = scope.values_of(variables)
                 # Only the variables the call wrote (seed streams, moving statistics) leave
                 # the compiled call, keyed by index: a call never copies the weights it only
