@@ -87,7 +87,7 @@ class Attention(Layer):
         key = inputs[2] if len(inputs) > 2 else value
         query_mask = mask[0] if mask else None
         value_mask = mask[1] if mask else None
-        self._check_mask_shapes(query, value, query_mask, value_mask)
+        self._check_query_and_value_masks(query, value, query_mask, value_mask)
         scores = self._scores(query, key)
         scores_mask = None
         if value_mask is not None:
@@ -146,7 +146,7 @@ class Attention(Layer):
                 f"got {mask!r}."
             )
 
-    def _check_mask_shapes(self, query, value, query_mask, value_mask):
+    def _check_query_and_value_masks(self, query, value, query_mask, value_mask):
         for name, mask, tensor in (("query", query_mask, query), ("value", value_mask, value)):
             if mask is not None and tuple(jnp.shape(mask)) != tuple(tensor.shape[:-1]):
                 raise ValueError(
