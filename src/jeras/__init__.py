@@ -22,8 +22,10 @@ from jeras import (
     random,
     regularizers,
     saving,
+    tree,
     utils,
 )
+from jeras.backend.state_scope import StatelessScope
 from jeras.backend.variable import Variable
 from jeras.callbacks import Callback
 from jeras.layers import Input, InputSpec, Layer

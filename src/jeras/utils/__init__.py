@@ -1,6 +1,7 @@
 """`jeras.utils`: the progress bar, seeding and small helpers."""
 
 from jeras.backend.random import set_random_seed
+from jeras.data.batch_format import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from jeras.data.py_dataset import PyDataset, Sequence
 from jeras.saving.object_registration import custom_object_scope, register_keras_serializable
 from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
@@ -21,3 +22,4 @@ def to_categorical(x, num_classes=None):
     out = np.zeros((x.shape[0], num_classes), dtype="float32")
     out[np.arange(x.shape[0]), x] = 1
     return out.reshape(input_shape + (num_classes,))
+
