@@ -48,6 +48,9 @@ class Optimizer:
             of its variables.
     """
 
+    # A model holding an optimizer as an attribute carries its variables in the training state.
+    is_keras_optimizer = True
+
     def __init__(
         self,
         learning_rate,

@@ -147,6 +147,8 @@ class Engine:
             new_trainable, new_optimizer = optimizer._stateless_apply_to(
                 optimizer_values, grads, list(self.spec.trainable_variables), trainable
             )
+            # Other optimizers the model holds (see `_state_optimizers`) pass through unchanged.
+            new_optimizer = list(new_optimizer) + list(optimizer_values[len(new_optimizer) :])
         else:
             new_trainable, new_optimizer = trainable, optimizer_values
         new_metrics = self._update_metrics(

@@ -262,6 +262,82 @@ class ModelSteps:
         x, _, _ = unpack_x_y_sample_weight(data)
         return self.stateless_call(trainable, non_trainable, x, training=False)
 
+    def _state_optimizers(self):
+        """The optimizers whose variables make up the state's `optimizer_variables`, in order:
+        `self.optimizer` (as Keras), then every other optimizer the model holds as an
+        attribute (a GAN's `d_optimizer` and `g_optimizer`), each built on its own variables
+        before training (`optimizer.build(sub_model.trainable_variables)` in `compile`)."""
+        found = [self.optimizer] if self.optimizer is not None else []
+        for name, value in self.__dict__.items():
+            if not getattr(type(value), "is_keras_optimizer", False) or name == "optimizer":
+                continue
+            if any(value is o for o in found):
+                continue
+            if not value.built:
+                raise ValueError(
+                    f"Model {self.name!r} holds the optimizer `{name}`, which is not built. Its "
+                    "variables are part of the training state, so build it on the variables it "
+                    f"updates before fit(), e.g. `self.{name}.build("
+                    "self.discriminator.trainable_variables)` in `compile()`."
+                )
+            found.append(value)
+        return found
+
+    # -- the state as a tree ------------------------------------------------------------------
+    def get_state_tree(self, value_format="backend_tensor"):
+        """The model's state as nested dicts keyed by the parts of each variable's path, under
+        "trainable_variables", "non_trainable_variables", "optimizer_variables" and
+        "metrics_variables".
+
+        Args:
+            value_format: "backend_tensor" (JAX arrays) or "numpy_array".
+        """
+        if value_format not in ("backend_tensor", "numpy_array"):
+            raise ValueError(
+                "`value_format` must be 'backend_tensor' or 'numpy_array', got "
+                f"{value_format!r}."
+            )
+        self._state_sync.variables_current()
+        convert = (lambda v: v.value) if value_format == "backend_tensor" else _numpy_value
+        tree = {}
+        for group, variables in self._state_tree_groups():
+            nested = {}
+            for variable in variables:
+                *parents, leaf = variable.path.split("/")
+                node = nested
+                for part in parents:
+                    node = node.setdefault(part, {})
+                node[leaf] = convert(variable)
+            tree[group] = nested
+        return tree
+
+    def set_state_tree(self, state_tree):
+        """Assign the values of a tree as `get_state_tree` returns it (any subset of groups)."""
+        groups = dict(self._state_tree_groups())
+        for group, nested in state_tree.items():
+            if group not in groups:
+                raise ValueError(
+                    f"set_state_tree: unknown group {group!r}; expected some of {list(groups)}."
+                )
+            by_path = {v.path: v for v in groups[group]}
+            for path, value in _paths_and_values(nested):
+                if path not in by_path:
+                    raise ValueError(
+                        f"set_state_tree: {group} has no variable at path {path!r}. Known "
+                        f"paths: {sorted(by_path)[:8]}{' ...' if len(by_path) > 8 else ''}."
+                    )
+                by_path[path].assign(value)
+        self._state_sync.variables_written()
+
+    def _state_tree_groups(self):
+        optimizers = self._state_optimizers() if self.compiled else []
+        return (
+            ("trainable_variables", self.trainable_variables),
+            ("non_trainable_variables", self.non_trainable_variables),
+            ("optimizer_variables", [v for o in optimizers for v in o.variables]),
+            ("metrics_variables", self.metrics_variables),
+        )
+
     # -- which steps are the model's own ------------------------------------------------------
     def _own_steps(self):
         """`(train, test, predict)`: for each, whether the model overrides a method of that
@@ -519,7 +595,7 @@ def flatten_logs(logs):
 
 def _variables_of(model, name):
     if name == "optimizer_variables":
-        return list(model.optimizer.variables) if model.optimizer is not None else []
+        return [v for optimizer in model._state_optimizers() for v in optimizer.variables]
     return list(getattr(model, name))
 
 
@@ -536,3 +612,17 @@ def _describe(value):
     if hasattr(value, "shape"):
         return f"an array of shape {tuple(value.shape)}"
     return f"{type(value).__name__} {value!r}"[:120]
+
+
+def _numpy_value(variable):
+    import numpy as np
+
+    return np.array(variable.value)
+
+
+def _paths_and_values(nested, prefix=()):
+    for key, value in nested.items():
+        if isinstance(value, dict):
+            yield from _paths_and_values(value, prefix + (key,))
+        else:
+            yield "/".join(prefix + (key,)), value

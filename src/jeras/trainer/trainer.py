@@ -261,6 +261,7 @@ class Trainer(ModelSteps):
             tuple(id(v) for v in optimizer.variables)
             if optimizer is not None and optimizer.built
             else None,
+            tuple(id(v) for o in self._state_optimizers()[1:] for v in o.variables),
             # Metrics built after an engine was made (predict before the first fit)
             # add accumulators the engine must carry.
             tuple(id(v) for m in self._all_compiled_metrics() for v in m.variables),
@@ -310,7 +311,7 @@ class Trainer(ModelSteps):
             optimizer=optimizer,
             trainable_variables=trainable,
             non_trainable_variables=tuple(v for v in self.variables if id(v) not in trainable_ids),
-            optimizer_variables=tuple(optimizer.variables) if optimizer is not None else (),
+            optimizer_variables=tuple(v for o in self._state_optimizers() for v in o.variables),
             metrics_variables=tuple(v for m in metrics for v in m.variables),
             # A model's own step cannot be told which rows are padding: it runs unpadded.
             exact_padding=not (own_train or own_test) and self._padding_is_exact(metrics),
@@ -525,9 +526,16 @@ class Trainer(ModelSteps):
             batch_size = math.ceil(data.num_samples / steps_per_epoch)
         batch_size = arguments.check_batch_size(batch_size)
         val_batch_size = arguments.check_batch_size(val_batch_size or batch_size)
-        if self.optimizer is not None and not self.optimizer.built:
-            # Keras peeks at one shuffled batch to build the model before its first epoch,
-            # which consumes one draw of NumPy's global generator. Drawing the same keeps the
+        keras_peeks = (
+            not self.built
+            or self._loss_spec is not None
+            or self._metrics_spec is not None
+            or self._weighted_metrics_spec is not None
+        )
+        if self.optimizer is not None and not self.optimizer.built and keras_peeks:
+            # Keras peeks at one shuffled batch to build the model before its first epoch
+            # (unless the model is built and nothing was compiled that needs outputs), which
+            # consumes one draw of NumPy's global generator. Drawing the same keeps the
             # data order, and so the numbers, identical to Keras under `np.random.seed`.
             if shuffle is True:
                 np.random.permutation(data.num_samples)
