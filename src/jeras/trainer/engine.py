@@ -281,7 +281,12 @@ class Engine:
         def run(state, x_data, index_matrix, start):
             rows = lax.dynamic_slice_in_dim(index_matrix, start, steps)
             return self._predict_steps(
-                state, steps, lambda i: gather_batch((x_data, None, None), rows[i])[0]
+                state,
+                steps,
+                lambda i: gather_batch((x_data, None, None), rows[i])[0],
+                # Steps added to round a call up (see `ArrayFeed.predictions`) hold only
+                # padding: they leave the state (seed streams) as it was.
+                lambda i: rows[i][0] >= 0,
             )
 
         return self._cached(("arrays", "predict", steps), run)
@@ -296,7 +301,7 @@ class Engine:
 
         return self._cached(("host", "predict", steps), run)
 
-    def _predict_steps(self, state, steps, x_at):
+    def _predict_steps(self, state, steps, x_at, is_real=None):
         """`(outputs of every step, stacked; the non-trainable values after the last)`."""
         trainable = state.trainable
         if steps == 1:
@@ -304,8 +309,10 @@ class Engine:
             return jax.tree_util.tree_map(lambda v: v[None], outputs), non_trainable
 
         def body(non_trainable, i):
-            outputs, non_trainable = self.predict_step(trainable, non_trainable, x_at(i))
-            return non_trainable, outputs
+            outputs, new = self.predict_step(trainable, non_trainable, x_at(i))
+            if is_real is not None:
+                new = [jnp.where(is_real(i), a, b) for a, b in zip(new, non_trainable)]
+            return list(new), outputs
 
         non_trainable, outputs = lax.scan(body, list(state.non_trainable), jnp.arange(steps))
         return outputs, non_trainable
