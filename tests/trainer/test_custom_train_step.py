@@ -31,10 +31,13 @@ def guide_models(keras):
                 x,
                 training=training,
             )
-            loss, (
-                trainable_variables,
-                non_trainable_variables,
-                metrics_variables,
+            (
+                loss,
+                (
+                    trainable_variables,
+                    non_trainable_variables,
+                    metrics_variables,
+                ),
             ) = self.stateless_compute_loss(
                 trainable_variables,
                 non_trainable_variables,
@@ -175,10 +178,13 @@ def guide_models(keras):
                 x,
                 training=False,
             )
-            loss, (
-                trainable_variables,
-                non_trainable_variables,
-                metrics_variables,
+            (
+                loss,
+                (
+                    trainable_variables,
+                    non_trainable_variables,
+                    metrics_variables,
+                ),
             ) = self.stateless_compute_loss(
                 trainable_variables,
                 non_trainable_variables,
@@ -367,7 +373,9 @@ def test_state_with_a_wrong_shape_names_the_variable():
         return {"loss": 0.0}, (trainable, non_trainable, optimizer_variables, metrics_variables)
 
     x, y = _data(32)
-    with pytest.raises(ValueError, match=r"element 0 of the returned `trainable_variables`.*kernel"):
+    with pytest.raises(
+        ValueError, match=r"element 0 of the returned `trainable_variables`.*kernel"
+    ):
         _model_with_step(train_step).fit(x, y, verbose=0)
 
 
@@ -387,3 +395,23 @@ def test_a_tensorflow_style_train_step_gets_the_jax_signature():
     x, y = _data(32)
     with pytest.raises(TypeError, match=r"train_step\(self, state, data\)"):
         _model_with_step(train_step).fit(x, y, verbose=0)
+
+
+def test_overridden_predict_step_runs_in_predict_as_keras():
+    def build(keras):
+        class Doubling(keras.Model):
+            def predict_step(self, state, data):
+                outputs, non_trainable = super().predict_step(state, data)
+                return outputs * 2.0, non_trainable
+
+        inputs = keras.Input(shape=(32,))
+        return Doubling(inputs, keras.layers.Dense(3)(inputs))
+
+    k_model, j_model = build(keras), build(jeras)
+    j_model.set_weights(k_model.get_weights())
+    x, _ = _data(10)
+    for batch_size in (4, 32):
+        want = k_model.predict(x, batch_size=batch_size, verbose=0)
+        got = j_model.predict(x, batch_size=batch_size, verbose=0)
+        assert_close(got, want, **matmul_tolerance())
+    assert_close(j_model(x), want / 2.0, **matmul_tolerance())  # a plain call is unchanged

@@ -139,7 +139,9 @@ def test_gan_with_two_optimizers_trains_like_keras_step_for_step():
         logs, state = step(state, (real[i * 8 : (i + 1) * 8], noise[i * 8 : (i + 1) * 8]))
         want.append({k: float(v) for k, v in logs.items()})
     logs = BatchLogs(jeras)
-    j_gan.fit(real, noise, batch_size=8, epochs=1, shuffle=False, verbose=0, callbacks=[logs.callback])
+    j_gan.fit(
+        real, noise, batch_size=8, epochs=1, shuffle=False, verbose=0, callbacks=[logs.callback]
+    )
     assert_close(logs.rows, want, **matmul_tolerance())
     assert_close(
         j_gan.discriminator.get_weights() + j_gan.generator.get_weights(),

@@ -19,6 +19,7 @@ import inspect
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jeras.backend.dtypes import is_float_dtype
 from jeras.backend.state_scope import StatelessScope
@@ -294,8 +295,7 @@ class ModelSteps:
         """
         if value_format not in ("backend_tensor", "numpy_array"):
             raise ValueError(
-                "`value_format` must be 'backend_tensor' or 'numpy_array', got "
-                f"{value_format!r}."
+                f"`value_format` must be 'backend_tensor' or 'numpy_array', got {value_format!r}."
             )
         self._state_sync.variables_current()
         convert = (lambda v: v.value) if value_format == "backend_tensor" else _numpy_value
@@ -615,8 +615,6 @@ def _describe(value):
 
 
 def _numpy_value(variable):
-    import numpy as np
-
     return np.array(variable.value)
 
 

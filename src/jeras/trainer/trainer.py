@@ -801,4 +801,3 @@ class Trainer(ModelSteps):
             logs = run_steps(self, engine, kind, feed, feed.evaluation(1), CallbackList(), plan)
         results = to_floats(logs)
         return results if return_dict else self._ordered_results(results)
-

@@ -22,4 +22,3 @@ def to_categorical(x, num_classes=None):
     out = np.zeros((x.shape[0], num_classes), dtype="float32")
     out[np.arange(x.shape[0]), x] = 1
     return out.reshape(input_shape + (num_classes,))
-
