@@ -333,3 +333,47 @@ def test_unseeded_random_in_call_is_refused_in_fit_as_keras():
             model = lib.Model(inputs, Unseeded()(lib.layers.Dense(1)(inputs)))
             model.compile(optimizer="sgd", loss="mse")
             model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+
+
+def test_the_subclassing_guides_custom_dropout_draws_a_new_mask_every_step():
+    class CustomDropout(jeras.layers.Layer):
+        def __init__(self, rate, **kwargs):
+            super().__init__(**kwargs)
+            self.rate = rate
+            self.seed_generator = jeras.random.SeedGenerator(1337)
+
+        def call(self, inputs, training=None):
+            if training:
+                return jeras.random.dropout(inputs, rate=self.rate, seed=self.seed_generator)
+            return inputs
+
+    inputs = jeras.Input(shape=(4,))
+    dropout = CustomDropout(0.5)
+    model = jeras.Model(inputs, jeras.layers.Dense(1)(dropout(inputs)))
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.ones((12, 4)), np.ones((12, 1)), batch_size=4, epochs=2, verbose=0)
+    assert int(np.asarray(dropout.seed_generator.state.value)[0]) == 6  # one draw per step
+    x = np.ones((64, 4), "float32")
+    first = np.asarray(dropout(x, training=True))
+    second = np.asarray(dropout(x, training=True))
+    assert not np.array_equal(first, second)
+    assert set(np.unique(first)) <= {0.0, 2.0}
+
+
+def test_unseeded_random_in_an_eager_call_draws_fresh_values_as_keras():
+    class Unseeded(jeras.layers.Layer):
+        def call(self, inputs):
+            return inputs + jeras.random.normal(inputs.shape)
+
+    class Noisy(jeras.Model):
+        def __init__(self):
+            super().__init__()
+            self.noise = Unseeded()
+
+        def call(self, x):
+            return self.noise(x)
+
+    model = Noisy()
+    x = np.zeros((3, 2), "float32")
+    model(x)
+    assert not np.array_equal(np.asarray(model(x)), np.asarray(model(x)))

@@ -73,6 +73,10 @@ def _next_index():
     return _counter[0]
 
 
+class UnseededRandomInTrace(ValueError):
+    """An unseeded random op met while JAX traces: its draw would be a compiled constant."""
+
+
 def draw_seed(seed):
     """A key from an int, a `SeedGenerator` or None (a fresh, non-reproducible key)."""
     if isinstance(seed, SeedGenerator):
@@ -81,7 +85,7 @@ def draw_seed(seed):
         if is_tracing():
             # A key drawn on the host while JAX traces would be baked into the compiled
             # function: the same "random" values on every call. Keras on JAX refuses it too.
-            raise ValueError(
+            raise UnseededRandomInTrace(
                 "An unseeded random op (`seed=None`) was called while JAX traces a function "
                 "(inside fit(), evaluate(), predict(), jax.jit or a stateless call). Its draw "
                 "would become a constant of the compiled function. Create a "

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jeras.backend.random import UnseededRandomInTrace
 from jeras.backend.state_scope import StateScope, current_scope
 from jeras.backend.variable import Variable
 from jeras.layers.layer import Layer, call_stack, to_arrays
@@ -126,8 +127,9 @@ class Model(Trainer, Layer):
         fn, layers = cached
         try:
             outputs, written, losses = fn([v.value for v in variables], x)
-        except jax.errors.ConcretizationTypeError:
-            # The model's `call` branches on data values: run it op by op from now on.
+        except (jax.errors.ConcretizationTypeError, UnseededRandomInTrace):
+            # The model's `call` branches on data values, or draws unseeded random values
+            # (fresh ones each call only when run eagerly, as in Keras): op by op from now on.
             self._eager_jit_ok = False
             return Layer.__call__(self, x, training=training)
         for index, value in written.items():

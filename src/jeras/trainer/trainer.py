@@ -224,8 +224,12 @@ class Trainer(ModelSteps):
         return [m.name for m in self.metrics]
 
     def reset_metrics(self):
-        for metric in self._all_compiled_metrics():
-            metric.reset_state()
+        # As Keras: every metric of `self.metrics` (an override's own included).
+        seen = set()
+        for metric in self._all_compiled_metrics() + list(self.metrics):
+            if id(metric) not in seen:
+                seen.add(id(metric))
+                metric.reset_state()
 
     # -- the engine ----------------------------------------------------------------------------
     def _ensure_built(self, x_sample):
