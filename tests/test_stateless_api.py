@@ -127,6 +127,7 @@ def run_training_loop_guide(keras, weights):
     }
 
 
+@pytest.mark.slow
 def test_training_loop_from_scratch_matches_keras():
     weights = get_model(keras).get_weights()
     want = run_training_loop_guide(keras, weights)
@@ -344,7 +345,17 @@ RANDOM_DRAWS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(RANDOM_DRAWS))
+# jax.random's gamma, beta and binomial samplers take seconds to compile on a CPU.
+SLOW_DRAWS = {"beta", "gamma", "binomial"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.slow) if name in SLOW_DRAWS else name
+        for name in sorted(RANDOM_DRAWS)
+    ],
+)
 def test_random_in_a_compiled_step_advances_and_matches_keras_statistics(name):
     draw = RANDOM_DRAWS[name]
     generator = jeras.random.SeedGenerator(7)

@@ -244,6 +244,7 @@ def _fit_both(k_model, j_model, x, y, **kwargs):
     return histories
 
 
+@pytest.mark.slow
 def test_first_simple_example_trains_like_keras():
     k_model, j_model = _pair("first")
     for model in (k_model, j_model):

@@ -115,6 +115,7 @@ def _gan(lib, weights=None):
     return model
 
 
+@pytest.mark.slow
 def test_gan_with_two_optimizers_trains_like_keras_step_for_step():
     rng = np.random.default_rng(0)
     real = rng.uniform(-1, 1, (32, 6)).astype("float32")
@@ -253,6 +254,7 @@ def _vae(lib, weights=None):
     return model
 
 
+@pytest.mark.slow
 def test_vae_with_several_mean_metrics_trains_like_keras_step_for_step():
     x = np.random.default_rng(1).uniform(0, 1, (20, 8)).astype("float32")
     k_vae = _vae(keras)
