@@ -540,6 +540,120 @@ BIDIRECTIONAL_LSTM = Workload(
 )
 
 
+# --------------------------------------------------------------------------
+# The guide "Customizing what happens in fit() with JAX": its first CustomModel
+# (train_step over stateless_call / stateless_compute_loss / stateless_apply)
+# on the guide's MLP
+# --------------------------------------------------------------------------
+
+
+def build_custom_train_step_mlp(keras):
+    import jax
+
+    # The guide's model, except that its loss helper is not named `compute_loss_and_updates`:
+    # the guide's version changes that method's return value, which Keras's default
+    # test_step (validation) reads, so validation fails in Keras (and in jeras, the same way).
+    class CustomModel(keras.Model):
+        def loss_and_updates(
+            self,
+            trainable_variables,
+            non_trainable_variables,
+            metrics_variables,
+            x,
+            y,
+            sample_weight,
+            training=False,
+        ):
+            y_pred, non_trainable_variables = self.stateless_call(
+                trainable_variables, non_trainable_variables, x, training=training
+            )
+            loss, (trainable_variables, non_trainable_variables, metrics_variables) = (
+                self.stateless_compute_loss(
+                    trainable_variables,
+                    non_trainable_variables,
+                    metrics_variables,
+                    x=x,
+                    y=y,
+                    y_pred=y_pred,
+                    sample_weight=sample_weight,
+                    training=training,
+                )
+            )
+            return loss, (y_pred, non_trainable_variables, metrics_variables)
+
+        def train_step(self, state, data):
+            trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables = (
+                state
+            )
+            x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+            grad_fn = jax.value_and_grad(self.loss_and_updates, has_aux=True)
+            (loss, (y_pred, non_trainable_variables, metrics_variables)), grads = grad_fn(
+                trainable_variables,
+                non_trainable_variables,
+                metrics_variables,
+                x,
+                y,
+                sample_weight,
+                training=True,
+            )
+            trainable_variables, optimizer_variables = self.optimizer.stateless_apply(
+                optimizer_variables, grads, trainable_variables
+            )
+            new_metrics_vars = []
+            logs = {}
+            for metric in self.metrics:
+                start = len(new_metrics_vars)
+                this_metric_vars = metrics_variables[start : start + len(metric.variables)]
+                if metric.name == "loss":
+                    this_metric_vars = metric.stateless_update_state(
+                        this_metric_vars, loss, sample_weight=sample_weight
+                    )
+                else:
+                    this_metric_vars = metric.stateless_update_state(
+                        this_metric_vars, y, y_pred, sample_weight=sample_weight
+                    )
+                logs[metric.name] = metric.stateless_result(this_metric_vars)
+                new_metrics_vars += this_metric_vars
+            state = (
+                trainable_variables,
+                non_trainable_variables,
+                optimizer_variables,
+                new_metrics_vars,
+            )
+            return logs, state
+
+    layers = keras.layers
+    inputs = keras.Input(shape=(784,), name="digits")
+    x = layers.Dense(64, activation="relu", name="dense_1")(inputs)
+    x = layers.Dense(64, activation="relu", name="dense_2")(x)
+    outputs = layers.Dense(10, activation="softmax", name="predictions")(x)
+    model = CustomModel(inputs=inputs, outputs=outputs)
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy()],
+    )
+    return model
+
+
+CUSTOM_TRAIN_STEP = Workload(
+    name="custom_train_step",
+    title=GUIDE_MLP_TITLE + ", the JAX custom-fit guide's train_step, fit(verbose=0)",
+    dataset="fashion_mnist",
+    input_shape=(784,),
+    labels="sparse",
+    accuracy_key="sparse_categorical_accuracy",
+    batch_size=64,
+    val_holdout=10_000,
+    train_steps=300,
+    val_steps=30,
+    build=build_custom_train_step_mlp,
+    floor=GUIDE_MLP_FLOOR,
+    ratios=standard_ratios((">=", 1.0)),
+    min_val_acc=0.7,
+)
+
+
 WORKLOADS = {
     w.name: w
     for w in (
@@ -562,5 +676,6 @@ WORKLOADS = {
         WIDE_MLP,
         TRANSFORMER_TEXT,
         BIDIRECTIONAL_LSTM,
+        CUSTOM_TRAIN_STEP,
     )
 }

@@ -25,9 +25,11 @@ from jeras import (
     random,
     regularizers,
     saving,
+    tree,
     utils,
 )
 from jeras.backend.remat import RematScope, remat
+from jeras.backend.state_scope import StatelessScope
 from jeras.backend.variable import Variable
 from jeras.callbacks import Callback
 from jeras.layers import Input, InputSpec, Layer

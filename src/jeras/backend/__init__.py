@@ -10,7 +10,13 @@ from jeras.backend.config import (
 )
 from jeras.backend.dtypes import is_float_dtype, is_int_dtype, standardize_dtype
 from jeras.backend.naming import reset_names
-from jeras.backend.state_scope import StateScope, current_scope, in_stateless_scope
+from jeras.backend.state_scope import (
+    StatelessScope,
+    StateScope,
+    current_scope,
+    get_stateless_scope,
+    in_stateless_scope,
+)
 from jeras.backend.variable import Variable
 
 

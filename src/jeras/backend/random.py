@@ -73,12 +73,32 @@ def _next_index():
     return _counter[0]
 
 
+class UnseededRandomInTrace(ValueError):
+    """An unseeded random op met while JAX traces: its draw would be a compiled constant."""
+
+
 def draw_seed(seed):
     """A key from an int, a `SeedGenerator` or None (a fresh, non-reproducible key)."""
     if isinstance(seed, SeedGenerator):
         return seed.next()
     if seed is None:
+        if is_tracing():
+            # A key drawn on the host while JAX traces would be baked into the compiled
+            # function: the same "random" values on every call. Keras on JAX refuses it too.
+            raise UnseededRandomInTrace(
+                "An unseeded random op (`seed=None`) was called while JAX traces a function "
+                "(inside fit(), evaluate(), predict(), jax.jit or a stateless call). Its draw "
+                "would become a constant of the compiled function. Create a "
+                "`keras.random.SeedGenerator` in the layer's `__init__` (e.g. "
+                "`self.seed_generator = keras.random.SeedGenerator(seed=1337)`) and pass it as "
+                "`seed=self.seed_generator` to the random op."
+            )
         return jax.random.PRNGKey(int(np.random.randint(0, 2**31 - 1)))
     if isinstance(seed, (int, np.integer)):
         return jax.random.PRNGKey(int(seed))
     return seed
+
+
+def is_tracing():
+    """Whether JAX is tracing a function now (arrays made here would be tracers)."""
+    return isinstance(jnp.zeros(()), jax.core.Tracer)

@@ -72,3 +72,50 @@ class StateScope:
 
 def in_stateless_scope():
     return current_scope() is not None
+
+
+class StatelessScope(StateScope):
+    """Keras's public face of the state scope, as `keras.StatelessScope`: inside it, the
+    variables of `state_mapping` read the values given and every `assign` stays in the scope;
+    the variables themselves are unchanged when it ends.
+
+    Args:
+        state_mapping: pairs `(variable, value)`; each value must have the variable's shape.
+        collect_losses: accepted for compatibility; `add_loss` values stay on their layers
+            (read them with `layer.losses` inside the scope).
+        initialize_variables: accepted for compatibility; jeras variables always hold a value.
+    """
+
+    def __init__(self, state_mapping=None, collect_losses=False, initialize_variables=True):
+        pairs = []
+        for index, pair in enumerate(state_mapping or ()):
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise ValueError(
+                    "StatelessScope: `state_mapping` must hold (variable, value) pairs; element "
+                    f"{index} is {pair!r}."
+                )
+            variable, value = pair
+            if not hasattr(variable, "assign") or not hasattr(variable, "path"):
+                raise ValueError(
+                    f"StatelessScope: element {index} of `state_mapping` maps {variable!r}, "
+                    "which is not a Variable. Pass (variable, value) pairs."
+                )
+            value = getattr(value, "value", value) if hasattr(value, "assign") else value
+            shape = tuple(getattr(value, "shape", ()))
+            if shape != tuple(variable.shape):
+                raise ValueError(
+                    f"StatelessScope: the value for variable {variable.path!r} has shape "
+                    f"{shape}, but the variable has shape {tuple(variable.shape)}."
+                )
+            pairs.append((variable, value))
+        super().__init__(pairs)
+        self.collect_losses = collect_losses
+        self.initialize_variables = initialize_variables
+
+    def get_current_value(self, variable):
+        """The value `variable` holds in this scope, or None when the scope never saw it."""
+        return self.get(variable)
+
+
+def get_stateless_scope():
+    return current_scope()

@@ -44,3 +44,34 @@ def _standardize(tree, what):
 def batch_size_of(batch):
     leaves = jax.tree_util.tree_leaves(batch[0])
     return int(leaves[0].shape[0]) if leaves else 0
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The batch a data pipeline yields for `x`, `y` and `sample_weight`, as Keras packs it:
+    `x` alone when it is the only part (a tuple `(x,)` when `x` is itself a list or tuple),
+    else `(x, y)` or `(x, y, sample_weight)`."""
+    if y is None:
+        if not isinstance(x, (list, tuple)):
+            return x
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def unpack_x_y_sample_weight(data):
+    """`(x, y, sample_weight)` from a batch (missing parts None), as `keras.utils` does."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return (data, None, None)
+    if len(data) == 1:
+        return (data[0], None, None)
+    if len(data) == 2:
+        return (data[0], data[1], None)
+    if len(data) == 3:
+        return (data[0], data[1], data[2])
+    raise ValueError(
+        "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+        f"found a tuple of {len(data)} elements: {data}"
+    )

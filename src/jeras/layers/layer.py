@@ -21,6 +21,7 @@ from jeras.backend.dtypes import is_float_dtype, standardize_dtype
 from jeras.backend.masking import get_keras_mask, set_keras_mask
 from jeras.backend.naming import auto_name
 from jeras.backend.random import SeedGenerator
+from jeras.backend.state_scope import StateScope
 from jeras.backend.variable import Variable
 from jeras.layers.input_spec import InputSpec, assert_input_compatibility
 from jeras.saving.serialization import serialize_keras_object
@@ -152,6 +153,14 @@ class Layer:
 
     # -- attribute tracking -------------------------------------------------------------------
     def __setattr__(self, name, value):
+        if (
+            getattr(type(value), "tracked_by_layers_as_metric", False)
+            and name not in _UNTRACKED_ATTRIBUTES
+        ):
+            # A metric attribute (the VAE's loss trackers): listed by `layer.metrics`.
+            tracked = self.__dict__.setdefault("_metrics", [])
+            if not any(m is value for m in tracked):
+                tracked.append(value)
         if isinstance(value, SeedGenerator) and "_seed_generators" in self.__dict__:
             if value not in self._seed_generators:
                 self._seed_generators.append(value)
@@ -586,6 +595,7 @@ class Layer:
             stack.pop()
         self.built = True
         self._build_shapes = shapes
+        self._path = "/".join(current_name_path() + [self.name])
 
     def _check_inputs(self, inputs):
         if self.input_spec is None:
@@ -594,6 +604,80 @@ class Layer:
         leaves = jax.tree_util.tree_leaves(inputs, is_leaf=lambda x: hasattr(x, "shape"))
         for index, (spec, leaf) in enumerate(zip(specs, leaves)):
             assert_input_compatibility(spec, getattr(leaf, "shape", None), self.name, index)
+
+    # -- stateless use (Keras's API for JAX training loops) -------------------------------------
+    @property
+    def path(self):
+        """Where the layer sits: its name, prefixed by those of the layers that built it."""
+        return self.__dict__.get("_path") or self.name
+
+    @property
+    def metrics(self):
+        """The metric objects held as attributes by this layer and its sub-layers."""
+        out = list(self.__dict__.get("_metrics", ()))
+        for layer in self._flatten_layers(include_self=False):
+            out.extend(layer.__dict__.get("_metrics", ()))
+        return out
+
+    @property
+    def metrics_variables(self):
+        """The variables of `self.metrics`, in order (the state a training step threads)."""
+        return [v for metric in self.metrics for v in metric.variables]
+
+    def stateless_call(
+        self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs
+    ):
+        """Call the layer with the given variable values and no side effect.
+
+        Args:
+            trainable_variables: values aligned 1:1 with `self.trainable_variables`.
+            non_trainable_variables: values aligned 1:1 with `self.non_trainable_variables`
+                (seed states and moving statistics included).
+            *args, **kwargs: passed to the call, as to `layer(...)`.
+            return_losses: also return the `add_loss` values (and weight penalties) of the call.
+
+        Returns:
+            `(outputs, non_trainable_variables)` with the values the call left, or
+            `(outputs, non_trainable_variables, losses)` with `return_losses=True`.
+        """
+        if not self.built:
+            raise ValueError(
+                f"To call stateless_call, {type(self).__name__} must be built (i.e. its "
+                "variables must have been already created). You can build it by calling it on "
+                "some data."
+            )
+        trainable = self.trainable_variables
+        non_trainable = self.non_trainable_variables
+        pairs = []
+        for what, variables, values in (
+            ("trainable_variables", trainable, trainable_variables),
+            ("non_trainable_variables", non_trainable, non_trainable_variables),
+        ):
+            values = list(values)
+            if len(values) != len(variables):
+                raise ValueError(
+                    f"Argument `{what}` must be a list of tensors corresponding 1:1 to "
+                    f"{type(self).__name__}().{what}. Received list with length "
+                    f"{len(values)}, but expected {len(variables)} variables."
+                )
+            for index, (variable, value) in enumerate(zip(variables, values)):
+                if tuple(jnp.shape(value)) != tuple(variable.shape):
+                    raise ValueError(
+                        f"Argument `{what}`: element {index} (for {variable.path!r}) has shape "
+                        f"{tuple(jnp.shape(value))}, expected {tuple(variable.shape)}."
+                    )
+                pairs.append((variable, value))
+        with StateScope(pairs) as scope:
+            try:
+                outputs = Layer.__call__(self, *args, **kwargs)
+                losses = self.losses if return_losses else None
+                new_non_trainable = scope.values_of(non_trainable)
+            finally:
+                # Values of this call are tracers of the caller's trace: they must not outlive it.
+                self._clear_losses()
+        if return_losses:
+            return outputs, new_non_trainable, losses
+        return outputs, new_non_trainable
 
     # -- config --------------------------------------------------------------------------------
     def get_config(self):
@@ -701,6 +785,8 @@ _UNTRACKED_ATTRIBUTES = {
     "_engine_signature",
     "_state_sync",
     "_variables_cache",
+    "_metrics",
+    "_loss_tracker",
 }
 
 

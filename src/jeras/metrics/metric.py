@@ -32,6 +32,8 @@ class Metric:
     """
 
     exact_under_padding = False
+    # A layer or model holding a metric as an attribute lists it in `layer.metrics`.
+    tracked_by_layers_as_metric = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -100,15 +102,28 @@ class Metric:
         return self.result()
 
     # -- stateless forms (pure functions of the variables' values) ----------------------------
-    def stateless_update_state(self, values, *args, **kwargs):
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """`update_state` as a pure function: the new values of `self.variables`."""
         variables = self.variables
-        with StateScope(zip(variables, values)) as scope:
+        with StateScope(self._state_pairs(metric_variables, "stateless_update_state")) as scope:
             self.update_state(*args, **kwargs)
             return scope.values_of(variables)
 
-    def stateless_result(self, values):
-        with StateScope(zip(self.variables, values)):
+    def stateless_result(self, metric_variables):
+        """`result()` computed from the given values of `self.variables`."""
+        with StateScope(self._state_pairs(metric_variables, "stateless_result")):
             return self.result()
+
+    def _state_pairs(self, values, method):
+        variables = self.variables
+        values = list(values)
+        if len(values) != len(variables):
+            raise ValueError(
+                f"Metric {self.name!r}: `{method}` expects `metric_variables` with "
+                f"{len(variables)} values (one per variable in `metric.variables`: "
+                f"{[v.path for v in variables]}), but received {len(values)}."
+            )
+        return list(zip(variables, values))
 
     def stateless_reset_state(self):
         variables = self.variables

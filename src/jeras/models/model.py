@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras.backend.masking import get_keras_mask, set_keras_mask
+from jeras.backend.random import UnseededRandomInTrace
 from jeras.backend.state_scope import StateScope, current_scope
 from jeras.backend.variable import Variable
 from jeras.layers.layer import Layer, call_stack, to_arrays, trainable_flags_version
@@ -139,8 +140,9 @@ class Model(Trainer, Layer):
             outputs, written, losses, output_masks = fn(
                 [v.value for v in variables], x, input_masks
             )
-        except jax.errors.ConcretizationTypeError:
-            # The model's `call` branches on data values: run it op by op from now on.
+        except (jax.errors.ConcretizationTypeError, UnseededRandomInTrace):
+            # The model's `call` branches on data values, or draws unseeded random values
+            # (fresh ones each call only when run eagerly, as in Keras): op by op from now on.
             self._eager_jit_ok = False
             return Layer.__call__(self, x, training=training)
         for index, value in written.items():

@@ -49,6 +49,9 @@ class Optimizer:
             of its variables.
     """
 
+    # A model holding an optimizer as an attribute carries its variables in the training state.
+    is_keras_optimizer = True
+
     def __init__(
         self,
         learning_rate,
@@ -416,15 +419,43 @@ class Optimizer:
         return loss * self.loss_scale_factor if self.loss_scale_factor is not None else loss
 
     # -- stateless form for compiled steps ------------------------------------------------------
-    def stateless_apply(self, optimizer_values, grads, trainable_variables, trainable_values):
-        """Pure update: returns `(new_trainable_values, new_optimizer_values)`."""
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """`apply` as a pure function, as Keras: `optimizer_variables` are the values of
+        `self.variables`, `grads` and `trainable_variables` the gradients and values of the
+        variables the optimizer was built on (`optimizer.build(variables)`), in that order.
+
+        Returns:
+            `(trainable_variables, optimizer_variables)`: their new values.
+        """
+        if not self.built:
+            raise ValueError(
+                f"To call stateless_apply, {type(self).__name__} must be built (i.e. its "
+                "variables must have been created). You can build it via "
+                "`optimizer.build(trainable_variables)`."
+            )
+        built_on = self._trainable_variables
+        for what, values, expected in (
+            ("optimizer_variables", optimizer_variables, len(self.variables)),
+            ("grads", grads, len(built_on)),
+            ("trainable_variables", trainable_variables, len(built_on)),
+        ):
+            if len(values) != expected:
+                raise ValueError(
+                    f"Optimizer {self.name!r}: `stateless_apply` expects `{what}` with "
+                    f"{expected} values (the optimizer was built on {len(built_on)} variables "
+                    f"and has {len(self.variables)} variables of its own), but received "
+                    f"{len(values)}."
+                )
+        return self._stateless_apply_to(optimizer_variables, grads, built_on, trainable_variables)
+
+    def _stateless_apply_to(self, optimizer_values, grads, variables, values):
+        """The pure update of `variables` (given their `values`): returns
+        `(new_values, new_optimizer_values)`. The compiled built-in step calls this."""
         opt_vars = self.variables
-        pairs = list(zip(opt_vars, optimizer_values)) + list(
-            zip(trainable_variables, trainable_values)
-        )
+        pairs = list(zip(opt_vars, optimizer_values)) + list(zip(variables, values))
         with StateScope(pairs) as scope:
-            self.apply(grads, trainable_variables)
-            return scope.values_of(trainable_variables), scope.values_of(opt_vars)
+            self.apply(grads, variables)
+            return scope.values_of(variables), scope.values_of(opt_vars)
 
     # -- config --------------------------------------------------------------------------------
     def get_config(self):

@@ -97,6 +97,8 @@ _FRAMEWORK_ATTRIBUTES = {
     "_trainable_variables",
     "_non_trainable_variables",
     "_seed_generators",
+    "_metrics",
+    "_losses_override",
     "_losses",
     "_compile_loss",
     "_compile_metrics",

@@ -40,6 +40,8 @@ class StepSpec:
         exact_padding: whether rows of sample weight 0 leave every loss and metric unchanged, so
             a short last batch can be padded to the compiled shape.
         run_eagerly: run the steps op by op (`compile(run_eagerly=True)`).
+        model_steps: the model's own step methods (`ModelStepFunctions`) where it overrides
+            Keras's; None where the built-in steps serve.
     """
 
     call: Callable[[Any, bool], Any]
@@ -57,6 +59,7 @@ class StepSpec:
     metrics_variables: tuple
     exact_padding: bool
     run_eagerly: bool
+    model_steps: Any = None
 
     @property
     def variable_groups(self):
@@ -161,9 +164,11 @@ class Engine:
         grads, (total, aux) = jax.grad(loss_fn, has_aux=True)(trainable)
         per_output, flat_true, flat_pred, flat_sw, new_non_trainable, _ = aux
         if self.spec.trainable_variables:
-            new_trainable, new_optimizer = optimizer.stateless_apply(
+            new_trainable, new_optimizer = optimizer._stateless_apply_to(
                 optimizer_values, grads, list(self.spec.trainable_variables), trainable
             )
+            # Other optimizers the model holds (see `_state_optimizers`) pass through unchanged.
+            new_optimizer = list(new_optimizer) + list(optimizer_values[len(new_optimizer) :])
         else:
             new_trainable, new_optimizer = trainable, optimizer_values
         # The output masks are not given to the training metrics: Keras on JAX updates them
@@ -179,7 +184,7 @@ class Engine:
         trainable, non_trainable, optimizer_values, metrics_values = state
         x, y, sw, mask, count = self._unpack(batch)
         total, aux = self._forward_and_loss(trainable, non_trainable, x, y, sw, mask, False)
-        per_output, flat_true, flat_pred, flat_sw, _, output_masks = aux
+        per_output, flat_true, flat_pred, flat_sw, new_non_trainable, output_masks = aux
         new_metrics = self._update_metrics(
             metrics_values,
             total,
@@ -191,17 +196,22 @@ class Engine:
             count,
             output_masks,
         )
-        return TrainingState(trainable, non_trainable, optimizer_values, new_metrics)
+        # Seed streams advance in evaluation too: each batch draws anew, as in Keras.
+        return TrainingState(trainable, new_non_trainable, optimizer_values, new_metrics)
 
-    def predict_step(self, state, x):
+    def predict_step(self, trainable, non_trainable, x):
+        """Outputs of one batch and the non-trainable values the call left (seed streams)."""
         spec = self.spec
-        pairs = list(zip(spec.trainable_variables, state.trainable)) + list(
-            zip(spec.non_trainable_variables, state.non_trainable)
+        if spec.model_steps is not None and spec.model_steps.predict is not None:
+            return spec.model_steps.run_predict(trainable, non_trainable, x)
+        pairs = list(zip(spec.trainable_variables, trainable)) + list(
+            zip(spec.non_trainable_variables, non_trainable)
         )
-        with StateScope(pairs):
+        with StateScope(pairs) as scope:
             outputs = spec.call(x, False)
             spec.take_losses()
-        return outputs
+            new_non_trainable = scope.values_of(spec.non_trainable_variables)
+        return outputs, new_non_trainable
 
     def logs(self, metrics_values):
         with StateScope(zip(self.spec.metrics_variables, metrics_values)):
@@ -214,32 +224,54 @@ class Engine:
         one-step loop would still be a loop). `logs_as` is "dict" (the last step's logs as
         device values), "row" (the last step's, as one array in `log_keys` order: one transfer
         to the host) or "rows" (every step's, one row each)."""
-        own_step = self.train_step if kind == "train" else self.test_step
+        own_step = self._step(kind)
         shardings = state_shardings(self.spec)
 
         def step(state, batch):
             # Under a distribution: the batch split over the devices, the state kept where
             # `state_shardings` put it (so the next call takes it without a copy).
-            state = own_step(state, distribution_state.constrain_batch(batch))
-            return keep_layout(state, shardings)
+            state, logs = own_step(state, distribution_state.constrain_batch(batch))
+            return keep_layout(state, shardings), logs
 
         as_row = self._logs_as_row
+
+        def logs_of(state, step_logs):
+            # The built-in steps leave their logs to the metrics; a model's step returns its own.
+            return self.logs(state.metrics) if step_logs is None else step_logs
+
         if steps == 1:
-            state = step(state, batch_at(0))
-            logs = self.logs(state.metrics)
+            state, step_logs = step(state, batch_at(0))
+            logs = logs_of(state, step_logs)
             if logs_as == "dict":
                 return state, logs
             return state, (as_row(logs) if logs_as == "row" else as_row(logs)[None])
 
         def body(carry, i):
-            carry = step(carry, batch_at(i))
-            return carry, (as_row(self.logs(carry.metrics)) if logs_as == "rows" else None)
+            carry, step_logs = step(carry, batch_at(i))
+            if logs_as == "rows":
+                return carry, as_row(logs_of(carry, step_logs))
+            return carry, step_logs
 
-        state, rows = lax.scan(body, state, jnp.arange(steps))
+        state, per_step = lax.scan(body, state, jnp.arange(steps))
         if logs_as == "rows":
-            return state, rows
-        logs = self.logs(state.metrics)
+            return state, per_step
+        last = None if per_step is None else jax.tree_util.tree_map(lambda a: a[-1], per_step)
+        logs = logs_of(state, last)
         return state, (logs if logs_as == "dict" else as_row(logs))
+
+    def _step(self, kind):
+        """`step(state, batch) -> (state, logs or None)` for "train" or "test"."""
+        own = self.spec.model_steps
+        if own is not None and getattr(own, kind) is not None:
+            run = own.run_train if kind == "train" else own.run_test
+
+            def model_step(state, batch):
+                x, y, sw, _, _ = self._unpack(batch)
+                return run(state, x, y, sw)
+
+            return model_step
+        builtin = self.train_step if kind == "train" else self.test_step
+        return lambda state, batch: (builtin(state, batch), None)
 
     def _logs_as_row(self, logs):
         # Non-scalar results (per-class values) are reported by their mean, as `to_floats`.
@@ -289,7 +321,12 @@ class Engine:
         def run(state, x_data, index_matrix, start):
             rows = lax.dynamic_slice_in_dim(index_matrix, start, steps)
             return self._predict_steps(
-                state, steps, lambda i: gather_batch((x_data, None, None), rows[i])[0]
+                state,
+                steps,
+                lambda i: gather_batch((x_data, None, None), rows[i])[0],
+                # Steps added to round a call up (see `ArrayFeed.predictions`) hold only
+                # padding: they leave the state (seed streams) as it was.
+                lambda i: rows[i][0] >= 0,
             )
 
         return self._cached(("arrays", "predict", steps), run)
@@ -304,17 +341,23 @@ class Engine:
 
         return self._cached(("host", "predict", steps), run)
 
-    def _predict_steps(self, state, steps, x_at):
+    def _predict_steps(self, state, steps, x_at, is_real=None):
+        """`(outputs of every step, stacked; the non-trainable values after the last)`."""
         x_at = _split_over_devices(x_at)
+        trainable = state.trainable
         if steps == 1:
-            outputs = jax.tree_util.tree_map(lambda v: v[None], self.predict_step(state, x_at(0)))
-        else:
-            _, outputs = lax.scan(
-                lambda carry, i: (carry, self.predict_step(state, x_at(i))),
-                None,
-                jnp.arange(steps),
-            )
-        return distribution_state.readable_by_every_process(outputs)
+            outputs, non_trainable = self.predict_step(trainable, state.non_trainable, x_at(0))
+            outputs = jax.tree_util.tree_map(lambda v: v[None], outputs)
+            return distribution_state.readable_by_every_process(outputs), non_trainable
+
+        def body(non_trainable, i):
+            outputs, new = self.predict_step(trainable, non_trainable, x_at(i))
+            if is_real is not None:
+                new = [jnp.where(is_real(i), a, b) for a, b in zip(new, non_trainable)]
+            return list(new), outputs
+
+        non_trainable, outputs = lax.scan(body, list(state.non_trainable), jnp.arange(steps))
+        return distribution_state.readable_by_every_process(outputs), non_trainable
 
     def _cached(self, key, run, donate_state=False):
         """The compiled `run` kept under `key`; `run` is only traced the first time."""

@@ -103,7 +103,9 @@ def run_predictions(model, engine, feed, calls, assemble, callbacks, plan):
             callbacks.on_predict_batch_begin(call.first)
         with sync.critical:
             sync.before_step()
-            outputs = fn(sync.state, *call.args)
+            outputs, non_trainable = fn(sync.state, *call.args)
+            # Seed streams (and whatever else a call writes) advance per batch and per call.
+            sync.step_done(sync.state._replace(non_trainable=list(non_trainable)))
         pieces.append(outputs)
         if plan.delivery == "nothing":
             callbacks.on_predict_batch_end(call.first + call.count - 1, None)

@@ -18,6 +18,7 @@ from jeras.trainer import arguments
 from jeras.trainer.compile_utils import CompileLoss, CompileMetrics, flatten_outputs
 from jeras.trainer.engine import Engine, StepSpec, flatten_sample_weights
 from jeras.trainer.feeds import ArrayFeed, SourceFeed, make_feed, num_steps, power_of_two
+from jeras.trainer.model_steps import ModelStepFunctions, ModelSteps, flatten_logs
 from jeras.trainer.state_sync import StateSync
 from jeras.trainer.step_loop import (
     ExecutionPlan,
@@ -30,7 +31,7 @@ from jeras.trainer.step_loop import (
 _log = logging.getLogger("jeras.trainer")
 
 
-class Trainer:
+class Trainer(ModelSteps):
     """The training half of `Model`: `compile`, `fit`, `evaluate`, `predict` and the
     `*_on_batch` methods, with Keras 3's arguments and results.
 
@@ -156,8 +157,19 @@ class Trainer:
         if self._compile_loss is not None and self._compile_metrics is not None:
             return
         names = self._compiled_output_names()
-        y_pred = self._abstract_outputs(x)
-        if len(names) != len(jax.tree_util.tree_leaves(y_pred)):
+        if (
+            self._loss_spec is None
+            and not self._metrics_spec
+            and not self._weighted_metrics_spec
+            and self._own_steps()[0]
+        ):
+            # Nothing compiled depends on the outputs (a GAN's `compile(d_optimizer=...)`):
+            # as Keras, the model is not called, so it needs no `call` of its own.
+            self._has_batch_losses = False
+            y_pred = [None] * len(names)
+        else:
+            y_pred = self._abstract_outputs(x)
+        if len(names) != len(jax.tree_util.tree_leaves(y_pred, is_leaf=lambda v: v is None)):
             names = (
                 [f"output_{i}" for i in range(len(jax.tree_util.tree_leaves(y_pred)))]
                 if not isinstance(y_pred, dict)
@@ -220,26 +232,31 @@ class Trainer:
         return results
 
     @property
-    def metrics(self):
-        out = []
-        if self._loss_tracker is not None:
-            out.append(self._loss_tracker)
-        if self._compile_metrics is not None and self._compile_metrics.built:
-            out.append(_CompileMetricsView(self))
-        if self._compile_loss is not None:
-            out.extend(self._compile_loss.trackers)
-        return out
-
-    @property
     def metrics_names(self):
         return [m.name for m in self.metrics]
 
     def reset_metrics(self):
-        for metric in self._all_compiled_metrics():
-            metric.reset_state()
+        # As Keras: every metric of `self.metrics` (an override's own included).
+        seen = set()
+        for metric in self._all_compiled_metrics() + list(self.metrics):
+            if id(metric) not in seen:
+                seen.add(id(metric))
+                metric.reset_state()
 
     # -- the engine ----------------------------------------------------------------------------
     def _ensure_built(self, x_sample):
+        if not self.built and type(self).call is Layer.call and any(self._own_steps()):
+            # A model trained only through its own steps (a GAN of two sub-models) is built
+            # when its layers are; it has no forward pass to build it with.
+            unbuilt = [layer.name for layer in self._flatten_layers() if not layer.built]
+            if unbuilt[1:]:
+                raise ValueError(
+                    f"Model {self.name!r} has no `call()` and its layers {unbuilt[1:]} are not "
+                    "built. Build them (call them on data, or `layer.build(shape)`) before "
+                    "`fit()`, `evaluate()` or `predict()`."
+                )
+            self.built = True
+            return
         if not self.built:
             Layer.__call__(self, x_sample, training=False)
             self._clear_losses()
@@ -260,6 +277,7 @@ class Trainer:
             tuple(id(v) for v in optimizer.variables)
             if optimizer is not None and optimizer.built
             else None,
+            tuple(id(v) for o in self._state_optimizers()[1:] for v in o.variables),
             # Metrics built after an engine was made (predict before the first fit)
             # add accumulators the engine must carry.
             tuple(id(v) for m in self._all_compiled_metrics() for v in m.variables),
@@ -280,7 +298,20 @@ class Trainer:
         trainable = tuple(self.trainable_variables)
         trainable_ids = {id(v) for v in trainable}
         optimizer = self.optimizer
+        own_train, own_test, own_predict = self._own_steps()
+        # A model's own train step implies Keras's test step too (both read `self.metrics`).
+        own_test = own_test or own_train
+        model_steps = None
         metrics = tuple(self._all_compiled_metrics())
+        metric_results = self._current_metric_results
+        if own_train or own_test or own_predict:
+            model_steps = ModelStepFunctions(self, own_train, own_test, own_predict)
+        if own_train or own_test:
+            metrics = tuple(self.metrics)
+
+            def metric_results():
+                return flatten_logs(self.get_metrics_result())
+
         model = self
 
         def take_losses():
@@ -296,14 +327,16 @@ class Trainer:
             loss_tracker=self._loss_tracker,
             compile_metrics=self._compile_metrics,
             metrics=metrics,
-            metric_results=self._current_metric_results,
+            metric_results=metric_results,
             optimizer=optimizer,
             trainable_variables=trainable,
             non_trainable_variables=tuple(v for v in self.variables if id(v) not in trainable_ids),
-            optimizer_variables=tuple(optimizer.variables) if optimizer is not None else (),
+            optimizer_variables=tuple(v for o in self._state_optimizers() for v in o.variables),
             metrics_variables=tuple(v for m in metrics for v in m.variables),
-            exact_padding=self._padding_is_exact(metrics),
+            # A model's own step cannot be told which rows are padding: it runs unpadded.
+            exact_padding=not (own_train or own_test) and self._padding_is_exact(metrics),
             run_eagerly=self.run_eagerly,
+            model_steps=model_steps,
         )
 
     def _padding_is_exact(self, metrics):
@@ -333,6 +366,14 @@ class Trainer:
             jax.default_backend(),
             num_steps,
         )
+        spec = self._state_sync.spec
+        if mode != "predict" and spec is not None and not spec.exact_padding:
+            if spec.model_steps is not None:
+                plan = plan._replace(
+                    reason=f"{plan.reason}; the model's own train_step/test_step is never told "
+                    "which rows are padding, so batches run unpadded (a short last batch gets "
+                    "a compiled call of its own)"
+                )
         _log.debug("%s: %d step(s) per compiled call (%s).", mode, plan.steps_per_call, plan.reason)
         if mode == "train":
             self.execution_plan = plan
@@ -340,7 +381,7 @@ class Trainer:
 
     def _reset_metric_state(self):
         values = []
-        for metric in self._all_compiled_metrics():
+        for metric in self._state_sync.spec.metrics:
             values.extend(metric.stateless_reset_state())
         self._state_sync.set_metrics(values)
 
@@ -507,9 +548,16 @@ class Trainer:
             batch_size = math.ceil(data.num_samples / steps_per_epoch)
         batch_size = arguments.check_batch_size(batch_size)
         val_batch_size = arguments.check_batch_size(val_batch_size or batch_size)
-        if self.optimizer is not None and not self.optimizer.built:
-            # Keras peeks at one shuffled batch to build the model before its first epoch,
-            # which consumes one draw of NumPy's global generator. Drawing the same keeps the
+        keras_peeks = (
+            not self.built
+            or self._loss_spec is not None
+            or self._metrics_spec is not None
+            or self._weighted_metrics_spec is not None
+        )
+        if self.optimizer is not None and not self.optimizer.built and keras_peeks:
+            # Keras peeks at one shuffled batch to build the model before its first epoch
+            # (unless the model is built and nothing was compiled that needs outputs), which
+            # consumes one draw of NumPy's global generator. Drawing the same keeps the
             # data order, and so the numbers, identical to Keras under `np.random.seed`.
             if shuffle is True:
                 np.random.permutation(data.num_samples)
@@ -702,6 +750,7 @@ class Trainer:
                 and callbacks.batch_needs("predict") == "nothing"
                 and not self._state_sync.loop_running
                 and self._jit_call_allowed((data.x,), {})
+                and not self._own_steps()[2]
             ):
                 return self._predict_single_batch(data, batch_size, callbacks)
             engine = self._get_engine()
@@ -774,20 +823,3 @@ class Trainer:
             logs = run_steps(self, engine, kind, feed, feed.evaluation(1), CallbackList(), plan)
         results = to_floats(logs)
         return results if return_dict else self._ordered_results(results)
-
-
-class _CompileMetricsView:
-    """Stands for the compiled metrics in `model.metrics`, named `compile_metrics` as in Keras."""
-
-    name = "compile_metrics"
-
-    def __init__(self, model):
-        self._model = model
-
-    @property
-    def metrics(self):
-        """The compiled metric objects (callbacks look up a metric's direction here)."""
-        return self._model._compile_metrics.metrics
-
-    def result(self):
-        return self._model._compile_metrics.results()

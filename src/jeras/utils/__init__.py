@@ -1,6 +1,7 @@
 """`jeras.utils`: the progress bar, seeding, sequence and timeseries helpers, and small tools."""
 
 from jeras.backend.random import set_random_seed
+from jeras.data.batch_format import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from jeras.data.py_dataset import PyDataset, Sequence
 from jeras.saving.object_registration import custom_object_scope, register_keras_serializable
 from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
