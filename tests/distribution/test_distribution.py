@@ -200,3 +200,11 @@ def test_two_processes_joined_by_initialize_fit_as_one_process():
         np.testing.assert_allclose(result["predict"], reference["predict"], rtol=1e-5, atol=1e-6)
         for w, r in zip(result["weights"], reference["weights"]):
             np.testing.assert_allclose(w, r, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_the_jax_sharding_guide_runs_with_keras_numbers(eight_devices):
+    ours, theirs = eight_devices["jax_guide"]["jeras"], eight_devices["jax_guide"]["keras"]
+    assert ours["devices"] == theirs["devices"] == 8
+    np.testing.assert_allclose(ours["losses"], theirs["losses"], rtol=1e-4)
+    np.testing.assert_allclose(ours["predict"], theirs["predict"], rtol=1e-3, atol=1e-4)
