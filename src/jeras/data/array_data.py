@@ -107,10 +107,6 @@ class ArrayData:
             part._device = None
         return train, val
 
-    def on_device(self):
-        """The arrays placed on the default device once, for on-device batch gathering."""
-        return jax.device_put((self.x, self.y, self.sample_weight))
-
     def first_batch(self, size):
         return jax.tree_util.tree_map(lambda a: a[:size], (self.x, self.y, self.sample_weight))
 

@@ -16,6 +16,7 @@ from jax import lax
 
 from jeras.backend.state_scope import StateScope
 from jeras.trainer.compile_utils import flatten_outputs
+from jeras.trainer.program_cache import ProgramCache
 from jeras.trainer.state_sync import TrainingState
 
 
@@ -84,6 +85,8 @@ class Engine:
         self.spec = spec
         self.log_keys = None  # set when a function returning rows is traced
         self._functions = {}
+        # Every compiled program of this engine, a bounded number (`trainer/program_cache.py`).
+        self.programs = ProgramCache()
 
     # -- the pure steps ------------------------------------------------------------------------
     def _forward_and_loss(self, trainable, non_trainable, x, y, sw, mask, training):
@@ -282,7 +285,7 @@ class Engine:
                     with jax.disable_jit():
                         return _run(*args)
             else:
-                fn = jax.jit(run, donate_argnums=(0,) if donate_state else ())
+                fn = self.programs.function(key, run, donate_argnums=(0,) if donate_state else ())
             self._functions[key] = fn
         return fn
 

@@ -254,6 +254,9 @@ class Trainer:
         )
         engine = self._engine
         if engine is None or self._engine_signature != signature:
+            if engine is not None:
+                # Its programs serve variables the model no longer has: free them now.
+                engine.programs.clear()
             engine = Engine(self._step_spec())
             self._engine, self._engine_signature = engine, signature
         self._state_sync.use(engine.spec)
@@ -401,7 +404,7 @@ class Trainer:
                         engine,
                         "train",
                         feed,
-                        feed.epoch(plan.steps_per_call, skip),
+                        feed.epoch(plan.steps_per_call, skip, plan.delivery == "execution"),
                         callbacks,
                         plan,
                     )
@@ -574,7 +577,7 @@ class Trainer:
             engine,
             "test",
             feed,
-            feed.evaluation(plan.steps_per_call, max_steps),
+            feed.evaluation(plan.steps_per_call, max_steps, plan.delivery == "execution"),
             callbacks,
             plan,
         )
