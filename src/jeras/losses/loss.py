@@ -63,14 +63,33 @@ class Loss:
         y_pred = jax.tree_util.tree_map(lambda v: jnp.asarray(unwrap(v), dtype=self._dtype), y_pred)
         y_true = jax.tree_util.tree_map(lambda v: jnp.asarray(unwrap(v), dtype=self._dtype), y_true)
         values, mask = self._call_with_mask(y_true, y_pred, mask)
+        values = self._checked_values(values, y_pred)
         if sample_weight is not None:
             sample_weight = jnp.asarray(unwrap(sample_weight), dtype=self._dtype)
         return reduce_weighted_values(values, sample_weight, mask, self.reduction, self._dtype)
 
     def _call_with_mask(self, y_true, y_pred, mask):
         """The per-sample values and the mask to reduce them with (`mask`: fit()'s row mask)."""
-        values = self.call(y_true, y_pred)
+        values = self._checked_values(self.call(y_true, y_pred), y_pred)
         return values, _merge_masks(values, mask, self._entry_mask(y_true, y_pred))
+
+    def _checked_values(self, values, y_pred):
+        """The loss values as an array: a scalar, or one leading entry per sample."""
+        if values is None:
+            raise ValueError(
+                f"The loss {self.name!r} returned None; a loss function must return its value "
+                "per sample (shape (batch_size, ...)) or one scalar."
+            )
+        values = jnp.asarray(values)
+        leaves = [leaf for leaf in jax.tree_util.tree_leaves(y_pred) if jnp.ndim(leaf)]
+        if values.ndim and leaves and values.shape[0] != leaves[0].shape[0]:
+            raise ValueError(
+                f"The loss {self.name!r} returned values of shape {tuple(values.shape)} for a "
+                f"batch of {leaves[0].shape[0]} samples (y_pred shape "
+                f"{tuple(leaves[0].shape)}); a loss function must return one value per sample "
+                "(a leading batch axis) or one scalar."
+            )
+        return values
 
     def _entry_mask(self, y_true, y_pred):
         return None
