@@ -1,16 +1,16 @@
 """The process the reliability harness starts, kills and restarts (`test_kills.py`).
 
-    python _child.py backup DIR KILL_AT OUT   fit with BackupAndRestore(DIR); SIGKILL itself
-                                              before its KILL_AT-th file-system write under DIR
-                                              (0: never); weights to OUT when it finishes;
-                                              prints the write count after each backup
-    python _child.py resume DIR...            resume each DIR to the end, weights to DIR.npz
-    python _child.py save PATH KILL_AT        save a model to PATH, then save other weights
-                                              over it, killed before write KILL_AT of that save
-    python _child.py load PATH                load PATH, save to it again; prints its weights'
-                                              sum
-    python _child.py sigint TRIALS            SIGINT at random moments of fit, TRIALS times;
-                                              prints how many models were left broken
+python _child.py backup DIR KILL_AT OUT   fit with BackupAndRestore(DIR); SIGKILL itself
+                                          before its KILL_AT-th file-system write under DIR
+                                          (0: never); weights to OUT when it finishes;
+                                          prints the write count after each backup
+python _child.py resume DIR...            resume each DIR to the end, weights to DIR.npz
+python _child.py save PATH KILL_AT        save a model to PATH, then save other weights
+                                          over it, killed before write KILL_AT of that save
+python _child.py load PATH                load PATH, save to it again; prints its weights'
+                                          sum
+python _child.py sigint TRIALS            SIGINT at random moments of fit, TRIALS times;
+                                          prints how many models were left broken
 """
 
 import builtins

@@ -34,8 +34,15 @@ def _backup(directory, stop_at, **kwargs):
     model = _model()
     callback = jeras.callbacks.BackupAndRestore(str(directory), **kwargs)
     with pytest.raises(KeyboardInterrupt):
-        model.fit(X, Y, batch_size=8, epochs=5, shuffle=False, verbose=0,
-                  callbacks=[callback, _StopAt(stop_at)])
+        model.fit(
+            X,
+            Y,
+            batch_size=8,
+            epochs=5,
+            shuffle=False,
+            verbose=0,
+            callbacks=[callback, _StopAt(stop_at)],
+        )
     return model
 
 
@@ -47,8 +54,15 @@ def _restored_epoch(directory):
         def on_epoch_begin(self, epoch, logs=None):
             seen.append(epoch)
 
-    model.fit(X, Y, batch_size=8, epochs=5, shuffle=False, verbose=0,
-              callbacks=[jeras.callbacks.BackupAndRestore(str(directory)), Epochs()])
+    model.fit(
+        X,
+        Y,
+        batch_size=8,
+        epochs=5,
+        shuffle=False,
+        verbose=0,
+        callbacks=[jeras.callbacks.BackupAndRestore(str(directory)), Epochs()],
+    )
     return seen[0]
 
 
@@ -58,15 +72,15 @@ def test_generations_replace_each_other(tmp_path):
     assert names == ["CURRENT", "generation-00000003"]
     manifest = json.loads((tmp_path / names[1] / "manifest.json").read_text())
     assert set(manifest["files"]) == {
-        "latest.weights.h5", "resume_state.npz", "training_metadata.json"
+        "latest.weights.h5",
+        "resume_state.npz",
+        "training_metadata.json",
     }
 
 
 def test_a_damaged_latest_backup_falls_back_to_the_previous_with_a_warning(tmp_path):
     _backup(tmp_path, stop_at=2, double_checkpoint=True)
-    assert sorted(os.listdir(tmp_path)) == [
-        "CURRENT", "generation-00000002", "generation-00000003"
-    ]
+    assert sorted(os.listdir(tmp_path)) == ["CURRENT", "generation-00000002", "generation-00000003"]
     weights = tmp_path / "generation-00000003" / "latest.weights.h5"
     data = bytearray(weights.read_bytes())
     data[len(data) // 2] ^= 0xFF

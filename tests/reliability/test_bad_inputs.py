@@ -36,7 +36,9 @@ def test_dict_inputs_with_swapped_shapes():
 
 
 def test_a_list_of_per_sample_python_lists():
-    with pytest.raises(ValueError, match=r"`x` is a list of 32 Python lists.*np.array\(x\).*\(32, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"`x` is a list of 32 Python lists.*np.array\(x\).*\(32, 4\)"
+    ):
         _model().fit(X.tolist(), Y, verbose=0)
 
 

@@ -4,8 +4,9 @@ host batches `(x, y, sample_weight)`; the engine stacks and transfers them ahead
 
 import collections
 import itertools
-import cloudpickle
 import random
+
+import cloudpickle
 
 from jeras.data.batch_format import standardize_batch
 from jeras.data.framework_sources import make_framework_source
