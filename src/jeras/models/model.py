@@ -17,6 +17,7 @@ from jeras.models.summary import print_summary
 from jeras.saving.saving_lib import load_weights, save_model, save_weights
 from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
 from jeras.symbolic.keras_tensor import KerasTensor
+from jeras.trainer.program_cache import ProgramCache
 from jeras.trainer.trainer import Trainer
 
 
@@ -121,7 +122,8 @@ class Model(Trainer, Layer):
                 model._clear_losses()
                 return outputs, written, losses
 
-            cached = (jax.jit(forward), layers)
+            # Bounded: a model called on ever new shapes keeps a few programs, not all.
+            cached = (ProgramCache().function(key, forward), layers)
             self._eager_forward_cache[key] = cached
         fn, layers = cached
         try:
@@ -148,6 +150,8 @@ class Model(Trainer, Layer):
 
     def _invalidate_compiled(self):
         self.__dict__.pop("_variables_cache", None)
+        for fn, _ in self._eager_forward_cache.values():
+            fn.cache.clear()  # frees the programs now, not when JAX's own caches cycle
         self._eager_forward_cache = {}
 
     # -- structure -----------------------------------------------------------------------------

@@ -87,7 +87,7 @@ class CachedFunction:
     """What `ProgramCache.function` returns: called like the function it compiles."""
 
     def __init__(self, cache, key, run, donate_argnums, fixed_args):
-        self._cache = cache
+        self.cache = cache  # the `ProgramCache` holding the programs
         self._key = key
         self._run = run
         self._donate_argnums = donate_argnums
@@ -95,12 +95,12 @@ class CachedFunction:
 
     def __call__(self, *args):
         signature = shape_signature(args[self._fixed_args :])
-        program = self._cache._program(self._key, signature, self._run, self._donate_argnums)
+        program = self.cache._program(self._key, signature, self._run, self._donate_argnums)
         return program(*args)
 
     def _cache_size(self):
         """Programs held for this function (the name `jax.jit` functions report it by)."""
-        return self._cache.programs_under(self._key)
+        return self.cache.programs_under(self._key)
 
 
 def shape_signature(args):
