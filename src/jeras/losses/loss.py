@@ -73,6 +73,11 @@ class Loss:
         values = self._checked_values(self.call(y_true, y_pred), y_pred)
         return values, _merge_masks(values, mask, self._entry_mask(y_true, y_pred))
 
+    # Whether values that are not a scalar must have one leading entry per sample (checked,
+    # with a clear error). jeras's own losses may reduce over the batch axis by their `axis`
+    # argument, as in Keras; a user's loss function may not (see `LossFunctionWrapper`).
+    _returns_per_sample_values = False
+
     def _checked_values(self, values, y_pred):
         """The loss values as an array: a scalar, or one leading entry per sample."""
         if values is None:
@@ -81,6 +86,8 @@ class Loss:
                 "per sample (shape (batch_size, ...)) or one scalar."
             )
         values = jnp.asarray(values)
+        if not self._returns_per_sample_values:
+            return values
         leaves = [leaf for leaf in jax.tree_util.tree_leaves(y_pred) if jnp.ndim(leaf)]
         if values.ndim and leaves and values.shape[0] != leaves[0].shape[0]:
             raise ValueError(
@@ -166,6 +173,11 @@ class LossFunctionWrapper(Loss):
     def call(self, y_true, y_pred):
         y_true, y_pred = squeeze_or_expand_to_same_rank(jnp.asarray(y_true), jnp.asarray(y_pred))
         return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    @property
+    def _returns_per_sample_values(self):
+        # A user's function: values of another leading size would be averaged silently.
+        return getattr(self.fn, "__module__", None) != F.__name__
 
     def _call_with_mask(self, y_true, y_pred, mask):
         masked = getattr(self.fn, "_jeras_masked", None)
