@@ -17,6 +17,16 @@ class _Interrupt(Exception):
     pass
 
 
+def _backed_up_metadata(backup_dir):
+    """`training_metadata.json` of the current backup: in the generation `CURRENT` names
+    (jeras), or directly in `backup_dir` (Keras)."""
+    pointer = os.path.join(backup_dir, "CURRENT")
+    if os.path.exists(pointer):
+        backup_dir = os.path.join(backup_dir, open(pointer).read().strip())
+    path = os.path.join(backup_dir, "training_metadata.json")
+    return json.loads(open(path).read()) if os.path.exists(path) else None
+
+
 def _metadata_trace(lib, model, monkeypatch, backup_dir, **kwargs):
     """Run the backup hooks over 2 epochs of 5 batches without writing weights; return the
     metadata file after every hook that could have saved."""
@@ -26,8 +36,7 @@ def _metadata_trace(lib, model, monkeypatch, backup_dir, **kwargs):
     trace = []
 
     def snapshot():
-        path = backup_dir / "training_metadata.json"
-        trace.append(json.loads(path.read_text()) if path.exists() else None)
+        trace.append(_backed_up_metadata(backup_dir))
 
     for epoch in range(2):
         callback.on_epoch_begin(epoch)
@@ -154,7 +163,7 @@ def test_interrupted_fit_resumes_to_the_weights_of_keras_uninterrupted_fit(tmp_p
                 jeras.callbacks.LambdaCallback(on_epoch_end=interrupt),
             ],
         )
-    assert json.loads(open(os.path.join(backup_dir, "training_metadata.json")).read())["epoch"] == 2
+    assert _backed_up_metadata(backup_dir)["epoch"] == 2
     # A new process would build a fresh model: its weights come from the backup.
     resumed = compiled_pair()[1]
     history = resumed.fit(x, y, **kwargs, callbacks=[jeras.callbacks.BackupAndRestore(backup_dir)])

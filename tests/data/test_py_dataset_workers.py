@@ -87,14 +87,33 @@ def test_a_worker_process_that_dies_is_an_error_not_a_hang():
     _assert_nothing_left()
 
 
-def test_an_unpicklable_dataset_is_a_clear_error():
+def test_a_dataset_class_defined_in_a_function_works_in_worker_processes():
+    """As with Keras's forked workers: the class travels to the spawned ones by value."""
+
     class Local(Batches):
-        pass
+        def __getitem__(self, index):
+            x, y = super().__getitem__(index)
+            return x * 0.5, y
+
+    serial_model, process_model = _pair()
+    h_serial = serial_model.fit(Local(workers=0), epochs=2, shuffle=False, verbose=0).history
+    h_processes = process_model.fit(
+        Local(workers=2, use_multiprocessing=True), epochs=2, shuffle=False, verbose=0
+    ).history
+    np.testing.assert_allclose(h_processes["loss"], h_serial["loss"], rtol=1e-5)
+    _assert_nothing_left()
+
+
+def test_an_unpicklable_dataset_is_a_clear_error():
+    class Locked(Batches):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.lock = threading.Lock()
 
     with pytest.raises(
-        ValueError, match="PyDataset Local .* cannot be pickled.*use_multiprocessing=False"
+        ValueError, match="PyDataset Locked .* cannot be pickled.*use_multiprocessing=False"
     ):
-        _model().fit(Local(workers=2, use_multiprocessing=True), verbose=0)
+        _model().fit(Locked(workers=2, use_multiprocessing=True), verbose=0)
     _assert_nothing_left()
 
 

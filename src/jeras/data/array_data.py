@@ -8,7 +8,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jeras.backend import distribution_state
 from jeras.backend.config import floatx
 
 
@@ -54,6 +53,15 @@ def _tree(x, what):
     return _to_numpy_or_jax(x, what)
 
 
+def _is_list_of_rows(value):
+    """A list of per-sample Python lists: `[[1, 2], [3, 4], ...]`."""
+    return (
+        isinstance(value, list)
+        and len(value) > 0
+        and all(isinstance(row, (list, tuple)) and not _is_array_like(row) for row in value)
+    )
+
+
 class ArrayData:
     """`(x, y, sample_weight)` as trees of arrays sharing their first dimension."""
 
@@ -70,10 +78,17 @@ class ArrayData:
         all_sizes = set().union(*sizes.values()) if sizes else set()
         if len(all_sizes) > 1:
             detail = ", ".join(f"{name} sizes: {sorted(s)}" for name, s in sizes.items())
+            hint = "".join(
+                f" `{name}` is a list of {len(value)} Python lists, which is read as "
+                f"{len(value)} separate inputs; for one array with a row per sample, pass "
+                f"`np.array({name})` (shape ({len(value)}, {len(value[0])}))."
+                for name, value in (("x", x), ("y", y), ("sample_weight", sample_weight))
+                if _is_list_of_rows(value)
+            )
             raise ValueError(
                 "Data cardinality is ambiguous: x, y and sample_weight must all have the same "
                 f"number of samples (first dimension). Got {detail}. Make sure all arrays "
-                "contain the same number of samples."
+                f"contain the same number of samples.{hint}"
             )
         if not all_sizes:
             raise ValueError("`x` holds no arrays.")
@@ -107,13 +122,6 @@ class ArrayData:
             part.num_samples = sl.stop - sl.start
             part._device = None
         return train, val
-
-    def on_device(self):
-        """The arrays placed on the default device once, for on-device batch gathering (a copy
-        on every device under a distribution: each device gathers its part of each batch)."""
-        return jax.device_put(
-            (self.x, self.y, self.sample_weight), distribution_state.replicated_sharding()
-        )
 
     def first_batch(self, size):
         return jax.tree_util.tree_map(lambda a: a[:size], (self.x, self.y, self.sample_weight))

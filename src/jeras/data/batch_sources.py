@@ -4,8 +4,9 @@ host batches `(x, y, sample_weight)`; the engine stacks and transfers them ahead
 
 import collections
 import itertools
-import pickle
 import random
+
+import cloudpickle
 
 from jeras.data.batch_format import standardize_batch
 from jeras.data.framework_sources import make_framework_source
@@ -110,14 +111,17 @@ class PyDatasetSource:
         every epoch to see whether it changed, so the arrays are not copied here."""
         buffers = []
         try:
-            pickled = pickle.dumps(self.dataset, protocol=5, buffer_callback=buffers.append)
+            # cloudpickle, so that a class defined in `__main__`, a notebook or a function
+            # travels by value to the spawned workers (Keras's forked workers inherit it); the
+            # result is read there by plain `pickle.loads`.
+            pickled = cloudpickle.dumps(self.dataset, protocol=5, buffer_callback=buffers.append)
             return pickled, [buffer.raw() for buffer in buffers]
         except Exception as error:
             raise ValueError(
                 f"The PyDataset {self.name} uses worker processes (use_multiprocessing=True), "
                 f"which receive it pickled, but it cannot be pickled: {type(error).__name__}: "
-                f"{error}. Make it picklable (define its class at module level, and keep no "
-                "open files, locks, generators or lambdas on it), or pass "
+                f"{error}. Make it picklable (keep no open files, locks or generators on it), or "
+                "pass "
                 "`use_multiprocessing=False` to use threads."
             ) from error
 

@@ -69,6 +69,7 @@ class Loss:
         y_pred = jax.tree_util.tree_map(lambda v: jnp.asarray(unwrap(v), dtype=self._dtype), y_pred)
         y_true = jax.tree_util.tree_map(lambda v: jnp.asarray(unwrap(v), dtype=self._dtype), y_true)
         values, mask = self._call_with_mask(y_true, y_pred, mask)
+        values = self._checked_values(values, y_pred)
         if output_mask is not None:
             mask = self._with_output_mask(values, mask, output_mask)
         if sample_weight is not None:
@@ -102,8 +103,33 @@ class Loss:
 
     def _call_with_mask(self, y_true, y_pred, mask):
         """The per-sample values and the mask to reduce them with (`mask`: fit()'s row mask)."""
-        values = self.call(y_true, y_pred)
+        values = self._checked_values(self.call(y_true, y_pred), y_pred)
         return values, _merge_masks(values, mask, self._entry_mask(y_true, y_pred))
+
+    # Whether values that are not a scalar must have one leading entry per sample (checked,
+    # with a clear error). jeras's own losses may reduce over the batch axis by their `axis`
+    # argument, as in Keras; a user's loss function may not (see `LossFunctionWrapper`).
+    _returns_per_sample_values = False
+
+    def _checked_values(self, values, y_pred):
+        """The loss values as an array: a scalar, or one leading entry per sample."""
+        if values is None:
+            raise ValueError(
+                f"The loss {self.name!r} returned None; a loss function must return its value "
+                "per sample (shape (batch_size, ...)) or one scalar."
+            )
+        values = jnp.asarray(values)
+        if not self._returns_per_sample_values:
+            return values
+        leaves = [leaf for leaf in jax.tree_util.tree_leaves(y_pred) if jnp.ndim(leaf)]
+        if values.ndim and leaves and values.shape[0] != leaves[0].shape[0]:
+            raise ValueError(
+                f"The loss {self.name!r} returned values of shape {tuple(values.shape)} for a "
+                f"batch of {leaves[0].shape[0]} samples (y_pred shape "
+                f"{tuple(leaves[0].shape)}); a loss function must return one value per sample "
+                "(a leading batch axis) or one scalar."
+            )
+        return values
 
     def _entry_mask(self, y_true, y_pred):
         return None
@@ -180,6 +206,11 @@ class LossFunctionWrapper(Loss):
     def call(self, y_true, y_pred):
         y_true, y_pred = squeeze_or_expand_to_same_rank(jnp.asarray(y_true), jnp.asarray(y_pred))
         return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    @property
+    def _returns_per_sample_values(self):
+        # A user's function: values of another leading size would be averaged silently.
+        return getattr(self.fn, "__module__", None) != F.__name__
 
     def _call_with_mask(self, y_true, y_pred, mask):
         masked = getattr(self.fn, "_jeras_masked", None)

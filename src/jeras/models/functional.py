@@ -170,15 +170,16 @@ class Functional(Model):
                         f"Model {self.name!r}: missing input(s) {missing}; received keys "
                         f"{sorted(inputs)}, expected {keys}."
                     )
-                return [inputs[k] for k in keys]
-            missing = [n for n in names if n not in inputs]
-            if missing:
-                raise ValueError(
-                    f"Model {self.name!r}: missing input(s) {missing}; received keys "
-                    f"{sorted(inputs)}, expected the model's input names {names}."
-                )
-            return [inputs[n] for n in names]
-        if isinstance(inputs, (list, tuple)):
+                flat = [inputs[k] for k in keys]
+            else:
+                missing = [n for n in names if n not in inputs]
+                if missing:
+                    raise ValueError(
+                        f"Model {self.name!r}: missing input(s) {missing}; received keys "
+                        f"{sorted(inputs)}, expected the model's input names {names}."
+                    )
+                flat = [inputs[n] for n in names]
+        elif isinstance(inputs, (list, tuple)):
             flat = list(inputs)
             if len(self._flat_inputs) == 1 and len(flat) != 1:
                 flat = [inputs]

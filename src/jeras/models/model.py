@@ -19,6 +19,7 @@ from jeras.models.summary import print_summary
 from jeras.saving.saving_lib import load_weights, save_model, save_weights
 from jeras.saving.serialization import deserialize_keras_object, serialize_keras_object
 from jeras.symbolic.keras_tensor import KerasTensor
+from jeras.trainer.program_cache import ProgramCache
 from jeras.trainer.trainer import Trainer
 
 
@@ -133,7 +134,8 @@ class Model(Trainer, Layer):
                 output_masks = [get_keras_mask(leaf) for leaf in jax.tree_util.tree_leaves(outputs)]
                 return outputs, written, losses, output_masks
 
-            cached = (jax.jit(forward), layers)
+            # Bounded: a model called on ever new shapes keeps a few programs, not all.
+            cached = (ProgramCache().function(key, forward), layers)
             self._eager_forward_cache[key] = cached
         fn, layers = cached
         try:
@@ -166,6 +168,8 @@ class Model(Trainer, Layer):
 
     def _invalidate_compiled(self):
         self.__dict__.pop("_variables_cache", None)
+        for fn, _ in self._eager_forward_cache.values():
+            fn.cache.clear()  # frees the programs now, not when JAX's own caches cycle
         self._eager_forward_cache = {}
 
     # -- structure -----------------------------------------------------------------------------

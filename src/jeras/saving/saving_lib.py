@@ -16,7 +16,9 @@ import datetime
 import io
 import json
 import os
+import re
 import tempfile
+import time
 import warnings
 import zipfile
 
@@ -43,6 +45,9 @@ KERAS_FORMAT_VERSION = "3.15.1"
 # anything else is a decompression or shape bomb.
 _BOMB_FLOOR_BYTES = 1 << 30
 _MAX_EXPANSION = 100
+# A model's config is JSON of its layers' settings: a few hundred kB for the largest models.
+# Larger is refused before it is read, so a hostile file cannot make the loader allocate it.
+_MAX_CONFIG_BYTES = 16 << 20
 
 
 # -- saving ---------------------------------------------------------------------------------------
@@ -141,7 +146,8 @@ def _save_directory(model, path):
         raise ValueError(f"Cannot save the model to directory {path!r}: a file exists there.")
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    _remove_stale_temporaries(path)
+    staging = tempfile.mkdtemp(dir=parent, prefix=_temporary_prefix(path), suffix=".tmp")
     try:
         for name, data in files:
             with open(os.path.join(staging, name), "wb") as f:
@@ -291,12 +297,12 @@ def _load_from_archive(archive, label, custom_objects, compile, safe_mode):
                 f"the archive has no `{required}` entry; it is not a Keras model "
                 f"file (entries: {sorted(names)[:10]})."
             )
-    config_json = _read_member(archive, CONFIG_FILENAME)
+    config_json = _read_member(archive, CONFIG_FILENAME, _MAX_CONFIG_BYTES)
     model = _model_from_config(config_json, custom_objects, compile, safe_mode)
     if WEIGHTS_FILENAME not in names:
         raise ValueError(f"the archive has no `{WEIGHTS_FILENAME}` entry.")
-    weights = _read_member(archive, WEIGHTS_FILENAME)
-    _load_weights_bytes(model, weights, skip_mismatch=False)
+    with _open_member(archive, WEIGHTS_FILENAME) as weights:
+        _load_weights_bytes(model, weights, skip_mismatch=False)
     return model
 
 
@@ -305,14 +311,14 @@ def _load_from_directory(path, custom_objects, compile, safe_mode):
     if not os.path.isfile(config_path):
         raise ValueError(f"the directory has no `{CONFIG_FILENAME}`; it is not a saved model.")
     with open(config_path, "rb") as f:
-        config_json = f.read()
+        config_json = f.read(_MAX_CONFIG_BYTES + 1)
+    _check_config_size(CONFIG_FILENAME, len(config_json))
     model = _model_from_config(config_json, custom_objects, compile, safe_mode)
     weights_path = _inside(path, WEIGHTS_FILENAME)
     if not os.path.isfile(weights_path):
         raise ValueError(f"the directory has no `{WEIGHTS_FILENAME}`.")
-    with open(weights_path, "rb") as f:
-        weights = f.read()
-    _load_weights_bytes(model, weights, skip_mismatch=False)
+    with open(weights_path, "rb") as weights:
+        _load_weights_bytes(model, weights, skip_mismatch=False)
     return model
 
 
@@ -364,8 +370,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             weights_path = _inside(path, WEIGHTS_FILENAME)
             if not os.path.isfile(weights_path):
                 raise ValueError(f"the directory has no `{WEIGHTS_FILENAME}`.")
-            with open(weights_path, "rb") as f:
-                data = f.read()
+            data = open(weights_path, "rb")
     elif path.endswith(".keras"):
         if not os.path.exists(path):
             raise ValueError(f"File not found: filepath={path}.")
@@ -375,16 +380,21 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
                     "not a `.keras` zip archive (the file is truncated, corrupted, "
                     "or in another format)."
                 )
-            with zipfile.ZipFile(path) as archive:
+            # The archive stays open while the weights are streamed from it.
+            archive = zipfile.ZipFile(path)
+            try:
                 names = _checked_member_names(archive)
                 if WEIGHTS_FILENAME not in names:
                     raise ValueError(f"the archive has no `{WEIGHTS_FILENAME}` entry.")
-                data = _read_member(archive, WEIGHTS_FILENAME)
+                data = _open_member(archive, WEIGHTS_FILENAME)
+            except BaseException:
+                archive.close()
+                raise
+            data = _Closing(data, archive)
     elif path.endswith(".weights.h5"):
         if not os.path.exists(path):
             raise ValueError(f"File not found: filepath={path}.")
-        with open(path, "rb") as f:
-            data = f.read()
+        data = open(path, "rb")
     elif path.endswith((".h5", ".hdf5")):
         raise ValueError(
             f"Cannot load {path!r}: the legacy HDF5 format is not supported by jeras. Use a "
@@ -395,20 +405,25 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             f"File format not supported: filepath={path}. jeras loads weights from `.keras` "
             "files, `.weights.h5` files and saved model directories."
         )
-    with _describing_errors(path, "weights"):
+    with _describing_errors(path, "weights"), data:
         _load_weights_bytes(model, data, skip_mismatch, objects_to_skip)
 
 
 def _load_weights_bytes(model, data, skip_mismatch, objects_to_skip=None):
+    """Load the HDF5 weights in `data` (bytes, or a seekable binary file read as needed)."""
     import h5py
 
-    if not data.startswith(b"\x89HDF\r\n\x1a\n"):
+    if isinstance(data, bytes):
+        data = io.BytesIO(data)
+    signature = data.read(8)
+    data.seek(0)
+    if signature != b"\x89HDF\r\n\x1a\n":
         raise ValueError(
             f"the weights are not an HDF5 file (the data is truncated, corrupted, "
             "or in another format)."
         )
     try:
-        h5 = h5py.File(io.BytesIO(data), "r")
+        h5 = h5py.File(data, "r")
     except OSError as err:
         raise ValueError(f"the HDF5 weights are unreadable ({err}).") from None
     errors = []
@@ -559,8 +574,11 @@ def _checked_member_names(archive):
     return names
 
 
-def _read_member(archive, name):
+def _read_member(archive, name, limit=None):
+    """The bytes of entry `name`; at most `limit` of them (a config, not weights)."""
     info = archive.getinfo(name)
+    if limit is not None:
+        _check_config_size(name, info.file_size)
     if info.file_size > _BOMB_FLOOR_BYTES and info.file_size > _MAX_EXPANSION * max(
         info.compress_size, 1
     ):
@@ -573,6 +591,119 @@ def _read_member(archive, name):
     if len(data) != info.file_size:
         raise ValueError(f"entry `{name}` is truncated or corrupted.")
     return data
+
+
+def _check_config_size(name, size):
+    if size > _MAX_CONFIG_BYTES:
+        raise _UnsafeFile(
+            f"entry `{name}` holds {size} bytes; a model config is at most "
+            f"{_MAX_CONFIG_BYTES >> 20} MiB, so the file is refused (corrupted or hostile)."
+        )
+
+
+def _open_member(archive, name):
+    """Entry `name` as a seekable binary file, read from the archive as needed rather than
+    into memory (weights can be as large as the model). The entry's CRC is checked first, in
+    one streamed pass."""
+    info = archive.getinfo(name)
+    if info.file_size > _BOMB_FLOOR_BYTES and info.file_size > _MAX_EXPANSION * max(
+        info.compress_size, 1
+    ):
+        raise _UnsafeFile(
+            f"entry `{name}` declares {info.file_size} bytes but stores "
+            f"{info.compress_size}; refusing a possible decompression bomb."
+        )
+    total = 0
+    with archive.open(info) as f:  # reading to the end checks the CRC
+        while chunk := f.read(1 << 20):
+            total += len(chunk)
+            if total > info.file_size:
+                break
+    if total != info.file_size:
+        raise ValueError(f"entry `{name}` is truncated or corrupted.")
+    if info.compress_type != zipfile.ZIP_STORED:
+        # Seeking back in a compressed entry restarts its decompression: read it whole.
+        return io.BytesIO(_read_member(archive, name))
+    return _StoredEntry(archive.fp, _entry_data_offset(archive.fp, info), info.file_size)
+
+
+def _entry_data_offset(fp, info):
+    """Where entry `info`'s bytes start: after its local header, whose name and extra
+    fields may differ in length from the central directory's."""
+    fp.seek(info.header_offset)
+    header = fp.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise ValueError(f"entry `{info.filename}` has a corrupted local header.")
+    name_length = int.from_bytes(header[26:28], "little")
+    extra_length = int.from_bytes(header[28:30], "little")
+    return info.header_offset + 30 + name_length + extra_length
+
+
+class _Closing(io.BufferedReader):
+    """A reader that closes `also` (the archive it reads from) with itself."""
+
+    def __init__(self, raw, also):
+        super().__init__(raw if isinstance(raw, io.RawIOBase) else _BytesRaw(raw))
+        self._also = also
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self._also.close()
+
+
+class _BytesRaw(io.RawIOBase):
+    def __init__(self, buffer):
+        super().__init__()
+        self._buffer = buffer
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self._buffer.tell()
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        return self._buffer.seek(offset, whence)
+
+    def readinto(self, buffer):
+        return self._buffer.readinto(buffer)
+
+
+class _StoredEntry(io.RawIOBase):
+    """A read-only, seekable window on the bytes of an uncompressed archive entry."""
+
+    def __init__(self, fp, start, size):
+        super().__init__()
+        self._fp, self._start, self._size, self._position = fp, start, size, 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self._position
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = min(max(base + offset, 0), self._size)
+        return self._position
+
+    def readinto(self, buffer):
+        count = min(len(buffer), self._size - self._position)
+        if count <= 0:
+            return 0
+        self._fp.seek(self._start + self._position)
+        data = self._fp.read(count)
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
 
 
 class _describing_errors:
@@ -631,9 +762,8 @@ def _atomic_write_bytes(path, data):
     never a part: a temporary file in the same folder, flushed, then renamed over `path`."""
     path = os.path.abspath(path)
     directory = os.path.dirname(path)
-    fd, temporary = tempfile.mkstemp(
-        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-    )
+    _remove_stale_temporaries(path)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=_temporary_prefix(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -648,6 +778,66 @@ def _atomic_write_bytes(path, data):
             pass
         raise
     _fsync_directory(directory)
+
+
+def _temporary_prefix(path):
+    """Temporary files of a save to `path` are named `.<name>.<pid>.<random>.tmp`: hidden, and
+    telling which process writes them."""
+    return f".{os.path.basename(path)}.{os.getpid()}."
+
+
+# Temporary files of jeras releases that did not name the writing process: removed once this
+# old, far longer than any save takes.
+_UNOWNED_TEMPORARY_AGE_S = 24 * 3600
+
+
+def _remove_stale_temporaries(path):
+    """Remove what saves to `path` killed mid-write left behind (they are otherwise never
+    cleaned up, and each is as large as the file).
+
+    Safe because only names of exactly our pattern for this very path are touched, and only
+    those of a process that no longer exists: a save in progress, in this process or another,
+    keeps its file. (A dead writer's process id reused since keeps its file too: removal errs
+    on the side of keeping.)"""
+    directory = os.path.dirname(os.path.abspath(path))
+    pattern = re.compile(rf"\.{re.escape(os.path.basename(path))}\.(?:(\d+)\.)?[^./]+\.tmp")
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None:
+            continue
+        stale_path = os.path.join(directory, name)
+        if match.group(1) is not None:
+            stale = not _process_exists(int(match.group(1)))
+        else:
+            try:
+                stale = time.time() - os.lstat(stale_path).st_mtime > _UNOWNED_TEMPORARY_AGE_S
+            except OSError:
+                continue
+        if not stale:
+            continue
+        if os.path.isdir(stale_path) and not os.path.islink(stale_path):
+            _remove_tree(stale_path)
+        else:
+            try:
+                os.unlink(stale_path)
+            except OSError:
+                pass
+
+
+def _process_exists(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
 
 
 def _fsync_directory(directory):

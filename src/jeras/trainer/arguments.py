@@ -1,6 +1,7 @@
 """Checks of the arguments of `compile`, `fit`, `evaluate` and `predict`, each raising an error
 that names the argument, what it got and what to pass instead."""
 
+import jax
 import numpy as np
 
 from jeras.data.class_weight import class_weight_to_sample_weight
@@ -13,6 +14,60 @@ def check_steps(steps, name):
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1:
         raise ValueError(f"`{name}` must be a positive integer or None, got {steps!r}.")
     return int(steps)
+
+
+def check_epochs(epochs, initial_epoch):
+    for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+            raise ValueError(
+                f"`{name}` must be a non-negative integer (a number of epochs), got {value!r}."
+            )
+    return int(epochs), int(initial_epoch)
+
+
+def check_class_weight(class_weight):
+    """`class_weight` maps integer class indices to weights."""
+    if class_weight is None:
+        return
+    if not isinstance(class_weight, dict):
+        raise ValueError(
+            "`class_weight` must be a dict mapping class indices to weights, got a "
+            f"{type(class_weight).__name__}."
+        )
+    for key, weight in class_weight.items():
+        if not _is_class_index(key):
+            raise ValueError(
+                f"`class_weight` keys must be integer class indices (0, 1, ...), got {key!r} "
+                f"in {class_weight!r}."
+            )
+        if not isinstance(weight, (int, float, np.number)) or isinstance(weight, bool):
+            raise ValueError(
+                f"`class_weight` values must be numbers, got {weight!r} for class {key}."
+            )
+
+
+def _is_class_index(key):
+    # Integers, and what reads as one ("3", 3.0), as Keras's own conversion `int(key)` allows.
+    if isinstance(key, bool):
+        return False
+    if isinstance(key, (int, np.integer)):
+        return True
+    if isinstance(key, (float, np.floating)):
+        return float(key).is_integer()
+    return isinstance(key, str) and key.strip().lstrip("-").isdigit()
+
+
+def check_has_samples(data, what):
+    if data.num_samples == 0:
+        shapes = {
+            name: [tuple(a.shape) for a in jax.tree_util.tree_leaves(tree)]
+            for name, tree in (("x", data.x), ("y", data.y))
+            if tree is not None
+        }
+        raise ValueError(
+            f"`{what}()` got no samples: shapes {shapes}. Pass at least one sample (the first "
+            "axis of `x` and `y` is the sample axis)."
+        )
 
 
 def check_batch_size(batch_size):
@@ -50,6 +105,7 @@ def check_fit_arguments(validation_split, shuffle, class_weight, sample_weight):
         raise ValueError(f"`shuffle` must be True, False or 'batch', got {shuffle!r}.")
     if class_weight is not None and sample_weight is not None:
         raise ValueError("You cannot pass both `class_weight` and `sample_weight`.")
+    check_class_weight(class_weight)
 
 
 def should_validate(epoch, validation_freq):
@@ -109,6 +165,7 @@ def check_no_targets_with_source(source, y, sample_weight, class_weight, validat
 
 
 def class_weight_as_sample_weight(y, class_weight, output_names):
+    check_class_weight(class_weight)
     if len(output_names) > 1 or isinstance(y, (dict, list, tuple)) and not hasattr(y, "shape"):
         raise ValueError(
             "`class_weight` is only supported for models with a single output. Use "
@@ -158,3 +215,32 @@ def check_sample_weights(data, output_names, flatten_sample_weights):
 
 def describe(source):
     return getattr(source, "description", "The data source")
+
+
+def check_sparse_labels(data, compile_loss, output_shapes, sparse_loss_function):
+    """Sparse labels must be class indices `0 ... num_classes - 1`: out of range, the loss reads
+    no class and is silently 0 (in Keras too). Checked here, on the host, when the targets are
+    host arrays; labels that live on the device or come from a data source are not checked."""
+    if compile_loss is None or data.y is None:
+        return
+    targets = flatten_outputs(data.y, compile_loss.output_names, "`y`")
+    for index, loss, _ in compile_loss.entries:
+        if getattr(loss, "fn", None) is not sparse_loss_function:
+            continue
+        labels = targets[index]
+        if not isinstance(labels, np.ndarray) or labels.size == 0:
+            continue
+        num_classes = output_shapes[index][-1]
+        ignored = getattr(loss, "_fn_kwargs", {}).get("ignore_class")
+        valid = labels if ignored is None else labels[labels != ignored]
+        if valid.size == 0:
+            continue
+        low, high = valid.min(), valid.max()
+        if low < 0 or high >= num_classes:
+            bad = np.unique(valid[(valid < 0) | (valid >= num_classes)])[:5]
+            raise ValueError(
+                f"`y` for output {compile_loss.output_names[index]!r} holds labels "
+                f"{bad.tolist()} (range {low}..{high}), but the model predicts "
+                f"{num_classes} classes: sparse labels must be integers from 0 to "
+                f"{num_classes - 1}."
+            )

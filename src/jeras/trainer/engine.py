@@ -18,6 +18,7 @@ from jeras.backend import distribution_state
 from jeras.backend.masking import get_keras_mask, set_keras_mask
 from jeras.backend.state_scope import StateScope
 from jeras.trainer.compile_utils import flatten_outputs
+from jeras.trainer.program_cache import ProgramCache
 from jeras.trainer.state_sync import TrainingState
 
 
@@ -89,6 +90,8 @@ class Engine:
         self.spec = spec
         self.log_keys = None  # set when a function returning rows is traced
         self._functions = {}
+        # Every compiled program of this engine, a bounded number (`trainer/program_cache.py`).
+        self.programs = ProgramCache()
 
     # -- the pure steps ------------------------------------------------------------------------
     def _forward_and_loss(self, trainable, non_trainable, x, y, sw, mask, training):
@@ -369,7 +372,7 @@ class Engine:
                     with jax.disable_jit():
                         return _run(*args)
             else:
-                fn = jax.jit(run, donate_argnums=(0,) if donate_state else ())
+                fn = self.programs.function(key, run, donate_argnums=(0,) if donate_state else ())
             self._functions[key] = fn
         return fn
 

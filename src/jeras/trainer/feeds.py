@@ -63,33 +63,53 @@ class ArrayFeed:
 
     @property
     def device_data(self):
+        """The arrays on the device, their samples padded up to `bucket_size` (rows no index
+        points to), so that data of many sizes share a few compiled programs."""
         if self._device_data is None:
-            self._device_data = self.data.on_device()
+            size = bucket_size(self.data.num_samples)
+            data = self.data
+            # Under a distribution, a copy on every device: each gathers its part of a batch.
+            self._device_data = jax.device_put(
+                jax.tree_util.tree_map(
+                    lambda a: _pad_samples(a, size), (data.x, data.y, data.sample_weight)
+                ),
+                distribution_state.replicated_sharding(),
+            )
         return self._device_data
 
-    def epoch(self, steps_per_call, skip=0):
-        """The calls of the next epoch, from its batch `skip` on (a resumed epoch)."""
+    def epoch(self, steps_per_call, skip=0, whole_calls=False):
+        """The calls of the next epoch, from its batch `skip` on (a resumed epoch).
+
+        Calls run `steps_per_call` steps, the rest of the epoch in calls of powers of two
+        (a few compiled programs for any epoch length); with `whole_calls`
+        (`steps_per_execution`, whose callbacks see each call) the rest runs in one call."""
         rows = list(itertools.islice(self.stream.next_epoch(), skip, None))
         return self._calls(
-            np.asarray(rows, np.int32).reshape(len(rows), self.batch_size), steps_per_call, skip
+            np.asarray(rows, np.int32).reshape(len(rows), self.batch_size),
+            steps_per_call,
+            skip,
+            whole_calls,
         )
 
-    def evaluation(self, steps_per_call, max_steps=None):
-        """The calls of one pass in order, for `evaluate` and validation."""
+    def evaluation(self, steps_per_call, max_steps=None, whole_calls=False):
+        """The calls of one pass in order, for `evaluate` and validation (calls as `epoch`)."""
         rows = epoch_index_matrix(self.data.num_samples, self.batch_size, False, max_steps)
-        return self._calls(rows, steps_per_call, 0)
+        return self._calls(rows, steps_per_call, 0, whole_calls)
 
-    def _calls(self, rows, steps_per_call, first):
+    def _calls(self, rows, steps_per_call, first, whole_calls):
         remainder = None
         if len(rows) and not self.exact_padding and (rows[-1] < 0).any():
+            # Padding would change the results: the short batch runs alone, at its own shape.
             remainder = rows[-1][rows[-1] >= 0][None, :]
             rows = rows[:-1]
         data = self.device_data
         if len(rows):
-            matrix = jnp.asarray(rows)
-            for start in range(0, len(rows), steps_per_call):
-                count = min(steps_per_call, len(rows) - start)
+            # Rows of -1 after the epoch's: the matrix has a few shapes; no call reads them.
+            matrix = jnp.asarray(_pad_rows(rows, power_of_two(len(rows))))
+            start = 0
+            for count in call_sizes(len(rows), steps_per_call, whole_calls):
                 yield Call(first + start, count, (data, matrix, np.int32(start)))
+                start += count
         if remainder is not None:
             yield Call(first + len(rows), 1, (data, jnp.asarray(remainder), np.int32(0)))
 
@@ -159,14 +179,15 @@ class SourceFeed:
     def steps(self):
         return self.stream.steps
 
-    def epoch(self, steps_per_call, skip=0):
+    def epoch(self, steps_per_call, skip=0, whole_calls=False):
+        # Host batches are stacked `steps_per_call` at a time whatever `whole_calls` says.
         batches = itertools.islice(self.stream.next_epoch(), skip, None)
         if self.class_weight is not None:
             batches = with_class_weights(batches, self.class_weight, describe(self.source))
         yield from self._calls(batches, steps_per_call, skip, self.exact_padding)
         self.source.on_epoch_end()
 
-    def evaluation(self, steps_per_call, max_steps=None):
+    def evaluation(self, steps_per_call, max_steps=None, whole_calls=False):
         batches = self.source.epoch(False)
         if max_steps is not None:
             batches = itertools.islice(batches, max_steps)
@@ -210,6 +231,21 @@ class SourceFeed:
         self.source.close()
 
 
+def call_sizes(num_steps, steps_per_call, whole_calls=False):
+    """Steps of each call of a pass of `num_steps`: the largest power of two up to
+    `steps_per_call`, then what is left in powers of two, largest first; with `whole_calls`,
+    `steps_per_call` each and what is left in one call."""
+    sizes = []
+    left = num_steps
+    while left > 0:
+        size = min(steps_per_call, left)
+        if not whole_calls:
+            size = 1 << (size.bit_length() - 1)
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
 def bucket_size(count):
     """`count` rounded up to one of eight sizes per power of two (at most 1/8 more): the
     shapes of varied requests fall on a few compiled programs."""
@@ -234,6 +270,9 @@ def _pad_rows(rows, size):
 def _pad_samples(array, size):
     if size == array.shape[0]:
         return array
+    if isinstance(array, jax.Array):
+        padding = jnp.zeros((size - array.shape[0],) + array.shape[1:], array.dtype)
+        return jnp.concatenate([array, padding])
     array = np.asarray(array)
     padding = np.zeros((size - array.shape[0],) + array.shape[1:], array.dtype)
     return np.concatenate([array, padding])

@@ -13,6 +13,7 @@ from jeras.data.array_data import ArrayData
 from jeras.data.batch_sources import make_source
 from jeras.data.position import capture_position, restore_position
 from jeras.layers.layer import Layer
+from jeras.losses import functions as loss_functions
 from jeras.metrics.reduction_metrics import Mean
 from jeras.trainer import arguments
 from jeras.trainer.compile_utils import CompileLoss, CompileMetrics, flatten_outputs
@@ -176,6 +177,7 @@ class Trainer(ModelSteps):
                 else list(y_pred.keys())
             )
         flat_pred = flatten_outputs(y_pred, names, "The model's output")
+        self._output_shapes = [tuple(p.shape) for p in flat_pred]
         flat_true = flatten_outputs(y, names, "`y`") if y is not None else [None] * len(names)
         self._compile_loss = CompileLoss(self._loss_spec, self._loss_weights_spec, names)
         self._compile_loss.build(flat_true, flat_pred)
@@ -288,6 +290,9 @@ class Trainer(ModelSteps):
         )
         engine = self._engine
         if engine is None or self._engine_signature != signature:
+            if engine is not None:
+                # Its programs serve variables the model no longer has: free them now.
+                engine.programs.clear()
             engine = Engine(self._step_spec())
             self._engine, self._engine_signature = engine, signature
         self._state_sync.use(engine.spec)
@@ -413,6 +418,7 @@ class Trainer(ModelSteps):
         steps_per_epoch = arguments.check_steps(steps_per_epoch, "steps_per_epoch")
         validation_steps = arguments.check_steps(validation_steps, "validation_steps")
         arguments.check_fit_arguments(validation_split, shuffle, class_weight, sample_weight)
+        epochs, initial_epoch = arguments.check_epochs(epochs, initial_epoch)
         feed, val_feed = self._training_feeds(
             x,
             y,
@@ -460,7 +466,7 @@ class Trainer(ModelSteps):
                         engine,
                         "train",
                         feed,
-                        feed.epoch(plan.steps_per_call, skip),
+                        feed.epoch(plan.steps_per_call, skip, plan.delivery == "execution"),
                         callbacks,
                         plan,
                     )
@@ -541,6 +547,7 @@ class Trainer(ModelSteps):
                 y, class_weight, self._compiled_output_names()
             )
         data = ArrayData(x, y, sample_weight)
+        arguments.check_has_samples(data, "fit")
         val_data = None
         if validation_data is None and validation_split:
             data, val_data = data.split(validation_split)
@@ -625,6 +632,12 @@ class Trainer(ModelSteps):
         self._ensure_built(x_first)
         if self.compiled:
             self._build_compile_state(x_first, y_first)
+            arguments.check_sparse_labels(
+                data,
+                self._compile_loss,
+                self._output_shapes,
+                loss_functions.sparse_categorical_crossentropy,
+            )
             if data.sample_weight is not None:
                 arguments.check_sample_weights(
                     data, self._compile_loss.output_names, flatten_sample_weights
@@ -640,7 +653,7 @@ class Trainer(ModelSteps):
             engine,
             "test",
             feed,
-            feed.evaluation(plan.steps_per_call, max_steps),
+            feed.evaluation(plan.steps_per_call, max_steps, plan.delivery == "execution"),
             callbacks,
             plan,
         )
@@ -681,6 +694,7 @@ class Trainer(ModelSteps):
                 data = None
             else:
                 data = ArrayData(x, y, sample_weight)
+                arguments.check_has_samples(data, "evaluate")
                 self._prepare(data, batch_size)
             engine = self._get_engine()
             feed = make_feed(
@@ -763,7 +777,13 @@ class Trainer(ModelSteps):
                 else:
                     calls, assemble = feed.predictions(plan.steps_per_call, steps)
                 callbacks.on_predict_begin()
-                outputs = run_predictions(self, engine, feed, calls, assemble, callbacks, plan)
+                try:
+                    outputs = run_predictions(self, engine, feed, calls, assemble, callbacks, plan)
+                except ValueError:
+                    # The compiled call saw padded batches: name the user's shapes instead.
+                    if data is not None:
+                        self._check_inputs_fit(data.x)
+                    raise
             if outputs is None:
                 raise ValueError("The data source yielded no batches to predict on.")
             callbacks.on_predict_end()
@@ -773,6 +793,22 @@ class Trainer(ModelSteps):
         if isinstance(outputs, list) and len(outputs) == 1:
             outputs = outputs[0]
         return outputs
+
+    def _check_inputs_fit(self, x):
+        """Raise the model's own error for inputs `x` (as the user passed them) if they do
+        not fit it; abstract, so nothing runs."""
+        model = self
+
+        def forward(inputs):
+            with StateScope():
+                outputs = model(inputs, training=False)
+            model._clear_losses()
+            return outputs
+
+        try:
+            jax.eval_shape(forward, x)
+        except ValueError as error:
+            raise error from None
 
     def _predict_single_batch(self, data, batch_size, callbacks):
         """Few samples: pad them on the host to the next power of two (at most `batch_size`)
@@ -788,7 +824,11 @@ class Trainer(ModelSteps):
             return np.concatenate([a, np.zeros((rows - n,) + a.shape[1:], a.dtype)])
 
         callbacks.on_predict_begin()
-        outputs = self._compiled_call(jax.tree_util.tree_map(pad, data.x), False)
+        try:
+            outputs = self._compiled_call(jax.tree_util.tree_map(pad, data.x), False)
+        except ValueError:
+            self._check_inputs_fit(data.x)  # the same error, with the unpadded shapes
+            raise
         outputs = jax.tree_util.tree_map(lambda a: np.asarray(a)[:n], outputs)
         callbacks.on_predict_batch_end(0, {"outputs": outputs})
         callbacks.on_predict_end()
