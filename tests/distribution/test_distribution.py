@@ -181,17 +181,18 @@ def _launch(script, *args):
 
 
 def _result(process):
-    out, err = process.communicate(timeout=600)
+    out, err = process.communicate(timeout=300)
     assert process.returncode == 0, err[-3000:]
     return json.loads(out.strip().splitlines()[-1])
 
 
 @pytest.mark.slow
-def test_two_processes_joined_by_initialize_fit_as_one_process():
+def test_two_processes_joined_by_initialize_fit_as_one_process(tmp_path):
     port = _free_port()
-    workers = [_launch("two_processes.py", i, port, 2) for i in range(2)]
+    shared, alone = tmp_path / "two_processes_backup", tmp_path / "one_process_backup"
+    workers = [_launch("two_processes.py", i, port, 2, shared) for i in range(2)]
     results = [_result(w) for w in workers]
-    reference = _result(_launch("two_processes.py", 0, 0, 1))
+    reference = _result(_launch("two_processes.py", 0, 0, 1, alone))
     for result in results:
         assert (result["processes"], result["devices"], result["local_devices"]) == (2, 8, 4)
         _close_histories(result["history"], reference["history"])
@@ -200,6 +201,15 @@ def test_two_processes_joined_by_initialize_fit_as_one_process():
         np.testing.assert_allclose(result["predict"], reference["predict"], rtol=1e-5, atol=1e-6)
         for w, r in zip(result["weights"], reference["weights"]):
             np.testing.assert_allclose(w, r, rtol=1e-5, atol=1e-6)
+        # The backup written by process 0 resumes every process at epoch 3.
+        assert result["resumed_epochs"] == reference["resumed_epochs"] == [2]
+        _close_histories(result["resumed_history"], reference["resumed_history"])
+        for w, r in zip(result["resumed_weights"], reference["resumed_weights"]):
+            np.testing.assert_allclose(w, r, rtol=1e-5, atol=1e-6)
+    # Process 0 backs up as one process does; process 1 into its own sub-folder.
+    assert sorted(p.name for p in shared.iterdir()) == sorted(
+        [p.name for p in alone.iterdir()] + ["process-1"]
+    )
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ import os
 import sys
 
 process_id, port, num_processes = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+# argv[4]: the BackupAndRestore folder (shared by the processes of one run).
 os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={8 // num_processes}"
 
 import jax  # noqa: E402
@@ -47,6 +48,10 @@ model.compile(
     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     metrics=["accuracy"],
 )
+# BackupAndRestore across the processes: a first run of 2 epochs is backed up (by process 0)
+# and kept; a second run asking for 3 epochs resumes from it in every process and runs one.
+backup_dir = sys.argv[4]
+backup = keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False)
 result = {
     "processes": jax.process_count(),
     "devices": len(jax.devices()),
@@ -57,4 +62,9 @@ result = {
     "predict": np.asarray(model.predict(X[:50], verbose=0)).tolist(),
     "weights": [w.tolist() for w in model.get_weights()],
 }
+model.fit(X, Y, batch_size=32, epochs=2, callbacks=[backup], verbose=0)
+resumed = model.fit(X, Y, batch_size=32, epochs=3, callbacks=[backup], verbose=0)
+result["resumed_epochs"] = resumed.epoch
+result["resumed_history"] = resumed.history
+result["resumed_weights"] = [w.tolist() for w in model.get_weights()]
 print(json.dumps(result), flush=True)

@@ -8,6 +8,7 @@ import re
 import shutil
 import warnings
 
+import jax
 import numpy as np
 
 from jeras.callbacks.callback import Callback, commit_variable_writes, save_freq_reached
@@ -44,6 +45,10 @@ class BackupAndRestore(Callback):
     an uninterrupted run, bit for bit, even when the backup was taken mid-epoch (for array
     inputs and `PyDataset`s; a Python generator restarts from its beginning).
 
+    Several processes training one model (`keras.distribution.initialize`, data parallel) share
+    one `backup_dir`: process 0 backs up into it and process k > 0 into `backup_dir/process-k`,
+    each restoring from its own (their values are the same; no two processes write one file).
+
     Args:
         backup_dir: the directory for the backup files; it must be used by no other callback.
         save_freq: `"epoch"`, or an integer: back up every that many batches.
@@ -63,7 +68,7 @@ class BackupAndRestore(Callback):
                 f"Invalid value for argument `save_freq`. Received: save_freq={save_freq}. "
                 "Expected either 'epoch' or an integer value."
             )
-        self.backup_dir = os.fspath(backup_dir)
+        self.backup_dir = _own_folder(os.fspath(backup_dir))
         self.save_freq = save_freq
         self.double_checkpoint = double_checkpoint
         self.delete_checkpoint = delete_checkpoint
@@ -227,7 +232,17 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         self.model._resume_position = None
         if self.delete_checkpoint and os.path.exists(self.backup_dir):
-            shutil.rmtree(self.backup_dir)
+            shutil.rmtree(self.backup_dir, ignore_errors=True)
+
+
+def _own_folder(backup_dir):
+    """The folder this process backs up into: `backup_dir` itself, or, for process k > 0 of
+    several training one model, `backup_dir/process-k`. Every process saves (saving runs the
+    same device computations in all of them, which must not diverge) but none writes another's
+    files."""
+    if jax.process_count() == 1 or jax.process_index() == 0:
+        return backup_dir
+    return os.path.join(backup_dir, f"process-{jax.process_index()}")
 
 
 def _seed_states(model):
