@@ -40,6 +40,8 @@ class ReLU(_ElementwiseActivation):
         **kwargs: base layer arguments (`name`, `dtype`, ...).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
         if max_value is not None and max_value < 0.0:
@@ -86,6 +88,8 @@ class LeakyReLU(_ElementwiseActivation):
         **kwargs: base layer arguments (`name`, `dtype`, ...).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:
             # Keras 2's name for the same argument, still found in old configs.
@@ -113,6 +117,8 @@ class ELU(_ElementwiseActivation):
         **kwargs: base layer arguments (`name`, `dtype`, ...).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         self.alpha = alpha
@@ -136,6 +142,8 @@ class PReLU(Layer):
             one `alpha` is shared, e.g. `[1, 2]` for one value per channel of a 2D feature map.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(
         self,
@@ -218,6 +226,8 @@ class Softmax(_ElementwiseActivation):
         inputs: the logits.
         mask: optional boolean (or 0/1) array broadcastable to `inputs`, True to keep.
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

@@ -30,6 +30,8 @@ class Attention(Layer):
     `return_attention_scores`, `use_causal_mask`.
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         if score_mode not in ("dot", "concat"):

@@ -35,6 +35,8 @@ class ConvLSTMCell(Layer):
             dropout, recurrent_dropout, seed: as `LSTMCell`.
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     uses_dropout_masks = True
     dropout_mask_count = 4
 

@@ -18,6 +18,8 @@ from jeras.saving.serialization import serialize_keras_object
 class _Conv(Layer):
     """The N-d convolution shared by `Conv1D`, `Conv2D` and `Conv3D` (`rank` spatial dims)."""
 
+    rows_independent = True  # see Layer.rows_independent
+
     rank = None
     # Measured: a Conv2D train step inside `lax.scan` runs about 8x slower on XLA:CPU than
     # the same step compiled on its own (benchmarks/, mnist_convnet).

@@ -25,6 +25,8 @@ from jeras.saving.serialization import serialize_keras_object
 class _ConvTranspose(Layer):
     """The N-d transposed convolution shared by the three public classes (`rank` spatial dims)."""
 
+    rows_independent = True  # see Layer.rows_independent
+
     rank = None
     # Convolutions run several times slower inside `lax.scan` on XLA:CPU (see `_Conv`).
     slower_in_cpu_loops = True

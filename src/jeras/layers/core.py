@@ -34,6 +34,8 @@ class Dense(Layer):
         kernel_constraint / bias_constraint: optional constraints.
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(
         self,
         units,
@@ -117,6 +119,8 @@ class Dense(Layer):
 
 
 class Activation(Layer):
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -131,6 +135,8 @@ class Activation(Layer):
 
 
 class Identity(Layer):
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True

@@ -159,6 +159,8 @@ class _DepthwiseBase(Layer):
 
 
 class _DepthwiseConv(_DepthwiseBase):
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(
         self,
         kernel_size,
@@ -284,6 +286,8 @@ class DepthwiseConv2D(_DepthwiseConv):
 
 
 class _SeparableConv(_DepthwiseBase):
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(
         self,
         filters,

@@ -32,6 +32,8 @@ class EinsumDense(Layer):
             neither, so a LoRA rank or a quantization config is an error.
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(
         self,
         equation,

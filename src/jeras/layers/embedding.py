@@ -40,6 +40,8 @@ class Embedding(Layer):
         **kwargs: base `Layer` arguments (`name`, `dtype`, `activity_regularizer`, ...).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(
         self,
         input_dim,

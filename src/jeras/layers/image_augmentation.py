@@ -23,6 +23,8 @@ _INTERPOLATIONS = ("nearest", "bilinear")
 class _RandomImageLayer(_ImageLayer):
     """A seed stream, the training switch and the batched / single-image handling."""
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
         self.seed = seed

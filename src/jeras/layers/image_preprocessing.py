@@ -62,6 +62,8 @@ class Resizing(_ImageLayer):
         **kwargs: base layer arguments (`name`, `dtype`, ...).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(
         self,
         height,
@@ -142,6 +144,8 @@ class CenterCrop(_ImageLayer):
             `keras.config.image_data_format()`.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(self, height, width, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)

@@ -8,6 +8,8 @@ from jeras.symbolic.node import Node
 
 
 class InputLayer(Layer):
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(
         self,
         shape=None,

@@ -87,6 +87,18 @@ class Layer:
     # sample weight 0, which is exact only when no layer mixes rows; with such a layer the
     # short batch runs at its own size. (A property where it depends on the layer's state.)
     mixes_samples_in_training = False
+    # A capability read by the trainer: the class's promise that its `call` computes each row
+    # of a batch from that row alone (outside of training statistics, which the flag above
+    # covers). `fit`, `evaluate` and `predict` pad a short last batch only when every layer of
+    # the model promises it; otherwise the short batch runs at its own size. A subclass that
+    # overrides `call` does not inherit the promise (its code may sum over the batch, as
+    # `ops.tensordot(a, b, 2)` does): declare `rows_independent = True` on it to opt in.
+    rows_independent = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "call" in vars(cls) and "rows_independent" not in vars(cls):
+            cls.rows_independent = False
 
     def __new__(cls, *args, **kwargs):
         instance = super().__new__(cls)

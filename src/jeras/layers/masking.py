@@ -18,6 +18,8 @@ class Masking(Layer):
         **kwargs: base `Layer` arguments (`name`, `dtype`, ...).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
         # A saved model may hold the value as a serialized tensor.

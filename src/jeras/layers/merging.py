@@ -17,6 +17,8 @@ class _Merge(Layer):
     so `(batch, 3)` merges with `(batch, 4, 3)`.
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     min_inputs = 1
     max_inputs = None
 
@@ -187,6 +189,8 @@ class Concatenate(_Merge):
         axis: the concatenation axis; it counts the batch axis, as in `numpy.concatenate`.
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.axis = axis
@@ -267,6 +271,8 @@ class Dot(_Merge):
     The output holds the first input's remaining axes, then the second's; a result with only
     the batch axis left gets a trailing axis of length 1, as in Keras.
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     min_inputs = max_inputs = 2
 

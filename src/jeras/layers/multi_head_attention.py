@@ -278,6 +278,8 @@ class MultiHeadAttention(_ProjectedAttention):
     `training`, `use_causal_mask`.
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(
         self,
         num_heads,
@@ -576,6 +578,8 @@ class GroupedQueryAttention(_ProjectedAttention):
     `GroupedQueryAttention` (its automatic names and the paths of its weights in files follow
     the class name: `grouped_query_attention`).
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(
         self,

@@ -53,6 +53,8 @@ class GaussianNoise(_TrainingNoise):
         **kwargs: base layer arguments (`name`, `dtype`, ...).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
         _check_fraction(self, "stddev", stddev)
@@ -80,6 +82,8 @@ class GaussianDropout(_TrainingNoise):
         seed: optional int, the seed of the noise stream.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -111,6 +115,8 @@ class AlphaDropout(_TrainingNoise):
         seed: optional int, the seed of the drop stream.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -148,6 +154,8 @@ class AlphaDropout(_TrainingNoise):
 
 class _SpatialDropout(Dropout):
     """Dropout of whole feature maps: one draw per (sample, channel), shared along space."""
+
+    rows_independent = True  # see Layer.rows_independent
 
     rank = None
 

@@ -62,6 +62,8 @@ class BatchNormalization(Layer):
             where it is true count in the batch statistics.
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(
         self,
         axis=-1,
@@ -317,6 +319,8 @@ class LayerNormalization(Layer):
         **kwargs: base layer arguments (`name`, `dtype`, `trainable`).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(
         self,
         axis=-1,
@@ -448,6 +452,8 @@ class GroupNormalization(Layer):
         beta_constraint, gamma_constraint: optional constraints of `beta` and `gamma`.
         **kwargs: base layer arguments (`name`, `dtype`, `trainable`).
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(
         self,
@@ -583,6 +589,8 @@ class UnitNormalization(Layer):
         **kwargs: base layer arguments (`name`, `dtype`).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.axis = _int_or_list_axis(axis, self)
@@ -616,6 +624,8 @@ class RMSNormalization(Layer):
         epsilon: added to the mean square before its square root.
         **kwargs: base layer arguments (`name`, `dtype`, `trainable`).
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
         super().__init__(**kwargs)

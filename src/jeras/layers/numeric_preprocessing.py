@@ -21,6 +21,8 @@ class Rescaling(Layer):
         **kwargs: base layer arguments (`name`, `dtype`, ...).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
         self.scale = scale
@@ -64,6 +66,8 @@ class Normalization(Layer):
         invert: apply the inverse map, `mean + x * sqrt(variance)` (default False).
         **kwargs: base layer arguments (`name`, `dtype`, ...).
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)

@@ -16,6 +16,8 @@ from jeras.layers.layer import Layer, raise_mask_shape_error
 class _Pooling(Layer):
     """Max or average over sliding windows of the `rank` spatial axes."""
 
+    rows_independent = True  # see Layer.rows_independent
+
     rank = None
     mode = None
 
@@ -165,6 +167,8 @@ class AveragePooling3D(_Pooling):
 class _GlobalPooling(Layer):
     """Max or mean over all spatial axes; `keepdims` keeps them with length 1."""
 
+    rows_independent = True  # see Layer.rows_independent
+
     rank = None
     reduce = None
 
@@ -220,6 +224,8 @@ class GlobalMaxPooling3D(_GlobalPooling):
 class GlobalAveragePooling1D(_GlobalPooling):
     """Mean over the steps of `(batch, steps, channels)` inputs; an optional `mask` of shape
     `(batch, steps)` leaves masked steps out of the mean. Arguments as `GlobalMaxPooling1D`."""
+
+    rows_independent = True  # see Layer.rows_independent
 
     rank, reduce = 1, staticmethod(jnp.mean)
 

@@ -50,6 +50,8 @@ class RNN(Layer):
     (boolean `(batch, timesteps)`, True = keep), `training`.
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(
         self,
         cell,

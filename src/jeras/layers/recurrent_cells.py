@@ -27,6 +27,8 @@ class SimpleRNNCell(Layer):
         seed: seed of the dropout masks.
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     uses_dropout_masks = True
     dropout_mask_count = None
 
@@ -111,6 +113,8 @@ class LSTMCell(Layer):
         dropout / recurrent_dropout: fractions dropped while training (one mask per sequence).
         seed: seed of the dropout masks.
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     uses_dropout_masks = True
 
@@ -223,6 +227,8 @@ class GRUCell(Layer):
             or before it (False, one bias of shape `(3*units,)`).
         seed: seed of the dropout masks.
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     uses_dropout_masks = True
 
@@ -345,6 +351,8 @@ class StackedRNNCells(Layer):
     Args:
         cells: a list of cells (objects with `call(inputs, states)` and `state_size`).
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(self, cells, **kwargs):
         super().__init__(**kwargs)

@@ -11,6 +11,8 @@ from jeras.layers.layer import Layer
 class Dropout(Layer):
     """Sets inputs to 0 with probability `rate` during training, scaling the rest by 1/(1-rate)."""
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= rate <= 1:
@@ -46,6 +48,8 @@ class Dropout(Layer):
 
 
 class ActivityRegularization(Layer):
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
         super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
         self.l1, self.l2 = l1, l2

@@ -9,6 +9,8 @@ from jeras.layers.layer import Layer
 
 
 class Flatten(Layer):
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         # Not built here: as in Keras, its first call records the input shape (build_config).
@@ -24,6 +26,8 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         self.target_shape = tuple(target_shape)

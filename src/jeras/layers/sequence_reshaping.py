@@ -19,6 +19,8 @@ class RepeatVector(Layer):
         **kwargs: base layer arguments (`name`, `dtype`).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
         self.n = _positive_int(n, "n", self)
@@ -42,6 +44,8 @@ class Permute(Layer):
             sequence of vectors.
         **kwargs: base layer arguments (`name`, `dtype`).
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
@@ -70,6 +74,8 @@ class Cropping1D(Layer):
         cropping: an int (the same at both ends) or a pair `(start, end)` of non-negative ints.
         **kwargs: base layer arguments (`name`, `dtype`).
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(self, cropping=(1, 1), **kwargs):
         super().__init__(**kwargs)
@@ -111,6 +117,8 @@ class ZeroPadding1D(Layer):
         **kwargs: base layer arguments (`name`, `dtype`).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, padding=1, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = standardize_data_format(data_format)
@@ -143,6 +151,8 @@ class UpSampling1D(Layer):
         size: the upsampling factor, a positive integer.
         **kwargs: base layer arguments (`name`, `dtype`).
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(self, size=2, **kwargs):
         super().__init__(**kwargs)

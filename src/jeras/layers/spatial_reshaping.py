@@ -38,6 +38,8 @@ class _SpatialReshaping(Layer):
 
 
 class _UpSampling(_SpatialReshaping):
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, size, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
         self.size = standardize_tuple(size, self.rank, "size", self.name)
@@ -69,6 +71,8 @@ class UpSampling2D(_UpSampling):
         interpolation: "nearest" (default), "bilinear", "bicubic", "lanczos3" or "lanczos5".
         **kwargs: base layer arguments (`name`, `dtype`, ...).
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     rank = 2
 
@@ -114,6 +118,8 @@ class UpSampling3D(_UpSampling):
 
 
 class _ZeroPadding(_SpatialReshaping):
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, padding, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
         self.padding = _pairs(padding, self.rank, "padding", self.name)
@@ -171,6 +177,8 @@ class ZeroPadding3D(_ZeroPadding):
 
 
 class _Cropping(_SpatialReshaping):
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, cropping, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
         self.cropping = _pairs(cropping, self.rank, "cropping", self.name)

@@ -28,6 +28,8 @@ class SpectralNormalization(Layer):
         **kwargs: base layer arguments (`name`, `dtype`, `trainable`).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, layer, power_iterations=1, **kwargs):
         if not isinstance(layer, Layer):
             raise ValueError(

@@ -26,6 +26,8 @@ class Bidirectional(Layer):
     `mask`, `training`.
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         if not isinstance(layer, Layer):
             raise ValueError(
@@ -197,6 +199,8 @@ class TimeDistributed(Layer):
     Args:
         layer: the layer to apply; it sees inputs of shape `(batch, ...)`.
     """
+
+    rows_independent = True  # see Layer.rows_independent
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):

@@ -34,6 +34,8 @@ class Functional(Model):
         **kwargs: further `Layer` arguments, e.g. `dtype`.
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     # The weights-file walk visits `layers` before the attributes, as Keras does for graphs.
     layers_saved_first = True
 

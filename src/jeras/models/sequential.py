@@ -23,6 +23,8 @@ class Sequential(Model):
         name: the model's name ("sequential" plus a counter by default).
     """
 
+    rows_independent = True  # see Layer.rows_independent
+
     # The weights-file walk visits `layers` before the attributes, as Keras does for graphs.
     layers_saved_first = True
 

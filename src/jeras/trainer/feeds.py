@@ -123,8 +123,15 @@ class ArrayFeed:
         programs, not one per count; padded steps gather sample 0 and their outputs are
         dropped."""
         rows = epoch_index_matrix(self.data.num_samples, self.batch_size, False, max_steps)
+        n = min(self.data.num_samples, len(rows) * self.batch_size)
+        remainder = None
+        if not self.exact_padding:
+            # A padded row would change the others' outputs: the short batch runs alone.
+            bucketed = False
+            if len(rows) and (rows[-1] < 0).any():
+                remainder = rows[-1][rows[-1] >= 0][None, :]
+                rows = rows[:-1]
         real_rows = len(rows)
-        n = min(self.data.num_samples, real_rows * self.batch_size)
         x = self.data.x
         if bucketed:
             rows = _pad_rows(rows, power_of_two(real_rows))
@@ -139,6 +146,8 @@ class ArrayFeed:
             if bucketed:
                 count = min(power_of_two(count), len(rows) - start)
             calls.append(Call(start, count, (x_device, matrix, np.int32(start))))
+        if remainder is not None:
+            calls.append(Call(real_rows, 1, (x_device, jnp.asarray(remainder), np.int32(0))))
 
         def assemble(*pieces):
             joined = np.concatenate([np.asarray(p).reshape((-1,) + p.shape[2:]) for p in pieces])
@@ -211,8 +220,10 @@ class SourceFeed:
         kept = []  # (masks, count) of each call, to drop the padding rows
 
         def calls():
-            # Predictions never mix samples, so short batches are always padded and trimmed.
-            for call in self._calls(((b[0], None, None) for b in batches), steps_per_call, 0, True):
+            # Short batches are padded and trimmed, unless a layer may mix a batch's rows.
+            for call in self._calls(
+                ((b[0], None, None) for b in batches), steps_per_call, 0, self.exact_padding
+            ):
                 (x_stacked, _, _), masks = call.args
                 kept.append((masks, call.count))
                 yield Call(call.first, call.count, (x_stacked,))

@@ -356,9 +356,15 @@ class Trainer(ModelSteps):
         return (
             not getattr(self, "_has_batch_losses", False)
             and not any(layer.mixes_samples_in_training for layer in self._flatten_layers())
+            and self._rows_independent()
             and all(getattr(m, "exact_under_padding", False) for m in metrics)
             and all(getattr(loss, "exact_under_padding", False) for loss in compiled_losses)
         )
+
+    def _rows_independent(self):
+        """Whether every layer promises that a batch row's output depends on that row alone
+        (`Layer.rows_independent`): padding a short batch is then invisible in the results."""
+        return all(layer.rows_independent for layer in self._flatten_layers())
 
     def _plan(self, mode, callbacks, num_steps):
         """How this loop runs its steps (`trainer/step_loop.py`); `fit`'s is kept in
@@ -748,7 +754,10 @@ class Trainer(ModelSteps):
                 data = ArrayData(x)
                 if not self.built:
                     self._ensure_built(data.first_batch(min(batch_size, data.num_samples))[0])
-            feed = make_feed(data, batch_size=batch_size, source=source)
+            rows_independent = self._rows_independent()
+            feed = make_feed(
+                data, batch_size=batch_size, source=source, exact_padding=rows_independent
+            )
             total = num_steps(feed, steps)
             callbacks = CallbackList(
                 callbacks,
@@ -766,7 +775,7 @@ class Trainer(ModelSteps):
                 and self._jit_call_allowed((data.x,), {})
                 and not self._own_steps()[2]
             ):
-                return self._predict_single_batch(data, batch_size, callbacks)
+                return self._predict_single_batch(data, batch_size, callbacks, rows_independent)
             engine = self._get_engine()
             plan = self._plan("predict", callbacks, total)
             with self._state_sync.running("predict", engine.spec):
@@ -810,12 +819,13 @@ class Trainer(ModelSteps):
         except ValueError as error:
             raise error from None
 
-    def _predict_single_batch(self, data, batch_size, callbacks):
+    def _predict_single_batch(self, data, batch_size, callbacks, pad=True):
         """Few samples: pad them on the host to the next power of two (at most `batch_size`)
         and run the model's cached compiled forward, so small predicts share a few compiled
         shapes, cost no scan, and compute at most twice the rows asked for."""
         n = data.num_samples
-        rows = min(batch_size, 1 << max(n - 1, 0).bit_length())
+        # Not padded when a layer may mix the batch's rows (`Layer.rows_independent`).
+        rows = min(batch_size, 1 << max(n - 1, 0).bit_length()) if pad else n
 
         def pad(a):
             a = np.asarray(a)
