@@ -75,6 +75,7 @@ def _run_both(build, train, batch_size, seed_numpy=0, prepare=None, build_with="
                 assert [layer.rate for layer in dropouts] == [r for r, _ in start["dropouts"]]
                 for layer, (_, state) in zip(dropouts, start["dropouts"]):
                     _replay_jeras_dropout(layer, state, batch_size)
+            namespace["dropouts_replayed"] = len(dropouts)
             np.random.seed(seed_numpy + 1)
             random.seed(seed_numpy + 1)
             exec(text_train, namespace)
@@ -251,6 +252,8 @@ def test_addition_rnn_trains_like_keras():
         rtol=1e-4,
     )
     assert got["guesses"] == want["guesses"]
+    # It learns something in its one epoch (chance is 1 character in 12).
+    assert want["model"].history.history["val_accuracy"][0] > 0.2
     probabilities = [ns["model"].predict(ns["x_val"], verbose=0) for ns in (got, want)]
     np.testing.assert_allclose(*probabilities, atol=1e-5)
     _assert_same_weights(got["model"], want["model"], rtol=1e-4, atol=1e-4)
@@ -515,6 +518,8 @@ def test_timeseries_classification_transformer_trains_like_keras(tmp_path, monke
     monkeypatch.setattr(np, "loadtxt", loadtxt)
     got, want = _run_both(TIMESERIES_TRANSFORMER_BUILD, TIMESERIES_TRANSFORMER_TRAIN, batch_size=64)
     np.testing.assert_array_equal(got["x_train"], want["x_train"])
+    # Per block: the attention's dropout, then two Dropout layers; then the head's: 4 * 3 + 1.
+    assert got["dropouts_replayed"] == want["dropouts_replayed"] == 13
     keys = ["loss", "sparse_categorical_accuracy", "val_loss", "val_sparse_categorical_accuracy"]
     got_history, want_history = got["history"].history, want["history"].history
     assert sorted(got_history) == sorted(want_history) == sorted(keys)
