@@ -724,18 +724,10 @@ def _run_collaborative_filtering(tmp_path, monkeypatch, num_ratings):
 
 
 # The model's `call` couples the rows of a batch: `ops.tensordot(user_vector, movie_vector, 2)`
-# contracts the batch axis too, so every row's score holds the sum over the whole batch. jeras
-# pads a short last batch (fit, evaluate, predict) up to the compiled batch shape and masks the
-# padding rows out of the loss, which is exact only for row-wise models; here the padding rows
-# enter that sum. Keras runs the short batch as it is. Measured on 3,000 ratings (2,700 to train,
-# last batch 12 rows): loss [0.8790, 0.8626] against Keras's [0.8737, 0.8622]. On whole batches
-# (the test after this one) every number and weight matches Keras.
-@pytest.mark.xfail(
-    strict=True,
-    reason="jeras pads a short last batch to the compiled shape; this model's call sums over "
-    "the batch axis (ops.tensordot(..., 2)), so the padding rows change the real rows' outputs "
-    "(no way for jeras to know that a user-written call mixes samples)",
-)
+# contracts the batch axis too, so every row's score holds the sum over the whole batch. A
+# padded short batch would change the real rows' outputs (measured before `rows_independent`:
+# loss [0.8790, 0.8626] against Keras's [0.8737, 0.8622] on 3,000 ratings); since the model's
+# own `call` makes no `Layer.rows_independent` promise, jeras runs the short batch unpadded.
 def test_collaborative_filtering_movielens_trains_like_keras(tmp_path, monkeypatch):
     got, want = _run_collaborative_filtering(tmp_path, monkeypatch, num_ratings=3000)
     _assert_same_history(
