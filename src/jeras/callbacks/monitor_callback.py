@@ -81,7 +81,8 @@ def _compiled_metrics(model):
     """The metric objects passed to `compile()`, flattened out of the model's `metrics`."""
     out = []
     for entry in getattr(model, "metrics", None) or []:
-        inner = getattr(entry, "metrics", None)
-        if inner is not None and not hasattr(entry, "update_state"):
-            out.extend(inner)
+        # As Keras: the compiled metrics are the `metrics` of the entry named
+        # "compile_metrics".
+        if getattr(entry, "name", None) == "compile_metrics":
+            out.extend(getattr(entry, "metrics", None) or [])
     return out

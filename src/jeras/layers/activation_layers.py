@@ -228,6 +228,7 @@ class Softmax(_ElementwiseActivation):
     """
 
     rows_independent = True  # see Layer.rows_independent
+    checks_its_masks = True  # any mask that broadcasts to the inputs, as Keras
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

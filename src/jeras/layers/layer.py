@@ -94,6 +94,10 @@ class Layer:
     # overrides `call` does not inherit the promise (its code may sum over the batch, as
     # `ops.tensordot(a, b, 2)` does): declare `rows_independent = True` on it to opt in.
     rows_independent = False
+    # Whether the layer checks the masks it is given itself (a mask that only has to broadcast
+    # to the input, as Softmax's); otherwise a mask must not have more axes than its input and
+    # must cover the same batch.
+    checks_its_masks = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -545,7 +549,8 @@ class Layer:
                             kwargs[f"{name}_mask"] = _masks_of(value)
         mask = kwargs.get("mask")
         if mask is not None:
-            self._check_mask_shapes(args[0], mask)
+            if not self.checks_its_masks:
+                self._check_mask_shapes(args[0], mask)
             return mask
         return _masks_of(args[0])
 

@@ -177,7 +177,7 @@ class Trainer(ModelSteps):
                 else list(y_pred.keys())
             )
         flat_pred = flatten_outputs(y_pred, names, "The model's output")
-        self._output_shapes = [tuple(p.shape) for p in flat_pred]
+        self._output_shapes = [None if p is None else tuple(p.shape) for p in flat_pred]
         flat_true = flatten_outputs(y, names, "`y`") if y is not None else [None] * len(names)
         self._compile_loss = CompileLoss(self._loss_spec, self._loss_weights_spec, names)
         self._compile_loss.build(flat_true, flat_pred)
