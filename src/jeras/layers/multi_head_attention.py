@@ -221,6 +221,67 @@ class _ProjectedAttention(Layer):
             )
         return combined
 
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        return_attention_scores=False,
+        training=None,
+        use_causal_mask=False,
+    ):
+        value = jnp.asarray(value, self.compute_dtype)
+        key = value if key is None else jnp.asarray(key, self.compute_dtype)
+        self._check_call_inputs(query, value)
+        if self._flash_attention and return_attention_scores:
+            raise ValueError(
+                f"{type(self).__name__} layer {self.name!r}: attention scores cannot be returned "
+                "with flash attention (flash_attention=True). Pass flash_attention=None to "
+                "get them."
+            )
+        # A causal mask alone goes to the fused kernel as `is_causal` instead of as an array.
+        causal_only = (
+            use_causal_mask
+            and query_mask is None
+            and value_mask is None
+            and key_mask is None
+            and attention_mask is None
+            and self._sliding_window is None
+        )
+        if not causal_only:
+            attention_mask = self._attention_mask(
+                query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
+            )
+        if self._use_gate:
+            gate = self._gate_dense(query)
+        projected_query = self._query_dense(query)
+        projected_key, projected_value = self._project_key_and_value(key, value)
+        outputs, scores = self._attend(
+            projected_query,
+            projected_key,
+            projected_value,
+            None if causal_only else attention_mask,
+            training,
+            return_attention_scores,
+            causal_only,
+        )
+        if self._use_gate:
+            outputs = outputs * gate
+        outputs = self._output_dense(outputs)
+        if return_attention_scores:
+            return outputs, scores
+        return outputs
+
+    def _check_call_inputs(self, query, value):
+        """Raise for call inputs this kind of attention cannot take (all are welcome here)."""
+
+    def _project_key_and_value(self, key, value):
+        return self._key_dense(key), self._value_dense(value)
+
     def _masked_softmax(self, scores, mask, mask_axis):
         """Keras's `Softmax` with a mask over the last `num_axes` axes: masked scores are
         filled with a large negative number, and masked probabilities are zero."""
@@ -428,61 +489,6 @@ class MultiHeadAttention(_ProjectedAttention):
         num_axes = len(self._attention_axes)
         self._softmax_axes = tuple(range(scores_rank - num_axes, scores_rank))
 
-    def call(
-        self,
-        query,
-        value,
-        key=None,
-        query_mask=None,
-        value_mask=None,
-        key_mask=None,
-        attention_mask=None,
-        return_attention_scores=False,
-        training=None,
-        use_causal_mask=False,
-    ):
-        value = jnp.asarray(value, self.compute_dtype)
-        key = value if key is None else jnp.asarray(key, self.compute_dtype)
-        if self._flash_attention and return_attention_scores:
-            raise ValueError(
-                f"MultiHeadAttention layer {self.name!r}: attention scores cannot be returned "
-                "with flash attention (flash_attention=True). Pass flash_attention=None to "
-                "get them."
-            )
-        # A causal mask alone goes to the fused kernel as `is_causal` instead of as an array.
-        causal_only = (
-            use_causal_mask
-            and query_mask is None
-            and value_mask is None
-            and key_mask is None
-            and attention_mask is None
-            and self._sliding_window is None
-        )
-        if not causal_only:
-            attention_mask = self._attention_mask(
-                query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
-            )
-        if self._use_gate:
-            gate = self._gate_dense(query)
-        projected_query = self._query_dense(query)
-        projected_key = self._key_dense(key)
-        projected_value = self._value_dense(value)
-        outputs, scores = self._attend(
-            projected_query,
-            projected_key,
-            projected_value,
-            None if causal_only else attention_mask,
-            training,
-            return_attention_scores,
-            causal_only,
-        )
-        if self._use_gate:
-            outputs = outputs * gate
-        outputs = self._output_dense(outputs)
-        if return_attention_scores:
-            return outputs, scores
-        return outputs
-
     def _attend(self, query, key, value, attention_mask, training, return_scores, is_causal):
         fused = not (self._dropout > 0 or return_scores or query.ndim != 4)
         # The mask's missing axes go in front of the query positions: heads, then the
@@ -687,66 +693,20 @@ class GroupedQueryAttention(_ProjectedAttention):
             **self._sublayer_options(),
         )
 
-    def call(
-        self,
-        query,
-        value,
-        key=None,
-        query_mask=None,
-        value_mask=None,
-        key_mask=None,
-        attention_mask=None,
-        return_attention_scores=False,
-        training=None,
-        use_causal_mask=False,
-    ):
-        value = jnp.asarray(value, self.compute_dtype)
-        key = value if key is None else jnp.asarray(key, self.compute_dtype)
+    def _check_call_inputs(self, query, value):
         if query.shape[-1] != value.shape[-1]:
             raise ValueError(
                 f"GroupedQueryAttention layer {self.name!r}: the last dimension of `query` and "
                 f"`value` must be equal; got query shape {tuple(query.shape)} and value shape "
                 f"{tuple(value.shape)}."
             )
-        if self._flash_attention and return_attention_scores:
-            raise ValueError(
-                f"GroupedQueryAttention layer {self.name!r}: attention scores cannot be returned "
-                "with flash attention (flash_attention=True). Pass flash_attention=None to "
-                "get them."
-            )
-        causal_only = (
-            use_causal_mask
-            and query_mask is None
-            and value_mask is None
-            and key_mask is None
-            and attention_mask is None
-            and self._sliding_window is None
-        )
-        if not causal_only:
-            attention_mask = self._attention_mask(
-                query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
-            )
-        if self._use_gate:
-            gate = self._gate_dense(query)
-        projected_query = self._query_dense(query)
+
+    def _project_key_and_value(self, key, value):
         # Each key/value head serves `num_repeats` consecutive query heads.
-        projected_key = jnp.repeat(self._key_dense(key), self.num_repeats, axis=2)
-        projected_value = jnp.repeat(self._value_dense(value), self.num_repeats, axis=2)
-        outputs, scores = self._attend(
-            projected_query,
-            projected_key,
-            projected_value,
-            None if causal_only else attention_mask,
-            training,
-            return_attention_scores,
-            causal_only,
+        return (
+            jnp.repeat(self._key_dense(key), self.num_repeats, axis=2),
+            jnp.repeat(self._value_dense(value), self.num_repeats, axis=2),
         )
-        if self._use_gate:
-            outputs = outputs * gate
-        outputs = self._output_dense(outputs)
-        if return_attention_scores:
-            return outputs, scores
-        return outputs
 
     def _attend(self, query, key, value, attention_mask, training, return_scores, is_causal):
         if not (self._dropout > 0 or return_scores):
