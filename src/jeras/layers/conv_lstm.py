@@ -278,29 +278,7 @@ class _ConvLSTM(_BuiltInRNN):
         stateful=False,
         **kwargs,
     ):
-        cell_arguments = dict(locals())
-        for key in (
-            "self",
-            "kwargs",
-            "__class__",
-            "activity_regularizer",
-            "return_sequences",
-            "return_state",
-            "go_backwards",
-            "stateful",
-        ):
-            cell_arguments.pop(key, None)
-        super().__init__(
-            dict(rank=self.rank, **cell_arguments),
-            dict(
-                return_sequences=return_sequences,
-                return_state=return_state,
-                go_backwards=go_backwards,
-                stateful=stateful,
-            ),
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
+        super().__init__(dict(locals(), rank=self.rank), **kwargs)
 
     @property
     def sequence_rank(self):

@@ -280,6 +280,12 @@ _CELL_OPTIONS = (
 )
 
 
+# The arguments of a built-in recurrent layer that configure the loop over time, not the cell.
+_LAYER_ARGUMENTS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
+# What `locals()` holds besides the named arguments, and `use_cudnn`, which the layer keeps.
+_NOT_FORWARDED = ("self", "kwargs", "__class__", "use_cudnn")
+
+
 class _BuiltInRNN(RNN):
     """What SimpleRNN, LSTM and GRU share: the cell built from the layer's own arguments, the
     cell's options readable on the layer, and a config that lists them instead of the cell."""
@@ -288,13 +294,24 @@ class _BuiltInRNN(RNN):
     # order.
     cell_class = None
 
-    def __init__(self, cell_arguments, rnn_arguments, **kwargs):
-        dtype = kwargs.get("dtype")
-        trainable = kwargs.get("trainable", True)
+    def __init__(self, arguments, **kwargs):
+        """`arguments`: the subclass's named `__init__` arguments (its `locals()`), split here
+        between the layer (`_LAYER_ARGUMENTS`, `activity_regularizer`) and the cell (the rest),
+        so that each subclass states its Keras signature once and forwards nothing by hand."""
+        cell_arguments = {
+            key: value for key, value in arguments.items() if key not in _NOT_FORWARDED
+        }
+        rnn_arguments = {
+            key: cell_arguments.pop(key) for key in _LAYER_ARGUMENTS if key in cell_arguments
+        }
+        activity_regularizer = cell_arguments.pop("activity_regularizer", None)
         cell = self.cell_class(
-            **cell_arguments, dtype=dtype, trainable=trainable, name=self.cell_name
+            **cell_arguments,
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            name=self.cell_name,
         )
-        super().__init__(cell, **rnn_arguments, **kwargs)
+        super().__init__(cell, **rnn_arguments, activity_regularizer=activity_regularizer, **kwargs)
 
     # The rank of the sequences the layer reads: (batch, timesteps, features).
     sequence_rank = 3
@@ -400,34 +417,7 @@ class SimpleRNN(_BuiltInRNN):
         seed=None,
         **kwargs,
     ):
-        super().__init__(
-            dict(
-                units=units,
-                activation=activation,
-                use_bias=use_bias,
-                kernel_initializer=kernel_initializer,
-                recurrent_initializer=recurrent_initializer,
-                bias_initializer=bias_initializer,
-                kernel_regularizer=kernel_regularizer,
-                recurrent_regularizer=recurrent_regularizer,
-                bias_regularizer=bias_regularizer,
-                kernel_constraint=kernel_constraint,
-                recurrent_constraint=recurrent_constraint,
-                bias_constraint=bias_constraint,
-                dropout=dropout,
-                recurrent_dropout=recurrent_dropout,
-                seed=seed,
-            ),
-            dict(
-                return_sequences=return_sequences,
-                return_state=return_state,
-                go_backwards=go_backwards,
-                stateful=stateful,
-                unroll=unroll,
-            ),
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
+        super().__init__(locals(), **kwargs)
 
 
 class LSTM(_BuiltInRNN):
@@ -488,37 +478,7 @@ class LSTM(_BuiltInRNN):
         **kwargs,
     ):
         implementation = kwargs.pop("implementation", 2)
-        super().__init__(
-            dict(
-                units=units,
-                activation=activation,
-                recurrent_activation=recurrent_activation,
-                use_bias=use_bias,
-                kernel_initializer=kernel_initializer,
-                recurrent_initializer=recurrent_initializer,
-                bias_initializer=bias_initializer,
-                unit_forget_bias=unit_forget_bias,
-                kernel_regularizer=kernel_regularizer,
-                recurrent_regularizer=recurrent_regularizer,
-                bias_regularizer=bias_regularizer,
-                kernel_constraint=kernel_constraint,
-                recurrent_constraint=recurrent_constraint,
-                bias_constraint=bias_constraint,
-                dropout=dropout,
-                recurrent_dropout=recurrent_dropout,
-                seed=seed,
-                implementation=implementation,
-            ),
-            dict(
-                return_sequences=return_sequences,
-                return_state=return_state,
-                go_backwards=go_backwards,
-                stateful=stateful,
-                unroll=unroll,
-            ),
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
+        super().__init__(locals(), **kwargs)
         self.use_cudnn = _checked_use_cudnn(self, use_cudnn)
 
     recurrent_activation = _cell_attribute("recurrent_activation")
@@ -582,37 +542,7 @@ class GRU(_BuiltInRNN):
         **kwargs,
     ):
         implementation = kwargs.pop("implementation", 2)
-        super().__init__(
-            dict(
-                units=units,
-                activation=activation,
-                recurrent_activation=recurrent_activation,
-                use_bias=use_bias,
-                kernel_initializer=kernel_initializer,
-                recurrent_initializer=recurrent_initializer,
-                bias_initializer=bias_initializer,
-                kernel_regularizer=kernel_regularizer,
-                recurrent_regularizer=recurrent_regularizer,
-                bias_regularizer=bias_regularizer,
-                kernel_constraint=kernel_constraint,
-                recurrent_constraint=recurrent_constraint,
-                bias_constraint=bias_constraint,
-                dropout=dropout,
-                recurrent_dropout=recurrent_dropout,
-                reset_after=reset_after,
-                seed=seed,
-                implementation=implementation,
-            ),
-            dict(
-                return_sequences=return_sequences,
-                return_state=return_state,
-                go_backwards=go_backwards,
-                stateful=stateful,
-                unroll=unroll,
-            ),
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
+        super().__init__(locals(), **kwargs)
         self.use_cudnn = _checked_use_cudnn(self, use_cudnn)
 
     recurrent_activation = _cell_attribute("recurrent_activation")
