@@ -244,7 +244,7 @@ def _bilinear_axis(image, axis, target):
 
 def smart_resize_image(image, size, method):
     """Crop the largest centred window of `size`'s aspect ratio, then resize it (Keras's
-    `crop_to_aspect_ratio`)."""
+    `crop_to_aspect_ratio`); the dtype follows `resize_image`."""
     height, width = image.shape[:2]
     target_height, target_width = size
     crop_height = max(min(height, int(float(width * target_height) / target_width)), 1)
@@ -252,7 +252,7 @@ def smart_resize_image(image, size, method):
     top = int(float(height - crop_height) / 2)
     left = int(float(width - crop_width) / 2)
     cropped = image[top : top + crop_height, left : left + crop_width]
-    return resize_image(cropped, size, method).astype("float32")
+    return resize_image(cropped, size, method)
 
 
 def pad_resize_image(image, size, method):
