@@ -36,9 +36,7 @@ def archive_folder(tmp_path):
 
 @pytest.fixture
 def http_server(archive_folder):
-    handler = functools.partial(
-        http.server.SimpleHTTPRequestHandler, directory=str(archive_folder)
-    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(archive_folder))
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -285,7 +285,8 @@ def test_array_to_img_and_save_img_match_keras(tmp_path):
     jeras.utils.save_img(str(tmp_path / "ours.png"), array, data_format="channels_first")
     keras.utils.save_img(str(tmp_path / "theirs.png"), array, data_format="channels_first")
     np.testing.assert_array_equal(
-        np.asarray(Image.open(tmp_path / "ours.png")), np.asarray(Image.open(tmp_path / "theirs.png"))
+        np.asarray(Image.open(tmp_path / "ours.png")),
+        np.asarray(Image.open(tmp_path / "theirs.png")),
     )
     with pytest.raises(ValueError, match="rank 3"):
         jeras.utils.array_to_img(np.zeros((2, 2)))

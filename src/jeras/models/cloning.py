@@ -125,7 +125,14 @@ def _clone_sequential(model, clone, input_tensors):
                 "Argument `input_tensors` must be a KerasTensor. Received invalid value: "
                 f"input_tensors={input_tensors}"
             )
-        new_layers = [Input(tensor=input_tensors, name=name, optional=optional)] + new_layers
+        history = input_tensors._keras_history
+        if history is None or not isinstance(history[0], InputLayer):
+            raise ValueError(
+                "clone_model: for a Sequential model, `input_tensors` must be the output of "
+                f"`keras.Input`; got {input_tensors}, computed by a layer."
+            )
+        # Sequential takes the Input's tensor and starts from its InputLayer.
+        new_layers = [input_tensors] + new_layers
     elif batch_shape is not None:
         inputs = Input(batch_shape=batch_shape, dtype=dtype, name=name, optional=optional)
         new_layers = [inputs] + new_layers
