@@ -21,7 +21,6 @@ from jeras.trainer.engine import Engine, StepSpec, flatten_sample_weights
 from jeras.trainer.feeds import ArrayFeed, SourceFeed, make_feed, num_steps, power_of_two
 from jeras.trainer.model_steps import ModelStepFunctions, ModelSteps, flatten_logs
 from jeras.trainer.state_sync import StateSync
-from jeras.utils import config_switches
 from jeras.trainer.step_loop import (
     ExecutionPlan,
     choose_plan,
@@ -29,6 +28,7 @@ from jeras.trainer.step_loop import (
     run_steps,
     to_floats,
 )
+from jeras.utils import config_switches
 
 _log = logging.getLogger("jeras.trainer")
 
