@@ -307,6 +307,12 @@ def test_interactive_logging_switch_sends_messages_to_logging(capsys, caplog):
             print_msg("to logging")
         assert "to logging" in caplog.text
         assert "to logging" not in capsys.readouterr().out
+        # The progress bar of fit follows the switch too.
+        model = _small_model()
+        with caplog.at_level("INFO", logger="jeras"):
+            model.fit(np.ones((8, 2)), np.ones((8, 1)), epochs=1, verbose=1)
+        assert "loss" in caplog.text
+        assert "loss" not in capsys.readouterr().out
     finally:
         jeras.config.enable_interactive_logging()
 
