@@ -114,7 +114,10 @@ def _write_pet_images(root, per_class=12):
     file per class for the filter to delete; "dogs" are brighter, so labels are learnable."""
     rng = np.random.default_rng(0)
     for label, (folder, names) in enumerate(
-        (("Cat", ["6779"] + [str(i) for i in range(per_class - 1)]), ("Dog", [str(i) for i in range(per_class)]))
+        (
+            ("Cat", ["6779"] + [str(i) for i in range(per_class - 1)]),
+            ("Dog", [str(i) for i in range(per_class)]),
+        )
     ):
         path = root / "PetImages" / folder
         path.mkdir(parents=True)
@@ -138,9 +141,7 @@ def _run(program, folder, monkeypatch):
 
 
 @pytest.mark.slow
-def test_the_programs_loading_code_runs_unchanged_and_reads_what_keras_reads(
-    tmp_path, monkeypatch
-):
+def test_the_programs_loading_code_runs_unchanged_and_reads_what_keras_reads(tmp_path, monkeypatch):
     import keras
 
     for name in ("jeras", "keras"):
