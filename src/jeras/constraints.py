@@ -2,6 +2,7 @@
 
 import jax.numpy as jnp
 
+from jeras.backend.naming import to_snake_case as _to_snake_case
 from jeras.ops._convert import unwrap
 from jeras.saving import serialization as _serialization
 from jeras.saving.public_names import register_public_names as _register_public_names
@@ -72,25 +73,48 @@ class MinMaxNorm(Constraint):
         }
 
 
+# Keras exports every class under its snake_case name too.
+max_norm, min_max_norm, non_neg, unit_norm = MaxNorm, MinMaxNorm, NonNeg, UnitNorm
+
+_CLASSES = (Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm)
+# The names a string or a config's `class_name` may use: class names and their snake_case forms.
 _BY_NAME = {
-    "non_neg": NonNeg,
-    "max_norm": MaxNorm,
-    "unit_norm": UnitNorm,
-    "min_max_norm": MinMaxNorm,
+    **{cls.__name__: cls for cls in _CLASSES},
+    **{_to_snake_case(cls.__name__): cls for cls in _CLASSES},
 }
 
 
+def serialize(constraint):
+    """The config dict of `constraint`, as Keras writes it."""
+    return _serialization.serialize_keras_object(constraint)
+
+
+def deserialize(config, custom_objects=None):
+    """The constraint a config dict (or a name) describes; `custom_objects` maps names to the
+    user's classes."""
+    if isinstance(config, str):
+        config = {"class_name": config, "config": {}}
+    return _serialization.deserialize_keras_object(
+        config, custom_objects=custom_objects, module_objects=_BY_NAME
+    )
+
+
 def get(identifier):
+    """A constraint from a name, a config dict, a class, an instance or a callable."""
     if identifier is None:
         return None
-    if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"Unknown constraint {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
-        return _BY_NAME[identifier]()
     if isinstance(identifier, dict):
-        return _serialization.deserialize_keras_object(identifier)
-    if callable(identifier):
-        return identifier
+        found = deserialize(identifier)
+    elif isinstance(identifier, str):
+        found = _BY_NAME.get(identifier)
+        if found is None:
+            raise ValueError(f"Unknown constraint {identifier!r}. Valid names: {sorted(_BY_NAME)}.")
+    else:
+        found = identifier
+    if isinstance(found, type):
+        return found()
+    if callable(found):
+        return found
     raise ValueError(f"Could not interpret constraint identifier: {identifier!r}.")
 
 

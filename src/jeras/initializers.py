@@ -29,6 +29,10 @@ class Initializer:
     def from_config(cls, config):
         return cls(**config)
 
+    def clone(self):
+        """A new initializer with the same config."""
+        return type(self).from_config(self.get_config())
+
 
 class Zeros(Initializer):
     """Fills the weight with zeros."""
@@ -359,6 +363,106 @@ class Orthogonal(_Random):
         return {"gain": self.gain, **super().get_config()}
 
 
+class Identity(Initializer):
+    """Fills a two-dimensional weight with the identity matrix (ones on the main diagonal of a
+    rectangular shape), times a gain.
+
+    Args:
+        gain: the factor applied to the identity matrix (default 1.0).
+    """
+
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None):
+        if len(shape) != 2:
+            raise ValueError(
+                "Identity: the identity initializer fills two-dimensional weights only; got "
+                f"shape={tuple(shape)} of rank {len(shape)}. Use it for Dense-like kernels."
+            )
+        dtype = standardize_dtype(dtype)
+        return self.gain * jnp.eye(*shape, dtype=dtype)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+class STFT(Initializer):
+    """Kernels of a convolution that computes a short-time Fourier transform: the real (cosine)
+    or imaginary (sine) part of the DFT basis, optionally windowed and normalised.
+
+    The weight shape is `(frame_length, input_channels, fft_length // 2 + 1)`.
+
+    Args:
+        side: "real" (default) or "imag": which part of the transform the kernel computes.
+        window: the name of a window of `scipy.signal.windows` ("hann", default, "hamming",
+            ...), an array of `frame_length` values, or None for no window.
+        scaling: "density" (default; divide by the window's L2 norm), "spectrum" (by its L1
+            norm) or None.
+        periodic: whether a named window is periodic rather than symmetric (default False).
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"STFT: `side` must be 'real' or 'imag', got {side!r}.")
+        if isinstance(window, str):
+            _scipy_window(window, 1, False)  # an unknown name fails here, not at the first call
+        if scaling not in (None, "density", "spectrum"):
+            raise ValueError(
+                f"STFT: `scaling` must be None, 'density' or 'spectrum', got {scaling!r}."
+            )
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype=None):
+        dtype = standardize_dtype(dtype)
+        if len(shape) != 3:
+            raise ValueError(
+                "STFT: the weight shape must be (frame_length, input_channels, "
+                f"fft_length // 2 + 1), got {tuple(shape)}."
+            )
+        frame_length, _, bins = shape
+        # The DFT angle of time step t and frequency bin k, for an FFT of 2 * (bins - 1) points.
+        time = np.arange(frame_length, dtype=np.float64).reshape(frame_length, 1, 1)
+        frequency = np.arange(bins, dtype=np.float64).reshape(1, 1, bins) / ((bins - 1) * 2)
+        angle = -2.0 * np.pi * time * frequency
+        kernel = np.cos(angle) if self.side == "real" else np.sin(angle)
+        if self.window is not None:
+            window = self.window
+            if isinstance(window, str):
+                window = _scipy_window(window, frame_length, self.periodic)
+            window = np.asarray(window, dtype=np.float64)
+            if window.shape != (frame_length,):
+                raise ValueError(
+                    f"STFT: the window must hold frame_length={frame_length} values, got an "
+                    f"array of shape {window.shape}."
+                )
+            norm = 1.0
+            if self.scaling == "density":
+                norm = np.sqrt(np.sum(window**2))
+            elif self.scaling == "spectrum":
+                norm = np.sum(np.abs(window))
+            kernel = kernel * window.reshape(frame_length, 1, 1) / norm
+        return jnp.asarray(kernel, dtype)
+
+    def get_config(self):
+        window = self.window
+        if isinstance(window, np.ndarray):
+            window = window.tolist()
+        return {
+            "side": self.side,
+            "window": window,
+            "periodic": self.periodic,
+            "scaling": self.scaling,
+        }
+
+
+def _scipy_window(name, length, periodic):
+    import scipy.signal  # only STFT needs SciPy
+
+    # SciPy's `fftbins=True` is the periodic window.
+    return scipy.signal.get_window(name, length, fftbins=periodic)
+
+
 def _truncated_normal(rng, shape):
     """Unit normal values redrawn until they fall inside [-2, 2]."""
     values = rng.standard_normal(size=shape)
@@ -369,48 +473,100 @@ def _truncated_normal(rng, shape):
     return values
 
 
+# Keras exports every class under its snake_case name too, and a few older spellings.
+zeros, ones, constant = Zeros, Ones, Constant
+random_uniform, random_normal, truncated_normal = RandomUniform, RandomNormal, TruncatedNormal
+variance_scaling = VarianceScaling
+glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
+he_uniform, he_normal = HeUniform, HeNormal
+lecun_uniform, lecun_normal = LecunUniform, LecunNormal
+orthogonal = OrthogonalInitializer = Orthogonal
+identity = IdentityInitializer = Identity
+stft = STFTInitializer = STFT
+
+_CLASSES = (
+    Initializer,
+    Zeros,
+    Ones,
+    Constant,
+    RandomUniform,
+    RandomNormal,
+    TruncatedNormal,
+    VarianceScaling,
+    GlorotUniform,
+    GlorotNormal,
+    HeUniform,
+    HeNormal,
+    LecunUniform,
+    LecunNormal,
+    Orthogonal,
+    Identity,
+    STFT,
+)
+# The names a string or a config's `class_name` may use: class names, their snake_case forms,
+# and Keras's aliases.
 _BY_NAME = {
-    "zeros": Zeros,
-    "ones": Ones,
-    "constant": Constant,
-    "random_uniform": RandomUniform,
-    "random_normal": RandomNormal,
-    "truncated_normal": TruncatedNormal,
-    "variance_scaling": VarianceScaling,
-    "glorot_uniform": GlorotUniform,
-    "glorot_normal": GlorotNormal,
-    "he_uniform": HeUniform,
-    "he_normal": HeNormal,
-    "lecun_uniform": LecunUniform,
-    "lecun_normal": LecunNormal,
-    "orthogonal": Orthogonal,
+    **{cls.__name__: cls for cls in _CLASSES},
+    **{_to_snake_case(cls.__name__): cls for cls in _CLASSES},
+    "IdentityInitializer": Identity,
+    "OrthogonalInitializer": Orthogonal,
+    "STFTInitializer": STFT,
     "uniform": RandomUniform,
     "normal": RandomNormal,
+    "one": Ones,
+    "zero": Zeros,
 }
 
 
+def serialize(initializer):
+    """The config dict of `initializer` (for a function: its registered name), as Keras writes
+    it."""
+    return _serialization.serialize_keras_object(initializer)
+
+
+def deserialize(config, custom_objects=None):
+    """The initializer a config dict (or a name) describes; `custom_objects` maps names to the
+    user's classes."""
+    if isinstance(config, str):
+        config = {"class_name": config, "config": {}}
+    return _serialization.deserialize_keras_object(
+        config, custom_objects=custom_objects, module_objects=_BY_NAME
+    )
+
+
 def get(identifier):
-    """An initializer from a name, a class, an instance, a config dict or a callable."""
+    """An initializer from a name, a config dict, a class, an instance, a callable, or an array
+    (whose values the returned function gives back for its own shape)."""
     if identifier is None:
         return None
-    if isinstance(identifier, str):
-        key = identifier if identifier in _BY_NAME else _snake(identifier)
-        if key not in _BY_NAME:
-            raise ValueError(
-                f"Unknown initializer {identifier!r}. Valid names: {sorted(_BY_NAME)}."
-            )
-        return _BY_NAME[key]()
     if isinstance(identifier, dict):
-        return _serialization.deserialize_keras_object(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}.")
+        found = deserialize(identifier)
+    elif isinstance(identifier, str):
+        found = deserialize(identifier)
+    elif isinstance(identifier, (np.ndarray, np.generic, jnp.ndarray)):
+        found = _from_array(identifier)
+    else:
+        found = identifier
+    if isinstance(found, type):
+        return found()
+    if callable(found):
+        return found
+    raise ValueError(
+        f"Could not interpret initializer identifier: {identifier!r}. Pass a name such as "
+        f"'glorot_uniform', a config dict, an Initializer or a callable(shape, dtype)."
+    )
 
 
-def _snake(name):
-    return _to_snake_case(name)
+def _from_array(values):
+    def initialize_from_array(shape, dtype=None):
+        if tuple(shape) != tuple(values.shape):
+            raise ValueError(
+                f"An array used as initializer has shape {tuple(values.shape)}, but the weight "
+                f"asks for shape={tuple(shape)}."
+            )
+        return jnp.asarray(values, standardize_dtype(dtype))
+
+    return initialize_from_array
 
 
 # The catalogue under Keras's names, for serialization and for lower levels (see public_names).

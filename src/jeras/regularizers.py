@@ -3,6 +3,7 @@
 import jax.numpy as jnp
 import numpy as np
 
+from jeras.backend.naming import to_snake_case as _to_snake_case
 from jeras.ops._convert import unwrap
 from jeras.saving import serialization as _serialization
 from jeras.saving.public_names import register_public_names as _register_public_names
@@ -73,32 +74,56 @@ class OrthogonalRegularizer(Regularizer):
         return self.factor * jnp.sum(jnp.abs(off_diagonal)) / (size * (size - 1))
 
     def get_config(self):
-        return {"factor": self.factor, "mode": self.mode}
+        # Keras keeps the factor as a float32 value, so its config holds the float32 value.
+        return {"factor": float(np.float32(self.factor)), "mode": self.mode}
 
 
-l1, l2, l1_l2 = L1, L2, L1L2
+# Keras exports every class under its snake_case name too.
+l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
+
+_CLASSES = (Regularizer, L1, L2, L1L2, OrthogonalRegularizer)
+# The names a string or a config's `class_name` may use: class names and their snake_case forms.
 _BY_NAME = {
-    "l1": L1,
-    "l2": L2,
+    **{cls.__name__: cls for cls in _CLASSES},
+    **{_to_snake_case(cls.__name__): cls for cls in _CLASSES},
+    # Keras's `get` knows "l1l2" (the snake_case of L1L2); "l1_l2", the exported alias, too.
     "l1_l2": L1L2,
-    "l1l2": L1L2,
-    "orthogonal_regularizer": OrthogonalRegularizer,
 }
 
 
+def serialize(regularizer):
+    """The config dict of `regularizer`, as Keras writes it."""
+    return _serialization.serialize_keras_object(regularizer)
+
+
+def deserialize(config, custom_objects=None):
+    """The regularizer a config dict (or a name) describes; `custom_objects` maps names to the
+    user's classes."""
+    if isinstance(config, str):
+        config = {"class_name": config, "config": {}}
+    return _serialization.deserialize_keras_object(
+        config, custom_objects=custom_objects, module_objects=_BY_NAME
+    )
+
+
 def get(identifier):
+    """A regularizer from a name, a config dict, a class, an instance or a callable."""
     if identifier is None:
         return None
-    if isinstance(identifier, str):
-        if identifier.lower() not in _BY_NAME:
+    if isinstance(identifier, dict):
+        found = deserialize(identifier)
+    elif isinstance(identifier, str):
+        found = _BY_NAME.get(identifier)
+        if found is None:
             raise ValueError(
                 f"Unknown regularizer {identifier!r}. Valid names: {sorted(_BY_NAME)}."
             )
-        return _BY_NAME[identifier.lower()]()
-    if isinstance(identifier, dict):
-        return _serialization.deserialize_keras_object(identifier)
-    if callable(identifier):
-        return identifier
+    else:
+        found = identifier
+    if isinstance(found, type):
+        return found()
+    if callable(found):
+        return found
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}.")
 
 

@@ -7,6 +7,11 @@ flatten in sorted-key order.
 import jax
 
 
+class MAP_TO_NONE:
+    """Returned by the function given to `traverse` to replace a node by None (a plain None
+    means "leave this node as it is")."""
+
+
 def _none_is_leaf(value):
     return value is None
 
@@ -90,7 +95,7 @@ def traverse(func, structure, top_down=True):
         if top_down:
             replaced = func(node)
             if replaced is not None:
-                return replaced
+                return None if replaced is MAP_TO_NONE else replaced
         if isinstance(node, dict):
             node = {k: visit(v) for k, v in node.items()}
         elif isinstance(node, (list, tuple)) and not hasattr(node, "_fields"):
@@ -98,7 +103,34 @@ def traverse(func, structure, top_down=True):
         if not top_down:
             replaced = func(node)
             if replaced is not None:
-                return replaced
+                return None if replaced is MAP_TO_NONE else replaced
         return node
 
     return visit(structure)
+
+
+def assert_same_paths(a, b):
+    """Raise a ValueError listing the paths (keys and indices, whatever the container types)
+    that one structure has and the other lacks."""
+    paths_a = {path for path, _ in flatten_with_path(a)}
+    paths_b = {path for path, _ in flatten_with_path(b)}
+    if paths_a != paths_b:
+        message = "`a` and `b` don't have the same paths."
+        if paths_a - paths_b:
+            message += f"\nPaths in `a` missing in `b`:\n{paths_a - paths_b}"
+        if paths_b - paths_a:
+            message += f"\nPaths in `b` missing in `a`:\n{paths_b - paths_a}"
+        raise ValueError(message)
+
+
+def map_shape_structure(func, structure):
+    """As `map_structure`, but a list or tuple of ints and Nones is a shape: one leaf given
+    whole to `func`."""
+
+    def is_shape(value):
+        return value is None or (
+            isinstance(value, (list, tuple))
+            and all(isinstance(e, (int, type(None))) for e in value)
+        )
+
+    return jax.tree_util.tree_map(func, structure, is_leaf=is_shape)

@@ -32,3 +32,12 @@ def reset_names():
     """Forget every name handed out (as `keras.backend.clear_session()` does)."""
     with _lock:
         _counts.clear()
+
+
+def get_uid(prefix=""):
+    """How many times `prefix` has been asked for, this call included (1, 2, ...), on the
+    counter that automatic names use (as `keras.backend.get_uid`)."""
+    with _lock:
+        count = _counts.get(prefix, 0) + 1
+        _counts[prefix] = count
+    return count

@@ -127,7 +127,26 @@ from jeras.layers.spatial_reshaping import (
 )
 from jeras.layers.spectral_normalization import SpectralNormalization
 from jeras.layers.wrappers import Bidirectional, TimeDistributed
+from jeras.saving import serialization as _serialization
 from jeras.saving.public_names import register_public_names as _register_public_names
+
+
+def serialize(layer):
+    """The config dict of `layer` (class, config, build config), as Keras writes it."""
+    return _serialization.serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """The layer (or model) a config dict describes; `custom_objects` maps names to the
+    user's classes."""
+    layer = _serialization.deserialize_keras_object(config, custom_objects=custom_objects)
+    if not isinstance(layer, Layer):
+        raise ValueError(
+            "`keras.layers.deserialize` needs the config of a layer; this one describes "
+            f"{type(layer).__name__}: {str(config)[:300]}"
+        )
+    return layer
+
 
 _register_public_names("layers", vars())
 # Operators on a KerasTensor (level 1) build the layer that records them, and a saved model's

@@ -1,6 +1,26 @@
 """`jeras.metrics`: the `Metric` base class, the catalogue and `get`."""
 
 from jeras.backend.naming import to_snake_case as _snake
+
+# Keras re-exports the loss functions as metric functions (`keras.metrics.hinge`, ...).
+from jeras.losses.functions import (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 from jeras.metrics.accuracy_metrics import (
     Accuracy,
     BinaryAccuracy,

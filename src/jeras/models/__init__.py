@@ -2,6 +2,7 @@
 
 import json as _json
 
+from jeras.models.cloning import clone_model
 from jeras.models.functional import Functional
 from jeras.models.model import Model
 from jeras.models.sequential import Sequential

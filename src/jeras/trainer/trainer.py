@@ -28,6 +28,7 @@ from jeras.trainer.step_loop import (
     run_steps,
     to_floats,
 )
+from jeras.utils import config_switches
 
 _log = logging.getLogger("jeras.trainer")
 
@@ -425,6 +426,10 @@ class Trainer(ModelSteps):
         validation_steps = arguments.check_steps(validation_steps, "validation_steps")
         arguments.check_fit_arguments(validation_split, shuffle, class_weight, sample_weight)
         epochs, initial_epoch = arguments.check_epochs(epochs, initial_epoch)
+        # `keras.config.set_max_epochs` / `set_max_steps_per_epoch`: caps for debugging runs.
+        epochs = config_switches.limit_epochs(epochs)
+        steps_per_epoch = config_switches.limit_steps(steps_per_epoch)
+        validation_steps = config_switches.limit_steps(validation_steps)
         feed, val_feed = self._training_feeds(
             x,
             y,
@@ -689,7 +694,7 @@ class Trainer(ModelSteps):
         if kwargs:
             raise ValueError(f"Arguments not recognized: {kwargs}")
         self._assert_compiled("evaluate")
-        steps = arguments.check_steps(steps, "steps")
+        steps = config_switches.limit_steps(arguments.check_steps(steps, "steps"))
         batch_size = arguments.check_batch_size(batch_size)
         source = make_source(x, keep_batches=False)
         try:
@@ -742,7 +747,7 @@ class Trainer(ModelSteps):
     # -- predict -------------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for the input samples, as NumPy arrays (as `keras.Model.predict`)."""
-        steps = arguments.check_steps(steps, "steps")
+        steps = config_switches.limit_steps(arguments.check_steps(steps, "steps"))
         batch_size = arguments.check_batch_size(batch_size)
         source = make_source(x, keep_batches=False)
         try:

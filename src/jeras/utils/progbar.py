@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from jeras.utils.io_utils import is_interactive_logging_enabled, print_msg
+
 _BOLD = "\x1b[1m"
 _GREEN = "\x1b[32m"
 _WHITE = "\x1b[37m"
@@ -39,6 +41,8 @@ def _display_mode():
     # Keras also treats every POSIX process as interactive (it tests for the
     # "posix" module, which is always imported there), which floods redirected
     # logs with redraws; jeras only redraws where someone can see it.
+    if not is_interactive_logging_enabled():
+        return _PLAIN  # lines go to `logging`, where a redraw would stay
     if "ipykernel" in sys.modules:
         return _NOTEBOOK
     if _in_ci():
@@ -57,6 +61,11 @@ def _in_ci():
 
 
 def _write(message):
+    if not is_interactive_logging_enabled():
+        # `keras.config.disable_interactive_logging()`: each line to the `jeras` logger.
+        for line in message.strip("\n").split("\n"):
+            print_msg(line)
+        return
     stream = sys.stdout
     try:
         stream.write(message)
