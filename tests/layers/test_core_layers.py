@@ -413,3 +413,17 @@ def test_dense_bad_units():
     for units in (0, -1, 2.5):
         with pytest.raises(ValueError):
             jeras.layers.Dense(units)
+
+
+def test_input_from_an_existing_symbolic_tensor_takes_its_shape_and_dtype():
+    source = jeras.Input((3,), dtype="int32")
+    again = jeras.Input(tensor=source)
+    assert again is source
+    assert again.shape == (None, 3) and again.dtype == "int32"
+    model = jeras.Model(again, jeras.layers.Dense(2)(again))
+    assert model(np.ones((2, 3), "int32")).shape == (2, 2)
+
+
+def test_input_refuses_a_concrete_tensor_naming_the_argument():
+    with pytest.raises(ValueError, match="input_tensor.*KerasTensor"):
+        jeras.Input(tensor=np.ones((2, 3)))

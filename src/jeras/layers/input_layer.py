@@ -26,6 +26,17 @@ class InputLayer(Layer):
         super().__init__(name=name, dtype=dtype)
         if shape is not None and batch_shape is not None:
             raise ValueError("InputLayer: pass either `shape` or `batch_shape`, not both.")
+        if input_tensor is not None:
+            if not isinstance(input_tensor, KerasTensor):
+                raise ValueError(
+                    "InputLayer: `input_tensor` (`tensor` of `keras.Input`) must be a symbolic "
+                    f"KerasTensor, such as the output of `keras.Input`; got {input_tensor!r} "
+                    f"of type {type(input_tensor).__name__}."
+                )
+            # The tensor states the shape and dtype unless the caller also gave them.
+            if shape is None and batch_shape is None:
+                batch_shape = input_tensor.shape
+            dtype = dtype or input_tensor.dtype
         if batch_shape is None:
             if shape is None:
                 raise ValueError("InputLayer: a `shape` (or `batch_shape`) argument is required.")
@@ -39,9 +50,12 @@ class InputLayer(Layer):
         self.optional = optional
         self.built = True
 
-        tensor = input_tensor or KerasTensor(
-            self._batch_shape, dtype=self._dtype, sparse=self.sparse, name=name
-        )
+        if input_tensor is None:
+            tensor = KerasTensor(
+                self._batch_shape, dtype=self._dtype, sparse=self.sparse, name=name
+            )
+        else:
+            tensor = input_tensor
         Node(self, (), {}, tensor)
         self.output_tensor = tensor
 
