@@ -40,11 +40,13 @@ def _close_histories(a, b):
 
 
 def _close_runs(run, reference):
+    # Sharded reductions add in another order than one device does, and XLA:CPU splits work by
+    # the threads it gets: float32 noise of a few ulps of the larger values after a few steps.
     _close_histories(run["history"], reference["history"])
     np.testing.assert_allclose(run["evaluate"], reference["evaluate"], rtol=2e-6)
-    np.testing.assert_allclose(run["predict"], reference["predict"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(run["predict"], reference["predict"], rtol=1e-5, atol=1e-5)
     for w, r in zip(run["weights"], reference["weights"]):
-        np.testing.assert_allclose(w, r, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(w, r, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.slow
