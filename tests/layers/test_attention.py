@@ -479,3 +479,14 @@ def test_bad_call_inputs():
         attention([query])
     with pytest.raises(ValueError, match="query mask"):
         attention([query, value], mask=[np.ones((BATCH, 3), bool), None])
+
+
+def test_disable_flash_attention_reaches_layers_that_leave_it_open():
+    jeras.config.disable_flash_attention()
+    try:
+        layer = jeras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+        assert layer._flash_attention is False
+        explicit = jeras.layers.MultiHeadAttention(num_heads=2, key_dim=4, flash_attention=True)
+        assert explicit._flash_attention is True
+    finally:
+        jeras.config.enable_flash_attention()

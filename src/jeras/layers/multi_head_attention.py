@@ -22,6 +22,7 @@ from jeras.layers.layer import CallFrame, Layer, call_stack
 from jeras.layers.regularization import Dropout
 from jeras.ops.nn import dot_product_attention
 from jeras.saving.serialization import serialize_keras_object
+from jeras.utils import config_switches
 
 # The fill of masked scores before the softmax of the spelled-out path (Keras's `Softmax`).
 _MASKED_SCORE = {"float16": -3e4}
@@ -61,6 +62,10 @@ class _ProjectedAttention(Layer):
                 f"{kind} layer {self.name!r}: `sliding_window` must be None or a positive "
                 f"integer, got {sliding_window!r}."
             )
+        if flash_attention is None:
+            # `keras.config.disable_flash_attention()` (or enable) decides for layers that left
+            # it open; an explicit True or False of the layer's own wins.
+            flash_attention = config_switches.is_flash_attention_enabled()
         if flash_attention and dropout > 0:
             raise ValueError(
                 f"{kind} layer {self.name!r}: dropout on the attention probabilities is not "
