@@ -31,6 +31,7 @@ MATRIX_B = _floats(3, 2)
 RANK_ONE = np.outer(_floats(3), _floats(3)).astype("float32")
 X = _floats(3, 5, low=-2.0, high=2.0)
 I = RNG.integers(-3, 4, (3, 4)).astype("int32")
+INT_SQUARE = np.array([[2, 1, 0], [1, 3, 1], [0, 1, 4]], "int32")
 SIGNAL = _floats(2, 20)
 SEGMENT_DATA = _floats(6, 2)
 SEGMENT_IDS = np.array([0, 0, 1, 3, 3, 3], "int32")
@@ -51,6 +52,10 @@ CASES = [
     ("cholesky_inverse", (np.linalg.cholesky(SPD).T.astype("float32"),), {"upper": True}),
     ("det", (M,), {}),
     ("det", (BATCH_SPD,), {}),
+    ("det", (INT_SQUARE,), {}),
+    ("inv", (INT_SQUARE,), {}),
+    ("solve", (INT_SQUARE, np.array([1, 0, 2], "int32")), {}),
+    ("cdist", (I[:2], I), {}),
     ("eig", (SPD,), {}),
     ("eigh", (SPD,), {}),
     ("eigh", (BATCH_SPD,), {}),
@@ -322,6 +327,10 @@ def test_cholesky_of_a_matrix_that_is_not_positive_definite_says_so():
         (lambda: jeras.ops.stft(SIGNAL, 6, 3, 8, window=np.ones(5)), r"stft: `window` must"),
         (lambda: jeras.ops.extract_sequences(SIGNAL, 30, 1), r"extract_sequences: .*\(2, 20\)"),
         (lambda: jeras.ops.view_as_complex(X), r"view_as_complex: .*\(3, 5\)"),
+        (lambda: jeras.ops.inv(SPD.astype("float16")), r"inv: `x` is float16 \(shape \(3, 3\)\)"),
+        (lambda: jeras.ops.solve(SPD.astype("bfloat16"), VECTOR_B), "solve: `a` is bfloat16"),
+        (lambda: jeras.ops.logdet(SPD.astype("float16")), "logdet: `x` is float16"),
+        (lambda: jeras.ops.slogdet(SPD.astype("float16")), "slogdet: `x` is float16"),
     ],
 )
 def test_bad_input_gets_an_error_naming_the_function_and_shapes(call, message):

@@ -16,7 +16,7 @@ from jeras.ops._convert import unwrap
 def cholesky(x, upper=False):
     """The Cholesky factor of the symmetric positive definite matrices `x`: lower triangular
     `L` with `x = L @ L^T` (or upper `U` with `x = U^T @ U` when `upper`)."""
-    x = _matrices(x, "cholesky", square=True)
+    x = _matrices(x, "cholesky", square=True, factorised=True)
     factor = jnp.linalg.cholesky(x, upper=upper)
     # JAX returns NaNs for a matrix that is not positive definite; eagerly we can say so.
     if not isinstance(factor, jax.core.Tracer) and bool(jnp.any(jnp.isnan(factor))):
@@ -46,23 +46,23 @@ def det(x):
 
 def eig(x):
     """The eigenvalues and right eigenvectors (complex) of the square matrices `x`."""
-    return jnp.linalg.eig(_matrices(x, "eig", square=True))
+    return jnp.linalg.eig(_matrices(x, "eig", square=True, factorised=True))
 
 
 def eigh(x):
     """The eigenvalues (ascending) and eigenvectors of the symmetric (Hermitian) matrices `x`."""
-    return jnp.linalg.eigh(_matrices(x, "eigh", square=True))
+    return jnp.linalg.eigh(_matrices(x, "eigh", square=True, factorised=True))
 
 
 def inv(x):
     """The inverses of the square matrices `x`."""
-    return jnp.linalg.inv(_matrices(x, "inv", square=True))
+    return jnp.linalg.inv(_matrices(x, "inv", square=True, factorised=True))
 
 
 def lu_factor(x):
     """The LU factorisation with partial pivoting: the packed `lu` matrix (L below the unit
     diagonal, U on and above it) and the pivot indices, as `scipy.linalg.lu_factor`."""
-    x = _matrices(x, "lu_factor")
+    x = _matrices(x, "lu_factor", factorised=True)
     factorise = jsl.lu_factor
     for _ in range(x.ndim - 2):  # jax.scipy's lu_factor takes one matrix
         factorise = jax.vmap(factorise)
@@ -81,12 +81,12 @@ def qr(x, mode="reduced"):
     """The QR decomposition `(q, r)` of the matrices `x`; `mode` is "reduced" or "complete"."""
     if mode not in ("reduced", "complete"):
         raise ValueError(f'qr: `mode` must be "reduced" or "complete". Received: mode={mode!r}')
-    return jnp.linalg.qr(_matrices(x, "qr"), mode=mode)
+    return jnp.linalg.qr(_matrices(x, "qr", factorised=True), mode=mode)
 
 
 def solve(a, b):
     """The solution `x` of `a @ x = b` for square `a`."""
-    a = _matrices(a, "solve", square=True, argument="a")
+    a = _matrices(a, "solve", square=True, argument="a", factorised=True)
     b = _right_hand_side(a, b, "solve")
     return jnp.linalg.solve(a, b)
 
@@ -100,13 +100,15 @@ def solve_triangular(a, b, lower=False):
 
 def svd(x, full_matrices=True, compute_uv=True):
     """The singular value decomposition `(u, s, vh)` of `x` (only `s` without `compute_uv`)."""
-    return jnp.linalg.svd(_matrices(x, "svd"), full_matrices=full_matrices, compute_uv=compute_uv)
+    return jnp.linalg.svd(
+        _matrices(x, "svd", factorised=True), full_matrices=full_matrices, compute_uv=compute_uv
+    )
 
 
 def lstsq(a, b, rcond=None):
     """The least-squares solution `x` minimising `|b - a @ x|` (`a` of shape (m, n), `b` of
     shape (m,) or (m, k))."""
-    a = _matrices(a, "lstsq", argument="a")
+    a = _matrices(a, "lstsq", argument="a", factorised=True)
     b = jnp.asarray(unwrap(b))
     if a.ndim != 2 or b.ndim not in (1, 2) or b.shape[0] != a.shape[0]:
         raise ValueError(
@@ -118,12 +120,14 @@ def lstsq(a, b, rcond=None):
 
 def matrix_rank(x, tol=None):
     """The rank (int32) of the matrices `x`: the number of singular values above `tol`."""
-    return jnp.linalg.matrix_rank(_matrices(x, "matrix_rank"), tol=tol).astype("int32")
+    return jnp.linalg.matrix_rank(_matrices(x, "matrix_rank", factorised=True), tol=tol).astype(
+        "int32"
+    )
 
 
 def pinv(x, rcond=None):
     """The Moore-Penrose pseudo-inverses of the matrices `x`."""
-    return jnp.linalg.pinv(_matrices(x, "pinv"), rtol=rcond)
+    return jnp.linalg.pinv(_matrices(x, "pinv", factorised=True), rtol=rcond)
 
 
 def jvp(fun, primals, tangents, has_aux=False):
@@ -131,8 +135,10 @@ def jvp(fun, primals, tangents, has_aux=False):
     return jax.jvp(fun, tuple(primals), tuple(tangents), has_aux=has_aux)
 
 
-def _matrices(x, function, square=False, argument="x"):
+def _matrices(x, function, square=False, argument="x", factorised=False):
     x = jnp.asarray(unwrap(x))
+    if factorised:
+        _check_factorisable_dtype(x, function, argument)
     if x.ndim < 2:
         raise ValueError(
             f"{function}: `{argument}` must be a matrix or a batch of matrices (rank >= 2). "
@@ -160,3 +166,14 @@ def _right_hand_side(a, b, function):
             f"b.shape={b.shape}"
         )
     return b
+
+
+def _check_factorisable_dtype(x, function, argument="x"):
+    """JAX's matrix factorisations (LAPACK, cuSOLVER) have no half-precision kernels; say so
+    instead of JAX's bare "Unsupported dtype"."""
+    if x.dtype in (jnp.float16, jnp.bfloat16):
+        raise TypeError(
+            f"{function}: `{argument}` is {x.dtype} (shape {x.shape}), but matrix "
+            "factorisations need float32 or float64. Cast it first, e.g. "
+            f"`keras.ops.cast({argument}, 'float32')`."
+        )

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 
 from jeras.backend.config import floatx
 from jeras.ops._convert import unwrap
+from jeras.ops.linalg import _check_factorisable_dtype
 
 
 # -- segment reductions ------------------------------------------------------------------------
@@ -115,6 +116,7 @@ def logdet(x):
         raise ValueError(
             f"logdet: expected square matrices (..., n, n). Received: x.shape={x.shape}"
         )
+    _check_factorisable_dtype(x, "logdet")
     return jnp.linalg.slogdet(x)[1]
 
 

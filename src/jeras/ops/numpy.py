@@ -14,6 +14,7 @@ from jeras.backend.config import floatx
 from jeras.backend.dtypes import standardize_dtype
 from jeras.backend.variable import Variable
 from jeras.ops._convert import accepting_variables, unwrap
+from jeras.ops.linalg import _check_factorisable_dtype
 
 # Functions whose Keras signature is the jax.numpy one (same name, same arguments).
 _SAME_AS_JNP = """
@@ -553,6 +554,7 @@ def slogdet(x):
         raise ValueError(
             f"slogdet: expected square matrices (shape (..., n, n)). Received: x.shape={x.shape}"
         )
+    _check_factorisable_dtype(x, "slogdet")
     sign, logabsdet = jnp.linalg.slogdet(x)
     return sign, logabsdet
 
