@@ -60,6 +60,10 @@ CASES = [
     ("bitwise_right_shift", (J, 1), {}),
     ("left_shift", (J, SMALL), {}),
     ("right_shift", (I, SMALL), {}),
+    ("ceil", (X,), {}),
+    ("ceil", (I,), {}),
+    ("floor", (U8,), {}),
+    ("floor", (B,), {}),
     ("corrcoef", (X,), {}),
     ("correlate", (V, W), {}),
     ("correlate", (V, W), {"mode": "full"}),
@@ -191,7 +195,7 @@ NOT_DIFFERENTIABLE_OR_NOT_FLOAT = {
     "lcm", "geomspace", "get_item", "heaviside", "histogram", "hsplit", "vsplit", "isin",
     "isneginf", "isposinf", "isreal", "ldexp", "nanargmax", "nanargmin", "nancumprod",
     "nancumsum", "nanmax", "nanmin", "nanmedian", "nanpercentile", "nanquantile", "nanprod",
-    "nextafter", "rad2deg", "searchsorted", "select", "signbit", "trunc", "unique",
+    "nextafter", "rad2deg", "ceil", "floor", "searchsorted", "select", "signbit", "trunc", "unique",
     "unravel_index", "view",
 }  # fmt: skip
 

@@ -19,9 +19,9 @@ from jeras.ops.linalg import _check_factorisable_dtype
 # Functions whose Keras signature is the jax.numpy one (same name, same arguments).
 _SAME_AS_JNP = """
 abs absolute add all any amax amin append arange arccos arccosh arcsin arcsinh arctan arctan2
-arctanh argmax argmin argsort around average bincount broadcast_to ceil clip concatenate conj
+arctanh argmax argmin argsort around average bincount broadcast_to clip concatenate conj
 conjugate copy cos cosh count_nonzero cross cumprod cumsum diag diagonal diff digitize divide
-dot einsum empty equal exp expm1 expand_dims eye flip floor floor_divide full full_like
+dot einsum empty equal exp expm1 expand_dims eye flip floor_divide full full_like
 greater greater_equal hstack identity imag isclose isfinite isinf isnan kron less less_equal
 linspace log log10 log1p log2 logaddexp logical_and logical_not logical_or logical_xor logspace
 matmul max maximum mean median meshgrid min minimum mod moveaxis multiply nan_to_num ndim
@@ -183,6 +183,16 @@ def angle(x):
     """The counterclockwise angle of each (complex) element, in radians."""
     x = _array(x)
     return jnp.angle(x if jnp.iscomplexobj(x) else x.astype(_float_of(x)))
+
+
+def ceil(x):
+    """The smallest integer not below each element, as floats (integers give `floatx()`)."""
+    return jnp.ceil(_as_float(x))
+
+
+def floor(x):
+    """The largest integer not above each element, as floats (integers give `floatx()`)."""
+    return jnp.floor(_as_float(x))
 
 
 def deg2rad(x):
