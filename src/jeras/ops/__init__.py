@@ -3,7 +3,9 @@
 Everything accepts JAX arrays, NumPy arrays, Python numbers and `jeras.Variable`s.
 """
 
-from jeras.ops import image, nn, numpy  # noqa: F401
+from jeras.ops import image, linalg, math, nn, numpy  # noqa: F401
+from jeras.ops.linalg import *  # noqa: F401,F403
+from jeras.ops.math import *  # noqa: F401,F403
 from jeras.ops.nn import *  # noqa: F401,F403
 from jeras.ops.numpy import *  # noqa: F401,F403
 from jeras.ops.numpy import _SAME_AS_JNP  # noqa: F401
