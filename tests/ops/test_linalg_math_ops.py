@@ -352,8 +352,6 @@ OTHER_FAMILIES = {
     "associative_scan", "cond", "custom_gradient", "fori_loop", "map", "saturate_cast", "scan",
     "scatter", "scatter_update", "slice_update", "switch", "unstack", "vectorized_map",
     "while_loop",
-    # keras.src.ops.einops
-    "rearrange",
 }  # fmt: skip
 
 

@@ -3,7 +3,8 @@
 Everything accepts JAX arrays, NumPy arrays, Python numbers and `jeras.Variable`s.
 """
 
-from jeras.ops import image, linalg, math, nn, numpy  # noqa: F401
+from jeras.ops import einops, image, linalg, math, nn, numpy  # noqa: F401
+from jeras.ops.einops import rearrange  # noqa: F401
 from jeras.ops.linalg import *  # noqa: F401,F403
 from jeras.ops.math import *  # noqa: F401,F403
 from jeras.ops.nn import *  # noqa: F401,F403
