@@ -87,6 +87,16 @@ def test_preprocess_input_matches_keras(mode, data_format, rank):
     assert_close(tensor_result, expected, atol=1e-4, check_shape=True)
 
 
+@pytest.mark.parametrize("mode", ["caffe", "tf", "torch"])
+def test_preprocess_input_inside_a_model(mode):
+    # On a symbolic tensor it becomes part of the model, as in Keras.
+    inputs = jeras.Input((5, 4, 3))
+    model = jeras.Model(inputs, imagenet_utils.preprocess_input(inputs, mode=mode))
+    images = np.random.default_rng(3).uniform(0, 255, (2, 5, 4, 3)).astype("float32")
+    expected = keras_imagenet_utils.preprocess_input(images.copy(), mode=mode)
+    assert_close(model.predict(images, verbose=0), expected, atol=1e-4)
+
+
 def test_preprocess_input_integer_images_become_float32():
     images = np.arange(2 * 4 * 4 * 3).reshape(2, 4, 4, 3).astype("uint8")
     expected = keras_imagenet_utils.preprocess_input(images.copy(), mode="tf")

@@ -147,3 +147,13 @@ def test_larger_variants_have_keras_parameter_counts(name, params, layers, kwarg
     model = getattr(jeras.applications, name)(weights=None, input_shape=(SIZE, SIZE, 3), **kwargs)
     assert model.count_params() == params
     assert len(model.layers) == layers
+
+
+def test_a_jeras_application_saved_as_keras_file_opens_in_keras(vgg16_pair, tmp_path):
+    keras_model, jeras_model = vgg16_pair
+    jeras_model.set_weights(keras_model.get_weights())
+    path = str(tmp_path / "vgg16.keras")
+    jeras_model.save(path)
+    reloaded = keras.saving.load_model(path)
+    assert [layer.name for layer in reloaded.layers] == [layer.name for layer in jeras_model.layers]
+    assert_same_predictions(jeras_model, reloaded, images(SIZE, seed=6))
