@@ -79,6 +79,7 @@ def test_densenet_with_imagenet_needs_a_published_layout():
 
 
 # Documented by Keras (keras.io's table) and measured with Keras 3.15.1: the 1000-class models.
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name, params, layers",
     [("DenseNet169", 14_307_880, 597), ("DenseNet201", 20_242_984, 709)],
