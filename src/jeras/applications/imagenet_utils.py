@@ -4,13 +4,13 @@
 
 import json
 import os
-import sys
 import warnings
 
 import numpy as np
 
 from jeras import activations, ops
 from jeras.backend.config import floatx, image_data_format
+from jeras.utils.file_utils import get_file
 
 CLASS_INDEX_FILE = "imagenet_class_index.json"
 CLASS_INDEX_URL = (
@@ -192,16 +192,10 @@ def fetch_keras_file(file_name, url, file_hash, what):
     cached = keras_cache_path(file_name)
     if os.path.isfile(cached):
         return cached
-    reason = "jeras cannot download it here"
-    # `keras.utils.get_file` lives in `jeras.utils`, a package that spans levels and is fully
-    # loaded by `import jeras`; it is looked up, not imported, to keep this level's modules
-    # independent of each other.
-    get_file = getattr(sys.modules.get("jeras.utils"), "get_file", None)
-    if get_file is not None:
-        try:
-            return get_file(file_name, url, cache_subdir="models", file_hash=file_hash)
-        except Exception as err:  # noqa: BLE001 - any failure means: not available offline
-            reason = f"the download failed ({type(err).__name__}: {err})"
+    try:
+        return get_file(file_name, url, cache_subdir="models", file_hash=file_hash)
+    except Exception as err:  # noqa: BLE001 - any failure means: not available offline
+        reason = f"the download failed ({type(err).__name__}: {err})"
     raise ValueError(
         f"{what} needs Keras's published file `{file_name}`, which is not in the Keras cache "
         f"({cached}) and {reason}. Download it from {url} where you have network access, then "
