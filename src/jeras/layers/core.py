@@ -22,7 +22,6 @@ from jeras.saving.serialization import (
 from jeras.symbolic.keras_tensor import has_keras_tensors
 from jeras.symbolic.symbolic_call import symbolic_call
 
-
 # The Keras module of the operators' operation classes (`Add`, `GetItem`, ...).
 _KERAS_NUMPY_OPS = "keras.src.ops.numpy"
 

@@ -4,6 +4,7 @@ Everything accepts JAX arrays, NumPy arrays, Python numbers and `jeras.Variable`
 """
 
 from jeras.ops import image, nn, numpy  # noqa: F401
+from jeras.ops._symbolic import register_operations, use_registered_operations
 from jeras.ops.nn import *  # noqa: F401,F403
 from jeras.ops.numpy import *  # noqa: F401,F403
 from jeras.ops.numpy import _SAME_AS_JNP  # noqa: F401
@@ -11,8 +12,6 @@ from jeras.ops.numpy import _SAME_AS_JNP  # noqa: F401
 # Symbolic tensors: every public function of these families records a functional-graph node when
 # called on a KerasTensor (see ops/_symbolic.py). The second argument of each entry is the Keras
 # family its operation classes belong to, the third the public functions that are no ops.
-from jeras.ops._symbolic import register_operations, use_registered_operations  # noqa: E402
-
 for _module, _family, _not_operations in (
     (
         numpy,
