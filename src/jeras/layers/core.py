@@ -361,22 +361,25 @@ _CONFIGURED_OPERATIONS = {
 }
 
 
+_OPERATORS = {**_OPERATIONS, **_CONFIGURED_OPERATIONS}
+
+
 def make_operation(operation, name=None, module=None, **config):
     """The layer for Keras operation `operation` (`"Add"`, `"Mean"`) of Keras module `module`
     (None: the module that registered it), named `name` (auto when None), with `config` (the
     operation's constructor arguments)."""
-    if operation in _CONFIGURED_OPERATIONS or operation in _OPERATIONS:
+    spec = operation_spec(operation, module)
+    if spec is None or (module is None and operation in _OPERATORS):
         # The operators on KerasTensor and the operations Keras records for masks, with the
         # arguments they take in Keras files.
         if operation in _CONFIGURED_OPERATIONS:
             fn = _CONFIGURED_OPERATIONS[operation](**config)
-        else:
+        elif operation in _OPERATIONS:
             fn = _OPERATIONS[operation]
+        else:
+            raise ValueError(_unknown_operation_message(operation, module))
         module = _KERAS_NUMPY_OPS
     else:
-        spec = operation_spec(operation, module)
-        if spec is None:
-            raise ValueError(_unknown_operation_message(operation, module))
         try:
             fn = spec.function_of(config)
         except TypeError as error:

@@ -62,6 +62,24 @@ _CALL_EXCEPTIONS = {
 # or in another module than the function's own.
 _RECORDED_AS = {
     ("nn", "tanh"): ("numpy", "Tanh"),
+    # Defined in jeras's numpy module, Keras's classes live elsewhere.
+    ("numpy", "cast"): ("core", "Cast"),
+    ("numpy", "convert_to_tensor"): ("core", "ConvertToTensor"),
+    ("numpy", "stop_gradient"): ("core", "StopGradient"),
+    ("numpy", "slice"): ("core", "Slice"),
+    ("numpy", "top_k"): ("math", "TopK"),
+    ("numpy", "logsumexp"): ("math", "Logsumexp"),
+    ("numpy", "rsqrt"): ("math", "Rsqrt"),
+    ("numpy", "erf"): ("math", "Erf"),
+    ("numpy", "norm"): ("linalg", "Norm"),
+}
+
+# Function name -> {jax.numpy parameter: Keras's name for it}, for the ops still defined as
+# `jax.numpy` wrappers whose parameter names differ from Keras's (saved config keys).
+_KERAS_NAMES_OF_JAX_PARAMETERS = {
+    "reshape": {"shape": "newshape"},
+    "clip": {"min": "x_min", "max": "x_max"},
+    "tile": {"reps": "repeats"},
 }
 
 # Keras class name -> {family: OperationSpec}, for reading `.keras` files back.
@@ -152,6 +170,9 @@ class OperationSpec:
         )
         parameters = self.signature.parameters.values() if self.signature else ()
         self.call_parameters = [p for p in parameters if p.name in call]
+        self.keras_names = {}
+        if not self.records_defaults:
+            self.keras_names = _KERAS_NAMES_OF_JAX_PARAMETERS.get(name, {})
 
     def record(self, args, kwargs):
         """The symbolic call: a graph node for this op with these (partly symbolic) arguments."""
@@ -196,13 +217,14 @@ class OperationSpec:
                 # node (the graph works; Keras itself could not save such a call).
                 call_kwargs[parameter.name] = value
             else:
-                config[parameter.name] = value
+                config[self.keras_names.get(parameter.name, parameter.name)] = value
         return call_args, call_kwargs, config
 
     def function_of(self, config):
         """The array function a node of this op runs: its call arguments (as Keras records
         them, positionally in the order of the call parameters, or by name) with `config`."""
-        config = {key: _static(value) for key, value in config.items()}
+        own_names = {keras: own for own, keras in self.keras_names.items()}
+        config = {own_names.get(key, key): _static(value) for key, value in config.items()}
         if self.signature is None:
             return functools.partial(self.fn, **config)
         call_parameters = self.call_parameters
