@@ -488,3 +488,24 @@ def test_tabtransformer_program_trains_like_keras():
         as_numpy(k_model.predict(features, verbose=0)),
         **tolerance,
     )
+
+
+def test_plot_model_labels_operations_as_keras():
+    from keras.src.utils.model_visualization import make_layer_label
+
+    from jeras.utils.plot_model import layer_graph, layer_label
+
+    def build(lib):
+        x = lib.Input((3, 4))
+        mean = lib.ops.mean(x, axis=1)
+        joined = lib.ops.concatenate([lib.ops.expand_dims(mean, 1), x], axis=1)
+        return lib.Model(x, lib.ops.nn.relu(lib.ops.image.resize(joined[..., None], (5, 5))))
+
+    k_model, j_model = keras_and_jeras(build, clear_session=True)
+    boxes = layer_graph(j_model).boxes
+    assert len(boxes) == len(k_model._operations)
+    options = dict(show_shapes=True, show_dtype=True, show_layer_names=True)
+    for box, operation in zip(boxes, k_model._operations):
+        assert layer_label(box, **options) == make_layer_label(
+            operation, show_layer_activations=False, show_trainable=False, **options
+        ), operation.name
