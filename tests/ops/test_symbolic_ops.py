@@ -509,3 +509,9 @@ def test_plot_model_labels_operations_as_keras():
         assert layer_label(box, **options) == make_layer_label(
             operation, show_layer_activations=False, show_trainable=False, **options
         ), operation.name
+
+
+def test_a_bad_symbolic_call_names_the_op_and_shapes():
+    x, y = jeras.Input((3, 4)), jeras.Input((2, 5))
+    with pytest.raises(TypeError, match=r"keras.ops.concatenate.*\(None, 3, 4\), \(None, 2, 5\)"):
+        jeras.ops.concatenate([x, y], axis=1)

@@ -181,7 +181,16 @@ class OperationSpec:
             "layers.operations", "make_operation", f"`keras.ops.{self.name}` on a KerasTensor"
         )
         layer = make_operation(self.class_name, module=self.keras_module, **config)
-        return layer(*call_args, **call_kwargs)
+        try:
+            return layer(*call_args, **call_kwargs)
+        except (TypeError, ValueError) as error:
+            if type(error) not in (TypeError, ValueError):
+                raise  # an error class of its own (JAX's) keeps its own message
+            shapes = [leaf.shape for leaf in _keras_tensors_in((call_args, call_kwargs.values()))]
+            raise type(error)(
+                f"`keras.ops.{self.name}` cannot be applied to symbolic tensors of shapes "
+                f"{shapes} (None: any size) with {config or 'no other arguments'}: {error}"
+            ) from error
 
     def _split(self, args, kwargs):
         bound = None
@@ -302,6 +311,18 @@ def holds_keras_tensor(values):
             if value and holds_keras_tensor(value.values()):
                 return True
     return False
+
+
+def _keras_tensors_in(values):
+    found = []
+    for value in values:
+        if isinstance(value, KerasTensor):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            found.extend(_keras_tensors_in(value))
+        elif isinstance(value, dict):
+            found.extend(_keras_tensors_in(value.values()))
+    return found
 
 
 def _dispatching(fn, spec):
