@@ -449,7 +449,7 @@ tabtransformer_model.compile(
 """
 
 
-def _synthetic_census(n=64, seed=3):
+def _synthetic_census(n=32, seed=3):
     rng = np.random.default_rng(seed)
     features = {
         "age": rng.normal(40.0, 10.0, n).astype("float32"),
@@ -478,7 +478,7 @@ def test_tabtransformer_program_trains_like_keras():
     k_model, j_model = models[keras], models[jeras]
     j_model.set_weights(k_model.get_weights())
     features, target, weights = _synthetic_census()
-    fit = dict(batch_size=16, epochs=2, shuffle=False, verbose=0)
+    fit = dict(batch_size=16, epochs=1, shuffle=False, verbose=0)
     k_history = k_model.fit(features, target, sample_weight=weights, **fit)
     j_history = j_model.fit(features, target, sample_weight=weights, **fit)
     tolerance = matmul_tolerance(atol=1e-4, rtol=1e-4)
