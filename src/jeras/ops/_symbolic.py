@@ -115,6 +115,10 @@ def register_operations(namespace, family, not_operations=()):
             continue
         if getattr(fn, "_symbolic_spec", None) is not None:
             continue  # registered already (re-exported from another family)
+        if id(fn) in _DISPATCHING and id(fn) not in wrapped:
+            # Imported from a family registered before: it keeps that family's record.
+            namespace[name] = _DISPATCHING[id(fn)]
+            continue
         # An alias (`swish = silu`) records the function it names.
         canonical = getattr(fn, "__name__", name)
         if id(fn) not in wrapped:
