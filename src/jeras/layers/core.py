@@ -10,6 +10,7 @@ from jeras.backend.naming import to_snake_case, uniquify
 from jeras.layers.input_spec import InputSpec
 from jeras.layers.kernel_and_bias import add_kernel_and_bias, set_kernel_and_bias_options
 from jeras.layers.layer import Layer
+from jeras.ops._symbolic import operation_name, operation_spec
 from jeras.saving.serialization import (
     deserialize_keras_object,
     dump_function,
@@ -20,6 +21,9 @@ from jeras.saving.serialization import (
 )
 from jeras.symbolic.keras_tensor import has_keras_tensors
 from jeras.symbolic.symbolic_call import symbolic_call
+
+# The Keras module of the operators' operation classes (`Add`, `GetItem`, ...).
+_KERAS_NUMPY_OPS = "keras.src.ops.numpy"
 
 
 class Dense(Layer):
@@ -251,28 +255,37 @@ def _load_lambda(config, safe_mode):
 
 
 class OperationLayer(Layer):
-    """The hidden layer that records an operator (`x + y`, `x[0]`) applied to symbolic tensors.
+    """The hidden layer that records a Keras operation applied to symbolic tensors: an operator
+    (`x + y`, `x[0]`) or any `keras.ops` function (`keras.ops.mean(x, axis=1)`).
 
-    `operation` is the name of the Keras operation class it stands for (`"Add"`), under which
-    it is saved; `config` holds the operation's own arguments (`decimals` of `Round`)."""
+    `operation` is the name of the Keras operation class it stands for (`"Mean"`), under which
+    it is saved and shown by `summary()`, `module` the Keras module holding that class; `config`
+    holds the operation's own arguments (`axis` and `keepdims` of `Mean`). As in Keras, an
+    operation drops the masks of its inputs."""
 
-    def __init__(self, fn, name=None, operation=None, config=None):
+    def __init__(self, fn, name=None, operation=None, config=None, module=_KERAS_NUMPY_OPS):
         super().__init__(name=name)
         self._fn = fn
         self._keras_operation = operation
+        self._keras_operation_module = module
         self._operation_config = dict(config or {})
         self.built = True
 
     def __call__(self, *args, **kwargs):
-        if has_keras_tensors(args):
+        if has_keras_tensors((args, kwargs)):
             return symbolic_call(self, args, kwargs)
-        return self._fn(*args)
+        return self._fn(*args, **kwargs)
 
     def _concrete_call(self, args, kwargs):
-        return self._fn(*args)
+        return self._fn(*args, **kwargs)
 
-    def call(self, *args):
-        return self._fn(*args)
+    def _check_inputs(self, inputs):
+        # An operation's first argument may be a constant (`where(mask, x, 0.0)` is fine, so is
+        # `arange(n)`); what it accepts is the function's business.
+        pass
+
+    def call(self, *args, **kwargs):
+        return self._fn(*args, **kwargs)
 
     def get_config(self):
         if self._keras_operation is None:
@@ -348,27 +361,65 @@ _CONFIGURED_OPERATIONS = {
 }
 
 
-def make_operation(operation, name=None, **config):
-    """The layer for Keras operation `operation` (`"Add"`), named `name` (auto when None)."""
-    name = name or uniquify(to_snake_case(operation))
-    if operation in _CONFIGURED_OPERATIONS:
-        fn = _CONFIGURED_OPERATIONS[operation](**config)
+_OPERATORS = {**_OPERATIONS, **_CONFIGURED_OPERATIONS}
+
+
+def make_operation(operation, name=None, module=None, **config):
+    """The layer for Keras operation `operation` (`"Add"`, `"Mean"`) of Keras module `module`
+    (None: the module that registered it), named `name` (auto when None), with `config` (the
+    operation's constructor arguments)."""
+    spec = operation_spec(operation, module)
+    if spec is None or (module is None and operation in _OPERATORS):
+        # The operators on KerasTensor and the operations Keras records for masks, with the
+        # arguments they take in Keras files.
+        if operation in _CONFIGURED_OPERATIONS:
+            fn = _CONFIGURED_OPERATIONS[operation](**config)
+        elif operation in _OPERATIONS:
+            fn = _OPERATIONS[operation]
+        else:
+            raise ValueError(_unknown_operation_message(operation, module))
+        module = _KERAS_NUMPY_OPS
     else:
-        fn = _OPERATIONS[operation]
-    return OperationLayer(fn, name=name, operation=operation, config=config)
+        try:
+            fn = spec.function_of(config)
+        except TypeError as error:
+            raise TypeError(
+                f"The Keras operation {operation!r} ({spec.keras_module}) cannot be rebuilt from "
+                f"config {config!r}: {error}"
+            ) from None
+        module = spec.keras_module
+    name = name or uniquify(operation_name(operation))
+    return OperationLayer(fn, name=name, operation=operation, config=config, module=module)
+
+
+def _unknown_operation_message(operation, module):
+    return (
+        f"Unknown Keras operation {operation!r}"
+        + (f" (of {module})" if module else "")
+        + ": jeras has no `keras.ops` function recorded under that class, so a model that "
+        "applies it to symbolic tensors cannot be rebuilt. Apply an equivalent layer or op "
+        "instead, or register the op's module with `register_operations` in `jeras/ops`."
+    )
 
 
 class _RevivedOperation:
     """Stands for a Keras operation class while a config is read back."""
 
-    def __init__(self, operation):
+    def __init__(self, operation, module):
         self.operation = operation
+        self.module = module
 
     def from_config(self, config):
-        return make_operation(self.operation, **config)
+        return make_operation(self.operation, module=self.module, **config)
 
 
-def operation_class(class_name):
-    if class_name in _OPERATIONS or class_name in _CONFIGURED_OPERATIONS:
-        return _RevivedOperation(class_name)
-    return None
+def operation_class(class_name, module=None):
+    """What reads back a Keras operation class from a file: every operator and every registered
+    `keras.ops` function; an unknown one is an error naming it."""
+    if (
+        class_name in _OPERATIONS
+        or class_name in _CONFIGURED_OPERATIONS
+        or operation_spec(class_name, module) is not None
+    ):
+        return _RevivedOperation(class_name, module)
+    raise ValueError(_unknown_operation_message(class_name, module))

@@ -24,4 +24,8 @@ def accepting_variables(fn, name=None):
     op.__name__ = name or getattr(fn, "__name__", "op")
     op.__qualname__ = op.__name__
     op.__doc__ = f"`keras.ops.{op.__name__}`, computed with `jax.numpy`."
+    # Its parameters are those of the jax function (read by `inspect.signature`), which are not
+    # always Keras's: symbolic calls record only the arguments given (see `ops/_symbolic.py`).
+    op.__wrapped__ = fn
+    op._jax_signature = True
     return op

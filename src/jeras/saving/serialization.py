@@ -202,7 +202,7 @@ def serialize_keras_object(obj):
     if operation is not None:
         # An operator on symbolic tensors: Keras records it as the operation class it calls.
         config = {
-            "module": _OPS_MODULE,
+            "module": getattr(obj, "_keras_operation_module", None) or _OPS_MODULE,
             "class_name": operation,
             "config": serialize_dict(inner),
             "registered_name": operation,
@@ -484,14 +484,12 @@ def _retrieve_class(class_name, registered_name, module, custom_objects, module_
         operation_class = required_public_object(
             "layers.operations", "operation_class", "Loading an operator on symbolic tensors"
         )
-        cls = operation_class(class_name)
+        cls = operation_class(class_name, module)
         if cls is not None:
             return cls
         raise ValueError(
             f"The model applies the Keras operation {class_name!r} ({module}) to symbolic "
-            "tensors; jeras rebuilds only tensor operators (+, -, *, /, @, **, //, %, "
-            "comparisons, indexing, reshape, round, abs). Full object config: "
-            f"{_short(config)}"
+            f"tensors, which jeras cannot rebuild. Full object config: {_short(config)}"
         )
     if module is not None and (module == "keras" or module.startswith("keras.")):
         cls = _public_class(class_name, module)

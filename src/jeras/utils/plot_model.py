@@ -230,6 +230,8 @@ def display_class_name(layer):
     (`Add`), not as jeras's internal wrapper."""
     name = type(layer).__name__
     if name == "OperationLayer":
+        if getattr(layer, "_keras_operation", None):
+            return layer._keras_operation
         base = re.sub(r"_\d+$", "", layer.name)
         return "".join(part.capitalize() for part in base.split("_"))
     return name
