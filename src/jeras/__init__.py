@@ -7,6 +7,7 @@ import sys as _sys
 
 from jeras import (
     activations,
+    applications,
     backend,
     callbacks,
     config,

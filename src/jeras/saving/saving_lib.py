@@ -357,9 +357,16 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     With `skip_mismatch=True`, objects whose saved variables do not fit (count or shapes) keep
     their values and a warning names them; otherwise a ValueError does."""
     objects_to_skip = kwargs.pop("objects_to_skip", None)
+    by_name = kwargs.pop("by_name", None)
     if kwargs:
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
     path = os.fspath(filepath)
+    is_legacy = path.endswith((".h5", ".hdf5")) and not path.endswith(".weights.h5")
+    if by_name is not None and not is_legacy:
+        raise ValueError(
+            "`by_name` only supports loading legacy '.h5' or '.hdf5' files. "
+            f"Received: filepath={path}"
+        )
     if not getattr(model, "built", True):
         raise ValueError(
             "You are loading weights into a model that has not yet been built. Try building "
@@ -395,11 +402,25 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         if not os.path.exists(path):
             raise ValueError(f"File not found: filepath={path}.")
         data = open(path, "rb")
-    elif path.endswith((".h5", ".hdf5")):
-        raise ValueError(
-            f"Cannot load {path!r}: the legacy HDF5 format is not supported by jeras. Use a "
-            "`.weights.h5` or `.keras` file."
-        )
+    elif is_legacy:
+        # Keras 2's layout (and `keras.applications`' published files): see legacy_h5.
+        from jeras.saving import legacy_h5
+
+        if not os.path.exists(path):
+            raise ValueError(f"File not found: filepath={path}.")
+        if objects_to_skip is not None:
+            raise ValueError("`objects_to_skip` only supports loading '.weights.h5' files.")
+        with _describing_errors(path, "weights"):
+            if not legacy_h5.is_legacy_weights_file(path):
+                raise ValueError(
+                    "not a legacy Keras HDF5 weights file (no `layer_names` attribute); a "
+                    "Keras 3 weights file is named `*.weights.h5`."
+                )
+            legacy_h5.load_legacy_weights(
+                model, path, skip_mismatch=skip_mismatch, by_name=bool(by_name)
+            )
+        _flush_variable_writes(model)
+        return
     else:
         raise ValueError(
             f"File format not supported: filepath={path}. jeras loads weights from `.keras` "
