@@ -7,3 +7,31 @@ from jeras.applications import imagenet_utils as imagenet_utils
 from jeras.applications import resnet as resnet
 from jeras.applications import resnet50 as resnet50
 from jeras.applications.resnet import ResNet50, ResNet101, ResNet152
+
+# isort: split
+# MobileNet, EfficientNet and ConvNeXt families (helper apps-b).
+from jeras.applications import convnext as convnext
+from jeras.applications import efficientnet as efficientnet
+from jeras.applications import mobilenet as mobilenet
+from jeras.applications import mobilenet_v2 as mobilenet_v2
+from jeras.applications import mobilenet_v3 as mobilenet_v3
+from jeras.applications.convnext import (
+    ConvNeXtBase,
+    ConvNeXtLarge,
+    ConvNeXtSmall,
+    ConvNeXtTiny,
+    ConvNeXtXLarge,
+)
+from jeras.applications.efficientnet import (
+    EfficientNetB0,
+    EfficientNetB1,
+    EfficientNetB2,
+    EfficientNetB3,
+    EfficientNetB4,
+    EfficientNetB5,
+    EfficientNetB6,
+    EfficientNetB7,
+)
+from jeras.applications.mobilenet import MobileNet
+from jeras.applications.mobilenet_v2 import MobileNetV2
+from jeras.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
