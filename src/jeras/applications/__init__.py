@@ -12,6 +12,7 @@ from jeras.applications.resnet import ResNet50, ResNet101, ResNet152
 # MobileNet, EfficientNet and ConvNeXt families (helper apps-b).
 from jeras.applications import convnext as convnext
 from jeras.applications import efficientnet as efficientnet
+from jeras.applications import efficientnet_v2 as efficientnet_v2
 from jeras.applications import mobilenet as mobilenet
 from jeras.applications import mobilenet_v2 as mobilenet_v2
 from jeras.applications import mobilenet_v3 as mobilenet_v3
@@ -31,6 +32,15 @@ from jeras.applications.efficientnet import (
     EfficientNetB5,
     EfficientNetB6,
     EfficientNetB7,
+)
+from jeras.applications.efficientnet_v2 import (
+    EfficientNetV2B0,
+    EfficientNetV2B1,
+    EfficientNetV2B2,
+    EfficientNetV2B3,
+    EfficientNetV2L,
+    EfficientNetV2M,
+    EfficientNetV2S,
 )
 from jeras.applications.mobilenet import MobileNet
 from jeras.applications.mobilenet_v2 import MobileNetV2
