@@ -7,10 +7,12 @@ Tiny is built once per module (Keras and jeras side by side); the larger sizes e
 their own slow test. Building a Keras application takes tens of seconds on a busy CPU, so every
 test that needs a Keras model is marked slow."""
 
+import h5py
 import keras
 import numpy as np
 import pytest
 from keras.src.applications import convnext as keras_convnext
+from keras.src.legacy.saving import legacy_h5_format
 from oracle import as_numpy, assert_close, matmul_tolerance
 
 import jeras
@@ -179,3 +181,19 @@ def test_preprocess_input_is_the_identity_as_in_keras():
     x = images(1)
     assert jeras.applications.convnext.preprocess_input(x) is x
     assert keras.applications.convnext.preprocess_input(x) is x
+
+
+@pytest.mark.slow
+def test_loads_keras_legacy_h5_weights(tiny, tmp_path):
+    # Keras's published ImageNet files are Keras 2 HDF5 files, as Keras's legacy writer makes.
+    k_model, _ = tiny
+    name = "ConvNeXtTiny"
+    path = str(tmp_path / "legacy.h5")
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, k_model)
+    jeras.backend.clear_session()
+    j_model = getattr(jeras.applications, name)(weights=path, input_shape=SHAPE, classes=CLASSES)
+    x = images(2, seed=7)
+    assert_close(
+        j_model.predict(x, verbose=0), k_model.predict(x, verbose=0), check_shape=True, **TOLERANCE
+    )

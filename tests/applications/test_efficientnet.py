@@ -7,9 +7,11 @@ B0 is built once per module (Keras and jeras side by side); B1 to B7 are each bu
 their own slow test. Building a Keras application takes tens of seconds on a busy CPU, so every
 test that needs Keras is marked slow."""
 
+import h5py
 import keras
 import numpy as np
 import pytest
+from keras.src.legacy.saving import legacy_h5_format
 from oracle import as_numpy, assert_close, matmul_tolerance
 
 import jeras
@@ -136,3 +138,19 @@ def test_public_names_as_keras():
         assert constructor is getattr(jeras.applications.efficientnet, name)
         assert constructor.__name__ == name
         assert "Args:" in constructor.__doc__
+
+
+@pytest.mark.slow
+def test_loads_keras_legacy_h5_weights(b0, tmp_path):
+    # Keras's published ImageNet files are Keras 2 HDF5 files, as Keras's legacy writer makes.
+    k_model, _ = b0
+    name = "EfficientNetB0"
+    path = str(tmp_path / "legacy.h5")
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, k_model)
+    jeras.backend.clear_session()
+    j_model = getattr(jeras.applications, name)(weights=path, input_shape=SHAPE, classes=CLASSES)
+    x = images(2, seed=7)
+    assert_close(
+        j_model.predict(x, verbose=0), k_model.predict(x, verbose=0), check_shape=True, **TOLERANCE
+    )

@@ -6,9 +6,11 @@ pooling, and the module functions.
 Each architecture is built once per module (Keras and jeras side by side); the tests that need
 Keras are marked slow (building a Keras application takes tens of seconds on a busy CPU)."""
 
+import h5py
 import keras
 import numpy as np
 import pytest
+from keras.src.legacy.saving import legacy_h5_format
 from oracle import as_numpy, assert_close, matmul_tolerance
 
 import jeras
@@ -22,11 +24,11 @@ TOLERANCE = matmul_tolerance(atol=1e-4, rtol=1e-4)
 KERAS_VARIANTS = {
     "small_minimalistic": (
         dict(name="MobileNetV3Small", minimalistic=True, classes=CLASSES),
-        (None, None, None),
+        (1042098, 110, (None, CLASSES)),
     ),
     "large_alpha_0.75": (
         dict(name="MobileNetV3Large", alpha=0.75, classes=CLASSES),
-        (None, None, None),
+        (2744426, 194, (None, CLASSES)),
     ),
     "large_minimalistic_no_top": (
         dict(name="MobileNetV3Large", minimalistic=True, include_top=False, pooling="avg"),
@@ -148,3 +150,18 @@ def test_preprocess_input_is_the_identity_as_in_keras():
     x = images(1)
     assert jeras.applications.mobilenet_v3.preprocess_input(x) is x
     assert keras.applications.mobilenet_v3.preprocess_input(x) is x
+
+
+@pytest.mark.slow
+def test_loads_keras_legacy_h5_weights(pair, tmp_path):
+    # Keras's published ImageNet files are Keras 2 HDF5 files, as Keras's legacy writer makes.
+    name, k_model, _ = pair
+    path = str(tmp_path / "legacy.h5")
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, k_model)
+    jeras.backend.clear_session()
+    j_model = getattr(jeras.applications, name)(weights=path, input_shape=SHAPE, classes=CLASSES)
+    x = images(2, seed=7)
+    assert_close(
+        j_model.predict(x, verbose=0), k_model.predict(x, verbose=0), check_shape=True, **TOLERANCE
+    )
