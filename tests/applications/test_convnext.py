@@ -112,7 +112,7 @@ def test_tiny_without_top_pools_and_normalizes_the_features(tiny, pooling):
     )
     # The pooled features go through a fresh (untrained) layer normalization: gamma 1, beta 0.
     # The last block's residual sum is what the head pools.
-    k_features = keras.Model(k_model.inputs, k_model.get_layer("convnext_tiny_head_gap").input)
+    k_features = keras.Model(k_model.input, k_model.get_layer("convnext_tiny_head_gap").input)
     x = images(2, seed=1)
     reduce = np.mean if pooling == "avg" else np.max
     pooled = reduce(as_numpy(k_features(x, training=False)), axis=(1, 2))

@@ -81,7 +81,7 @@ def test_b0_without_top_pools_the_features(b0, pooling):
         if layer.weights:
             layer.set_weights(k_model.get_layer(layer.name).get_weights())
     assert j_model.layers[-1].name == f"{pooling}_pool"
-    k_features = keras.Model(k_model.inputs, k_model.get_layer("top_activation").output)
+    k_features = keras.Model(k_model.input, k_model.get_layer("top_activation").output)
     x = images(2, seed=1)
     reduce = np.mean if pooling == "avg" else np.max
     expected = reduce(as_numpy(k_features(x, training=False)), axis=(1, 2))

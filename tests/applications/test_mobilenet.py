@@ -55,7 +55,7 @@ def assert_pooled_features_match(k_model, name, pooling, **kwargs):
         if layer.weights:
             layer.set_weights(k_model.get_layer(layer.name).get_weights())
     features = j_model.layers[-2].name
-    k_features = keras.Model(k_model.inputs, k_model.get_layer(features).output)
+    k_features = keras.Model(k_model.input, k_model.get_layer(features).output)
     x = images(2, seed=1)
     feature_map = as_numpy(k_features(x, training=False))
     reduce = np.mean if pooling == "avg" else np.max
