@@ -45,10 +45,13 @@ def assert_same_architecture(k_model, j_model):
 
 
 def jeras_with_keras_weights(k_model, **kwargs):
-    """jeras's ConvNeXtTiny(**kwargs) holding the Keras model's weights, layer by layer name."""
+    """jeras's ConvNeXtTiny(**kwargs) holding the Keras model's weights, layer by layer name;
+    without the top, the last layer (a layer normalization Keras's top model lacks) stays
+    fresh."""
     jeras.backend.clear_session()
     j_model = jeras.applications.ConvNeXtTiny(weights=None, **kwargs)
-    for layer in j_model.layers:
+    own_layers = j_model.layers if kwargs.get("include_top", True) else j_model.layers[:-1]
+    for layer in own_layers:
         if layer.weights:
             layer.set_weights(k_model.get_layer(layer.name).get_weights())
     return j_model
