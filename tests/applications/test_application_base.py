@@ -87,6 +87,16 @@ def test_preprocess_input_matches_keras(mode, data_format, rank):
     assert_close(tensor_result, expected, atol=1e-4, check_shape=True)
 
 
+@pytest.mark.parametrize("mode", ["caffe", "tf", "torch"])
+def test_preprocess_input_inside_a_model(mode):
+    # On a symbolic tensor it becomes part of the model, as in Keras.
+    inputs = jeras.Input((5, 4, 3))
+    model = jeras.Model(inputs, imagenet_utils.preprocess_input(inputs, mode=mode))
+    images = np.random.default_rng(3).uniform(0, 255, (2, 5, 4, 3)).astype("float32")
+    expected = keras_imagenet_utils.preprocess_input(images.copy(), mode=mode)
+    assert_close(model.predict(images, verbose=0), expected, atol=1e-4)
+
+
 def test_preprocess_input_integer_images_become_float32():
     images = np.arange(2 * 4 * 4 * 3).reshape(2, 4, 4, 3).astype("uint8")
     expected = keras_imagenet_utils.preprocess_input(images.copy(), mode="tf")
@@ -268,3 +278,28 @@ def test_a_keras_3_weights_file_named_h5_is_refused_clearly(tmp_path):
     os.rename(tmp_path / "m.weights.h5", path)
     with pytest.raises(ValueError, match="not a legacy Keras HDF5 weights file"):
         _small_cnn(jeras).load_weights(path)
+
+
+def test_keras_2_style_file_with_tensor_names_and_split_attributes(tmp_path):
+    # As Keras 2 wrote the published files: `name:0` weight names, byte strings, version
+    # attributes, and a `layer_names` list split over `layer_names0`, `layer_names1`, ...
+    source = _randomized_keras_cnn()
+    path = str(tmp_path / "keras2.h5")
+    layer_names = [layer.name.encode("utf8") for layer in source.layers]
+    with h5py.File(path, "w") as f:
+        f.attrs["keras_version"] = b"2.2.4"
+        f.attrs["backend"] = b"tensorflow"
+        half = len(layer_names) // 2
+        f.attrs["layer_names0"] = np.array(layer_names[:half])
+        f.attrs["layer_names1"] = np.array(layer_names[half:])
+        for layer in source.layers:
+            group = f.create_group(layer.name)
+            variables = layer.trainable_weights + layer.non_trainable_weights
+            names = [f"{layer.name}/{v.name}:0".encode("utf8") for v in variables]
+            group.attrs["weight_names"] = np.array(names, dtype="S")
+            for name, variable in zip(names, variables):
+                group.create_dataset(name.decode(), data=np.asarray(variable))
+    target = _small_cnn(jeras)
+    target.load_weights(path)
+    x = np.random.default_rng(3).normal(size=(2, 8, 8, 3)).astype("float32")
+    assert_close(target.predict(x, verbose=0), source.predict(x, verbose=0), **matmul_tolerance())

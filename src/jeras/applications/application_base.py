@@ -5,9 +5,15 @@ published ImageNet file from the Keras cache)."""
 
 import os
 
-from jeras.applications.imagenet_utils import fetch_keras_file, obtain_input_shape
+from jeras.applications.imagenet_utils import (
+    fetch_keras_file,
+    obtain_input_shape,
+    validate_activation,
+)
 from jeras.backend.config import image_data_format
+from jeras.layers.core import Dense
 from jeras.layers.input_layer import Input, InputLayer
+from jeras.layers.pooling import GlobalAveragePooling2D, GlobalMaxPooling2D
 from jeras.models.functional import Functional
 from jeras.symbolic.keras_tensor import is_keras_tensor
 
@@ -114,3 +120,54 @@ def _is_existing_path(weights):
         return os.path.exists(os.fspath(weights))
     except TypeError:
         return False
+
+
+def classifier_or_pooling(
+    x,
+    include_top,
+    pooling,
+    classes,
+    classifier_activation,
+    weights,
+    pooling_names=(None, None),
+):
+    """The end of a family: with `include_top`, global average pooling ("avg_pool") and the
+    `classes`-way "predictions" layer; otherwise the `pooling` the user asked for ("avg" or
+    "max", named as `pooling_names` where the family names them)."""
+    if include_top:
+        x = GlobalAveragePooling2D(name="avg_pool")(x)
+        validate_activation(classifier_activation, weights)
+        return Dense(classes, activation=classifier_activation, name="predictions")(x)
+    if pooling == "avg":
+        return GlobalAveragePooling2D(name=pooling_names[0])(x)
+    if pooling == "max":
+        return GlobalMaxPooling2D(name=pooling_names[1])(x)
+    return x
+
+
+def application_doc(summary, default_size, min_size, preprocessing):
+    """The docstring of a family's builder: `summary`, then the arguments all families share."""
+    return f"""{summary}
+
+    Inputs are images with values in [0, 255], preprocessed by {preprocessing}.
+
+    Args:
+        include_top: whether to end with the fully-connected classifier of `classes` outputs.
+        weights: None (random initialization), "imagenet" (Keras's published ImageNet weights,
+            read from the Keras cache `~/.keras/models/`: jeras cannot download them offline),
+            or the path of a weights file to load (such as Keras's published `.h5` file).
+        input_tensor: an optional symbolic tensor (from `keras.Input()`, possibly through other
+            layers) to build the model on.
+        input_shape: an optional shape tuple without the batch dimension. With `include_top`
+            it defaults to (and with ImageNet weights must be) `({default_size}, {default_size},
+            3)`; otherwise the spatial sizes are free but at least {min_size}x{min_size}.
+        pooling: with `include_top=False`: None (the 4D output of the last convolutional
+            block), "avg" or "max" (global pooling to a 2D tensor).
+        classes: the number of classes of the top layer; 1000 with ImageNet weights.
+        classifier_activation: the activation of the top layer, a name or a callable (None for
+            the logits). With pretrained weights only None or "softmax".
+        name: the model's name.
+
+    Returns:
+        A functional `Model`.
+    """

@@ -3,17 +3,19 @@ Recognition"), layer for layer as `keras.applications.resnet`, so Keras's weight
 
 from jeras.applications import imagenet_utils
 from jeras.applications.application_base import (
+    application_doc,
     application_model,
     check_weights_argument,
+    classifier_or_pooling,
     image_input,
     load_application_weights,
 )
 from jeras.backend.config import image_data_format
 from jeras.layers.convolution import Conv2D
-from jeras.layers.core import Activation, Dense
+from jeras.layers.core import Activation
 from jeras.layers.merging import Add
 from jeras.layers.normalization import BatchNormalization
-from jeras.layers.pooling import GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
+from jeras.layers.pooling import MaxPooling2D
 from jeras.layers.spatial_reshaping import ZeroPadding2D
 
 WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
@@ -41,31 +43,8 @@ def ResNet50(
     classifier_activation="softmax",
     name="resnet50",
 ):
-    """Instantiate the ResNet50 architecture (50 layers: 3, 4, 6 and 3 bottleneck blocks).
-
-    Inputs are images with values in [0, 255] preprocessed by
-    `keras.applications.resnet.preprocess_input` ("caffe" mode).
-
-    Args:
-        include_top: whether to end with the 1000-way (`classes`-way) classifier.
-        weights: None (random initialization), "imagenet" (Keras's published ImageNet weights,
-            read from the Keras cache: they cannot be downloaded offline), or the path of a
-            weights file to load.
-        input_tensor: an optional symbolic tensor (from `keras.Input()`) to build the model on.
-        input_shape: an optional shape tuple, e.g. `(224, 224, 3)`; with `include_top` it
-            defaults to (and with ImageNet weights must be) `(224, 224, 3)`. At least 32x32.
-        pooling: with `include_top=False`, None (4D feature maps), "avg" or "max" (global
-            pooling to a 2D tensor).
-        classes: the number of classes of the top layer; 1000 with ImageNet weights.
-        classifier_activation: the activation of the top layer (a name or callable; None for
-            logits). With pretrained weights only None or "softmax".
-        name: the model's name.
-
-    Returns:
-        A functional `Model`.
-    """
     return ResNet(
-        _stack_v1((3, 4, 6, 3)),
+        _stacks_v1((3, 4, 6, 3)),
         preact=False,
         use_bias=True,
         weights_name="resnet50",
@@ -90,24 +69,8 @@ def ResNet101(
     classifier_activation="softmax",
     name="resnet101",
 ):
-    """Instantiate the ResNet101 architecture (3, 4, 23 and 3 bottleneck blocks).
-
-    Args:
-        include_top: whether to end with the `classes`-way classifier.
-        weights: None, "imagenet" (from the Keras cache) or the path of a weights file.
-        input_tensor: an optional symbolic tensor to build the model on.
-        input_shape: an optional shape tuple, at least 32x32; `(224, 224, 3)` by default with
-            the top.
-        pooling: with `include_top=False`: None, "avg" or "max".
-        classes: the number of classes of the top layer.
-        classifier_activation: the activation of the top layer (None for logits).
-        name: the model's name.
-
-    Returns:
-        A functional `Model`.
-    """
     return ResNet(
-        _stack_v1((3, 4, 23, 3)),
+        _stacks_v1((3, 4, 23, 3)),
         preact=False,
         use_bias=True,
         weights_name="resnet101",
@@ -132,24 +95,8 @@ def ResNet152(
     classifier_activation="softmax",
     name="resnet152",
 ):
-    """Instantiate the ResNet152 architecture (3, 8, 36 and 3 bottleneck blocks).
-
-    Args:
-        include_top: whether to end with the `classes`-way classifier.
-        weights: None, "imagenet" (from the Keras cache) or the path of a weights file.
-        input_tensor: an optional symbolic tensor to build the model on.
-        input_shape: an optional shape tuple, at least 32x32; `(224, 224, 3)` by default with
-            the top.
-        pooling: with `include_top=False`: None, "avg" or "max".
-        classes: the number of classes of the top layer.
-        classifier_activation: the activation of the top layer (None for logits).
-        name: the model's name.
-
-    Returns:
-        A functional `Model`.
-    """
     return ResNet(
-        _stack_v1((3, 8, 36, 3)),
+        _stacks_v1((3, 8, 36, 3)),
         preact=False,
         use_bias=True,
         weights_name="resnet152",
@@ -161,6 +108,15 @@ def ResNet152(
         classes=classes,
         classifier_activation=classifier_activation,
         name=name,
+    )
+
+
+for _builder, _blocks in ((ResNet50, "3, 4, 6"), (ResNet101, "3, 4, 23"), (ResNet152, "3, 8, 36")):
+    _builder.__doc__ = application_doc(
+        f"Instantiate the {_builder.__name__} architecture ({_blocks} and 3 bottleneck blocks).",
+        224,
+        32,
+        "`keras.applications.resnet.preprocess_input`",
     )
 
 
@@ -223,14 +179,15 @@ def ResNet(
     if preact:
         x = BatchNormalization(axis=bn_axis, epsilon=BN_EPSILON, name="post_bn")(x)
         x = Activation("relu", name="post_relu")(x)
-    if include_top:
-        x = GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = GlobalMaxPooling2D(name="max_pool")(x)
+    x = classifier_or_pooling(
+        x,
+        include_top,
+        pooling,
+        classes,
+        classifier_activation,
+        weights,
+        pooling_names=("avg_pool", "max_pool"),
+    )
     model = application_model(img_input, x, input_tensor, name)
     if weights_name in WEIGHTS_HASHES:
         suffix = "" if include_top else "_notop"
@@ -273,12 +230,56 @@ def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
     return x
 
 
-def _stack_v1(blocks_per_stage):
+def residual_block_v2(x, filters, kernel_size=3, stride=1, conv_shortcut=False, name=None):
+    """A pre-activation bottleneck block (batch normalization and ReLU before the
+    convolutions); the stride is on the 3x3 convolution and the shortcut is a 1x1 projection
+    of the pre-activation with `conv_shortcut`, else the input (max-pooled when strided)."""
+    bn_axis = _channel_axis()
+    preact = BatchNormalization(axis=bn_axis, epsilon=BN_EPSILON, name=f"{name}_preact_bn")(x)
+    preact = Activation("relu", name=f"{name}_preact_relu")(preact)
+    if conv_shortcut:
+        shortcut = Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(preact)
+    else:
+        shortcut = MaxPooling2D(1, strides=stride)(x) if stride > 1 else x
+    x = Conv2D(filters, 1, strides=1, use_bias=False, name=f"{name}_1_conv")(preact)
+    x = BatchNormalization(axis=bn_axis, epsilon=BN_EPSILON, name=f"{name}_1_bn")(x)
+    x = Activation("relu", name=f"{name}_1_relu")(x)
+    x = ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_2_pad")(x)
+    x = Conv2D(filters, kernel_size, strides=stride, use_bias=False, name=f"{name}_2_conv")(x)
+    x = BatchNormalization(axis=bn_axis, epsilon=BN_EPSILON, name=f"{name}_2_bn")(x)
+    x = Activation("relu", name=f"{name}_2_relu")(x)
+    x = Conv2D(4 * filters, 1, name=f"{name}_3_conv")(x)
+    return Add(name=f"{name}_out")([shortcut, x])
+
+
+def stack_residual_blocks_v2(x, filters, blocks, stride1=2, name=None):
+    """`blocks` v2 blocks: the first projects its shortcut, the last strides by `stride1`."""
+    x = residual_block_v2(x, filters, conv_shortcut=True, name=f"{name}_block1")
+    for index in range(2, blocks):
+        x = residual_block_v2(x, filters, name=f"{name}_block{index}")
+    return residual_block_v2(x, filters, stride=stride1, name=f"{name}_block{blocks}")
+
+
+def _stacks_v1(blocks_per_stage):
     def stack_fn(x):
         for stage, (filters, blocks) in enumerate(zip((64, 128, 256, 512), blocks_per_stage)):
             # The first stage follows a max pooling and keeps its resolution.
             stride = 1 if stage == 0 else 2
             x = stack_residual_blocks_v1(
+                x, filters, blocks, stride1=stride, name=f"conv{stage + 2}"
+            )
+        return x
+
+    return stack_fn
+
+
+def stacks_v2(blocks_per_stage):
+    """The four v2 stages with `blocks_per_stage` blocks; all but the last halve the size."""
+
+    def stack_fn(x):
+        for stage, (filters, blocks) in enumerate(zip((64, 128, 256, 512), blocks_per_stage)):
+            stride = 1 if stage == 3 else 2
+            x = stack_residual_blocks_v2(
                 x, filters, blocks, stride1=stride, name=f"conv{stage + 2}"
             )
         return x
