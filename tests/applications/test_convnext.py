@@ -7,6 +7,8 @@ Tiny is built once per module (Keras and jeras side by side); the larger sizes e
 their own slow test. Building a Keras application takes tens of seconds on a busy CPU, so every
 test that needs a Keras model is marked slow."""
 
+import hashlib
+
 import h5py
 import keras
 import numpy as np
@@ -200,3 +202,27 @@ def test_loads_keras_legacy_h5_weights(tiny, tmp_path):
     assert_close(
         j_model.predict(x, verbose=0), k_model.predict(x, verbose=0), check_shape=True, **TOLERANCE
     )
+
+
+# Recorded from Keras 3.15.1, `ConvNeXtXLarge(weights=None, input_shape=(32, 32, 3))`:
+# count_params(), number of layers, SHA-1 of the layer names joined by newlines. A jeras-only
+# check of the sizes whose live comparison (above) is slowest.
+KERAS_COUNTS = {
+    "ConvNeXtSmall": (50223688, 261, "50316de3cea22fb1092f9b1645af14a37720787e"),
+    "ConvNeXtBase": (88591464, 261, "476326f448b467dca018d64b7524c6cec62d96f1"),
+    "ConvNeXtLarge": (197767336, 261, "7e6f9d0bf1dc086b8104b5aa7c4a8e0ee01d77f1"),
+    "ConvNeXtXLarge": (350196968, 261, "1f40b975d306e0953a3d1184bbbb75b5d9c1cfd5"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(KERAS_COUNTS))
+def test_larger_sizes_have_keras_parameters_and_layer_names(name):
+    jeras.backend.clear_session()
+    model = getattr(jeras.applications, name)(weights=None, input_shape=SHAPE)
+    names = "\n".join(layer.name for layer in model.layers)
+    assert (
+        model.count_params(),
+        len(model.layers),
+        hashlib.sha1(names.encode()).hexdigest(),
+    ) == KERAS_COUNTS[name]

@@ -7,6 +7,8 @@ B0 is built once per module (Keras and jeras side by side); B1 to B7 are each bu
 their own slow test. Building a Keras application takes tens of seconds on a busy CPU, so every
 test that needs Keras is marked slow."""
 
+import hashlib
+
 import h5py
 import keras
 import numpy as np
@@ -154,3 +156,30 @@ def test_loads_keras_legacy_h5_weights(b0, tmp_path):
     assert_close(
         j_model.predict(x, verbose=0), k_model.predict(x, verbose=0), check_shape=True, **TOLERANCE
     )
+
+
+# Recorded from Keras 3.15.1, `EfficientNetB7(weights=None, input_shape=(32, 32, 3))`:
+# count_params(), number of layers, SHA-1 of the layer names joined by newlines. A jeras-only
+# check of the sizes whose live comparison (above) is slowest.
+KERAS_COUNTS = {
+    "EfficientNetB1": (7856239, 342, "538f6984928f5b5a2380ff176bc36e2786405086"),
+    "EfficientNetB2": (9177569, 342, "538f6984928f5b5a2380ff176bc36e2786405086"),
+    "EfficientNetB3": (12320535, 387, "766d919f0e6e65291c07432c2ff56d780f18fcb8"),
+    "EfficientNetB4": (19466823, 477, "4037d14e1a3a9ddfebd2e04a42019daec4f7b51c"),
+    "EfficientNetB5": (30562527, 579, "35faf63679025db4e096f4037b2381f24ca93275"),
+    "EfficientNetB6": (43265143, 669, "e24acb4baae7ccf355ed0dfe46b1e012e0f6d51e"),
+    "EfficientNetB7": (66658687, 816, "9513a207b61de93d803e4d664da46dac885b9b37"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(KERAS_COUNTS))
+def test_larger_sizes_have_keras_parameters_and_layer_names(name):
+    jeras.backend.clear_session()
+    model = getattr(jeras.applications, name)(weights=None, input_shape=SHAPE)
+    names = "\n".join(layer.name for layer in model.layers)
+    assert (
+        model.count_params(),
+        len(model.layers),
+        hashlib.sha1(names.encode()).hexdigest(),
+    ) == KERAS_COUNTS[name]
