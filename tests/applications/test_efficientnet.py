@@ -109,19 +109,6 @@ def test_b0_trains_from_scratch_as_keras(tmp_path):
     assert_close(j_loss, k_loss, **TOLERANCE)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("size", ["B1", "B2", "B3", "B4", "B5", "B6", "B7"])
-def test_larger_sizes_match_keras(size, tmp_path):
-    k_model, j_model = application_pair(
-        f"EfficientNet{size}", tmp_path, input_shape=SHAPE, classes=CLASSES
-    )
-    assert_same_architecture(k_model, j_model)
-    x = images(2)
-    assert_close(
-        j_model.predict(x, verbose=0), k_model.predict(x, verbose=0), check_shape=True, **TOLERANCE
-    )
-
-
 def test_imagenet_weights_need_1000_classes():
     with pytest.raises(ValueError, match="classes` should be 1000"):
         jeras.applications.EfficientNetB0(weights="imagenet", classes=10)

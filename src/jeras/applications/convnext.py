@@ -30,6 +30,7 @@ from jeras.layers import (
 )
 from jeras.models.functional import Functional
 from jeras.models.sequential import Sequential
+from jeras.saving.public_names import register_internal_class
 
 _WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/convnext/"
 # (top, no top) SHA-256 hashes of the published files.
@@ -107,6 +108,7 @@ _ARGS_DOC = """
 """
 
 
+@register_internal_class("keras.src.applications.convnext")
 class LayerScale(Layer):
     """Multiplies its inputs by a learned per-channel scale (the last axis), initialized to a
     small constant so that a residual branch starts close to the identity (Touvron et al.,
@@ -144,6 +146,7 @@ class LayerScale(Layer):
         }
 
 
+@register_internal_class("keras.src.applications.convnext")
 class StochasticDepth(Layer):
     """In training, drops the whole input of a sample with probability `drop_path_rate` (and
     scales the kept ones by `1 / (1 - drop_path_rate)`): a residual branch skipped per sample

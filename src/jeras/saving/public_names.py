@@ -63,6 +63,35 @@ def required_public_object(namespace, name, needed_by):
     return found
 
 
+# Keras classes with no public name that still appear in files (the layers an application
+# module defines, as `keras.src.applications.convnext.LayerScale`): (Keras module, class
+# name) <-> the jeras class that stands for it.
+_INTERNAL_CLASSES = {}
+_INTERNAL_NAMES = {}
+
+
+def register_internal_class(keras_module):
+    """A class decorator: the class stands for Keras's non-public `keras_module.<its name>`, so
+    files Keras writes with that module load in jeras and files jeras writes load in Keras."""
+
+    def register(cls):
+        _INTERNAL_CLASSES[(keras_module, cls.__name__)] = cls
+        _INTERNAL_NAMES[cls] = (keras_module, cls.__name__)
+        return cls
+
+    return register
+
+
+def internal_class(keras_module, class_name):
+    """The jeras class registered for Keras's non-public `keras_module.class_name`, or None."""
+    return _INTERNAL_CLASSES.get((keras_module, class_name))
+
+
+def internal_name(cls):
+    """`(Keras module, class name)` of a class registered with `register_internal_class`."""
+    return _INTERNAL_NAMES.get(cls)
+
+
 def register_top_level_package(module):
     """Record the top-level package (`jeras/__init__` calls this once it has imported all)."""
     _TOP_LEVEL["package"] = module

@@ -27,6 +27,8 @@ from jeras.saving.object_registration import (
     get_registered_object,
 )
 from jeras.saving.public_names import (
+    internal_class,
+    internal_name,
     public_name,
     public_object,
     required_public_object,
@@ -252,6 +254,10 @@ def keras_public_name(cls):
     module = getattr(cls, "__module__", "") or ""
     if not module.startswith("jeras."):
         return None
+    internal = internal_name(cls)
+    if internal is not None:
+        # Keras writes its non-public classes under their source module, named as themselves.
+        return internal[0], internal[1], internal[1]
     if cls is public_object("models", "Functional"):
         return _FUNCTIONAL_MODULE, "Functional", "Functional"
     if cls in (public_object("models", "Model"), public_object("models", "Sequential")):
@@ -491,6 +497,8 @@ def _retrieve_class(class_name, registered_name, module, custom_objects, module_
             f"The model applies the Keras operation {class_name!r} ({module}) to symbolic "
             f"tensors, which jeras cannot rebuild. Full object config: {_short(config)}"
         )
+    if module is not None and internal_class(module, class_name) is not None:
+        return internal_class(module, class_name)
     if module is not None and (module == "keras" or module.startswith("keras.")):
         cls = _public_class(class_name, module)
         if cls is not None:
