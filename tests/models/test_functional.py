@@ -435,3 +435,15 @@ def test_subclass_that_passes_inputs_and_outputs_is_functional():
     assert j_model.output_names == k_model.output_names
     _assert_same_predictions(k_model, j_model, _x(5, 4))
     _assert_same_predictions(k_second, j_second, _x(5, 4))
+
+
+def test_dict_inputs_written_out_of_key_order_reach_their_own_inputs():
+    # The dict's order ("z" before "b") is not the flattening order (sorted keys): each value
+    # must still reach the Input under its key, as in Keras.
+    z, b = jeras.Input((1,), name="z"), jeras.Input((1,), name="b")
+    model = jeras.Model({"z": z, "b": b}, jeras.layers.Concatenate()([z, b]))
+    data = {"z": np.array([[10.0]], "float32"), "b": np.array([[0.0]], "float32")}
+    np.testing.assert_array_equal(model(data), [[10.0, 0.0]])
+    np.testing.assert_array_equal(model.predict(data, verbose=0), [[10.0, 0.0]])
+    model.compile("sgd", "mse")
+    assert model.evaluate(data, np.array([[10.0, 0.0]], "float32"), verbose=0) == 0.0

@@ -172,7 +172,11 @@ class Functional(Model):
                         f"Model {self.name!r}: missing input(s) {missing}; received keys "
                         f"{sorted(inputs)}, expected {keys}."
                     )
-                flat = [inputs[k] for k in keys]
+                # In the order of `_flat_inputs`: the flattening order of the inputs' structure
+                # (sorted keys), not the order the dict was written in.
+                flat = jax.tree_util.tree_structure(
+                    self._inputs_struct, is_leaf=_is_kt
+                ).flatten_up_to({k: inputs[k] for k in keys})
             else:
                 missing = [n for n in names if n not in inputs]
                 if missing:
