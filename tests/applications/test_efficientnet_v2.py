@@ -5,6 +5,8 @@ predictions (with the model's own input scaling), and the module functions.
 Each variant is built once, in its own slow test: building a Keras application takes tens of
 seconds on a busy CPU."""
 
+import hashlib
+
 import keras
 import numpy as np
 import pytest
@@ -27,8 +29,8 @@ def images(count, seed=0):
     [
         ("B0", {}),
         ("B0", {"include_preprocessing": False}),
-        # The other variants differ from B0 only in their block table (checked by building
-        # them in test_larger_variants_build); a live Keras build of each costs minutes.
+        # The other variants differ from B0 only in their block table (their counts and layer
+        # names are checked against recorded Keras values below); a live Keras build of each costs minutes.
     ],
 )
 def test_variant_matches_keras(variant, kwargs, tmp_path):
@@ -79,3 +81,29 @@ def test_preprocess_input_is_the_identity_as_in_keras():
     x = images(1)
     assert jeras.applications.efficientnet_v2.preprocess_input(x) is x
     assert keras.applications.efficientnet_v2.preprocess_input(x) is x
+
+
+# Recorded from Keras 3.15.1, `EfficientNetV2<variant>(weights=None, input_shape=(32, 32, 3))`:
+# (parameter count, layer count, sha1 of the layer names joined by newlines). A live Keras build
+# of each takes minutes; B0 is compared live above.
+KERAS_COUNTS = {
+    "EfficientNetV2B1": (8212124, 337, "822acc321b78abfefd0d99597a6a85155454f41d"),
+    "EfficientNetV2B2": (10178374, 352, "277674202d5cd0aa2d67cbdfbcc4023f1de692ae"),
+    "EfficientNetV2B3": (14467622, 412, "403700cd6fce9693b38e5a73caf9fd6bf9e3150f"),
+    "EfficientNetV2S": (21612360, 516, "3cfd727d5dd1b3344903af4e2910706c72952073"),
+    "EfficientNetV2M": (54431388, 743, "a87c9bba04a060b25ff486f0d8156547ce0674d4"),
+    "EfficientNetV2L": (119027848, 1031, "48b277d4926cd0626b665803cab3351160a4df00"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(KERAS_COUNTS))
+def test_larger_variants_have_keras_parameters_and_layer_names(name):
+    jeras.backend.clear_session()
+    model = getattr(jeras.applications, name)(weights=None, input_shape=SHAPE)
+    names = "\n".join(layer.name for layer in model.layers)
+    assert (
+        model.count_params(),
+        len(model.layers),
+        hashlib.sha1(names.encode()).hexdigest(),
+    ) == KERAS_COUNTS[name]
