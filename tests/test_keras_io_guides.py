@@ -1287,3 +1287,259 @@ def test_subclassing_guide_runs_like_keras(monkeypatch):
     assert got.checks["block weights"] == [6, 6]
     assert got.checks["dropout in training keeps zeros and doubles"] == [0.0, 2.0]
     assert_same_checks(got, want, rtol=1e-4, atol=1e-5)
+
+
+# --------------------------------------------------------------------------
+# "Writing your own callbacks" (https://keras.io/guides/writing_your_own_callbacks/, Rick Chao
+# and Francois Chollet)
+# --------------------------------------------------------------------------
+
+# Edits besides the hooks: MNIST is synthetic (1,000 training and 1,000 test images, the
+# guide's cut of the real ones).
+CALLBACKS_GUIDE = """
+import numpy as np
+import jeras as keras
+
+
+def get_model():
+    model = keras.Sequential()
+    model.add(keras.layers.Dense(1))
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(learning_rate=0.1),
+        loss="mean_squared_error",
+        metrics=["mean_absolute_error"],
+    )
+    return model
+
+
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_train = x_train.reshape(-1, 784).astype("float32") / 255.0
+x_test = x_test.reshape(-1, 784).astype("float32") / 255.0
+x_train = x_train[:1000]
+y_train = y_train[:1000]
+x_test = x_test[:1000]
+y_test = y_test[:1000]
+
+
+# A callback that prints every hook it is given, with the keys of its logs.
+class CustomCallback(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        print("Starting training; got log keys: {}".format(list(logs.keys())))
+
+    def on_train_end(self, logs=None):
+        print("Stop training; got log keys: {}".format(list(logs.keys())))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        print("Start epoch {} of training; got log keys: {}".format(epoch, list(logs.keys())))
+
+    def on_epoch_end(self, epoch, logs=None):
+        print("End epoch {} of training; got log keys: {}".format(epoch, list(logs.keys())))
+
+    def on_test_begin(self, logs=None):
+        print("Start testing; got log keys: {}".format(list(logs.keys())))
+
+    def on_test_end(self, logs=None):
+        print("Stop testing; got log keys: {}".format(list(logs.keys())))
+
+    def on_predict_begin(self, logs=None):
+        print("Start predicting; got log keys: {}".format(list(logs.keys())))
+
+    def on_predict_end(self, logs=None):
+        print("Stop predicting; got log keys: {}".format(list(logs.keys())))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        print("...Training: start of batch {}; got log keys: {}".format(batch, list(logs.keys())))
+
+    def on_train_batch_end(self, batch, logs=None):
+        print("...Training: end of batch {}; got log keys: {}".format(batch, list(logs.keys())))
+
+    def on_test_batch_begin(self, batch, logs=None):
+        print("...Evaluating: start of batch {}; got log keys: {}".format(batch, list(logs.keys())))
+
+    def on_test_batch_end(self, batch, logs=None):
+        print("...Evaluating: end of batch {}; got log keys: {}".format(batch, list(logs.keys())))
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        print("...Predicting: start of batch {}; got log keys: {}".format(batch, list(logs.keys())))
+
+    def on_predict_batch_end(self, batch, logs=None):
+        print("...Predicting: end of batch {}; got log keys: {}".format(batch, list(logs.keys())))
+
+
+model = get_model()
+model.fit(
+    x_train,
+    y_train,
+    batch_size=128,
+    epochs=1,
+    verbose=0,
+    validation_split=0.5,
+    callbacks=[CustomCallback()],
+)
+__same_start__(model)
+res = model.evaluate(x_test, y_test, batch_size=128, verbose=0, callbacks=[CustomCallback()])
+__check__("evaluate", res)
+res = model.predict(x_test, batch_size=128, verbose=0, callbacks=[CustomCallback()])
+__check__("predict", res)
+
+
+# Using the logs: the running loss after every batch, the metrics after every epoch.
+class LossAndErrorPrintingCallback(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        print("Up to batch {}, the average loss is {:7.2f}.".format(batch, logs["loss"]))
+
+    def on_test_batch_end(self, batch, logs=None):
+        print("Up to batch {}, the average loss is {:7.2f}.".format(batch, logs["loss"]))
+
+    def on_epoch_end(self, epoch, logs=None):
+        print(
+            "The average loss for epoch {} is {:7.2f} "
+            "and mean absolute error is {:7.2f}.".format(
+                epoch, logs["loss"], logs["mean_absolute_error"]
+            )
+        )
+
+
+model = get_model()
+model.build((None, 784))
+__same_start__(model)
+history = model.fit(
+    x_train,
+    y_train,
+    batch_size=128,
+    epochs=2,
+    verbose=0,
+    callbacks=[LossAndErrorPrintingCallback()],
+)
+__check__("printing history", history.history)
+res = model.evaluate(
+    x_test,
+    y_test,
+    batch_size=128,
+    verbose=0,
+    callbacks=[LossAndErrorPrintingCallback()],
+)
+__check__("printing evaluate", res)
+
+
+# Early stopping at the minimum loss, restoring the best weights.
+class EarlyStoppingAtMinLoss(keras.callbacks.Callback):
+    def __init__(self, patience=0):
+        super().__init__()
+        self.patience = patience
+        self.best_weights = None
+
+    def on_train_begin(self, logs=None):
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = np.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = logs.get("loss")
+        if np.less(current, self.best):
+            self.best = current
+            self.wait = 0
+            self.best_weights = self.model.get_weights()
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.stopped_epoch = epoch
+                self.model.stop_training = True
+                print("Restoring model weights from the end of the best epoch.")
+                self.model.set_weights(self.best_weights)
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+
+
+model = get_model()
+model.build((None, 784))
+__same_start__(model)
+history = model.fit(
+    x_train,
+    y_train,
+    batch_size=64,
+    epochs=30,
+    verbose=0,
+    callbacks=[LossAndErrorPrintingCallback(), EarlyStoppingAtMinLoss()],
+)
+__check__("early stopping history", history.history)
+__check__("restored weights", model.get_weights())
+
+
+# A learning-rate schedule set at the start of every epoch.
+class CustomLearningRateScheduler(keras.callbacks.Callback):
+    def __init__(self, schedule):
+        super().__init__()
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not hasattr(self.model.optimizer, "learning_rate"):
+            raise ValueError('Optimizer must have a "learning_rate" attribute.')
+        lr = self.model.optimizer.learning_rate
+        scheduled_lr = self.schedule(epoch, lr)
+        self.model.optimizer.learning_rate = scheduled_lr
+        print(f"\\nEpoch {epoch}: Learning rate is {float(np.array(scheduled_lr))}.")
+
+
+LR_SCHEDULE = [
+    # (epoch to start, learning rate) tuples
+    (3, 0.05),
+    (6, 0.01),
+    (9, 0.005),
+    (12, 0.001),
+]
+
+
+def lr_schedule(epoch, lr):
+    if epoch < LR_SCHEDULE[0][0] or epoch > LR_SCHEDULE[-1][0]:
+        return lr
+    for i in range(len(LR_SCHEDULE)):
+        if epoch == LR_SCHEDULE[i][0]:
+            return LR_SCHEDULE[i][1]
+    return lr
+
+
+model = get_model()
+model.build((None, 784))
+__same_start__(model)
+history = model.fit(
+    x_train,
+    y_train,
+    batch_size=64,
+    epochs=15,
+    verbose=0,
+    callbacks=[LossAndErrorPrintingCallback(), CustomLearningRateScheduler(lr_schedule)],
+)
+__check__("scheduled history", history.history)
+__check__("final learning rate", float(np.array(model.optimizer.learning_rate)))
+"""
+
+_NUMBER = r"-?\d+\.\d+(?:e[-+]?\d+)?|nan|inf"
+
+
+def test_callbacks_guide_runs_like_keras(monkeypatch):
+    import re
+
+    rng = np.random.default_rng(5)
+    mnist = (
+        _synthetic_images(rng, 1000, (28, 28), 10),
+        _synthetic_images(rng, 1000, (28, 28), 10),
+    )
+    for lib in (jeras, keras):
+        monkeypatch.setattr(lib.datasets.mnist, "load_data", lambda *args, **kwargs: mnist)
+    got, want = run_on_both(CALLBACKS_GUIDE)
+    # The same hooks in the same order with the same log keys, and the same printed numbers.
+    got_lines, want_lines = got.printed.splitlines(), want.printed.splitlines()
+    assert [re.sub(_NUMBER, "#", line) for line in got_lines] == [
+        re.sub(_NUMBER, "#", line) for line in want_lines
+    ]
+    got_numbers = [float(n) for n in re.findall(_NUMBER, got.printed)]
+    want_numbers = [float(n) for n in re.findall(_NUMBER, want.printed)]
+    # Printed with two decimals: one unit of the last place apart at a rounding boundary.
+    np.testing.assert_allclose(got_numbers, want_numbers, rtol=1e-4, atol=0.0101)
+    assert "Starting training; got log keys: []" in got_lines
+    assert any(line.startswith("...Predicting: end of batch 7") for line in got_lines)
+    assert got.checks["final learning rate"] == pytest.approx(0.001)
+    assert_same_checks(got, want, rtol=1e-4, atol=1e-5)
