@@ -118,8 +118,9 @@ def init_state():
 def _augment(x, key):
     """Per image: a horizontal flip with probability 1/2, then a translation by up to 10% of
     each side, sampled bilinearly with reflected borders. A translation moves whole rows and
-    whole columns, so the bilinear sampling is two gathers of neighbouring rows (then columns)
-    and their weighted sums, cheaper than a general 2-D resampler."""
+    whole columns, so the bilinear sampling is one small interpolation matrix per image and
+    axis, applied with two batched matrix products (cheaper on every backend than a general
+    2-D resampler or a gather)."""
     import jax
     import jax.numpy as jnp
 
@@ -130,30 +131,29 @@ def _augment(x, key):
     fractions = jax.random.uniform(
         shift_key, (batch, 2), minval=-TRANSLATION_FACTOR, maxval=TRANSLATION_FACTOR
     )
-    x = _shift_along(x, fractions[:, 0] * height, axis=1)
-    return _shift_along(x, fractions[:, 1] * width, axis=2)
+    rows = _shift_matrices(fractions[:, 0] * height, height)
+    columns = _shift_matrices(fractions[:, 1] * width, width)
+    x = jnp.einsum("bij,bjwc->biwc", rows, x)
+    return jnp.einsum("bij,bhjc->bhic", columns, x)
 
 
-def _shift_along(x, shifts, axis):
-    """Each image of `x` moved by its own (fractional) `shifts` along `axis` (1: rows, 2:
-    columns): output[i] = input[i - shift], linearly interpolated, indices reflected at the
-    borders (d c b a | a b c d | d c b a)."""
+def _shift_matrices(shifts, size):
+    """One (size, size) matrix per image: row i holds the linear-interpolation weights of the
+    source positions i - shift, indices reflected at the borders (d c b a | a b c d | d c b a)."""
+    import jax
     import jax.numpy as jnp
 
-    size = x.shape[axis]
     source = jnp.arange(size, dtype=jnp.float32)[None, :] - shifts[:, None]
     below = jnp.floor(source)
-    weight = source - below
+    weight = (source - below)[..., None]
     below = below.astype(jnp.int32)
 
     def reflect(index):
         index = jnp.mod(index, 2 * size)
         return jnp.where(index >= size, 2 * size - 1 - index, index)
 
-    index_shape = (x.shape[0], size, 1, 1) if axis == 1 else (x.shape[0], 1, size, 1)
-    lower = jnp.take_along_axis(x, reflect(below).reshape(index_shape), axis=axis)
-    upper = jnp.take_along_axis(x, reflect(below + 1).reshape(index_shape), axis=axis)
-    weight = weight.reshape(index_shape)
+    lower = jax.nn.one_hot(reflect(below), size, dtype=jnp.float32)
+    upper = jax.nn.one_hot(reflect(below + 1), size, dtype=jnp.float32)
     return lower * (1 - weight) + upper * weight
 
 
