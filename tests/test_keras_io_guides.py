@@ -45,16 +45,23 @@ class ProgramRun:
         self.checks = {}
 
     def same_start(self, model, batch_size=None):
-        dropouts = _dropouts(model, self.lib)
+        # Dropout layers are matched by name: both libraries name them alike in the order the
+        # program creates them, but list nested ones in different orders.
+        dropouts = {layer.name: layer for layer in _dropouts(model, self.lib)}
         if self.lib is jeras:
-            states = [np.asarray(layer.seed_generator.state.value).tolist() for layer in dropouts]
-            self.starts.append((model.get_weights(), [d.rate for d in dropouts], states))
+            states = {
+                name: (layer.rate, np.asarray(layer.seed_generator.state.value).tolist())
+                for name, layer in dropouts.items()
+            }
+            self.starts.append((model.get_weights(), states))
             return
-        weights, rates, states = self.starts[self.next_start]
+        weights, states = self.starts[self.next_start]
         self.next_start += 1
         model.set_weights(weights)
-        assert [d.rate for d in dropouts] == rates
-        for layer, state in zip(dropouts, states):
+        assert sorted(dropouts) == sorted(states)
+        for name, layer in dropouts.items():
+            rate, state = states[name]
+            assert layer.rate == rate, name
             _replay_jeras_dropout(layer, state, batch_size)
 
     def check(self, name, value):
