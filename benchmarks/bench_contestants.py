@@ -169,6 +169,14 @@ def jax_floor(job, workload):
     train_mask_d = jax.device_put(train_mask.reshape(train_steps, batch))
 
     optimizer = floor.optimizer()
+    # One signature for every floor: a stateless model carries an empty state.
+    if floor.init_state is None:
+
+        def forward(params, state, x, training, key):
+            return floor.forward(params, x, training, key), state
+
+    else:
+        forward = floor.forward
 
     def per_sample(probs, labels):
         # Cross-entropy on probabilities, clipped as Keras does (epsilon 1e-7).
@@ -186,25 +194,27 @@ def jax_floor(job, workload):
     # baked into the executable as constants.
     data = (x_train_d, y_train_d, train_mask_d, x_val_d, y_val_d, m_val_d)
 
-    def train_step(params, opt_state, sums, data, bidx, i, key):
+    def train_step(params, state, opt_state, sums, data, bidx, i, key):
         x_all, y_all, mask = data[:3]
         xb, yb, bmask = x_all[bidx], y_all[bidx], mask[i]
         count = jnp.sum(bmask)
         step_key = jax.random.fold_in(key, i)
 
         def loss_fn(p):
-            nll, correct = per_sample(floor.forward(p, xb, True, step_key), yb)
-            return jnp.sum(nll * bmask) / count, jnp.sum(correct * bmask)
+            probs, new_state = forward(p, state, xb, True, step_key)
+            nll, correct = per_sample(probs, yb)
+            return jnp.sum(nll * bmask) / count, (jnp.sum(correct * bmask), new_state)
 
-        (loss, correct), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+        (loss, (correct, state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
         # Keras's loss tracker weights each batch's mean loss by its size.
-        return params, opt_state, (sums[0] + loss * count, sums[1] + correct)
+        return params, state, opt_state, (sums[0] + loss * count, sums[1] + correct)
 
-    def val_step(params, sums, data, i):
+    def val_step(params, state, sums, data, i):
         xv, yv, mv = data[3:]
-        nll, correct = per_sample(floor.forward(params, xv[i], False, None), yv[i])
+        probs, _ = forward(params, state, xv[i], False, None)
+        nll, correct = per_sample(probs, yv[i])
         return sums[0] + jnp.sum(nll * mv[i]), sums[1] + jnp.sum(correct * mv[i])
 
     def epoch_metrics(train_sums, val_sums):
@@ -217,38 +227,40 @@ def jax_floor(job, workload):
 
     zero = (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.float32))
 
-    def fused_epoch(params, opt_state, data, idx, key):
+    def fused_epoch(params, state, opt_state, data, idx, key):
         def scan_train(carry, step):
-            params, opt_state, sums = carry
+            params, state, opt_state, sums = carry
             bidx, i = step
-            return train_step(params, opt_state, sums, data, bidx, i, key), None
+            return train_step(params, state, opt_state, sums, data, bidx, i, key), None
 
-        (params, opt_state, train_sums), _ = jax.lax.scan(
-            scan_train, (params, opt_state, zero), (idx, jnp.arange(train_steps))
+        (params, state, opt_state, train_sums), _ = jax.lax.scan(
+            scan_train, (params, state, opt_state, zero), (idx, jnp.arange(train_steps))
         )
         val_sums, _ = jax.lax.scan(
-            lambda sums, i: (val_step(params, sums, data, i), None), zero, jnp.arange(val_steps)
+            lambda sums, i: (val_step(params, state, sums, data, i), None),
+            zero,
+            jnp.arange(val_steps),
         )
-        return params, opt_state, epoch_metrics(train_sums, val_sums)
+        return params, state, opt_state, epoch_metrics(train_sums, val_sums)
 
     if fused:
-        fused_epoch_jit = jax.jit(fused_epoch, donate_argnums=(0, 1))
+        fused_epoch_jit = jax.jit(fused_epoch, donate_argnums=(0, 1, 2))
     else:
-        train_step_jit = jax.jit(train_step, donate_argnums=(0, 1))
+        train_step_jit = jax.jit(train_step, donate_argnums=(0, 1, 2))
         val_step_jit = jax.jit(val_step)
         epoch_metrics_jit = jax.jit(epoch_metrics)
 
-    def run_epoch(params, opt_state, idx, key):
+    def run_epoch(params, state, opt_state, idx, key):
         if fused:
-            return fused_epoch_jit(params, opt_state, data, idx, key)
+            return fused_epoch_jit(params, state, opt_state, data, idx, key)
         train_sums = val_sums = zero
         for i in range(train_steps):
-            params, opt_state, train_sums = train_step_jit(
-                params, opt_state, train_sums, data, idx[i], np.int32(i), key
+            params, state, opt_state, train_sums = train_step_jit(
+                params, state, opt_state, train_sums, data, idx[i], np.int32(i), key
             )
         for i in range(val_steps):
-            val_sums = val_step_jit(params, val_sums, data, np.int32(i))
-        return params, opt_state, epoch_metrics_jit(train_sums, val_sums)
+            val_sums = val_step_jit(params, state, val_sums, data, np.int32(i))
+        return params, state, opt_state, epoch_metrics_jit(train_sums, val_sums)
 
     def epoch_indices(rng):
         # The per-epoch shuffle is drawn on the host: numpy permutes 50,000 indices in
@@ -260,15 +272,16 @@ def jax_floor(job, workload):
         return idx.reshape(train_steps, batch)
 
     rng = np.random.default_rng(1337)
-    params = [jax.device_put(p) for p in floor.init_params(rng)]
+    params = jax.device_put(floor.init_params(rng))
+    state = jax.device_put(floor.init_state() if floor.init_state is not None else ())
     opt_state = optimizer.init(params)
     base_key = jax.random.key(1337)
 
     fit_start = time.perf_counter()
     ends, rows = [], []
     for epoch in range(job["epochs"]):
-        params, opt_state, metrics = run_epoch(
-            params, opt_state, epoch_indices(rng), jax.random.fold_in(base_key, epoch)
+        params, state, opt_state, metrics = run_epoch(
+            params, state, opt_state, epoch_indices(rng), jax.random.fold_in(base_key, epoch)
         )
         # float() blocks on the epoch's results, as the Keras-API contestants' timer does.
         rows.append({k: float(v) for k, v in metrics.items()})
@@ -276,10 +289,10 @@ def jax_floor(job, workload):
     cold_s = time.perf_counter() - t0
     times = epoch_times(fit_start, ends)
 
-    forward_jit = jax.jit(lambda p, x: floor.forward(p, x, False, None))
+    forward_jit = jax.jit(lambda p, s, x: forward(p, s, x, False, None)[0])
     x3 = x_test[:3]
-    predict3_ms = median_ms(lambda: np.asarray(forward_jit(params, x3)))
-    call_ms = median_ms(lambda: np.asarray(forward_jit(params, x3)))
+    predict3_ms = median_ms(lambda: np.asarray(forward_jit(params, state, x3)))
+    call_ms = median_ms(lambda: np.asarray(forward_jit(params, state, x3)))
 
     last = rows[-1]
     return {

@@ -35,9 +35,12 @@ def save_dataset(name, tmp):
         arrays, source = _load_fashion_mnist()
     elif name == "synthetic_reviews":
         arrays, source = _synthetic_reviews(), "synthetic IMDB-like reviews (word ids, 200 long)"
+    elif name == "synthetic_cifar":
+        arrays, source = _synthetic_cifar(), "synthetic CIFAR-10-like images (32x32x3 uint8)"
     else:
         raise ValueError(
-            f"unknown dataset {name!r}; expected 'mnist', 'fashion_mnist' or 'synthetic_reviews'"
+            f"unknown dataset {name!r}; expected 'mnist', 'fashion_mnist', 'synthetic_reviews' "
+            "or 'synthetic_cifar'"
         )
     (x_train, y_train), (x_test, y_test) = arrays
     np.savez(
@@ -101,6 +104,31 @@ def _synthetic_reviews(num_train=10_000, num_test=2_000, length=200, vocab_size=
     return draw(num_train), draw(num_test)
 
 
+def _synthetic_cifar(num_train=12_000, num_test=1_000, size=32, num_classes=10):
+    """CIFAR-10-shaped images (no download here): uint8 32x32x3 and labels 0..9. Each class
+    has its own colour and a blurred blob at its own place, under heavy noise, so a small
+    convnet learns something in an epoch or two while flips and shifts still matter."""
+    import numpy as np
+
+    rng = np.random.default_rng(2026)
+    colours = rng.uniform(40, 215, (num_classes, 3))
+    centres = rng.uniform(8, size - 8, (num_classes, 2))
+    rows, cols = np.mgrid[0:size, 0:size]
+
+    def draw(n):
+        labels = rng.integers(0, num_classes, n)
+        images = rng.normal(128, 50, (n, size, size, 3))
+        offsets = centres[labels] + rng.normal(0, 2, (n, 2))
+        distance = (rows[None] - offsets[:, 0, None, None]) ** 2 + (
+            cols[None] - offsets[:, 1, None, None]
+        ) ** 2
+        blob = np.exp(-distance / 30.0)[..., None]
+        images = images * (1 - blob) + colours[labels][:, None, None, :] * blob
+        return np.clip(images, 0, 255).astype("uint8"), labels.astype("uint8")
+
+    return draw(num_train), draw(num_test)
+
+
 def _read_idx(path):
     import gzip
 
@@ -116,8 +144,8 @@ def _read_idx(path):
 
 def prepare(job, workload):
     """The preprocessing every contestant runs: pixels to float32 in [0, 1] in the model's
-    input shape (word ids stay as they are, in float32 as keras-io's text programs feed
-    them), labels as float32 class ids (as the guide does) or one-hot rows (as keras-io's
+    input shape (raw pixels to float32 0..255 for a model that rescales them itself; word ids
+    stay as they are, in float32 as keras-io's text programs feed them), labels as float32 class ids (as the guide does) or one-hot rows (as keras-io's
     convnet does with to_categorical), the last `val_holdout` training samples held out for
     validation, then both splits cut to the job's sample counts.
 

@@ -14,6 +14,8 @@ import dataclasses
 import itertools
 from collections.abc import Callable
 
+import small_resnet
+
 JERAS_KERAS_JAX = ("jeras", "keras", "jax")
 JERAS_KERAS = ("jeras", "keras")
 
@@ -42,12 +44,16 @@ class FloorModel:
         accelerators it always does; XLA:CPU runs convolutions inside a loop several times
         slower than in one compiled call per step, so a convnet's floor steps from Python
         there, like the engine does.
+    init_state(): the model's non-trainable state (a pytree of numpy arrays: BatchNormalization's
+        moving statistics), or None for a stateless model. With state, the forward pass is
+        `forward(params, state, x, training, key)` and returns `(probabilities, new_state)`.
     """
 
     init_params: Callable
     forward: Callable
     optimizer: Callable
     scan_on_cpu: bool
+    init_state: Callable | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +68,8 @@ class Workload:
         and validation sets are cut to steps x batch_size samples, so every contestant sees
         the same samples and a full pass is an epoch.
     min_val_acc: a sanity floor for full runs of 4 epochs or more (a warning, never fatal).
-    inputs: "pixels" (uint8 images, scaled to [0, 1]) or "word_ids" (kept as they are).
+    inputs: "pixels" (uint8 images, scaled to [0, 1]), "raw_pixels" (uint8 images as float32
+        0..255: the model rescales them itself) or "word_ids" (kept as they are).
     """
 
     name: str
@@ -654,6 +661,37 @@ CUSTOM_TRAIN_STEP = Workload(
 )
 
 
+# --------------------------------------------------------------------------
+# A small ResNet with BatchNormalization and augmentation layers inside the model
+# --------------------------------------------------------------------------
+
+SMALL_RESNET = Workload(
+    name="small_resnet",
+    title="small ResNet (RandomFlip, RandomTranslation, Rescaling in the model; Conv-BN stem, "
+    "3 residual blocks 32/64/128, GAP, Dense10), Adam, batch 64, 32x32x3 images",
+    dataset="synthetic_cifar",
+    input_shape=(32, 32, 3),
+    labels="sparse",
+    accuracy_key="accuracy",
+    batch_size=64,
+    val_holdout=2_000,
+    # Nine convolutions on 32x32 images: a few dozen steps by default on CPU.
+    train_steps=30,
+    val_steps=10,
+    build=small_resnet.build_small_resnet,
+    floor=FloorModel(
+        init_params=small_resnet.init_params,
+        forward=small_resnet.forward,
+        optimizer=_keras_adam,
+        scan_on_cpu=False,
+        init_state=small_resnet.init_state,
+    ),
+    ratios=standard_ratios(),
+    min_val_acc=0.5,
+    inputs="raw_pixels",
+)
+
+
 WORKLOADS = {
     w.name: w
     for w in (
@@ -677,5 +715,6 @@ WORKLOADS = {
         TRANSFORMER_TEXT,
         BIDIRECTIONAL_LSTM,
         CUSTOM_TRAIN_STEP,
+        SMALL_RESNET,
     )
 }
