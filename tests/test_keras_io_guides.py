@@ -346,11 +346,6 @@ __check__("predictions", model.predict(x_train[:2], verbose=0))
 """
 
 
-@pytest.mark.xfail(
-    not hasattr(jeras, "applications"),
-    reason="jeras has no keras.applications.Xception yet (the apps-a helper builds it)",
-    strict=False,
-)
 def test_sequential_model_guide_pretrained_base_runs_like_keras():
     got, want = run_on_both(SEQUENTIAL_GUIDE_PRETRAINED_BASE)
     assert got.checks["trainable weights"] == 2
@@ -784,11 +779,6 @@ __check__("features", extracted_features)
 """
 
 
-@pytest.mark.xfail(
-    not hasattr(jeras, "applications"),
-    reason="jeras has no keras.applications.VGG19 yet (the apps-a helper builds it)",
-    strict=False,
-)
 def test_functional_api_guide_vgg19_features_like_keras():
     got, want = run_on_both(FUNCTIONAL_GUIDE_VGG19)
     assert len(got.checks["features"]) == 22
@@ -946,11 +936,6 @@ __check__("statistics after fine-tuning", __moving_statistics__(base_model))
 """
 
 
-@pytest.mark.xfail(
-    not hasattr(jeras, "applications") or not hasattr(jeras.applications, "Xception"),
-    reason="jeras has no keras.applications.Xception yet (the apps-a helper builds it)",
-    strict=False,
-)
 def test_transfer_learning_guide_xception_fine_tunes_like_keras():
     rng = np.random.default_rng(3)
     images = rng.uniform(0, 255, (12, 71, 71, 3)).astype("float32")
