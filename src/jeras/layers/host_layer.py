@@ -35,6 +35,9 @@ class HostLayer(Layer):
     # runs it (when it reads the model's inputs directly) before its compiled part.
     runs_on_host = True
     rows_independent = True  # see Layer.rows_independent
+    # Whether the call takes a list of several inputs (else one array, or a Python list of
+    # values that makes one array).
+    takes_input_list = False
 
     def __call__(self, *args, **kwargs):
         if (args and has_keras_tensors(args[0])) or has_keras_tensors(kwargs):
@@ -44,9 +47,10 @@ class HostLayer(Layer):
         inputs = args[0]
         if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(inputs)):
             return self.traced_call(inputs)
-        inputs = jax.tree_util.tree_map(
-            lambda v: host_array(v, self), inputs, is_leaf=lambda v: isinstance(v, list)
-        )
+        if self.takes_input_list:
+            inputs = [host_array(v, self) for v in inputs]
+        else:
+            inputs = host_array(inputs, self)
         if not self.built:
             self.build(jax.tree_util.tree_map(np.shape, inputs))
             self.built = True

@@ -94,6 +94,10 @@ class Layer:
     # overrides `call` does not inherit the promise (its code may sum over the batch, as
     # `ops.tensordot(a, b, 2)` does): declare `rows_independent = True` on it to opt in.
     rows_independent = False
+    # A capability read by functional models: the layer computes on the host (NumPy, text),
+    # so a model runs it before its compiled part when it reads the model's inputs directly
+    # (see `jeras.layers.host_layer` and `jeras.models.host_stage`).
+    runs_on_host = False
     # Whether the layer checks the masks it is given itself (a mask that only has to broadcast
     # to the input, as Softmax's); otherwise a mask must not have more axes than its input and
     # must cover the same batch.

@@ -9,6 +9,7 @@ from jeras.layers.input_layer import InputLayer
 from jeras.layers.layer import Layer, raise_mask_shape_error
 from jeras.models.functional_config import functional_get_config
 from jeras.models.graph import map_graph
+from jeras.models.host_stage import HostStage, is_stage_output
 from jeras.models.model import Model
 from jeras.symbolic.keras_tensor import KerasTensor
 from jeras.trainer.trainer import Trainer
@@ -122,7 +123,15 @@ class Functional(Model):
         return shapes[0] if len(shapes) == 1 else shapes
 
     # -- execution -----------------------------------------------------------------------------
+    def _host_stage(self):
+        """The host-run front of the graph (text layers on the inputs), or None."""
+        if "_host_stage_cache" not in self.__dict__:
+            self.__dict__["_host_stage_cache"] = HostStage.of(self)
+        return self.__dict__["_host_stage_cache"]
+
     def call(self, inputs, training=None, mask=None):
+        if is_stage_output(inputs):
+            return self._call_after_host_stage(inputs)
         flat = self._flatten_call_inputs(inputs)
         if mask is not None:
             # As Keras: masks given for the inputs are attached to them, and the graph's
@@ -158,6 +167,18 @@ class Functional(Model):
                     f"{len(node.output_tensors)} when the model was built."
                 )
             for tensor, value in zip(node.output_tensors, out_leaves):
+                values[id(tensor)] = value
+        return jax.tree_util.tree_map(lambda t: values[id(t)], self._outputs_struct, is_leaf=_is_kt)
+
+    def _call_after_host_stage(self, stage_output):
+        """The graph from the host stage's outputs on (its layers already ran on the host)."""
+        stage = self._host_stage()
+        values = stage.values_from(stage_output)
+        for node in self._run_nodes:
+            if id(node) in stage.host_node_ids:
+                continue
+            outputs = node.run(values)
+            for tensor, value in zip(node.output_tensors, jax.tree_util.tree_leaves(outputs)):
                 values[id(tensor)] = value
         return jax.tree_util.tree_map(lambda t: values[id(t)], self._outputs_struct, is_leaf=_is_kt)
 
