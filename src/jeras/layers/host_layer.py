@@ -11,6 +11,8 @@ host by `fit`, `evaluate` and `predict` before the compiled part of the model
 cannot handle there raises an error that says where to put it instead.
 """
 
+import sys
+
 import jax
 import numpy as np
 
@@ -45,8 +47,11 @@ class HostLayer(Layer):
         if not args:
             raise ValueError(f"Layer {self.name!r} was called without inputs.")
         inputs = args[0]
-        if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(inputs)):
+        leaves = list(inputs) if self.takes_input_list else [inputs]
+        if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
             return self.traced_call(inputs)
+        if any(_is_tf_graph_tensor(leaf) for leaf in leaves):
+            return self._tf_graph_call(leaves)
         if self.takes_input_list:
             inputs = [host_array(v, self) for v in inputs]
         else:
@@ -82,6 +87,29 @@ class HostLayer(Layer):
     def _input_dtype_guess(self):
         return "string"
 
+    def _tf_graph_call(self, leaves):
+        """Inside a `tf.data` map (TensorFlow graph tensors): the host call wrapped in
+        `tf.numpy_function`, with the output shape set as far as it is known."""
+        tf = sys.modules["tensorflow"]
+        specs = [
+            KerasTensor(tuple(leaf.shape.as_list()), dtype=_spec_dtype(leaf.dtype))
+            for leaf in leaves
+        ]
+        shape, dtype = self.compute_output_spec(specs if self.takes_input_list else specs[0])
+
+        def run(*arrays):
+            outputs = self(list(arrays) if self.takes_input_list else arrays[0])
+            outputs = np.asarray(outputs)
+            if outputs.dtype.kind == "U":
+                return np.char.encode(outputs, "utf-8").astype(object)
+            return outputs
+
+        result = tf.numpy_function(
+            run, leaves, tf.string if dtype == "string" else tf.as_dtype(dtype), stateful=False
+        )
+        result.set_shape(shape)
+        return result
+
     def _symbolic_call(self, args, kwargs):
         if not self.built:
             self.build(jax.tree_util.tree_map(lambda t: t.shape, args[0], is_leaf=_is_kt))
@@ -100,3 +128,14 @@ class HostLayer(Layer):
 
 def _is_kt(value):
     return isinstance(value, KerasTensor)
+
+
+def _is_tf_graph_tensor(value):
+    """A TensorFlow tensor of a graph being built (a `tf.data` map function), which holds no
+    values yet. TensorFlow is only looked at when the caller already imported it."""
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and tf.is_tensor(value) and not hasattr(value, "numpy")
+
+
+def _spec_dtype(tf_dtype):
+    return "string" if tf_dtype.name == "string" else tf_dtype.name
