@@ -282,3 +282,324 @@ def test_text_classification_from_scratch_trains_like_keras(tmp_path, monkeypatc
     np.testing.assert_allclose(got["end_to_end_score"], want["test_score"], rtol=1e-4, atol=1e-6)
     for got_weight, want_weight in zip(got["model"].get_weights(), want["model"].get_weights()):
         np.testing.assert_allclose(got_weight, want_weight, rtol=1e-4, atol=1e-4)
+
+
+# https://keras.io/examples/structured_data/structured_data_classification_from_scratch/
+# ("Structured data classification from scratch", fchollet; the backend-agnostic version with
+# IntegerLookup / StringLookup in the tf.data pipeline and Normalization), its code as written
+# but for: the imports name jeras (the oracle run puts keras back), the backend line is gone,
+# `epochs=50` becomes `epochs=3`, and the prose between the code is left out. `pd.read_csv`
+# (a download) returns a synthetic frame of the real columns and dtypes.
+STRUCTURED_DATA_PROGRAM = r'''
+import os
+
+import pandas as pd
+import jeras as keras
+from jeras import layers
+
+file_url = "http://storage.googleapis.com/download.tensorflow.org/data/heart.csv"
+dataframe = pd.read_csv(file_url)
+
+dataframe.shape
+
+dataframe.head()
+
+val_dataframe = dataframe.sample(frac=0.2, random_state=1337)
+train_dataframe = dataframe.drop(val_dataframe.index)
+
+print(
+    f"Using {len(train_dataframe)} samples for training "
+    f"and {len(val_dataframe)} for validation"
+)
+
+COLUMN_NAMES = [
+    "age",
+    "sex",
+    "cp",
+    "trestbps",
+    "chol",
+    "fbs",
+    "restecg",
+    "thalach",
+    "exang",
+    "oldpeak",
+    "slope",
+    "ca",
+    "thal",
+    "target",
+]
+# Target feature name.
+TARGET_FEATURE_NAME = "target"
+# Numeric feature names.
+NUMERIC_FEATURE_NAMES = ["age", "trestbps", "thalach", "oldpeak", "slope", "chol"]
+
+CATEGORICAL_FEATURES_WITH_VOCABULARY = {
+    feature_name: sorted(
+        [
+            # Integer categorcal must be int and string must be str
+            value if dataframe[feature_name].dtype == "int64" else str(value)
+            for value in list(dataframe[feature_name].unique())
+        ]
+    )
+    for feature_name in COLUMN_NAMES
+    if feature_name not in list(NUMERIC_FEATURE_NAMES + [TARGET_FEATURE_NAME])
+}
+# All features names.
+FEATURE_NAMES = NUMERIC_FEATURE_NAMES + list(
+    CATEGORICAL_FEATURES_WITH_VOCABULARY.keys()
+)
+
+# Tensorflow required for tf.data.Dataset
+import tensorflow as tf
+
+
+def encode_categorical(features, target):
+    for feature_name in features:
+        if feature_name in CATEGORICAL_FEATURES_WITH_VOCABULARY:
+            lookup_class = (
+                layers.StringLookup
+                if features[feature_name].dtype == "string"
+                else layers.IntegerLookup
+            )
+            vocabulary = CATEGORICAL_FEATURES_WITH_VOCABULARY[feature_name]
+            index = lookup_class(
+                vocabulary=vocabulary,
+                mask_token=None,
+                num_oov_indices=0,
+                output_mode="binary",
+            )
+            # Convert the string input values into integer indices.
+            value_index = index(features[feature_name])
+            features[feature_name] = value_index
+
+        else:
+            pass
+
+    # Change features from OrderedDict to Dict to match Inputs as they are Dict.
+    return dict(features), target
+
+
+def encode_numerical_feature(feature, name, dataset):
+    # Create a Normalization layer for our feature
+    normalizer = layers.Normalization()
+    # Prepare a Dataset that only yields our feature
+    feature_ds = dataset.map(lambda x, y: x[name])
+    feature_ds = feature_ds.map(lambda x: tf.expand_dims(x, -1))
+    # Learn the statistics of the data
+    normalizer.adapt(feature_ds)
+    # Normalize the input feature
+    encoded_feature = normalizer(feature)
+    return encoded_feature
+
+
+def dataframe_to_dataset(dataframe):
+    dataframe = dataframe.copy()
+    labels = dataframe.pop("target")
+    ds = tf.data.Dataset.from_tensor_slices((dict(dataframe), labels)).map(
+        encode_categorical
+    )
+    ds = ds.shuffle(buffer_size=len(dataframe))
+    return ds
+
+
+train_ds = dataframe_to_dataset(train_dataframe)
+val_ds = dataframe_to_dataset(val_dataframe)
+
+for x, y in train_ds.take(1):
+    print("Input:", x)
+    print("Target:", y)
+
+train_ds = train_ds.batch(32)
+val_ds = val_ds.batch(32)
+
+
+def create_model_inputs():
+    inputs = {}
+
+    # This a helper function for creating categorical features
+    def create_input_helper(feature_name):
+        num_categories = len(CATEGORICAL_FEATURES_WITH_VOCABULARY[feature_name])
+        inputs[feature_name] = layers.Input(
+            name=feature_name, shape=(num_categories,), dtype="int64"
+        )
+        return inputs
+
+    for feature_name in FEATURE_NAMES:
+        if feature_name in CATEGORICAL_FEATURES_WITH_VOCABULARY:
+            # Categorical features
+            create_input_helper(feature_name)
+        else:
+            # Make them float32, they are Real numbers
+            feature_input = layers.Input(name=feature_name, shape=(1,), dtype="float32")
+            # Process the Inputs here
+            inputs[feature_name] = encode_numerical_feature(
+                feature_input, feature_name, train_ds
+            )
+    return inputs
+
+
+# This Layer defines the logic of the Model to perform the classification
+class Classifier(keras.layers.Layer):
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense_1 = layers.Dense(32, activation="relu")
+        self.dropout = layers.Dropout(0.5)
+        self.dense_2 = layers.Dense(1, activation="sigmoid")
+
+    def call(self, inputs):
+        all_features = layers.concatenate(list(inputs.values()))
+        x = self.dense_1(all_features)
+        x = self.dropout(x)
+        output = self.dense_2(x)
+        return output
+
+    # Surpress build warnings
+    def build(self, input_shape):
+        self.built = True
+
+
+# Create the Classifier model
+def create_model():
+    all_inputs = create_model_inputs()
+    output = Classifier()(all_inputs)
+    model = keras.Model(all_inputs, output)
+    return model
+
+
+model = create_model()
+model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+
+# `rankdir='LR'` is to make the graph horizontal.
+keras.utils.plot_model(model, show_shapes=True, rankdir="LR")
+'''
+
+STRUCTURED_DATA_TRAIN = r'''
+model.fit(train_ds, epochs=3, validation_data=val_ds)
+
+sample = {
+    "age": 60,
+    "sex": 1,
+    "cp": 1,
+    "trestbps": 145,
+    "chol": 233,
+    "fbs": 1,
+    "restecg": 2,
+    "thalach": 150,
+    "exang": 0,
+    "oldpeak": 2.3,
+    "slope": 3,
+    "ca": 0,
+    "thal": "fixed",
+}
+
+
+def get_cat_encoding(cat, cat_value):
+    # Create a list of zeros with the same length as categories
+    encoding = [0] * len(cat)
+    # Find the index of category_value in categories and set the corresponding position to 1
+    if cat_value in cat:
+        encoding[cat.index(cat_value)] = 1
+    return encoding
+
+
+for name, value in sample.items():
+    if name in CATEGORICAL_FEATURES_WITH_VOCABULARY:
+        sample.update(
+            {
+                name: get_cat_encoding(
+                    CATEGORICAL_FEATURES_WITH_VOCABULARY[name], sample[name]
+                )
+            }
+        )
+# Convert inputs to tensors
+input_dict = {name: tf.convert_to_tensor([value]) for name, value in sample.items()}
+predictions = model.predict(input_dict)
+
+print(
+    f"This particular patient had a {100 * predictions[0][0]:.1f} "
+    "percent probability of having a heart disease, "
+    "as evaluated by our model."
+)
+'''
+
+
+def _heart_frame(rng, rows=303):
+    """A frame with heart.csv's columns, dtypes and value sets."""
+    import pandas as pd
+
+    thal = rng.choice(["fixed", "normal", "reversible", "1", "2"], rows, p=[0.1, 0.5, 0.35, 0.03, 0.02])
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(29, 78, rows),
+            "sex": rng.integers(0, 2, rows),
+            "cp": rng.integers(0, 5, rows),
+            "trestbps": rng.integers(94, 201, rows),
+            "chol": rng.integers(126, 565, rows),
+            "fbs": rng.integers(0, 2, rows),
+            "restecg": rng.integers(0, 3, rows),
+            "thalach": rng.integers(71, 203, rows),
+            "exang": rng.integers(0, 2, rows),
+            "oldpeak": rng.integers(0, 62, rows) / 10.0,
+            "slope": rng.integers(1, 4, rows),
+            "ca": rng.integers(0, 4, rows),
+            "thal": thal,
+        }
+    )
+    frame["target"] = ((frame["thal"] == "reversible") | (frame["cp"] == 4)).astype("int64")
+    return frame
+
+
+def _run_structured_data(lib, frame, monkeypatch, before_training):
+    import pandas as pd
+    import tensorflow as tf
+
+    program = STRUCTURED_DATA_PROGRAM
+    if lib is keras:
+        program = program.replace("import jeras as keras", "import keras").replace(
+            "from jeras import layers", "from keras import layers"
+        )
+    monkeypatch.setattr(pd, "read_csv", lambda *a, **k: frame.copy())
+    # The program shuffles without a seed; both runs see the rows in frame order.
+    monkeypatch.setattr(tf.data.Dataset, "shuffle", lambda self, *a, **k: self)
+    monkeypatch.setattr(lib.utils, "plot_model", lambda *a, **k: None)
+    namespace = {}
+    lib.utils.set_random_seed(1)
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(program, namespace)
+        assert namespace["keras"] is lib
+        before_training(namespace["model"])
+        exec(STRUCTURED_DATA_TRAIN, namespace)
+    return namespace
+
+
+def _classifier(model):
+    (layer,) = [layer for layer in model.layers if type(layer).__name__ == "Classifier"]
+    return layer
+
+
+def test_structured_data_classification_from_scratch_trains_like_keras(monkeypatch):
+    frame = _heart_frame(np.random.default_rng(0))
+    start = {}
+
+    def remember(model):
+        start["weights"] = model.get_weights()
+        state = _classifier(model).dropout.seed_generator.state
+        start["dropout"] = np.asarray(state.value).tolist()
+
+    def use_jeras_start(model):
+        model.set_weights(start["weights"])
+        _replay_jeras_dropout(_classifier(model).dropout, start["dropout"], 32)
+
+    got = _run_structured_data(jeras, frame, monkeypatch, remember)
+    want = _run_structured_data(keras, frame, monkeypatch, use_jeras_start)
+    got_history = got["model"].history.history
+    want_history = want["model"].history.history
+    assert sorted(got_history) == sorted(want_history)
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(got_history[key], want_history[key], rtol=1e-4, err_msg=key)
+    for key in ("accuracy", "val_accuracy"):
+        np.testing.assert_allclose(got_history[key], want_history[key], atol=1.01 / 60, err_msg=key)
+    np.testing.assert_allclose(got["predictions"], want["predictions"], rtol=1e-4, atol=1e-6)
+    for got_weight, want_weight in zip(got["model"].get_weights(), want["model"].get_weights()):
+        np.testing.assert_allclose(got_weight, want_weight, rtol=1e-4, atol=1e-5)

@@ -26,6 +26,7 @@ from jeras.backend.variable import Variable
 from jeras.layers.input_spec import InputSpec, assert_input_compatibility
 from jeras.saving.serialization import serialize_keras_object
 from jeras.symbolic.keras_tensor import has_keras_tensors
+from jeras.symbolic.node import map_keeping_order
 from jeras.symbolic.symbolic_call import symbolic_call
 
 _context = threading.local()
@@ -927,7 +928,8 @@ def to_arrays(x, dtype):
                 set_keras_mask(converted, mask)
         return converted
 
-    return jax.tree_util.tree_map(convert, x, is_leaf=lambda v: isinstance(v, Variable))
+    # Dicts keep their key order (a layer reading `inputs.values()` sees Keras's order).
+    return map_keeping_order(convert, x)
 
 
 def build_sublayer(parent, child, input_shape):

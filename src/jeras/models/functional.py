@@ -186,7 +186,8 @@ class Functional(Model):
         names = [t._keras_history[0].name for t in self._flat_inputs]
         if isinstance(inputs, dict):
             if isinstance(self._inputs_struct, dict):
-                keys = list(self._inputs_struct.keys())
+                # In the order of `_flat_inputs` (pytree leaves: dict keys sorted).
+                keys = sorted(self._inputs_struct.keys())
                 missing = [k for k in keys if k not in inputs]
                 if missing:
                     raise ValueError(
@@ -213,6 +214,7 @@ class Functional(Model):
                 f"Model {self.name!r} expects {len(self._flat_inputs)} input(s) {names}, but it "
                 f"received {len(flat)} input tensors."
             )
+        flat = [_with_input_rank(value, tensor) for value, tensor in zip(flat, self._flat_inputs)]
         for tensor, value, name in zip(self._flat_inputs, flat, names):
             expected = tensor.shape
             actual = getattr(value, "shape", None)
@@ -235,3 +237,18 @@ class Functional(Model):
 
     def get_config(self):
         return functional_get_config(self)
+
+
+def _with_input_rank(value, tensor):
+    """Keras's leniency on input ranks: a value one axis short of its input's rank gets the
+    last axis of size 1 the input declares (a batch of scalars for `shape=(1,)`), and a value
+    with one extra last axis of size 1 loses it."""
+    expected = tensor.shape
+    actual = getattr(value, "shape", None)
+    if actual is None or not expected:
+        return value
+    if len(actual) == len(expected) - 1 and expected[-1] == 1:
+        return value[..., None]
+    if len(actual) == len(expected) + 1 and actual and actual[-1] == 1 and expected[-1] != 1:
+        return value[..., 0]
+    return value

@@ -65,7 +65,7 @@ class HostStage:
         included), as the dict the compiled part takes."""
         if is_stage_output(x):
             return x
-        flat = self.model._flatten_call_inputs(self._with_keras_ranks(_as_host(x)))
+        flat = self.model._flatten_call_inputs(_as_host(x))
         values = {id(t): v for t, v in zip(self.model._flat_inputs, flat)}
         for node in self.host_nodes:
             outputs = node.run(values)
@@ -85,27 +85,6 @@ class HostStage:
             stage[f"{STAGE_KEY_PREFIX}{index:03d}"] = array
         return stage
 
-    def _with_keras_ranks(self, x):
-        """Keras's leniency on input ranks: a value one axis short of its input's rank gets
-        the last axis of size 1 that input declares (a batch of strings for `shape=(1,)`), and
-        a value with one extra last axis of size 1 loses it."""
-        model = self.model
-        tensors = model._flat_inputs
-        if isinstance(x, dict):
-            struct = model._inputs_struct
-            if isinstance(struct, dict):
-                by_key = dict(struct)
-            else:
-                by_key = {t._keras_history[0].name: t for t in tensors}
-            return {k: _adjust_rank(v, by_key[k]) if k in by_key else v for k, v in x.items()}
-        if isinstance(x, list):
-            if len(x) == len(tensors):
-                return [_adjust_rank(v, t) for v, t in zip(x, tensors)]
-            return x
-        if len(tensors) == 1:
-            return _adjust_rank(x, tensors[0])
-        return x
-
     def values_from(self, stage_output):
         """`{id(tensor): value}` for the boundary tensors, from a stage output dict."""
         return {
@@ -124,17 +103,6 @@ def is_stage_output(x):
         and bool(x)
         and all(isinstance(k, str) and k.startswith(STAGE_KEY_PREFIX) for k in x)
     )
-
-
-def _adjust_rank(value, tensor):
-    expected = tensor.shape
-    if not hasattr(value, "ndim"):
-        return value
-    if value.ndim == len(expected) - 1 and expected and expected[-1] == 1:
-        return value[..., None]
-    if value.ndim == len(expected) + 1 and value.shape and value.shape[-1] == 1:
-        return value[..., 0]
-    return value
 
 
 def _as_host(x):

@@ -910,7 +910,7 @@ def _refuse_text(model, x):
     """A clear error for text given to a model whose first layers compute on the device."""
     for leaf in jax.tree_util.tree_leaves(x):
         dtype = getattr(leaf, "dtype", None)
-        if isinstance(leaf, str) or (dtype is not None and np.dtype(dtype).kind in "USO"):
+        if isinstance(leaf, str) or (dtype is not None and _is_text_dtype(dtype)):
             raise TypeError(
                 f"Model {model.name!r} received strings (dtype {dtype}) as input, but its first "
                 "layers compute on the device, where arrays hold numbers only. Put a text layer "
@@ -918,3 +918,13 @@ def _refuse_text(model, x):
                 '(`keras.Input(shape=(1,), dtype="string")`), or turn the strings into numbers in '
                 "the data pipeline (`dataset.map(vectorize_layer)`)."
             )
+
+
+def _is_text_dtype(dtype):
+    """Whether a NumPy, JAX or TensorFlow dtype holds text."""
+    if getattr(dtype, "name", None) == "string":
+        return True
+    try:
+        return np.dtype(dtype).kind in "USO"
+    except TypeError:
+        return False
