@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 # the same initial weights, and stop the Keras run before its last part. Edits: the imports name
 # jeras (the oracle run puts keras back), the backend line is gone, `epochs = 3` becomes
 # `epochs = 1`. The download (`keras.utils.get_file`) is pointed at synthetic review files.
-TEXT_CLASSIFICATION_BUILD = r'''
+TEXT_CLASSIFICATION_BUILD = r"""
 import os
 
 import jeras as keras
@@ -138,7 +138,7 @@ model = keras.Model(inputs, predictions)
 
 # Compile the model with binary crossentropy loss and an adam optimizer.
 model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
-'''
+"""
 
 TEXT_CLASSIFICATION_TRAIN = """
 epochs = 1
@@ -191,7 +191,9 @@ def _write_reviews(root, rng):
                     for _ in range(length)
                 ]
                 tokens[0] = tokens[0].capitalize()
-                text = " ".join(tokens).replace(" it ", " it, ").replace(" but ", "<br /><br />But ")
+                text = (
+                    " ".join(tokens).replace(" it ", " it, ").replace(" but ", "<br /><br />But ")
+                )
                 with open(os.path.join(directory, f"{index}_7.txt"), "w") as f:
                     f.write(text + "!")
 
@@ -237,7 +239,9 @@ def _run_text_classification(lib, root, monkeypatch, before_training):
         namespace["_eager_map"] = _eager_map
     archive = os.path.join(root, "aclImdb_v1.tar.gz")
     monkeypatch.setattr(lib.utils, "get_file", lambda *a, **k: archive, raising=False)
-    monkeypatch.setattr(lib.utils, "text_dataset_from_directory", _reviews_in_file_order, raising=False)
+    monkeypatch.setattr(
+        lib.utils, "text_dataset_from_directory", _reviews_in_file_order, raising=False
+    )
     lib.utils.set_random_seed(1)
     with contextlib.redirect_stdout(io.StringIO()):
         exec(program, namespace)
@@ -290,7 +294,7 @@ def test_text_classification_from_scratch_trains_like_keras(tmp_path, monkeypatc
 # but for: the imports name jeras (the oracle run puts keras back), the backend line is gone,
 # `epochs=50` becomes `epochs=3`, and the prose between the code is left out. `pd.read_csv`
 # (a download) returns a synthetic frame of the real columns and dtypes.
-STRUCTURED_DATA_PROGRAM = r'''
+STRUCTURED_DATA_PROGRAM = r"""
 import os
 
 import pandas as pd
@@ -472,9 +476,9 @@ model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
 
 # `rankdir='LR'` is to make the graph horizontal.
 keras.utils.plot_model(model, show_shapes=True, rankdir="LR")
-'''
+"""
 
-STRUCTURED_DATA_TRAIN = r'''
+STRUCTURED_DATA_TRAIN = r"""
 model.fit(train_ds, epochs=3, validation_data=val_ds)
 
 sample = {
@@ -521,14 +525,16 @@ print(
     "percent probability of having a heart disease, "
     "as evaluated by our model."
 )
-'''
+"""
 
 
 def _heart_frame(rng, rows=303):
     """A frame with heart.csv's columns, dtypes and value sets."""
     import pandas as pd
 
-    thal = rng.choice(["fixed", "normal", "reversible", "1", "2"], rows, p=[0.1, 0.5, 0.35, 0.03, 0.02])
+    thal = rng.choice(
+        ["fixed", "normal", "reversible", "1", "2"], rows, p=[0.1, 0.5, 0.35, 0.03, 0.02]
+    )
     frame = pd.DataFrame(
         {
             "age": rng.integers(29, 78, rows),

@@ -53,7 +53,9 @@ def test_discretization_with_boundaries(output_mode):
     x = np.array([[-1.5, 1.0, 3.4, 0.5], [0.0, 3.0, 1.3, 0.0]], "float32")
     if output_mode == "one_hot":
         x = x[:, :1]
-    _same_output(*_both("Discretization", bin_boundaries=[0.0, 1.0, 2.0], output_mode=output_mode), x)
+    _same_output(
+        *_both("Discretization", bin_boundaries=[0.0, 1.0, 2.0], output_mode=output_mode), x
+    )
 
 
 @pytest.mark.parametrize("as_batches", [False, True])
@@ -113,12 +115,12 @@ def test_hashing_strings(kwargs):
 
 @pytest.mark.parametrize("kwargs", [dict(num_bins=11), dict(num_bins=9, mask_value=0)])
 def test_hashing_integers_eagerly_and_compiled(kwargs):
-    x = np.array([[0, 1, -3, 123456789], [42, 0, 7, -2**40]], "int64")
+    x = np.array([[0, 1, -3, 123456789], [42, 0, 7, -(2**40)]], "int64")
     k_layer, j_layer = _both("Hashing", **kwargs)
     want = np.asarray(k_layer(x))
     np.testing.assert_array_equal(np.asarray(j_layer(x)), want)
     # Inside a compiled function the integers go to the host through a callback.
-    small = x.clip(-2**31, 2**31 - 1).astype("int32")
+    small = x.clip(-(2**31), 2**31 - 1).astype("int32")
     np.testing.assert_array_equal(
         np.asarray(jax.jit(lambda v: j_layer(v))(small)), np.asarray(k_layer(small))
     )
@@ -163,7 +165,11 @@ def test_string_lookup_adapt_and_call(kwargs):
     assert j_layer.get_vocabulary() == k_layer.get_vocabulary()
     assert j_layer.vocabulary_size() == k_layer.vocabulary_size()
     known = np.array([["fig", "kiwi"], ["", "plum"], ["naïve", "apple"]])
-    x = known if kwargs.get("num_oov_indices") == 0 else np.array([["fig", "zz"], ["", "q"], ["naïve", "apple"]])
+    x = (
+        known
+        if kwargs.get("num_oov_indices") == 0
+        else np.array([["fig", "zz"], ["", "q"], ["naïve", "apple"]])
+    )
     if kwargs.get("output_mode") == "one_hot":
         x = x[:, :1]
     if kwargs.get("num_oov_indices") == 0 and kwargs.get("mask_token") is None:
@@ -179,12 +185,11 @@ def test_string_lookup_given_vocabulary_tf_idf_and_invert(tmp_path):
     _same_output(k_layer, j_layer, np.array([["a", "a", "z"], ["c", "b", "b"]]))
     k_layer, j_layer = _both("StringLookup", vocabulary=vocabulary, mask_token="")
     x = np.array([[0, 1, 2, 3, 4, 9]])
-    want = [t.decode() if isinstance(t, bytes) else t for t in tf.constant(x)]  # noqa: F841
+    # Keras on JAX cannot return strings from `invert=True`; the expected tokens are its
+    # vocabulary's, index by index, OOV beyond it.
     inverse = jeras.layers.StringLookup(vocabulary=vocabulary, mask_token="", invert=True)
-    expected = np.array(k_layer.get_vocabulary() + ["[UNK]"] * 2)[[0, 1, 2, 3, 4, 5]]
-    expected[-1] = "[UNK]"
+    assert k_layer.get_vocabulary() == ["", "[UNK]", "b", "a", "c"]
     np.testing.assert_array_equal(inverse(x)[0], ["", "[UNK]", "b", "a", "c", "[UNK]"])
-    assert list(expected[:5]) == ["", "[UNK]", "b", "a", "c"]
     # A vocabulary file: one token per line.
     path = tmp_path / "vocab.txt"
     path.write_text("b\na\nc\n", encoding="utf-8")
@@ -317,9 +322,10 @@ def test_keras_files_round_trip_with_vocabulary_assets(tmp_path):
     x = np.array([["fig"], ["zz"], ["naïve"], [""]])
     j_model = _string_model(jeras)
     j_model.save(tmp_path / "j.keras")
-    assert "assets/layers/string_lookup/vocabulary.txt" in zipfile.ZipFile(
-        tmp_path / "j.keras"
-    ).namelist()
+    assert (
+        "assets/layers/string_lookup/vocabulary.txt"
+        in zipfile.ZipFile(tmp_path / "j.keras").namelist()
+    )
     k_loaded = keras.saving.load_model(tmp_path / "j.keras")
     np.testing.assert_allclose(
         _keras_string_forward(k_loaded, x), j_model.predict(x, verbose=0), atol=1e-6
@@ -351,9 +357,13 @@ def test_string_model_fits_through_the_host_stage():
     want = k_numeric.fit(numeric, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     got = j_model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     np.testing.assert_allclose(got.history["loss"], want.history["loss"], rtol=1e-5)
-    np.testing.assert_allclose(j_model.predict(x, verbose=0), k_numeric.predict(numeric, verbose=0), atol=1e-5)
+    np.testing.assert_allclose(
+        j_model.predict(x, verbose=0), k_numeric.predict(numeric, verbose=0), atol=1e-5
+    )
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
-    np.testing.assert_allclose(j_model.evaluate(dataset, verbose=0), k_numeric.evaluate(numeric, y, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(
+        j_model.evaluate(dataset, verbose=0), k_numeric.evaluate(numeric, y, verbose=0), rtol=1e-5
+    )
 
 
 def test_strings_reaching_the_device_get_clear_errors():

@@ -97,7 +97,9 @@ def _keras_io_standardization(input_data):
     # The keras.io text classification example's standardization (TensorFlow string ops).
     lowercase = tf.strings.lower(input_data)
     stripped_html = tf.strings.regex_replace(lowercase, "<br />", " ")
-    return tf.strings.regex_replace(stripped_html, f"[{re.escape('!#$%&()*+,-./:;<=>?@[]^_`{|}~')}]", "")
+    return tf.strings.regex_replace(
+        stripped_html, f"[{re.escape('!#$%&()*+,-./:;<=>?@[]^_`{|}~')}]", ""
+    )
 
 
 def test_callable_standardize_and_split():
@@ -191,7 +193,9 @@ def test_end_to_end_string_model_fits_like_keras():
     np.testing.assert_allclose(
         j_model.predict(TEXTS[:, None], verbose=0), k_numeric.predict(vectors, verbose=0), atol=1e-6
     )
-    np.testing.assert_allclose(np.asarray(j_model(TEXTS[:3, None])), k_numeric(vectors[:3]), atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(j_model(TEXTS[:3, None])), k_numeric(vectors[:3]), atol=1e-6
+    )
 
 
 def test_dataset_map_with_the_jeras_layer():

@@ -3,6 +3,7 @@
 from jeras.layers import core as _core
 from jeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from jeras.layers.attention import AdditiveAttention, Attention
+from jeras.layers.category_encoding import CategoryEncoding
 from jeras.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from jeras.layers.convolution import (
     Conv1D,
@@ -20,7 +21,6 @@ from jeras.layers.convolution_transpose import (
     Convolution2DTranspose,
     Convolution3DTranspose,
 )
-from jeras.layers.category_encoding import CategoryEncoding
 from jeras.layers.core import Activation, Dense, Identity, Lambda
 from jeras.layers.depthwise_convolution import (
     DepthwiseConv1D,

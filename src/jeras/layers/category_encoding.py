@@ -2,7 +2,6 @@
 encoding function the other categorical layers (lookups, hashing, discretization) share."""
 
 import jax.numpy as jnp
-import numpy as np
 
 from jeras.layers.layer import Layer
 
@@ -131,8 +130,3 @@ def check_dense(layer, sparse):
 def _one_hot(indices, depth, dtype):
     # Out-of-range and negative indices give all-zero rows, as Keras's one_hot on JAX.
     return (indices[..., None] == jnp.arange(depth, dtype=indices.dtype)).astype(dtype)
-
-
-def as_host_array(values):
-    """Host NumPy view of a JAX or NumPy value (for the host-side layers)."""
-    return np.asarray(values)

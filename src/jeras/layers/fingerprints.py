@@ -212,7 +212,9 @@ def _hash_long(data, n):
         y = (y + v[0] + _fetch64(data, s + 40)) & _MASK
         z = (_rotr((z + w[0]) & _MASK, 33) * _K1) & _MASK
         v = _weak_hash_32_with_seeds(data, s, (v[1] * _K1) & _MASK, (x + w[0]) & _MASK)
-        w = _weak_hash_32_with_seeds(data, s + 32, (z + w[1]) & _MASK, (y + _fetch64(data, s + 16)) & _MASK)
+        w = _weak_hash_32_with_seeds(
+            data, s + 32, (z + w[1]) & _MASK, (y + _fetch64(data, s + 16)) & _MASK
+        )
         z, x = x, z
         s += 64
         if s == end:
@@ -228,7 +230,9 @@ def _hash_long(data, n):
     y = (y + v[0] * 9 + _fetch64(data, s + 40)) & _MASK
     z = (_rotr((z + w[0]) & _MASK, 33) * mul) & _MASK
     v = _weak_hash_32_with_seeds(data, s, (v[1] * mul) & _MASK, (x + w[0]) & _MASK)
-    w = _weak_hash_32_with_seeds(data, s + 32, (z + w[1]) & _MASK, (y + _fetch64(data, s + 16)) & _MASK)
+    w = _weak_hash_32_with_seeds(
+        data, s + 32, (z + w[1]) & _MASK, (y + _fetch64(data, s + 16)) & _MASK
+    )
     z, x = x, z
     return _hash_len16(
         (_hash_len16(v[0], w[0], mul) + _shift_mix(y) * _K0 + z) & _MASK,

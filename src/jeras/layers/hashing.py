@@ -47,8 +47,7 @@ class Hashing(HostLayer):
             )
         if output_mode not in _OUTPUT_MODES:
             raise ValueError(
-                f"{where}: unknown `output_mode` {output_mode!r}; expected one of "
-                f"{_OUTPUT_MODES}."
+                f"{where}: unknown `output_mode` {output_mode!r}; expected one of {_OUTPUT_MODES}."
             )
         check_dense(self, sparse)
         self.num_bins = num_bins
@@ -63,9 +62,7 @@ class Hashing(HostLayer):
             elif isinstance(salt, int):
                 self.salt = [salt, salt]
             else:
-                raise ValueError(
-                    f"{where}: `salt` must be an int or a pair of ints, got {salt!r}."
-                )
+                raise ValueError(f"{where}: `salt` must be an int or a pair of ints, got {salt!r}.")
 
     def host_call(self, inputs):
         inputs = np.asarray(inputs)

@@ -137,8 +137,7 @@ class IndexLookup(HostLayer):
         self._reset_counts()
         if output_mode == "tf_idf" and has_input_vocabulary and idf_weights is None:
             raise ValueError(
-                f"{where}: with output_mode='tf_idf' and a `vocabulary`, pass `idf_weights` "
-                "too."
+                f"{where}: with output_mode='tf_idf' and a `vocabulary`, pass `idf_weights` too."
             )
         if idf_weights is not None:
             self.idf_weights = np.asarray(idf_weights, backend_config.floatx())
@@ -189,8 +188,7 @@ class IndexLookup(HostLayer):
         repeated = [t for t, n in collections.Counter(tokens).items() if n > 1]
         if repeated:
             raise ValueError(
-                f"{where}: the vocabulary repeats some tokens; make it unique. Repeated: "
-                f"{repeated}"
+                f"{where}: the vocabulary repeats some tokens; make it unique. Repeated: {repeated}"
             )
         if self.mask_token is not None and self.mask_token in tokens:
             raise ValueError(
@@ -221,9 +219,7 @@ class IndexLookup(HostLayer):
             back = 0
             if self.pad_to_max_tokens and self.max_tokens is not None:
                 back = self.max_tokens - front - len(weights)
-            weights = np.pad(
-                weights, (front, back), constant_values=(np.average(weights), 0)
-            )
+            weights = np.pad(weights, (front, back), constant_values=(np.average(weights), 0))
             self.idf_weights = weights.astype(backend_config.floatx())
 
     def _set_vocabulary_file(self, path, where):
@@ -237,7 +233,9 @@ class IndexLookup(HostLayer):
         if not os.path.exists(path):
             raise ValueError(f"{where}: the vocabulary file {path!r} does not exist.")
         if self.output_mode == "tf_idf":
-            raise ValueError(f"{where}: output_mode='tf_idf' cannot read its vocabulary from a file.")
+            raise ValueError(
+                f"{where}: output_mode='tf_idf' cannot read its vocabulary from a file."
+            )
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
         self._set_tokens([self._token(line) for line in lines])
@@ -374,7 +372,9 @@ class IndexLookup(HostLayer):
         indices = indices.astype(np.int64)
         vocabulary = np.array(self.get_vocabulary(), dtype=object)
         valid = (indices >= self._token_start_index()) & (indices < len(vocabulary))
-        tokens = np.where(valid, vocabulary[np.clip(indices, 0, len(vocabulary) - 1)], self.oov_token)
+        tokens = np.where(
+            valid, vocabulary[np.clip(indices, 0, len(vocabulary) - 1)], self.oov_token
+        )
         if self.mask_token is not None:
             tokens = np.where(indices == 0, self.mask_token, tokens)
         if self.vocabulary_dtype == "string":
@@ -437,7 +437,9 @@ class IndexLookup(HostLayer):
         if self.output_mode == "int":
             return tuple(input_spec.shape), "int32"
         dtype = backend_config.floatx() if self.output_mode == "tf_idf" else "int32"
-        return encoded_shape(tuple(input_spec.shape), self.output_mode, self._encoding_depth()), dtype
+        return encoded_shape(
+            tuple(input_spec.shape), self.output_mode, self._encoding_depth()
+        ), dtype
 
     def vocabulary_dtype_name(self):
         return "string" if self.vocabulary_dtype == "string" else "int32"
@@ -528,9 +530,7 @@ def _as_salt(salt, where):
         return list(salt)
     if isinstance(salt, int):
         return [salt, salt]
-    raise ValueError(
-        f"{where}: `salt` must be an int or a pair of ints, got {salt!r}."
-    )
+    raise ValueError(f"{where}: `salt` must be an int or a pair of ints, got {salt!r}.")
 
 
 def _sort_key(token):
@@ -539,8 +539,10 @@ def _sort_key(token):
 
 
 def _is_batch_source(data):
-    return not isinstance(data, (list, tuple, np.ndarray)) and hasattr(data, "__iter__") and not (
-        isinstance(data, jax.Array) or type(data).__name__ == "EagerTensor"
+    return (
+        not isinstance(data, (list, tuple, np.ndarray))
+        and hasattr(data, "__iter__")
+        and not (isinstance(data, jax.Array) or type(data).__name__ == "EagerTensor")
     )
 
 

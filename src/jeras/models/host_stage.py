@@ -108,8 +108,10 @@ def is_stage_output(x):
 def _as_host(x):
     if isinstance(x, dict):
         return {k: _as_host(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)) and x and all(
-        hasattr(v, "shape") or isinstance(v, (list, tuple)) for v in x
+    if (
+        isinstance(x, (list, tuple))
+        and x
+        and all(hasattr(v, "shape") or isinstance(v, (list, tuple)) for v in x)
     ):
         return [_as_host(v) for v in x]
     return host_array(x)

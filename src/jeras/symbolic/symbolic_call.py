@@ -107,7 +107,9 @@ def _in_key_order(unflattened, original):
         )
     if isinstance(original, (list, tuple)) and isinstance(unflattened, (list, tuple)):
         items = [_in_key_order(u, o) for u, o in zip(unflattened, original)]
-        return type(unflattened)(*items) if hasattr(unflattened, "_fields") else type(
-            unflattened
-        )(items)
+        return (
+            type(unflattened)(*items)
+            if hasattr(unflattened, "_fields")
+            else type(unflattened)(items)
+        )
     return unflattened
