@@ -9,6 +9,10 @@ from jeras.backend.config import floatx
 def standardize_dtype(dtype):
     if dtype is None:
         return floatx()
+    if dtype in ("string", "str", str, bytes):
+        # Text, as Keras names it: the host-side preprocessing layers take it; JAX arrays
+        # never hold it.
+        return "string"
     if hasattr(dtype, "name") and not isinstance(dtype, str) and not isinstance(dtype, type):
         name = dtype.name
     else:

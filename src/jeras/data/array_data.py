@@ -32,6 +32,8 @@ def _to_numpy_or_jax(x, what):
             "or lists/dicts of them."
         )
     x = np.asarray(x)
+    if x.dtype.kind in "SO":
+        x = _as_text(x, what)
     if x.dtype == np.float64 or (np.issubdtype(x.dtype, np.floating) and x.dtype != floatx()):
         x = x.astype(floatx())
     if x.dtype == object:
@@ -39,6 +41,18 @@ def _to_numpy_or_jax(x, what):
     if x.ndim == 0:
         raise ValueError(f"`{what}` must have a batch dimension; got a scalar.")
     return x
+
+
+def _as_text(x, what):
+    """Byte strings and arrays of Python strings as a `str` array (text stays on the host, for
+    the model's text layers); other Python objects are refused."""
+    if x.dtype.kind == "S":
+        return np.char.decode(x, "utf-8")
+    values = x.reshape(-1).tolist()
+    if not all(isinstance(v, (str, bytes)) for v in values):
+        raise ValueError(f"`{what}` holds Python objects (dtype=object); pass numeric arrays.")
+    values = [v.decode("utf-8") if isinstance(v, bytes) else v for v in values]
+    return np.array(values, dtype=str).reshape(x.shape)
 
 
 def _tree(x, what):

@@ -3,6 +3,7 @@
 from jeras.layers import core as _core
 from jeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from jeras.layers.attention import AdditiveAttention, Attention
+from jeras.layers.category_encoding import CategoryEncoding
 from jeras.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from jeras.layers.convolution import (
     Conv1D,
@@ -29,8 +30,11 @@ from jeras.layers.depthwise_convolution import (
     SeparableConvolution1D,
     SeparableConvolution2D,
 )
+from jeras.layers.discretization import Discretization
 from jeras.layers.einsum_dense import EinsumDense
 from jeras.layers.embedding import Embedding
+from jeras.layers.hashed_crossing import HashedCrossing
+from jeras.layers.hashing import Hashing
 from jeras.layers.image_augmentation import (
     RandomBrightness,
     RandomContrast,
@@ -43,6 +47,7 @@ from jeras.layers.image_augmentation import (
 from jeras.layers.image_preprocessing import CenterCrop, Resizing
 from jeras.layers.input_layer import Input, InputLayer
 from jeras.layers.input_spec import InputSpec
+from jeras.layers.integer_lookup import IntegerLookup
 from jeras.layers.layer import Layer
 from jeras.layers.masking import Masking
 from jeras.layers.merging import (
@@ -126,6 +131,8 @@ from jeras.layers.spatial_reshaping import (
     ZeroPadding3D,
 )
 from jeras.layers.spectral_normalization import SpectralNormalization
+from jeras.layers.string_lookup import StringLookup
+from jeras.layers.text_vectorization import TextVectorization
 from jeras.layers.wrappers import Bidirectional, TimeDistributed
 from jeras.saving import serialization as _serialization
 from jeras.saving.public_names import register_public_names as _register_public_names

@@ -26,6 +26,7 @@ from jeras.backend.variable import Variable
 from jeras.layers.input_spec import InputSpec, assert_input_compatibility
 from jeras.saving.serialization import serialize_keras_object
 from jeras.symbolic.keras_tensor import has_keras_tensors
+from jeras.symbolic.node import map_keeping_order
 from jeras.symbolic.symbolic_call import symbolic_call
 
 _context = threading.local()
@@ -94,6 +95,10 @@ class Layer:
     # overrides `call` does not inherit the promise (its code may sum over the batch, as
     # `ops.tensordot(a, b, 2)` does): declare `rows_independent = True` on it to opt in.
     rows_independent = False
+    # A capability read by functional models: the layer computes on the host (NumPy, text),
+    # so a model runs it before its compiled part when it reads the model's inputs directly
+    # (see `jeras.layers.host_layer` and `jeras.models.host_stage`).
+    runs_on_host = False
     # Whether the layer checks the masks it is given itself (a mask that only has to broadcast
     # to the input, as Softmax's); otherwise a mask must not have more axes than its input and
     # must cover the same batch.
@@ -923,7 +928,8 @@ def to_arrays(x, dtype):
                 set_keras_mask(converted, mask)
         return converted
 
-    return jax.tree_util.tree_map(convert, x, is_leaf=lambda v: isinstance(v, Variable))
+    # Dicts keep their key order (a layer reading `inputs.values()` sees Keras's order).
+    return map_keeping_order(convert, x)
 
 
 def build_sublayer(parent, child, input_shape):

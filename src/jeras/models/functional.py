@@ -9,6 +9,7 @@ from jeras.layers.input_layer import InputLayer
 from jeras.layers.layer import Layer, raise_mask_shape_error
 from jeras.models.functional_config import functional_get_config
 from jeras.models.graph import map_graph
+from jeras.models.host_stage import HostStage, is_stage_output
 from jeras.models.model import Model
 from jeras.symbolic.keras_tensor import KerasTensor
 from jeras.trainer.trainer import Trainer
@@ -122,7 +123,15 @@ class Functional(Model):
         return shapes[0] if len(shapes) == 1 else shapes
 
     # -- execution -----------------------------------------------------------------------------
+    def _host_stage(self):
+        """The host-run front of the graph (text layers on the inputs), or None."""
+        if "_host_stage_cache" not in self.__dict__:
+            self.__dict__["_host_stage_cache"] = HostStage.of(self)
+        return self.__dict__["_host_stage_cache"]
+
     def call(self, inputs, training=None, mask=None):
+        if is_stage_output(inputs):
+            return self._call_after_host_stage(inputs)
         flat = self._flatten_call_inputs(inputs)
         if mask is not None:
             # As Keras: masks given for the inputs are attached to them, and the graph's
@@ -161,11 +170,24 @@ class Functional(Model):
                 values[id(tensor)] = value
         return jax.tree_util.tree_map(lambda t: values[id(t)], self._outputs_struct, is_leaf=_is_kt)
 
+    def _call_after_host_stage(self, stage_output):
+        """The graph from the host stage's outputs on (its layers already ran on the host)."""
+        stage = self._host_stage()
+        values = stage.values_from(stage_output)
+        for node in self._run_nodes:
+            if id(node) in stage.host_node_ids:
+                continue
+            outputs = node.run(values)
+            for tensor, value in zip(node.output_tensors, jax.tree_util.tree_leaves(outputs)):
+                values[id(tensor)] = value
+        return jax.tree_util.tree_map(lambda t: values[id(t)], self._outputs_struct, is_leaf=_is_kt)
+
     def _flatten_call_inputs(self, inputs):
         names = [t._keras_history[0].name for t in self._flat_inputs]
         if isinstance(inputs, dict):
             if isinstance(self._inputs_struct, dict):
-                keys = list(self._inputs_struct.keys())
+                # In the order of `_flat_inputs` (pytree leaves: dict keys sorted).
+                keys = sorted(self._inputs_struct.keys())
                 missing = [k for k in keys if k not in inputs]
                 if missing:
                     raise ValueError(
@@ -196,6 +218,7 @@ class Functional(Model):
                 f"Model {self.name!r} expects {len(self._flat_inputs)} input(s) {names}, but it "
                 f"received {len(flat)} input tensors."
             )
+        flat = [_with_input_rank(value, tensor) for value, tensor in zip(flat, self._flat_inputs)]
         for tensor, value, name in zip(self._flat_inputs, flat, names):
             expected = tensor.shape
             actual = getattr(value, "shape", None)
@@ -218,3 +241,18 @@ class Functional(Model):
 
     def get_config(self):
         return functional_get_config(self)
+
+
+def _with_input_rank(value, tensor):
+    """Keras's leniency on input ranks: a value one axis short of its input's rank gets the
+    last axis of size 1 the input declares (a batch of scalars for `shape=(1,)`), and a value
+    with one extra last axis of size 1 loses it."""
+    expected = tensor.shape
+    actual = getattr(value, "shape", None)
+    if actual is None or not expected:
+        return value
+    if len(actual) == len(expected) - 1 and expected[-1] == 1:
+        return value[..., None]
+    if len(actual) == len(expected) + 1 and actual and actual[-1] == 1 and expected[-1] != 1:
+        return value[..., 0]
+    return value

@@ -77,6 +77,10 @@ class Model(Trainer, Layer):
         Trainer.__init__(self)
 
     def __call__(self, *args, **kwargs):
+        stage = self._host_stage()
+        if stage is not None and args and not _any_symbolic_or_traced(args[:1]):
+            # Text layers on the inputs run on the host; the rest from their outputs on.
+            args = (stage.run(args[0]),) + tuple(args[1:])
         if (
             current_scope() is None
             and not call_stack()

@@ -38,6 +38,7 @@ from jeras.version import __version__
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
 WEIGHTS_FILENAME = "model.weights.h5"
+ASSETS_DIRNAME = "assets"
 # The Keras release whose `.keras` layout these files follow (Keras reads it back).
 KERAS_FORMAT_VERSION = "3.15.1"
 
@@ -115,7 +116,47 @@ def _archive_bytes(model):
         archive.writestr(METADATA_FILENAME, metadata_json)
         archive.writestr(CONFIG_FILENAME, config_json)
         archive.writestr(WEIGHTS_FILENAME, weights)
+        for name, data in _asset_files(model):
+            archive.writestr(name, data)
     return buffer.getvalue()
+
+
+def _asset_files(model):
+    """`(entry name, bytes)` of the files objects write with `save_assets` (the vocabularies
+    of lookup layers), under `assets/<the object's weights path>/`, as Keras lays them out."""
+    files = []
+
+    def visit(obj, path):
+        if not hasattr(obj, "save_assets"):
+            return
+        with tempfile.TemporaryDirectory() as directory:
+            obj.save_assets(directory)
+            for name in sorted(os.listdir(directory)):
+                with open(os.path.join(directory, name), "rb") as f:
+                    files.append(("/".join(p for p in (ASSETS_DIRNAME, path, name) if p), f.read()))
+
+    walk_saveables(model, visit)
+    return files
+
+
+def _load_assets(model, asset_names, read_asset):
+    """Hand each object with `load_assets` a directory holding its saved asset files (read
+    by exact name, into a fresh temporary directory)."""
+
+    def visit(obj, path):
+        if not hasattr(obj, "load_assets"):
+            return
+        prefix = f"{ASSETS_DIRNAME}/{path}/" if path else f"{ASSETS_DIRNAME}/"
+        names = [n for n in asset_names if n.startswith(prefix) and "/" not in n[len(prefix) :]]
+        if not names:
+            return
+        with tempfile.TemporaryDirectory() as directory:
+            for name in names:
+                with open(os.path.join(directory, name[len(prefix) :]), "wb") as f:
+                    f.write(read_asset(name))
+            obj.load_assets(directory)
+
+    walk_saveables(model, visit)
 
 
 def _model_json(model):
@@ -136,10 +177,12 @@ def _save_directory(model, path):
         (WEIGHTS_FILENAME, weights_bytes(model)),
         (CONFIG_FILENAME, config_json.encode()),
         (METADATA_FILENAME, metadata_json.encode()),
+        *_asset_files(model),
     ]
     if os.path.isdir(path):
         # Each file is replaced on its own, the weights first; other files there are kept.
         for name, data in files:
+            os.makedirs(os.path.dirname(os.path.join(path, name)), exist_ok=True)
             _atomic_write_bytes(os.path.join(path, name), data)
         return
     if os.path.exists(path):
@@ -150,6 +193,7 @@ def _save_directory(model, path):
     staging = tempfile.mkdtemp(dir=parent, prefix=_temporary_prefix(path), suffix=".tmp")
     try:
         for name, data in files:
+            os.makedirs(os.path.dirname(os.path.join(staging, name)), exist_ok=True)
             with open(os.path.join(staging, name), "wb") as f:
                 f.write(data)
                 f.flush()
@@ -303,6 +347,8 @@ def _load_from_archive(archive, label, custom_objects, compile, safe_mode):
         raise ValueError(f"the archive has no `{WEIGHTS_FILENAME}` entry.")
     with _open_member(archive, WEIGHTS_FILENAME) as weights:
         _load_weights_bytes(model, weights, skip_mismatch=False)
+    assets = [n for n in names if n.startswith(ASSETS_DIRNAME + "/")]
+    _load_assets(model, assets, lambda name: _read_member(archive, name))
     return model
 
 
@@ -319,6 +365,19 @@ def _load_from_directory(path, custom_objects, compile, safe_mode):
         raise ValueError(f"the directory has no `{WEIGHTS_FILENAME}`.")
     with open(weights_path, "rb") as weights:
         _load_weights_bytes(model, weights, skip_mismatch=False)
+    assets_root = _inside(path, ASSETS_DIRNAME)
+    if os.path.isdir(assets_root):
+        assets = []
+        for root, _, filenames in os.walk(assets_root):
+            for filename in filenames:
+                relative = os.path.relpath(os.path.join(root, filename), path)
+                assets.append(relative.replace(os.sep, "/"))
+
+        def read_asset(name):
+            with open(_inside(path, name), "rb") as f:
+                return f.read()
+
+        _load_assets(model, assets, read_asset)
     return model
 
 

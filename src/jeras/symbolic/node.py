@@ -52,6 +52,22 @@ class Node:
         def substitute(x):
             return values[id(x)] if _is_kt(x) else x
 
-        args = jax.tree_util.tree_map(substitute, self.call_args, is_leaf=_is_kt)
-        kwargs = jax.tree_util.tree_map(substitute, self.call_kwargs, is_leaf=_is_kt)
+        args = map_keeping_order(substitute, self.call_args)
+        kwargs = map_keeping_order(substitute, self.call_kwargs)
         return self.layer(*args, **kwargs)
+
+
+def map_keeping_order(function, structure):
+    """`function` applied to the leaves of nested lists, tuples and dicts, dicts keeping their
+    key order (as Keras passes them: a layer that reads `inputs.values()` sees the order it was
+    called with; `jax.tree_util` would sort the keys)."""
+    if isinstance(structure, dict):
+        return type(structure)(
+            (key, map_keeping_order(function, value)) for key, value in structure.items()
+        )
+    if isinstance(structure, (list, tuple)) and not _is_kt(structure):
+        mapped = [map_keeping_order(function, value) for value in structure]
+        if isinstance(structure, tuple) and hasattr(structure, "_fields"):
+            return type(structure)(*mapped)
+        return type(structure)(mapped)
+    return function(structure)

@@ -82,7 +82,9 @@ def _abstract_outputs(layer, args, kwargs, size):
             if mask is not None:
                 set_keras_mask(value, mask)
             filled[position] = value
-        call_args, call_kwargs = jax.tree_util.tree_unflatten(treedef, filled)
+        call_args, call_kwargs = _in_key_order(
+            jax.tree_util.tree_unflatten(treedef, filled), (args, kwargs)
+        )
         # A throwaway scope: seed streams and stateful layers may assign while traced.
         with StateScope():
             outputs = layer._concrete_call(tuple(call_args), dict(call_kwargs))
@@ -94,3 +96,20 @@ def _abstract_outputs(layer, args, kwargs, size):
     finally:
         layer._clear_losses()
     return result
+
+
+def _in_key_order(unflattened, original):
+    """`unflattened` with its dicts in the key order of `original` (the same structure):
+    `jax.tree_util` sorts dict keys, Keras keeps the order a layer was called with."""
+    if isinstance(original, dict) and isinstance(unflattened, dict):
+        return type(original)(
+            (key, _in_key_order(unflattened[key], original[key])) for key in original
+        )
+    if isinstance(original, (list, tuple)) and isinstance(unflattened, (list, tuple)):
+        items = [_in_key_order(u, o) for u, o in zip(unflattened, original)]
+        return (
+            type(unflattened)(*items)
+            if hasattr(unflattened, "_fields")
+            else type(unflattened)(items)
+        )
+    return unflattened

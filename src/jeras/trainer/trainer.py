@@ -247,6 +247,27 @@ class Trainer(ModelSteps):
                 metric.reset_state()
 
     # -- the engine ----------------------------------------------------------------------------
+    # -- host-side preprocessing (text layers) ------------------------------------------------
+    def _host_stage(self):
+        """The host-run front of the model (`jeras.models.host_stage`), or None."""
+        return None
+
+    def _host_inputs(self, x):
+        """`x` as the compiled model takes it: through the host stage when the model has one;
+        otherwise text is refused here with a clear error (JAX arrays hold numbers only)."""
+        stage = self._host_stage()
+        if stage is not None:
+            return stage.run(x)
+        _refuse_text(self, x)
+        return x
+
+    def _host_source(self, source):
+        stage = self._host_stage()
+        if stage is not None:
+            return stage.wrap_source(source)
+        _refuse_text(self, source.first_batch()[0])
+        return source
+
     def _ensure_built(self, x_sample):
         if not self.built and type(self).call is Layer.call and any(self._own_steps()):
             # A model trained only through its own steps (a GAN of two sub-models) is built
@@ -528,6 +549,10 @@ class Trainer(ModelSteps):
         """The feed of `fit`'s training data and that of its validation data (or None), with
         the model built and compiled for them."""
         source = make_source(x, keep_batches=steps_per_epoch is None)
+        if source is not None:
+            source = self._host_source(source)
+        else:
+            x = self._host_inputs(x)
         val_batch_size = validation_batch_size
         if source is not None:
             arguments.check_no_targets_with_source(
@@ -598,9 +623,11 @@ class Trainer(ModelSteps):
         exact = self._get_engine().spec.exact_padding if self.built else True
         if source is not None:
             arguments.check_batches_are_tuples(source, "`evaluate()` or as `validation_data`")
+            source = self._host_source(source)
             data = None
         else:
-            data = ArrayData(*arguments.unpack_validation(validation_data))
+            x_val, *rest = arguments.unpack_validation(validation_data)
+            data = ArrayData(self._host_inputs(x_val), *rest)
         return make_feed(data, batch_size, source, exact)
 
     def _take_resume_position(self, stream):
@@ -701,10 +728,11 @@ class Trainer(ModelSteps):
             if source is not None:
                 arguments.check_no_targets_with_source(source, y, sample_weight, None, None)
                 arguments.check_batches_are_tuples(source, "`evaluate()` or as `validation_data`")
+                source = self._host_source(source)
                 self._prepare_from_batch(source.first_batch())
                 data = None
             else:
-                data = ArrayData(x, y, sample_weight)
+                data = ArrayData(self._host_inputs(x), y, sample_weight)
                 arguments.check_has_samples(data, "evaluate")
                 self._prepare(data, batch_size)
             engine = self._get_engine()
@@ -753,9 +781,11 @@ class Trainer(ModelSteps):
         try:
             if source is not None:
                 getattr(source, "start_workers", lambda: None)()
+                source = self._host_source(source)
                 self._ensure_built(source.first_batch()[0])
                 data = None
             else:
+                x = self._host_inputs(x)
                 data = ArrayData(x)
                 if not self.built:
                     self._ensure_built(data.first_batch(min(batch_size, data.num_samples))[0])
@@ -865,10 +895,11 @@ class Trainer(ModelSteps):
         return self._single_batch("test", x, y, sample_weight, return_dict)
 
     def predict_on_batch(self, x):
+        x = self._host_inputs(x)
         return self.predict(x, batch_size=ArrayData(x).num_samples, verbose=0)
 
     def _single_batch(self, kind, x, y, sample_weight, return_dict):
-        data = ArrayData(x, y, sample_weight)
+        data = ArrayData(self._host_inputs(x), y, sample_weight)
         self._prepare(data, data.num_samples)
         engine = self._get_engine()
         feed = ArrayFeed(data, data.num_samples)
@@ -878,3 +909,27 @@ class Trainer(ModelSteps):
             logs = run_steps(self, engine, kind, feed, feed.evaluation(1), CallbackList(), plan)
         results = to_floats(logs)
         return results if return_dict else self._ordered_results(results)
+
+
+def _refuse_text(model, x):
+    """A clear error for text given to a model whose first layers compute on the device."""
+    for leaf in jax.tree_util.tree_leaves(x):
+        dtype = getattr(leaf, "dtype", None)
+        if isinstance(leaf, str) or (dtype is not None and _is_text_dtype(dtype)):
+            raise TypeError(
+                f"Model {model.name!r} received strings (dtype {dtype}) as input, but its first "
+                "layers compute on the device, where arrays hold numbers only. Put a text layer "
+                "(StringLookup, TextVectorization, Hashing) directly on that input "
+                '(`keras.Input(shape=(1,), dtype="string")`), or turn the strings into numbers in '
+                "the data pipeline (`dataset.map(vectorize_layer)`)."
+            )
+
+
+def _is_text_dtype(dtype):
+    """Whether a NumPy, JAX or TensorFlow dtype holds text."""
+    if getattr(dtype, "name", None) == "string":
+        return True
+    try:
+        return np.dtype(dtype).kind in "USO"
+    except TypeError:
+        return False
