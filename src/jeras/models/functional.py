@@ -186,7 +186,8 @@ class Functional(Model):
         names = [t._keras_history[0].name for t in self._flat_inputs]
         if isinstance(inputs, dict):
             if isinstance(self._inputs_struct, dict):
-                # In the order of `_flat_inputs` (pytree leaves: dict keys sorted).
+                # In the order of `_flat_inputs` (pytree leaves: dict keys sorted), not the order
+                # the dict was written in.
                 keys = sorted(self._inputs_struct.keys())
                 missing = [k for k in keys if k not in inputs]
                 if missing:
@@ -194,11 +195,7 @@ class Functional(Model):
                         f"Model {self.name!r}: missing input(s) {missing}; received keys "
                         f"{sorted(inputs)}, expected {keys}."
                     )
-                # In the order of `_flat_inputs`: the flattening order of the inputs' structure
-                # (sorted keys), not the order the dict was written in.
-                flat = jax.tree_util.tree_structure(
-                    self._inputs_struct, is_leaf=_is_kt
-                ).flatten_up_to({k: inputs[k] for k in keys})
+                flat = [inputs[k] for k in keys]
             else:
                 missing = [n for n in names if n not in inputs]
                 if missing:
