@@ -374,3 +374,17 @@ def test_strings_reaching_the_device_get_clear_errors():
     lookup = jeras.layers.StringLookup(vocabulary=["a"], name="late_lookup")
     with pytest.raises(TypeError, match="late_lookup.*compiled step"):
         jax.jit(lambda v: lookup(v))(np.zeros((2,), "int32"))
+
+
+def test_a_new_vocabulary_reaches_programs_compiled_with_the_old_one():
+    # The vocabulary is a constant of the traced programs: after `set_vocabulary` (or a new
+    # `adapt`), `predict`, `fit` and eager calls are traced again instead of using the old one.
+    lookup = jeras.layers.IntegerLookup(vocabulary=[10, 20, 30])
+    inputs = jeras.Input((1,), dtype="int32")
+    model = jeras.Model(inputs, lookup(inputs))
+    x = np.array([[10], [30], [40]], "int32")
+    np.testing.assert_array_equal(model.predict(x, verbose=0).ravel(), [1, 3, 0])
+    np.testing.assert_array_equal(np.asarray(model(x)).ravel(), [1, 3, 0])
+    lookup.set_vocabulary([30, 40])
+    np.testing.assert_array_equal(model.predict(x, verbose=0).ravel(), [0, 1, 2])
+    np.testing.assert_array_equal(np.asarray(model(x)).ravel(), [0, 1, 2])

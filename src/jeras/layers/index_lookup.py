@@ -19,6 +19,7 @@ from jeras.backend import config as backend_config
 from jeras.layers.category_encoding import check_dense, encode_categorical, encoded_shape
 from jeras.layers.fingerprints import hash_buckets
 from jeras.layers.host_layer import HostLayer
+from jeras.layers.layer import baked_constants_changed
 from jeras.layers.preprocessing_data import adapt_batches, host_array
 from jeras.saving.serialization import in_safe_mode
 
@@ -245,6 +246,9 @@ class IndexLookup(HostLayer):
         start = self._token_start_index()
         self._index = {token: start + i for i, token in enumerate(self._tokens)}
         self._device_table = None
+        # Programs traced with the previous table (a `fit` before a new `adapt`) must not
+        # keep using it.
+        baked_constants_changed()
         self._frozen_vocab_size = self.vocabulary_size()
 
     def _token(self, value):

@@ -42,6 +42,21 @@ def trainable_flags_version():
     return _trainable_changes[0]
 
 
+# How many times a layer changed a constant that compiled programs bake in (a lookup layer's
+# vocabulary table): engines and cached calls traced before are traced again.
+_baked_constant_changes = [0]
+
+
+def baked_constants_changed():
+    """Say that a constant baked into traced programs (a vocabulary) has just changed."""
+    _baked_constant_changes[0] += 1
+
+
+def baked_constants_version():
+    """A number that changes with every `baked_constants_changed()`."""
+    return _baked_constant_changes[0]
+
+
 def call_stack():
     stack = getattr(_context, "stack", None)
     if stack is None:

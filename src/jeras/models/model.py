@@ -13,7 +13,13 @@ from jeras.backend.masking import get_keras_mask, set_keras_mask
 from jeras.backend.random import UnseededRandomInTrace
 from jeras.backend.state_scope import StateScope, current_scope
 from jeras.backend.variable import Variable
-from jeras.layers.layer import Layer, call_stack, to_arrays, trainable_flags_version
+from jeras.layers.layer import (
+    Layer,
+    baked_constants_version,
+    call_stack,
+    to_arrays,
+    trainable_flags_version,
+)
 from jeras.models.functional_config import functional_from_config
 from jeras.models.summary import print_summary
 from jeras.saving.saving_lib import load_weights, save_model, save_weights
@@ -112,7 +118,7 @@ class Model(Trainer, Layer):
         x = jax.tree_util.tree_map(_as_call_input, x, is_leaf=lambda v: isinstance(v, Variable))
         variables = self._cached_variables()
         training = None if training is None else bool(training)
-        key = (training, len(variables), trainable_flags_version())
+        key = (training, len(variables), trainable_flags_version(), baked_constants_version())
         cached = self._eager_forward_cache.get(key)
         if cached is None:
             model = self

@@ -12,7 +12,7 @@ from jeras.callbacks.callback_list import CallbackList
 from jeras.data.array_data import ArrayData
 from jeras.data.batch_sources import make_source
 from jeras.data.position import capture_position, restore_position
-from jeras.layers.layer import Layer
+from jeras.layers.layer import Layer, baked_constants_version
 from jeras.losses import functions as loss_functions
 from jeras.metrics.reduction_metrics import Mean
 from jeras.trainer import arguments
@@ -309,6 +309,8 @@ class Trainer(ModelSteps):
             # targets' structure): an engine made before, by `predict`, has none.
             id(self._compile_loss),
             id(self._compile_metrics),
+            # A vocabulary adapted again since the programs were traced.
+            baked_constants_version(),
         )
         engine = self._engine
         if engine is None or self._engine_signature != signature:
