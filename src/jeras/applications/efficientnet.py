@@ -232,8 +232,9 @@ def EfficientNet(
     normalization = Normalization(axis=bn_axis)
     x = normalization(x)
     # Keras runs this layer with its initial statistics (mean 0, variance 1) until weights are
-    # loaded or it is adapted; that is what training from scratch (`weights=None`) relies on.
-    # TODO(merge): a public way to say "the initial statistics are meant" on Normalization.
+    # loaded or it is adapted; training from scratch (`weights=None`) relies on that. A user's
+    # unadapted Normalization is refused (it is almost always a forgotten `adapt`); this one
+    # is meant, and says so.
     normalization._has_statistics = True
     if weights == "imagenet":
         x = Rescaling([1.0 / math.sqrt(stddev) for stddev in IMAGENET_STDDEV_RGB])(x)
