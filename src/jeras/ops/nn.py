@@ -1108,6 +1108,16 @@ def _spatial_tuple(value, n, op_name, arg_name, minimum=1):
     return values
 
 
+def _conv_dimension_numbers(rank, data_format, kernel_channels):
+    """lax's layout strings: batch / channel / spatial of inputs and outputs, the kernel's
+    spatial axes then its two channel axes (`"IO"` or `"OI"`)."""
+    spatial = "DHW"[-rank:] if rank <= 3 else None
+    if spatial is None:
+        raise ValueError(f"Convolutions support 1 to 3 spatial axes, got {rank}.")
+    layout = "N" + spatial + "C" if data_format == "channels_last" else "NC" + spatial
+    return (layout, spatial + kernel_channels, layout)
+
+
 def _spatial_rank(inputs, kernel, op_name):
     rank = inputs.ndim - 2
     if rank < 1 or kernel.ndim != rank + 2:
