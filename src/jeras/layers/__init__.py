@@ -80,6 +80,14 @@ from jeras.layers.normalization import (
     UnitNormalization,
 )
 from jeras.layers.numeric_preprocessing import Normalization, Rescaling
+from jeras.layers.adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from jeras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
