@@ -466,7 +466,7 @@ def conv_transpose(
 ):
     """The transpose (gradient with respect to the input) of `conv`: `kernel` of shape
     `(*window, filters, in_channels)`, output lengths as `keras.ops.conv_transpose` gives them
-    (see `conv_transpose_output_length`)."""
+    (see `_conv_transpose_output_length`)."""
     data_format = _standard_data_format(data_format)
     inputs, kernel = _tensor(inputs), _tensor(kernel)
     rank = _spatial_rank(inputs, kernel, "conv_transpose")
@@ -483,7 +483,7 @@ def conv_transpose(
     for axis, size in enumerate(spatial):
         extra = None if output_padding is None else output_padding[axis]
         window, stride, dilation = kernel.shape[axis], strides[axis], dilation_rate[axis]
-        length = conv_transpose_output_length(size, window, stride, dilation, padding, extra)
+        length = _conv_transpose_output_length(size, window, stride, dilation, padding, extra)
         pads.append(_conv_transpose_padding(size, length, window, stride, dilation, padding))
     dtype = jnp.result_type(inputs.dtype, kernel.dtype)
     # The transpose of a convolution correlates the stride-spread input with the kernel flipped
@@ -500,7 +500,7 @@ def conv_transpose(
     )
 
 
-def conv_transpose_output_length(size, kernel_size, stride, dilation_rate, padding, output_padding):
+def _conv_transpose_output_length(size, kernel_size, stride, dilation_rate, padding, output_padding):
     """Keras's output length of a transposed convolution along one axis (None stays None)."""
     if size is None:
         return None
@@ -806,7 +806,7 @@ def polar(abs_, angle):
 # Keras's JAX CTC marks unreachable states with a log-probability of -1e5 rather than -inf, so an
 # alignment that cannot exist (labels too long for the frames) gives a large finite loss and
 # finite gradients; jeras uses the same floor.
-CTC_LOG_ZERO = -1e5
+_CTC_LOG_ZERO = -1e5
 
 
 def ctc_loss(target, output, target_length, output_length, mask_index=0):
@@ -847,7 +847,7 @@ def _ctc_forward(labels, logits, label_lengths, frame_lengths, blank):
     can_skip = jnp.zeros((batch, num_states), bool).at[:, 1::2].set(labels != previous)
     # emissions[b, t, s] = log p(extended[b, s] at frame t)
     emissions = jnp.take_along_axis(log_probs, extended[:, None, :], axis=2)
-    floor = jnp.asarray(CTC_LOG_ZERO, dtype)
+    floor = jnp.asarray(_CTC_LOG_ZERO, dtype)
     frames = jnp.arange(logits.shape[1])
 
     def step(alpha, inputs):
