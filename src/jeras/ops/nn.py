@@ -500,7 +500,9 @@ def conv_transpose(
     )
 
 
-def _conv_transpose_output_length(size, kernel_size, stride, dilation_rate, padding, output_padding):
+def _conv_transpose_output_length(
+    size, kernel_size, stride, dilation_rate, padding, output_padding
+):
     """Keras's output length of a transposed convolution along one axis (None stays None)."""
     if size is None:
         return None
@@ -884,8 +886,7 @@ def ctc_decode(
 
     Returns `(decoded, scores)`: `decoded` of shape `(top_paths, batch, frames)`, each sequence
     left-aligned and padded with -1; `scores` of shape `(batch, top_paths)`: for "greedy" minus
-    the sum of the chosen entries of `inputs`, for "beam_search" the log-probability of each
-    path (`inputs` are logits, normalized by a log-softmax).
+    the sum of the chosen entries of `inputs`. "beam_search" is not implemented yet.
     """
     inputs = _tensor(inputs)
     if inputs.ndim != 3:
@@ -900,8 +901,9 @@ def ctc_decode(
     if strategy == "greedy":
         return _ctc_greedy_decode(inputs, lengths, bool(merge_repeated), int(mask_index))
     if strategy == "beam_search":
-        return _ctc_beam_search_decode(
-            inputs, lengths, int(beam_width), int(top_paths), int(mask_index)
+        raise NotImplementedError(
+            "ctc_decode: strategy='beam_search' is not implemented by jeras yet; use "
+            "strategy='greedy' (or decode with Keras)."
         )
     raise ValueError(
         f"ctc_decode: `strategy` must be 'greedy' or 'beam_search', got strategy={strategy!r}."
