@@ -2,6 +2,14 @@
 
 from jeras.layers import core as _core
 from jeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from jeras.layers.adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from jeras.layers.attention import AdditiveAttention, Attention
 from jeras.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from jeras.layers.convolution import (
@@ -80,14 +88,6 @@ from jeras.layers.normalization import (
     UnitNormalization,
 )
 from jeras.layers.numeric_preprocessing import Normalization, Rescaling
-from jeras.layers.adaptive_pooling import (
-    AdaptiveAveragePooling1D,
-    AdaptiveAveragePooling2D,
-    AdaptiveAveragePooling3D,
-    AdaptiveMaxPooling1D,
-    AdaptiveMaxPooling2D,
-    AdaptiveMaxPooling3D,
-)
 from jeras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
