@@ -66,6 +66,26 @@ hard_sigmoid = _nn.hard_sigmoid
 relu6 = _nn.relu6
 leaky_relu = _nn.leaky_relu
 log_sigmoid = _nn.log_sigmoid
+celu = _nn.celu
+glu = _nn.glu
+hard_shrink = _nn.hard_shrink
+hard_silu = _nn.hard_silu
+hard_swish = _nn.hard_silu
+hard_tanh = _nn.hard_tanh
+soft_shrink = _nn.soft_shrink
+sparse_plus = _nn.sparse_plus
+sparse_sigmoid = _nn.sparse_sigmoid
+sparsemax = _nn.sparsemax
+squareplus = _nn.squareplus
+tanh_shrink = _nn.tanh_shrink
+threshold = _nn.threshold
+
+
+def mish(x):
+    """`x * tanh(softplus(x))`."""
+    x = unwrap(x)
+    return x * jnp.tanh(jax.nn.softplus(x))
+
 
 _BY_NAME = {
     "linear": linear,
@@ -86,6 +106,21 @@ _BY_NAME = {
     "relu6": relu6,
     "leaky_relu": leaky_relu,
     "log_sigmoid": log_sigmoid,
+    "celu": celu,
+    "glu": glu,
+    "hard_shrink": hard_shrink,
+    # hard_swish is hard_silu itself, so it serializes as "hard_silu" (as in Keras).
+    "hard_silu": hard_silu,
+    "hard_swish": hard_swish,
+    "hard_tanh": hard_tanh,
+    "mish": mish,
+    "soft_shrink": soft_shrink,
+    "sparse_plus": sparse_plus,
+    "sparse_sigmoid": sparse_sigmoid,
+    "sparsemax": sparsemax,
+    "squareplus": squareplus,
+    "tanh_shrink": tanh_shrink,
+    "threshold": threshold,
 }
 
 

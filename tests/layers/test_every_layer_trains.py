@@ -240,6 +240,20 @@ CASES = {
     "Normalization": Case(dict(mean=0.5, variance=2.0), ((5,),), stem_units=(4,)),
     "Resizing": Case(dict(height=4, width=3), ((3, 2, 2),), stem_units=(2,)),
     "CenterCrop": Case(dict(height=2, width=2), ((4, 3, 2),), stem_units=(2,)),
+    # -- vision: adaptive pooling (a Dense stem on the last axis gives the pooled values a
+    # gradient)
+    "AdaptiveAveragePooling1D": Case(dict(output_size=3), ((7, 3),), stem_units=(2,)),
+    "AdaptiveAveragePooling2D": Case(
+        dict(output_size=(2, 3), data_format="channels_first"), ((2, 5, 4),), stem_units=(5,)
+    ),
+    "AdaptiveAveragePooling3D": Case(dict(output_size=2), ((3, 5, 3, 2),), stem_units=(2,)),
+    "AdaptiveMaxPooling1D": Case(dict(output_size=4), ((7, 3),), stem_units=(2,)),
+    "AdaptiveMaxPooling2D": Case(dict(output_size=(3, 2)), ((5, 5, 3),), stem_units=(2,)),
+    "AdaptiveMaxPooling3D": Case(
+        dict(output_size=(2, 1, 2), data_format="channels_first"),
+        ((2, 3, 4, 5),),
+        stem_units=(5,),
+    ),
 }
 
 # Catalogue classes that cannot be trained by nature, with the reason.

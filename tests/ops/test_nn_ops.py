@@ -219,4 +219,12 @@ def test_every_public_function_of_the_nn_module_is_tested_here():
         # In its own file, test_dot_product_attention.py.
         "dot_product_attention",
     }
+    # Against Keras in test_nn_ops_keras.py (its tables and the moments / CTC tests).
+    tested |= set(
+        """adaptive_average_pool adaptive_max_pool average_pool batch_normalization celu conv
+        conv_transpose ctc_decode ctc_loss depth_to_space depthwise_conv fold glu hard_shrink
+        hard_silu hard_swish hard_tanh layer_normalization max_pool moments multi_hot normalize
+        polar psnr rms_normalization separable_conv soft_shrink space_to_depth sparse_plus
+        sparse_sigmoid sparsemax squareplus tanh_shrink threshold unfold""".split()
+    )
     assert sorted(public - tested) == []

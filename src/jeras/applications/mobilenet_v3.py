@@ -350,12 +350,7 @@ def _hard_sigmoid(x):
 
 
 def _hard_swish(x):
-    # TODO(merge): use Activation("hard_swish") once `activations` has it (helper ops-nn).
-    return Activation(_hard_swish_function)(x)
-
-
-def _hard_swish_function(x):
-    return x * ops.relu6(x + 3.0) * (1.0 / 6.0)
+    return Activation("hard_swish")(x)
 
 
 def _se_block(inputs, filters, se_ratio, prefix):

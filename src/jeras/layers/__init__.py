@@ -2,6 +2,14 @@
 
 from jeras.layers import core as _core
 from jeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from jeras.layers.adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from jeras.layers.attention import AdditiveAttention, Attention
 from jeras.layers.category_encoding import CategoryEncoding
 from jeras.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D

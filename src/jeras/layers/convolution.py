@@ -1,10 +1,9 @@
-"""Convolution layers: `Conv1D`, `Conv2D`, `Conv3D`, one `jax.lax.conv_general_dilated` each.
+"""Convolution layers: `Conv1D`, `Conv2D`, `Conv3D`, each one `jeras.ops.conv`.
 
 Kernels are laid out as Keras lays them out, spatial dims then `(in_channels // groups, filters)`,
 so weights move between jeras and Keras with `set_weights` unchanged.
 """
 
-import jax
 import jax.numpy as jnp
 
 from jeras import activations
@@ -12,6 +11,7 @@ from jeras.backend import config as backend_config
 from jeras.layers.input_spec import InputSpec, assert_input_compatibility
 from jeras.layers.kernel_and_bias import add_kernel_and_bias, set_kernel_and_bias_options
 from jeras.layers.layer import Layer
+from jeras.ops import nn
 from jeras.saving.serialization import serialize_keras_object
 
 
@@ -136,15 +136,13 @@ class _Conv(Layer):
             )
             inputs = jnp.pad(inputs, pad)
             padding = "VALID"
-        kernel = self.kernel.value
-        outputs = jax.lax.conv_general_dilated(
+        outputs = nn.conv(
             inputs,
-            kernel.astype(inputs.dtype),
-            window_strides=self.strides,
-            padding=padding,
-            rhs_dilation=self.dilation_rate,
-            dimension_numbers=self._dimension_numbers(),
-            feature_group_count=self.groups,
+            self.kernel.value.astype(inputs.dtype),
+            strides=self.strides,
+            padding=padding.lower(),
+            data_format=self.data_format,
+            dilation_rate=self.dilation_rate,
         )
         if self.bias is not None:
             bias = self.bias.value.astype(outputs.dtype)
@@ -152,11 +150,6 @@ class _Conv(Layer):
                 bias = bias.reshape((self.filters,) + (1,) * self.rank)
             outputs = outputs + bias
         return self.activation(outputs)
-
-    def _dimension_numbers(self):
-        spatial = "DHW"[-self.rank :] if self.rank > 1 else "W"
-        layout = "N" + spatial + "C" if self.data_format == "channels_last" else "NC" + spatial
-        return (layout, spatial + "IO", layout)
 
     def _output_spatial_shape(self, input_shape):
         if self.data_format == "channels_last":

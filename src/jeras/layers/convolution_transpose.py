@@ -1,14 +1,10 @@
 """Transposed convolutions: `Conv1DTranspose`, `Conv2DTranspose`, `Conv3DTranspose`.
 
-A transposed convolution is the gradient of a convolution with respect to its input: here one
-`jax.lax.conv_general_dilated` over the input spread out by the strides (`lhs_dilation`), with
-the kernel flipped in space. The kernel is laid out as Keras lays it out, spatial dims then
+A transposed convolution is the gradient of a convolution with respect to its input, computed
+by `jeras.ops.conv_transpose`. The kernel is laid out as Keras lays it out, spatial dims then
 `(filters, in_channels)`, and the output size follows Keras's rule for each padding and
 `output_padding`.
 """
-
-import jax
-import jax.numpy as jnp
 
 from jeras import activations
 from jeras.layers.convolution import (
@@ -19,6 +15,7 @@ from jeras.layers.convolution import (
 from jeras.layers.input_spec import InputSpec, assert_input_compatibility
 from jeras.layers.kernel_and_bias import add_kernel_and_bias, set_kernel_and_bias_options
 from jeras.layers.layer import Layer
+from jeras.ops import nn
 from jeras.saving.serialization import serialize_keras_object
 
 
@@ -114,19 +111,14 @@ class _ConvTranspose(Layer):
         self.built = True
 
     def call(self, inputs):
-        spatial = inputs.shape[1:-1] if self.data_format == "channels_last" else inputs.shape[2:]
-        padding = [self._axis_padding(size, axis) for axis, size in enumerate(spatial)]
-        kernel = self.kernel.value.astype(inputs.dtype)
-        # The transpose of a convolution correlates with the kernel flipped in space.
-        kernel = jnp.flip(kernel, axis=tuple(range(self.rank)))
-        outputs = jax.lax.conv_general_dilated(
+        outputs = nn.conv_transpose(
             inputs,
-            kernel,
-            window_strides=(1,) * self.rank,
-            padding=padding,
-            lhs_dilation=self.strides,
-            rhs_dilation=self.dilation_rate,
-            dimension_numbers=self._dimension_numbers(),
+            self.kernel.value.astype(inputs.dtype),
+            strides=self.strides,
+            padding=self.padding,
+            output_padding=self.output_padding,
+            data_format=self.data_format,
+            dilation_rate=self.dilation_rate,
         )
         if self.bias is not None:
             bias = self.bias.value.astype(outputs.dtype)
@@ -134,11 +126,6 @@ class _ConvTranspose(Layer):
                 bias = bias.reshape((self.filters,) + (1,) * self.rank)
             outputs = outputs + bias
         return self.activation(outputs)
-
-    def _dimension_numbers(self):
-        spatial = "DHW"[-self.rank :] if self.rank > 1 else "W"
-        layout = "N" + spatial + "C" if self.data_format == "channels_last" else "NC" + spatial
-        return (layout, spatial + "OI", layout)
 
     def _output_size(self, size, axis):
         """Keras's output length along one spatial axis for an input length `size`."""
@@ -155,19 +142,6 @@ class _ConvTranspose(Layer):
         if extra is None:
             return size * stride
         return (size - 1) * stride + span % 2 + extra
-
-    def _axis_padding(self, size, axis):
-        """The (low, high) padding of the stride-dilated input that gives `_output_size`."""
-        span = self.dilation_rate[axis] * (self.kernel_size[axis] - 1) + 1
-        # A "valid" correlation of a dilated input of length (size - 1) * stride + 1 padded by
-        # `total` has length (size - 1) * stride + 1 + total - span + 1.
-        total = self._output_size(size, axis) - (size - 1) * self.strides[axis] + span - 2
-        if self.padding == "valid":
-            low = span - 1
-        else:
-            # "same" centres the window, the odd cell on the low side, never beyond the kernel.
-            low = min(-(-total // 2), span - 1)
-        return (low, total - low)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)

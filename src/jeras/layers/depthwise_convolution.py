@@ -2,12 +2,9 @@
 its own with `depth_multiplier` filters) and `SeparableConv1D/2D` (that depthwise step followed
 by a 1x1 "pointwise" convolution mixing the channels).
 
-The depthwise step is one grouped `jax.lax.conv_general_dilated` (as many groups as input
-channels). Kernels are laid out as Keras lays them out: depthwise `spatial + (in_channels,
+The steps are `jeras.ops.depthwise_conv` and `jeras.ops.conv`. Kernels are laid out as Keras lays them out: depthwise `spatial + (in_channels,
 depth_multiplier)`, pointwise `(1,) * rank + (in_channels * depth_multiplier, filters)`.
 """
-
-import jax
 
 from jeras import activations, constraints, initializers, regularizers
 from jeras.layers.convolution import (
@@ -17,6 +14,7 @@ from jeras.layers.convolution import (
 )
 from jeras.layers.input_spec import InputSpec, assert_input_compatibility
 from jeras.layers.layer import Layer
+from jeras.ops import nn
 from jeras.saving.serialization import serialize_keras_object
 
 
@@ -89,26 +87,15 @@ class _DepthwiseBase(Layer):
         super()._check_inputs(inputs)
         self._output_spatial_shape(tuple(inputs.shape))
 
-    def _layout(self):
-        spatial = "DHW"[-self.rank :] if self.rank > 1 else "W"
-        layout = "N" + spatial + "C" if self.data_format == "channels_last" else "NC" + spatial
-        return layout, spatial + "IO"
-
     def _depthwise(self, inputs, kernel):
         """Each input channel convolved with its own `depth_multiplier` filters."""
-        channels = inputs.shape[self._channel_axis]
-        # (spatial..., channels, multiplier) -> (spatial..., 1, channels * multiplier): output
-        # channel c * multiplier + m comes from input channel c, as Keras orders them.
-        kernel = kernel.reshape(self.kernel_size + (1, channels * self.depth_multiplier))
-        layout, kernel_layout = self._layout()
-        return jax.lax.conv_general_dilated(
+        return nn.depthwise_conv(
             inputs,
             kernel.astype(inputs.dtype),
-            window_strides=self.strides,
-            padding=self.padding.upper(),
-            rhs_dilation=self.dilation_rate,
-            dimension_numbers=(layout, kernel_layout, layout),
-            feature_group_count=channels,
+            strides=self.strides,
+            padding=self.padding,
+            data_format=self.data_format,
+            dilation_rate=self.dilation_rate,
         )
 
     def _finish(self, outputs):
@@ -368,13 +355,10 @@ class _SeparableConv(_DepthwiseBase):
 
     def call(self, inputs):
         depthwise = self._depthwise(inputs, self.depthwise_kernel.value)
-        layout, kernel_layout = self._layout()
-        outputs = jax.lax.conv_general_dilated(
+        outputs = nn.conv(
             depthwise,
             self.pointwise_kernel.value.astype(depthwise.dtype),
-            window_strides=(1,) * self.rank,
-            padding="VALID",
-            dimension_numbers=(layout, kernel_layout, layout),
+            data_format=self.data_format,
         )
         return self._finish(outputs)
 

@@ -1,16 +1,13 @@
 """Pooling layers: windowed max / average pooling (`MaxPooling1D/2D/3D`, `AveragePooling1D/2D/3D`)
-through `jax.lax.reduce_window`, and global pooling over all spatial axes
+through `jeras.ops.max_pool` / `average_pool`, and global pooling over all spatial axes
 (`GlobalMaxPooling1D/2D/3D`, `GlobalAveragePooling1D/2D/3D`)."""
 
-import math
-
-import jax
 import jax.numpy as jnp
-import numpy as np
 
 from jeras.layers.convolution import standardize_data_format, standardize_padding, standardize_tuple
 from jeras.layers.input_spec import InputSpec
 from jeras.layers.layer import Layer, raise_mask_shape_error
+from jeras.ops import nn
 
 
 class _Pooling(Layer):
@@ -33,12 +30,6 @@ class _Pooling(Layer):
         # No weights: usable (and summarized) before the first call, as in Keras.
         self.built = True
 
-    def _window(self, values):
-        """`values` (one per spatial axis) placed in a full-rank tuple, 1 elsewhere."""
-        if self.data_format == "channels_last":
-            return (1,) + tuple(values) + (1,)
-        return (1, 1) + tuple(values)
-
     def _check_inputs(self, inputs):
         super()._check_inputs(inputs)
         # Checked on the symbolic shape too (not only inside the traced call, which sees probe
@@ -46,28 +37,8 @@ class _Pooling(Layer):
         self._output_spatial_shape(tuple(inputs.shape))
 
     def call(self, inputs):
-        window, strides = self._window(self.pool_size), self._window(self.strides)
-        padding = self.padding.upper()
-        # The initial values are host scalars on purpose: JAX recognises a concrete max / add
-        # identity and lowers to its differentiable window-max / window-sum primitives; an
-        # initial value built with `jnp` is a traced value under `jit`, which leaves a generic
-        # reduce_window that has no gradient (fit() then fails to linearize).
-        if self.mode == "max":
-            return jax.lax.reduce_window(
-                inputs, _lowest_value(inputs.dtype), jax.lax.max, window, strides, padding
-            )
-        zero = np.zeros((), inputs.dtype)
-        sums = jax.lax.reduce_window(inputs, zero, jax.lax.add, window, strides, padding)
-        if self.padding == "valid":
-            return sums / math.prod(self.pool_size)
-        # With "same" padding, border windows average only the real entries (Keras's rule):
-        # count them by pooling ones of the spatial shape, which broadcast over batch and
-        # channels.
-        ones_shape = tuple(d if w != 1 else 1 for d, w in zip(inputs.shape, window))
-        counts = jax.lax.reduce_window(
-            np.ones(ones_shape, inputs.dtype), zero, jax.lax.add, window, strides, padding
-        )
-        return sums / counts
+        pool = nn.max_pool if self.mode == "max" else nn.average_pool
+        return pool(inputs, self.pool_size, self.strides, self.padding, self.data_format)
 
     def _output_spatial_shape(self, input_shape):
         spatial = input_shape[1:-1] if self.data_format == "channels_last" else input_shape[2:]
@@ -261,16 +232,6 @@ class GlobalAveragePooling3D(_GlobalPooling):
     """Mean over depth, height and width; arguments as `GlobalMaxPooling1D`."""
 
     rank, reduce = 3, staticmethod(jnp.mean)
-
-
-def _lowest_value(dtype):
-    """The identity of `max` for `dtype`, as a host scalar: -inf, or the smallest integer."""
-    # jnp's dtype predicates also know bfloat16, which NumPy's do not count as floating.
-    if jnp.issubdtype(dtype, jnp.floating):
-        return np.array(-np.inf, dtype)
-    if jnp.issubdtype(dtype, jnp.integer):
-        return np.array(jnp.iinfo(dtype).min, dtype)
-    raise TypeError(f"Max pooling expects float or integer inputs, got dtype {dtype}.")
 
 
 # The short names Keras exports for the same classes.

@@ -312,12 +312,6 @@ tversky._jeras_masked = _overlap_with_rows(tversky)
 
 
 # -- CTC -----------------------------------------------------------------------------------------
-# Keras's JAX CTC marks unreachable states with a log-probability of -1e5 rather than -inf, so
-# an alignment that cannot exist (labels too long for the frames) gives a large finite loss and
-# finite gradients; jeras uses the same floor.
-_CTC_LOG_ZERO = -1e5
-
-
 def ctc(y_true, y_pred):
     y_pred = _float_pred(y_pred)
     y_true = jnp.asarray(unwrap(y_true))
@@ -336,49 +330,12 @@ def ctc(y_true, y_pred):
             f"ctc: y_true of shape {tuple(y_true.shape)} and y_pred of shape "
             f"{tuple(y_pred.shape)} have different batch sizes."
         )
-    return _ctc_negative_log_likelihood(y_true.astype("int32"), y_pred)
-
-
-# Compiled once per shape: called eagerly, the scan would otherwise be traced anew every call.
-@jax.jit
-def _ctc_negative_log_likelihood(labels, logits):
-    """-log p(labels | logits) by the CTC forward algorithm, in log space over all frames.
-
-    Class 0 is the blank. As in Keras, a sequence's length is its number of non-zero entries and
-    its labels are the first that-many entries (zeros are expected only as trailing padding).
-    """
-    dtype = jnp.result_type(logits.dtype, jnp.float32)
-    log_probs = jax.nn.log_softmax(logits.astype(dtype), axis=-1)
-    batch, max_len = labels.shape
-    lengths = jnp.sum(labels != 0, axis=-1)
-    num_states = 2 * max_len + 1
-    # Extended sequence: blank, l1, blank, l2, ..., lL, blank.
-    extended = jnp.zeros((batch, num_states), "int32").at[:, 1::2].set(labels)
-    # A label state may also be entered from the label two states back (skipping the blank
-    # between them), unless the two labels are equal: a repeat needs the blank to separate it.
-    previous = jnp.pad(labels, ((0, 0), (1, 0)), constant_values=-1)[:, :max_len]
-    can_skip = jnp.zeros((batch, num_states), bool).at[:, 1::2].set(labels != previous)
-    # emissions[b, t, s] = log p(extended[b, s] at frame t)
-    emissions = jnp.take_along_axis(log_probs, extended[:, None, :], axis=2)
-    floor = jnp.asarray(_CTC_LOG_ZERO, dtype)
-
-    def step(alpha, emission):
-        from_prev = jnp.pad(alpha, ((0, 0), (1, 0)), constant_values=floor)[:, :-1]
-        from_skip = jnp.pad(alpha, ((0, 0), (2, 0)), constant_values=floor)[:, :-2]
-        from_skip = jnp.where(can_skip, from_skip, floor)
-        alpha = jnp.logaddexp(jnp.logaddexp(alpha, from_prev), from_skip) + emission
-        return alpha, None
-
-    # Starting from a virtual frame where only state 0 is live lets one recursion cover frame 0:
-    # it reaches the leading blank and the first label.
-    start = jnp.full((batch, num_states), floor, dtype).at[:, 0].set(0.0)
-    alpha, _ = jax.lax.scan(step, start, jnp.swapaxes(emissions, 0, 1))
-    # A complete path ends on the trailing blank or on the last label.
-    last = 2 * lengths
-    end_blank = jnp.take_along_axis(alpha, last[:, None], axis=1)[:, 0]
-    end_label = jnp.take_along_axis(alpha, jnp.maximum(last - 1, 0)[:, None], axis=1)[:, 0]
-    end_label = jnp.where(lengths > 0, end_label, floor)
-    return -jnp.logaddexp(end_blank, end_label)
+    # As Keras: class 0 is the blank, a sequence's length is its number of non-zero labels (zeros
+    # are expected only as trailing padding), and every frame counts.
+    labels = y_true.astype("int32")
+    label_lengths = jnp.sum(labels != 0, axis=-1)
+    frame_lengths = jnp.full(labels.shape[:1], y_pred.shape[1], "int32")
+    return nn.ctc_loss(labels, y_pred, label_lengths, frame_lengths, mask_index=0)
 
 
 # -- circle loss (metric learning) ---------------------------------------------------------------

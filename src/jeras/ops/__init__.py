@@ -3,8 +3,9 @@
 Everything accepts JAX arrays, NumPy arrays, Python numbers and `jeras.Variable`s.
 """
 
-from jeras.ops import einops, image, linalg, math, nn, numpy  # noqa: F401
+from jeras.ops import core, einops, image, linalg, math, nn, numpy  # noqa: F401
 from jeras.ops._symbolic import register_operations, use_registered_operations
+from jeras.ops.core import *  # noqa: F401,F403
 from jeras.ops.einops import rearrange  # noqa: F401
 from jeras.ops.linalg import *  # noqa: F401,F403
 from jeras.ops.math import *  # noqa: F401,F403
@@ -26,6 +27,7 @@ for _module, _family, _not_operations in (
     (linalg, "linalg", ()),
     (math, "math", ()),
     (einops, "einops", ()),
+    (core, "core", ("custom_gradient",)),
 ):
     register_operations(vars(_module), _family, _not_operations)
 # The names star-imported above are replaced by their registered versions.

@@ -132,7 +132,10 @@ def pinv(x, rcond=None):
 
 def jvp(fun, primals, tangents, has_aux=False):
     """`(fun(*primals), J @ tangents)`: a forward-mode Jacobian-vector product of `fun`."""
-    return jax.jvp(fun, tuple(primals), tuple(tangents), has_aux=has_aux)
+    # Variables among the primals or tangents count as their values.
+    return jax.jvp(
+        fun, tuple(unwrap(p) for p in primals), tuple(unwrap(t) for t in tangents), has_aux=has_aux
+    )
 
 
 def _matrices(x, function, square=False, argument="x", factorised=False):
