@@ -4,9 +4,13 @@ import jax
 import jax.numpy as jnp
 
 from jeras.ops import nn as _nn
+from jeras.ops import numpy as _np
 from jeras.ops._convert import unwrap
 from jeras.saving import serialization as _serialization
 from jeras.saving.public_names import register_public_names as _register_public_names
+
+# The activations are written with `jeras.ops`, never raw `jax`, so that on a symbolic tensor
+# (`keras.activations.relu(keras.Input(...))`) they record graph nodes as Keras's do.
 
 
 def linear(x):
@@ -14,37 +18,37 @@ def linear(x):
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
-    x = unwrap(x)
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return jax.nn.relu(x)
+        return _nn.relu(x)
     if negative_slope != 0.0 and max_value is None and threshold == 0.0:
-        return jax.nn.leaky_relu(x, negative_slope=negative_slope)
+        return _nn.leaky_relu(x, negative_slope=negative_slope)
     # Built from the same pieces as Keras's, so values and gradients agree at the kinks too:
     # the positive part (an input equal to a nonzero threshold is already "off"), clipped to
     # max_value, minus the slope times the part below the threshold.
+    x = unwrap(x)
     if threshold != 0.0:
-        out = jnp.where(x > threshold, x, jnp.zeros((), x.dtype))
+        out = _np.where(_np.greater(x, threshold), x, _np.zeros_like(x))
     elif max_value == 6:
-        out, max_value = jax.nn.relu6(x), None
+        out, max_value = _nn.relu6(x), None
     else:
-        out = jax.nn.relu(x)
+        out = _nn.relu(x)
     if max_value is not None:
-        out = jnp.clip(out, 0.0, max_value)
+        out = _np.clip(out, 0.0, max_value)
     if negative_slope != 0.0:
-        out = out - negative_slope * jax.nn.relu(threshold - x)
+        out = _np.subtract(out, _np.multiply(negative_slope, _nn.relu(_np.subtract(threshold, x))))
     return out
 
 
 def softmax(x, axis=-1):
-    return jax.nn.softmax(unwrap(x), axis=axis)
+    return _nn.softmax(x, axis=axis)
 
 
 def log_softmax(x, axis=-1):
-    return jax.nn.log_softmax(unwrap(x), axis=axis)
+    return _nn.log_softmax(x, axis=axis)
 
 
 def exponential(x):
-    return jnp.exp(unwrap(x))
+    return _np.exp(x)
 
 
 sigmoid = _nn.sigmoid
@@ -83,8 +87,7 @@ threshold = _nn.threshold
 
 def mish(x):
     """`x * tanh(softplus(x))`."""
-    x = unwrap(x)
-    return x * jnp.tanh(jax.nn.softplus(x))
+    return _np.multiply(x, _nn.tanh(_nn.softplus(x)))
 
 
 _BY_NAME = {
