@@ -52,6 +52,8 @@ _CALL_PARAMETERS = frozenset(
 _CONFIG_EXCEPTIONS = {
     ("nn", "squareplus"): {"b"},
     ("numpy", "trapezoid"): {"x"},
+    # Its legacy `num_tokens=` keyword goes to Keras's constructor.
+    ("nn", "multi_hot"): {"kwargs"},
 }
 _CALL_EXCEPTIONS = {
     ("numpy", "full"): {"fill_value"},
