@@ -353,29 +353,14 @@ def _run_mlp_program(blocks_program):
     return got, want
 
 
-_NEEDS_PATCHES = pytest.mark.xfail(
-    not hasattr(jeras.ops.image, "extract_patches"),
-    reason="jeras has no keras.ops.image.extract_patches yet (the ops-nn helper builds it)",
-    strict=False,
-)
-
-
-@_NEEDS_PATCHES
 def test_mlp_mixer_trains_like_keras():
     _run_mlp_program(MLP_MIXER)
 
 
-@_NEEDS_PATCHES
-@pytest.mark.xfail(
-    not hasattr(jeras.ops, "fft2"),
-    reason="jeras has no keras.ops.fft2 yet (the ops-numpy helper builds it)",
-    strict=False,
-)
 def test_fnet_trains_like_keras():
     _run_mlp_program(FNET)
 
 
-@_NEEDS_PATCHES
 def test_gmlp_trains_like_keras():
     _run_mlp_program(GMLP)
 

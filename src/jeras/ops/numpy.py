@@ -132,7 +132,12 @@ def view(x, dtype=None):
 
 def get_item(x, key):
     """`x[key]`."""
-    return _array(x)[unwrap(key)]
+    key = unwrap(key)
+    if isinstance(key, list):
+        # A key read back from a `.keras` file: JSON turned its index tuple into a list (JAX
+        # refuses a list as an index; fancy indexing takes an array).
+        key = tuple(key)
+    return _array(x)[key]
 
 
 def vectorize(pyfunc, *, excluded=None, signature=None):

@@ -915,6 +915,8 @@ class Trainer(ModelSteps):
 
 def _refuse_text(model, x):
     """A clear error for text given to a model whose first layers compute on the device."""
+    if isinstance(x, str):
+        return  # not data at all: the argument checks name `x` and its type
     for leaf in jax.tree_util.tree_leaves(x):
         dtype = getattr(leaf, "dtype", None)
         if isinstance(leaf, str) or (dtype is not None and _is_text_dtype(dtype)):
