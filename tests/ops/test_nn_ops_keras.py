@@ -292,9 +292,40 @@ def test_ctc_greedy_decode_matches_keras(merge_repeated, mask_index):
     _assert_matches(actual[1], expected[1])
 
 
-def test_ctc_beam_search_is_refused_clearly():
-    with pytest.raises(NotImplementedError, match="ctc_decode: strategy='beam_search'"):
-        jeras.ops.nn.ctc_decode(LOGITS, [8, 8, 8], strategy="beam_search")
+@pytest.mark.parametrize(
+    "shape, lengths, beam_width, top_paths, mask_index, merge_repeated",
+    [
+        ((2, 5, 4), [5, 3], 1, 1, 0, True),
+        ((3, 8, 6), [8, 0, 5], 3, 2, 0, False),
+        ((2, 7, 5), [6, 7], 10, 3, 4, True),
+        ((3, 6, 4), [2, 6, 4], 3, 3, 3, True),
+        ((2, 6, 5), [6, 4], 1, 3, None, False),  # more paths asked than Keras ranks
+    ],
+)
+def test_ctc_beam_search_decode_matches_keras(
+    shape, lengths, beam_width, top_paths, mask_index, merge_repeated
+):
+    logits = normal(*shape, scale=2.0)
+    lengths = np.array(lengths, "int32")
+    kwargs = {
+        "strategy": "beam_search",
+        "beam_width": beam_width,
+        "top_paths": top_paths,
+        "mask_index": mask_index,
+        "merge_repeated": merge_repeated,
+    }
+    actual = jeras.ops.nn.ctc_decode(logits, lengths, **kwargs)
+    expected = keras.ops.nn.ctc_decode(logits, lengths, **kwargs)
+    np.testing.assert_array_equal(actual[0], expected[0])
+    assert str(actual[0].dtype) == str(expected[0].dtype)
+    np.testing.assert_allclose(actual[1], expected[1], atol=1e-5, rtol=1e-5)
+
+
+def test_ctc_beam_search_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="ctc_decode: `beam_width`"):
+        jeras.ops.nn.ctc_decode(LOGITS, [8, 8, 8], strategy="beam_search", beam_width=0)
+    with pytest.raises(ValueError, match="ctc_decode: `mask_index`"):
+        jeras.ops.nn.ctc_decode(LOGITS, [8, 8, 8], strategy="beam_search", mask_index=9)
 
 
 # -- bad input ---------------------------------------------------------------------------------

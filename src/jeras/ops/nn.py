@@ -886,7 +886,12 @@ def ctc_decode(
 
     Returns `(decoded, scores)`: `decoded` of shape `(top_paths, batch, frames)`, each sequence
     left-aligned and padded with -1; `scores` of shape `(batch, top_paths)`: for "greedy" minus
-    the sum of the chosen entries of `inputs`. "beam_search" is not implemented yet.
+    the sum of the chosen entries of `inputs`; for "beam_search" the log-probability of each
+    prefix (summed over its alignments), best first, with `inputs` taken as logits
+    (log-softmaxed over classes). As in Keras, beam search always merges repeated labels
+    (`merge_repeated` only affects "greedy"), and always reads the first frame, even where a
+    sequence length is 0. Unused `top_paths` slots decode to all -1 with score -inf, and at
+    most `2 * beam_width` paths are returned.
     """
     inputs = _tensor(inputs)
     if inputs.ndim != 3:
@@ -901,9 +906,19 @@ def ctc_decode(
     if strategy == "greedy":
         return _ctc_greedy_decode(inputs, lengths, bool(merge_repeated), int(mask_index))
     if strategy == "beam_search":
-        raise NotImplementedError(
-            "ctc_decode: strategy='beam_search' is not implemented by jeras yet; use "
-            "strategy='greedy' (or decode with Keras)."
+        num_classes = inputs.shape[-1]
+        for name, value in (("beam_width", beam_width), ("top_paths", top_paths)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(
+                    f"ctc_decode: `{name}` must be a positive integer, got {name}={value!r}."
+                )
+        if not 0 <= int(mask_index) < num_classes:
+            raise ValueError(
+                f"ctc_decode: `mask_index` must be a class index in [0, {num_classes}) for "
+                f"inputs with {num_classes} classes, got mask_index={mask_index!r}."
+            )
+        return _ctc_beam_search_decode(
+            inputs, lengths, int(beam_width), int(top_paths), int(mask_index)
         )
     raise ValueError(
         f"ctc_decode: `strategy` must be 'greedy' or 'beam_search', got strategy={strategy!r}."
@@ -924,6 +939,106 @@ def _ctc_greedy_decode(inputs, lengths, merge_repeated, blank):
     order = jnp.argsort(dropped, axis=-1, stable=True)
     decoded = jnp.take_along_axis(jnp.where(dropped, -1, best), order, axis=-1)
     return decoded[None].astype("int32"), scores
+
+
+def _ctc_beam_search_decode(inputs, lengths, beam_width, top_paths, blank):
+    """CTC prefix beam search. Each beam is a label prefix with two log-probabilities: of the
+    alignments that end in a label (`emit`) and of those that end in a blank (`rest`)."""
+    _, frames, num_classes = inputs.shape
+    log_probs = jax.nn.log_softmax(inputs, axis=-1)
+    classes = jnp.arange(num_classes)
+    beams = jnp.arange(beam_width)
+    neg_inf = jnp.array(-jnp.inf, log_probs.dtype)
+
+    def ranking_keys(paths, totals):
+        # Keras ranks equal scores by the prefixes in lexicographic order, with labels read
+        # in reverse class order and the -1 padding lowest: reproduce that, for equal ties.
+        flipped = jnp.where(paths < 0, -1, num_classes - 1 - paths)
+        return tuple(flipped[:, i] for i in range(frames - 1, -1, -1)) + (totals,)
+
+    def best(paths, totals, count):
+        order = jnp.lexsort(ranking_keys(paths, totals))
+        return order[::-1][:count]
+
+    def last_label(paths, length):
+        return jnp.where(length > 0, paths[beams, jnp.maximum(length - 1, 0)], -1)
+
+    def advance(state, x):
+        paths, length, emit, rest = state
+        total = jnp.logaddexp(emit, rest)
+        alive = total > -jnp.inf
+        tail = last_label(paths, length)
+        # The same prefix again: a blank, or its last label repeated (merged into it).
+        same_rest = total + x[blank]
+        same_emit = jnp.where(length > 0, emit + x[jnp.maximum(tail, 0)], neg_inf)
+        # A new label: after its own repeat only through a blank in between.
+        grown = jnp.where(classes[None, :] == tail[:, None], rest[:, None], total[:, None])
+        grown = jnp.where(classes[None, :] == blank, neg_inf, grown + x[None, :])
+        # A grown prefix can be another beam: beam j is beam i plus label `tail[j]`. Its
+        # probability moves into beam j and the duplicate candidate is dropped.
+        trimmed = paths.at[beams, jnp.maximum(length - 1, 0)].set(
+            jnp.where(length > 0, -1, paths[beams, 0])
+        )
+        parent = (
+            jnp.all(trimmed[None, :, :] == paths[:, None, :], axis=-1)
+            & (length[None, :] == length[:, None] + 1)
+            & alive[:, None]
+            & alive[None, :]
+        )  # parent[i, j]: beam j is beam i plus one label
+        inherited = jnp.where(parent, grown[:, jnp.maximum(tail, 0)], neg_inf)
+        same_emit = jnp.logaddexp(same_emit, jax.nn.logsumexp(inherited, axis=0))
+        taken = jnp.any(parent[:, :, None] & (tail[None, :, None] == classes), axis=1)
+        grown = jnp.where(taken, neg_inf, grown)
+
+        grown_paths = jnp.repeat(paths[:, None, :], num_classes, axis=1)
+        grown_paths = jnp.where(
+            jnp.arange(frames)[None, None, :] == length[:, None, None],
+            classes[None, :, None],
+            grown_paths,
+        ).reshape(-1, frames)
+        all_paths = jnp.concatenate([paths, grown_paths])
+        all_length = jnp.concatenate([length, jnp.repeat(length + 1, num_classes)])
+        all_emit = jnp.concatenate([same_emit, grown.reshape(-1)])
+        all_rest = jnp.concatenate([same_rest, jnp.full(grown.size, neg_inf)])
+        all_total = jnp.logaddexp(all_emit, all_rest)
+        keep = best(all_paths, all_total, beam_width)
+        # Fillers (score -inf) become empty, inert beams.
+        dead = all_total[keep] == -jnp.inf
+        return (
+            jnp.where(dead[:, None], -1, all_paths[keep]),
+            jnp.where(dead, 0, all_length[keep]),
+            all_emit[keep],
+            all_rest[keep],
+        )
+
+    def decode_one(x, length):
+        state = (
+            jnp.full((beam_width, frames), -1, "int32"),
+            jnp.zeros((beam_width,), "int32"),
+            jnp.full((beam_width,), neg_inf),
+            jnp.full((beam_width,), neg_inf).at[0].set(0.0),  # the empty prefix, probability 1
+        )
+
+        def step(state, frame):
+            moved = advance(state, x[frame])
+            # Keras reads the first frame even for a length of 0.
+            live = (frame < length) | (frame == 0)
+            return jax.tree.map(lambda new, old: jnp.where(live, new, old), moved, state), None
+
+        (paths, _, emit, rest), _ = jax.lax.scan(step, state, jnp.arange(frames))
+        total = jnp.logaddexp(emit, rest)
+        # Keras ranks twice `beam_width` slots, so it returns at most that many paths.
+        count = min(top_paths, 2 * beam_width)
+        if count > beam_width:
+            extra = count - beam_width
+            paths = jnp.concatenate([paths, jnp.full((extra, frames), -1, "int32")])
+            total = jnp.concatenate([total, jnp.full((extra,), neg_inf)])
+        chosen = best(paths, total, count)
+        paths, total = paths[chosen], total[chosen]
+        return jnp.where((total == -jnp.inf)[:, None], -1, paths), total
+
+    decoded, scores = jax.vmap(decode_one)(log_probs, lengths)
+    return jnp.transpose(decoded, (1, 0, 2)), scores
 
 
 # -- patches and pixel shuffles -------------------------------------------------------------------
