@@ -138,6 +138,12 @@ def classifier_or_pooling(
         x = GlobalAveragePooling2D(name="avg_pool")(x)
         validate_activation(classifier_activation, weights)
         return Dense(classes, activation=classifier_activation, name="predictions")(x)
+    return global_pooling(x, pooling, pooling_names)
+
+
+def global_pooling(x, pooling, pooling_names=(None, None)):
+    """The `pooling` a user asked for without the top: "avg" or "max" over the spatial axes
+    (named as `pooling_names` where the family names them), None for the feature maps."""
     if pooling == "avg":
         return GlobalAveragePooling2D(name=pooling_names[0])(x)
     if pooling == "max":

@@ -12,6 +12,7 @@ from jeras import initializers
 from jeras.applications import imagenet_utils
 from jeras.applications.application_base import (
     check_weights_argument,
+    global_pooling,
     image_input,
     load_application_weights,
     source_inputs,
@@ -23,7 +24,6 @@ from jeras.layers import (
     Conv2D,
     Dense,
     GlobalAveragePooling2D,
-    GlobalMaxPooling2D,
     Layer,
     LayerNormalization,
     Normalization,
@@ -335,10 +335,7 @@ def ConvNeXt(
         imagenet_utils.validate_activation(classifier_activation, weights)
         x = Head(num_classes=classes, classifier_activation=classifier_activation, name=name)(x)
     else:
-        if pooling == "avg":
-            x = GlobalAveragePooling2D()(x)
-        elif pooling == "max":
-            x = GlobalMaxPooling2D()(x)
+        x = global_pooling(x, pooling)
         x = LayerNormalization(epsilon=1e-6)(x)
 
     model = Functional(inputs=inputs, outputs=x, name=name)

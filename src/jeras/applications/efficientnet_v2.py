@@ -12,6 +12,7 @@ from jeras.applications import imagenet_utils
 from jeras.applications.application_base import (
     application_model,
     check_weights_argument,
+    global_pooling,
     image_input,
     load_application_weights,
 )
@@ -24,7 +25,6 @@ from jeras.layers import (
     DepthwiseConv2D,
     Dropout,
     GlobalAveragePooling2D,
-    GlobalMaxPooling2D,
     Normalization,
     Rescaling,
     Reshape,
@@ -279,10 +279,8 @@ def EfficientNetV2(
             bias_initializer=initializers.Constant(0.0),
             name="predictions",
         )(x)
-    elif pooling == "avg":
-        x = GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = GlobalMaxPooling2D(name="max_pool")(x)
+    else:
+        x = global_pooling(x, pooling, ("avg_pool", "max_pool"))
 
     model = application_model(img_input, x, input_tensor, name)
     file_name = file_hash = None

@@ -9,6 +9,7 @@ from jeras.applications import imagenet_utils
 from jeras.applications.application_base import (
     application_model,
     check_weights_argument,
+    global_pooling,
     image_input,
     load_application_weights,
 )
@@ -20,7 +21,6 @@ from jeras.layers import (
     DepthwiseConv2D,
     Dropout,
     GlobalAveragePooling2D,
-    GlobalMaxPooling2D,
     ReLU,
     Reshape,
     ZeroPadding2D,
@@ -121,10 +121,8 @@ def MobileNet(
         x = Reshape((classes,), name="reshape_2")(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
         x = Activation(activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = GlobalMaxPooling2D()(x)
+    else:
+        x = global_pooling(x, pooling)
 
     if name is None:
         name = f"mobilenet_{alpha:0.2f}_{rows}"

@@ -9,6 +9,7 @@ from jeras.applications import imagenet_utils
 from jeras.applications.application_base import (
     application_model,
     check_weights_argument,
+    global_pooling,
     image_input,
     load_application_weights,
 )
@@ -20,7 +21,6 @@ from jeras.layers import (
     Dense,
     DepthwiseConv2D,
     GlobalAveragePooling2D,
-    GlobalMaxPooling2D,
     ReLU,
     ZeroPadding2D,
 )
@@ -129,10 +129,8 @@ def MobileNetV2(
         x = GlobalAveragePooling2D()(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
         x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = GlobalMaxPooling2D()(x)
+    else:
+        x = global_pooling(x, pooling)
 
     if name is None:
         name = f"mobilenetv2_{alpha:0.2f}_{rows}"

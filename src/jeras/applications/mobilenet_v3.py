@@ -5,11 +5,11 @@ Layer names, order and weights are Keras's, so weight files written by Keras loa
 
 import warnings
 
-from jeras import ops
 from jeras.applications import imagenet_utils
 from jeras.applications.application_base import (
     application_model,
     check_weights_argument,
+    global_pooling,
     load_application_weights,
 )
 from jeras.applications.mobilenet_v2 import make_divisible
@@ -23,7 +23,6 @@ from jeras.layers import (
     Dropout,
     Flatten,
     GlobalAveragePooling2D,
-    GlobalMaxPooling2D,
     Input,
     Multiply,
     ReLU,
@@ -298,10 +297,8 @@ def _mobilenet_v3(
         x = Flatten()(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
         x = Activation(activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = GlobalMaxPooling2D(name="max_pool")(x)
+    else:
+        x = global_pooling(x, pooling, ("avg_pool", "max_pool"))
 
     model = application_model(img_input, x, input_tensor, name)
     file_name = file_hash = None

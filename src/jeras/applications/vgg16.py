@@ -6,12 +6,13 @@ from jeras.applications.application_base import (
     application_doc,
     application_model,
     check_weights_argument,
+    global_pooling,
     image_input,
     load_application_weights,
 )
 from jeras.layers.convolution import Conv2D
 from jeras.layers.core import Dense
-from jeras.layers.pooling import GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
+from jeras.layers.pooling import MaxPooling2D
 from jeras.layers.reshaping import Flatten
 
 WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -113,10 +114,8 @@ def build_vgg(
         x = Dense(4096, activation="relu", name="fc2")(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
         x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = GlobalMaxPooling2D()(x)
+    else:
+        x = global_pooling(x, pooling)
     model = application_model(img_input, x, input_tensor, name)
     suffix = "" if include_top else "_notop"
     file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
